@@ -1,0 +1,28 @@
+/* Fixed-window failure counters in a caller-provided memory block (shared
+ * memory in the server).  No locking here: the caller serialises access.
+ * No httpd types. */
+#ifndef TZ_RATELIMIT_H
+#define TZ_RATELIMIT_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tz_rl_table tz_rl_table_t;
+
+/* Bytes needed for a table of nslots counters. */
+size_t tz_rl_size(unsigned nslots);
+
+/* Formats mem as an empty table. */
+tz_rl_table_t *tz_rl_init(void *mem, unsigned nslots);
+
+/* Seconds until key may try again (> 0) when it already has >= limit failures
+ * in its current window; 0 when allowed. */
+int64_t tz_rl_blocked(tz_rl_table_t *t, const char *key, int64_t now, unsigned limit,
+                      int64_t window);
+
+/* Records one failure for key (starting a new window when the old one ended). */
+void tz_rl_fail(tz_rl_table_t *t, const char *key, int64_t now, int64_t window);
+
+/* Forgets key's failures. */
+void tz_rl_reset(tz_rl_table_t *t, const char *key);
+
+#endif
