@@ -39,9 +39,9 @@ $(CORE_LIB): $(CORE_OBJS)
 	ar rcs $@ $^
 
 # apxs compiles the httpd glue and links it with the core library.
-$(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h
+$(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json
 	@mkdir -p $(BUILD)/apxs
-	cp $(GLUE_SRCS) mod_tipzed/*.h $(BUILD)/apxs/
+	cp $(GLUE_SRCS) mod_tipzed/*.h mod_tipzed/openapi.json $(BUILD)/apxs/
 	cd $(BUILD)/apxs && $(APXS) -c -o mod_tipzed.so \
 	  $(foreach f,$(WARN) $(OPT) $(SAN_FLAGS) $(PQ_INC),-Wc,$(f)) \
 	  $(notdir $(GLUE_SRCS)) \

@@ -1,0 +1,76 @@
+/* mod_tipzed: the module record and its hooks.  The work is elsewhere:
+ * configuration in mod_tipzed_config.c, routing in mod_tipzed_routes.c,
+ * database access in mod_tipzed_db.c, one file per API resource. */
+#include "mod_tipzed.h"
+#include "tz_crypto.h"
+
+static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                          server_rec *s)
+{
+    const char *err;
+    if (tz_crypto_init() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10501)
+                     "tipzed: cannot initialise OpenSSL algorithms");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    json_object_seed(0);
+    for (server_rec *v = s; v; v = v->next) {
+        tz_cfg_t *c = ap_get_module_config(v->module_config, &tipzed_module);
+        /* A server without any key directive does not use the API: it
+         * answers 503 not_configured instead of refusing to start. */
+        if (!c->jwt_key && !c->enc_keys)
+            continue;
+        if ((err = tz_cfg_finalize(pconf, c))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, APLOGNO(10502)
+                         "tipzed: %s (server %s:%u)", err, v->server_hostname, v->port);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->active = 1;
+        tz_db_register(pconf, v);
+    }
+    return tz_rl_post_config(pconf, s) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static void tz_child_init(apr_pool_t *p, server_rec *s)
+{
+    tz_rl_child_init(p, s);
+}
+
+static int tz_handler(request_rec *r)
+{
+    tz_dir_cfg_t *d;
+    const char *path;
+    apr_size_t blen;
+    if (!r->handler || strcmp(r->handler, "tipzed") != 0)
+        return DECLINED;
+    d = ap_get_module_config(r->per_dir_config, &tipzed_module);
+    path = r->uri;
+    blen = d && d->base ? strlen(d->base) : 0;
+    while (blen && d->base[blen - 1] == '/')
+        blen--;
+    if (blen && strncmp(path, d->base, blen) == 0)
+        path += blen;
+    return tz_dispatch(r, path);
+}
+
+static void tz_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+    ap_hook_pre_config(tz_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(tz_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(tz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(tz_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(tipzed) = {
+    STANDARD20_MODULE_STUFF,
+    tz_dir_create,
+    NULL,
+    tz_cfg_create,
+    tz_cfg_merge,
+    tz_cmds,
+    tz_register_hooks,
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    AP_MODULE_FLAG_NONE
+#endif
+};

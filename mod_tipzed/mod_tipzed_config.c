@@ -1,0 +1,398 @@
+/* httpd directives of SPEC §5: parsing, validation, merge, defaults.
+ * Every setter returns an error string, so `apachectl -t` names the line. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "apr_file_io.h"
+
+static const char *const tz_provider_names[TZ_PROV__COUNT] = {
+    "mobile_money", "flutterwave", "stripe"};
+
+const char *tz_provider_name(tz_provider_e p)
+{
+    return (p >= 0 && p < TZ_PROV__COUNT) ? tz_provider_names[p] : "sandbox";
+}
+
+int tz_provider_from_name(const char *name)
+{
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (strcmp(name, tz_provider_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void *tz_cfg_create(apr_pool_t *p, server_rec *s)
+{
+    tz_cfg_t *c = apr_pcalloc(p, sizeof(*c));
+    c->access_ttl = c->refresh_ttl = TZ_UNSET;
+    c->fee_bps = TZ_UNSET;
+    c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
+    c->payment_expiry = c->webhook_tolerance = TZ_UNSET;
+    c->sandbox = TZ_UNSET;
+    c->max_body = TZ_UNSET;
+    c->rl_count = TZ_UNSET;
+    c->rl_window = TZ_UNSET;
+    return c;
+}
+
+#define TZ_MERGE_PTR(f) m->f = add->f ? add->f : base->f
+#define TZ_MERGE_INT(f) m->f = add->f != TZ_UNSET ? add->f : base->f
+
+void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    tz_cfg_t *base = basev, *add = addv, *m = apr_pcalloc(p, sizeof(*m));
+    TZ_MERGE_PTR(jwt_key);
+    m->jwt_keylen = add->jwt_key ? add->jwt_keylen : base->jwt_keylen;
+    TZ_MERGE_PTR(jwt_iss);
+    TZ_MERGE_PTR(jwt_aud);
+    TZ_MERGE_INT(access_ttl);
+    TZ_MERGE_INT(refresh_ttl);
+    TZ_MERGE_INT(fee_bps);
+    TZ_MERGE_PTR(default_currency);
+    TZ_MERGE_PTR(currencies);
+    TZ_MERGE_INT(min_payment);
+    TZ_MERGE_INT(max_payment);
+    TZ_MERGE_INT(min_payout);
+    TZ_MERGE_INT(payment_expiry);
+    m->providers_set = add->providers_set || base->providers_set;
+    memcpy(m->providers, add->providers_set ? add->providers : base->providers,
+           sizeof(m->providers));
+    TZ_MERGE_PTR(default_provider);
+    TZ_MERGE_INT(webhook_tolerance);
+    TZ_MERGE_INT(sandbox);
+    TZ_MERGE_PTR(enc_keys);
+    TZ_MERGE_INT(max_body);
+    TZ_MERGE_PTR(cors_origins);
+    TZ_MERGE_INT(rl_count);
+    TZ_MERGE_INT(rl_window);
+    return m;
+}
+
+void *tz_dir_create(apr_pool_t *p, char *dir)
+{
+    tz_dir_cfg_t *d = apr_pcalloc(p, sizeof(*d));
+    d->base = dir;
+    return d;
+}
+
+static tz_cfg_t *srv(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &tipzed_module);
+}
+
+/* Reads a secret file; its content is used as is, less one trailing newline. */
+static const char *read_secret(cmd_parms *cmd, const char *path, const char **out,
+                               apr_size_t *outlen)
+{
+    const char *full = ap_server_root_relative(cmd->pool, path);
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    char *buf;
+    if (!full || apr_file_open(&f, full, APR_FOPEN_READ, 0, cmd->pool) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: cannot read secret file '%s'",
+                            cmd->directive->directive, path);
+    if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size > 65536) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: secret file '%s' is unreadable or larger than 64K",
+                            cmd->directive->directive, path);
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(cmd->pool, n + 1);
+    if (n && apr_file_read_full(f, buf, n, &n) != APR_SUCCESS) {
+        apr_file_close(f);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", cmd->directive->directive, path);
+    }
+    apr_file_close(f);
+    if (n && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return NULL;
+}
+
+static const char *bad(cmd_parms *cmd, const char *value, const char *why)
+{
+    return apr_psprintf(cmd->pool, "%s: invalid value '%s': %s",
+                        cmd->directive->directive, value, why);
+}
+
+static const char *set_jwt_secret(cmd_parms *cmd, void *d, const char *path)
+{
+    tz_cfg_t *c = srv(cmd);
+    const char *err = read_secret(cmd, path, &c->jwt_key, &c->jwt_keylen);
+    if (err)
+        return err;
+    if (c->jwt_keylen < TZ_JWT_MIN_KEY)
+        return apr_psprintf(cmd->pool, "%s: the key in '%s' is %" APR_SIZE_T_FMT
+                            " bytes; at least %d are required", cmd->directive->directive,
+                            path, c->jwt_keylen, TZ_JWT_MIN_KEY);
+    return NULL;
+}
+
+static const char *set_string(cmd_parms *cmd, void *d, const char *v)
+{
+    if (!*v)
+        return bad(cmd, v, "must not be empty");
+    *(const char **)((char *)srv(cmd) + (apr_size_t)cmd->info) = v;
+    return NULL;
+}
+
+static const char *set_duration(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t secs;
+    const char *why = tz_parse_duration(v, &secs);
+    if (why)
+        return bad(cmd, v, why);
+    *(apr_int64_t *)((char *)srv(cmd) + (apr_size_t)cmd->info) = secs;
+    return NULL;
+}
+
+static const char *set_amount(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t n;
+    const char *why = tz_parse_amount(v, &n);
+    if (why)
+        return bad(cmd, v, why);
+    *(apr_int64_t *)((char *)srv(cmd) + (apr_size_t)cmd->info) = n;
+    return NULL;
+}
+
+static const char *set_fee(cmd_parms *cmd, void *d, const char *v)
+{
+    int32_t bps;
+    const char *why = tz_parse_percent(v, &bps);
+    if (why)
+        return bad(cmd, v, why);
+    srv(cmd)->fee_bps = bps;
+    return NULL;
+}
+
+static const char *set_size(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t n;
+    const char *why = tz_parse_size(v, &n);
+    if (why)
+        return bad(cmd, v, why);
+    srv(cmd)->max_body = n;
+    return NULL;
+}
+
+static const char *set_default_currency(cmd_parms *cmd, void *d, const char *v)
+{
+    const char *why = tz_parse_currency(v);
+    if (why)
+        return bad(cmd, v, why);
+    srv(cmd)->default_currency = v;
+    return NULL;
+}
+
+static const char *add_currency(cmd_parms *cmd, void *d, const char *v)
+{
+    tz_cfg_t *c = srv(cmd);
+    const char *why = tz_parse_currency(v);
+    if (why)
+        return bad(cmd, v, why);
+    if (!c->currencies)
+        c->currencies = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(c->currencies, const char *) = v;
+    return NULL;
+}
+
+static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
+{
+    tz_cfg_t *c = srv(cmd);
+    const char *why = tz_parse_origin(v);
+    if (why)
+        return bad(cmd, v, why);
+    if (!c->cors_origins)
+        c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+static const char *set_sandbox(cmd_parms *cmd, void *d, int on)
+{
+    srv(cmd)->sandbox = on;
+    return NULL;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *count,
+                                  const char *window)
+{
+    int64_t n, w;
+    const char *why = tz_parse_int64(count, &n);
+    if (why || n < 1 || n > 1000000)
+        return bad(cmd, count, "the count must be an integer 1..1000000");
+    if ((why = tz_parse_duration(window, &w)))
+        return bad(cmd, window, why);
+    srv(cmd)->rl_count = (int)n;
+    srv(cmd)->rl_window = w;
+    return NULL;
+}
+
+static const char *provider_arg(cmd_parms *cmd, const char *name, tz_provider_cfg_t **out)
+{
+    int i = tz_provider_from_name(name);
+    if (i < 0)
+        return bad(cmd, name, "unknown provider (mobile_money, flutterwave, stripe)");
+    tz_cfg_t *c = srv(cmd);
+    c->providers_set = 1;
+    *out = &c->providers[i];
+    return NULL;
+}
+
+static const char *set_provider(cmd_parms *cmd, void *d, const char *name, const char *url)
+{
+    tz_provider_cfg_t *pc;
+    const char *err = provider_arg(cmd, name, &pc);
+    if (err)
+        return err;
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+        return bad(cmd, url, "the base URL must start with https:// or http://");
+    pc->enabled = 1;
+    pc->base_url = url;
+    return NULL;
+}
+
+static const char *set_provider_secret(cmd_parms *cmd, void *d, const char *name,
+                                       const char *path)
+{
+    tz_provider_cfg_t *pc;
+    apr_size_t len;
+    const char *err = provider_arg(cmd, name, &pc);
+    return err ? err : read_secret(cmd, path, &pc->api_secret, &len);
+}
+
+static const char *set_webhook_secret(cmd_parms *cmd, void *d, const char *name,
+                                      const char *path)
+{
+    tz_provider_cfg_t *pc;
+    const char *err = provider_arg(cmd, name, &pc);
+    if (err || (err = read_secret(cmd, path, &pc->webhook_secret, &pc->webhook_secret_len)))
+        return err;
+    if (pc->webhook_secret_len < 16)
+        return apr_psprintf(cmd->pool, "%s: the secret in '%s' is shorter than 16 bytes",
+                            cmd->directive->directive, path);
+    return NULL;
+}
+
+static const char *set_default_provider(cmd_parms *cmd, void *d, const char *name)
+{
+    if (tz_provider_from_name(name) < 0 && strcmp(name, "sandbox") != 0)
+        return bad(cmd, name, "unknown provider (mobile_money, flutterwave, stripe, sandbox)");
+    srv(cmd)->default_provider = name;
+    return NULL;
+}
+
+/* One key per line, 64 hex characters each; the first line seals new data,
+ * the others still open data sealed before a key rotation. */
+static const char *set_enc_keys(cmd_parms *cmd, void *d, const char *path)
+{
+    tz_cfg_t *c = srv(cmd);
+    const char *content, *why;
+    apr_size_t len;
+    char *text, *line, *state;
+    const char *err = read_secret(cmd, path, &content, &len);
+    if (err)
+        return err;
+    c->enc_keys = apr_array_make(cmd->pool, 2, sizeof(tz_aead_key_t));
+    text = apr_pstrmemdup(cmd->pool, content, len);
+    for (line = apr_strtok(text, "\n", &state); line; line = apr_strtok(NULL, "\n", &state)) {
+        if (!*line || *line == '#')
+            continue;
+        tz_aead_key_t *k = apr_array_push(c->enc_keys);
+        if ((why = tz_aead_key_from_hex(line, k)))
+            return apr_psprintf(cmd->pool, "%s: '%s': %s", cmd->directive->directive, path, why);
+    }
+    if (c->enc_keys->nelts == 0)
+        return apr_psprintf(cmd->pool, "%s: '%s' holds no key", cmd->directive->directive, path);
+    return NULL;
+}
+
+#define TZ_OFF(f) (void *)APR_OFFSETOF(tz_cfg_t, f)
+
+const command_rec tz_cmds[] = {
+    AP_INIT_TAKE1("TipzedJWTSecretFile", set_jwt_secret, NULL, RSRC_CONF,
+                  "file holding the HS256 key (at least 32 bytes)"),
+    AP_INIT_TAKE1("TipzedJWTIssuer", set_string, TZ_OFF(jwt_iss), RSRC_CONF, "JWT iss"),
+    AP_INIT_TAKE1("TipzedJWTAudience", set_string, TZ_OFF(jwt_aud), RSRC_CONF, "JWT aud"),
+    AP_INIT_TAKE1("TipzedAccessTokenTTL", set_duration, TZ_OFF(access_ttl), RSRC_CONF,
+                  "access token lifetime (default 15m)"),
+    AP_INIT_TAKE1("TipzedRefreshTokenTTL", set_duration, TZ_OFF(refresh_ttl), RSRC_CONF,
+                  "refresh token lifetime (default 30d)"),
+    AP_INIT_TAKE1("TipzedPlatformFee", set_fee, NULL, RSRC_CONF,
+                  "platform fee percentage (default 15%)"),
+    AP_INIT_TAKE1("TipzedDefaultCurrency", set_default_currency, NULL, RSRC_CONF,
+                  "ISO 4217 code (default ZMW)"),
+    AP_INIT_ITERATE("TipzedCurrencies", add_currency, NULL, RSRC_CONF,
+                    "accepted ISO 4217 codes (default ZMW)"),
+    AP_INIT_TAKE1("TipzedMinPayment", set_amount, TZ_OFF(min_payment), RSRC_CONF,
+                  "minimum payment, minor units (default 100)"),
+    AP_INIT_TAKE1("TipzedMaxPayment", set_amount, TZ_OFF(max_payment), RSRC_CONF,
+                  "maximum payment, minor units (default 10000000)"),
+    AP_INIT_TAKE1("TipzedMinPayout", set_amount, TZ_OFF(min_payout), RSRC_CONF,
+                  "minimum payout, minor units (default 1000)"),
+    AP_INIT_TAKE1("TipzedPaymentExpiry", set_duration, TZ_OFF(payment_expiry), RSRC_CONF,
+                  "pending payments expire after this (default 30m)"),
+    AP_INIT_TAKE2("TipzedProvider", set_provider, NULL, RSRC_CONF,
+                  "provider name and API base URL"),
+    AP_INIT_TAKE1("TipzedDefaultProvider", set_default_provider, NULL, RSRC_CONF,
+                  "provider used when a payment names none"),
+    AP_INIT_TAKE2("TipzedProviderSecretFile", set_provider_secret, NULL, RSRC_CONF,
+                  "provider name and the file of its API secret"),
+    AP_INIT_TAKE2("TipzedWebhookSecretFile", set_webhook_secret, NULL, RSRC_CONF,
+                  "provider name and the file of its webhook secret"),
+    AP_INIT_TAKE1("TipzedWebhookTolerance", set_duration, TZ_OFF(webhook_tolerance), RSRC_CONF,
+                  "accepted webhook timestamp skew (default 5m)"),
+    AP_INIT_FLAG("TipzedSandbox", set_sandbox, NULL, RSRC_CONF,
+                 "enable the sandbox provider (default Off)"),
+    AP_INIT_TAKE1("TipzedEncryptionKeyFile", set_enc_keys, NULL, RSRC_CONF,
+                  "file of AES-256 keys, 64 hex characters per line, current first"),
+    AP_INIT_TAKE1("TipzedMaxBodySize", set_size, NULL, RSRC_CONF,
+                  "largest request body (default 64K)"),
+    AP_INIT_ITERATE("TipzedCORSOrigin", add_cors, NULL, RSRC_CONF,
+                    "origins allowed by CORS"),
+    AP_INIT_TAKE2("TipzedLoginRateLimit", set_rate_limit, NULL, RSRC_CONF,
+                  "failed logins allowed per client IP and per email, and the window"),
+    {NULL}};
+
+#define TZ_DEFAULT(f, v) if (c->f == TZ_UNSET) c->f = (v)
+
+/* Applies defaults and cross-directive checks after the merge. */
+const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
+{
+    TZ_DEFAULT(access_ttl, 15 * 60);
+    TZ_DEFAULT(refresh_ttl, 30 * 86400);
+    TZ_DEFAULT(fee_bps, 1500);
+    TZ_DEFAULT(min_payment, 100);
+    TZ_DEFAULT(max_payment, 10000000);
+    TZ_DEFAULT(min_payout, 1000);
+    TZ_DEFAULT(payment_expiry, 30 * 60);
+    TZ_DEFAULT(webhook_tolerance, 300);
+    TZ_DEFAULT(sandbox, 0);
+    TZ_DEFAULT(max_body, 64 * 1024);
+    TZ_DEFAULT(rl_count, 5);
+    TZ_DEFAULT(rl_window, 60);
+    if (!c->jwt_iss)
+        c->jwt_iss = "tipzed";
+    if (!c->jwt_aud)
+        c->jwt_aud = "tipzed-api";
+    if (!c->default_currency)
+        c->default_currency = "ZMW";
+    if (!c->currencies) {
+        c->currencies = apr_array_make(p, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(c->currencies, const char *) = c->default_currency;
+    }
+    if (c->min_payment > c->max_payment)
+        return "TipzedMinPayment is larger than TipzedMaxPayment";
+    if (!c->jwt_key)
+        return "TipzedJWTSecretFile is required";
+    if (!c->enc_keys)
+        return "TipzedEncryptionKeyFile is required";
+    c->jwt.key = (const unsigned char *)c->jwt_key;
+    c->jwt.keylen = c->jwt_keylen;
+    c->jwt.iss = c->jwt_iss;
+    c->jwt.aud = c->jwt_aud;
+    return NULL;
+}

@@ -1,0 +1,151 @@
+/* PostgreSQL through mod_dbd: the labelled statements of tz_sql.c, and
+ * recovery from a restarted server (PITFALLS 2-4).
+ *
+ * After PostgreSQL restarts, a pooled connection fails once with a
+ * connection-class error; apr_dbd_check_conn() then PQreset()s it on the
+ * next acquire, and the new session has none of the prepared statements
+ * (SQLSTATE 26000).  Either way we reset the connection if needed,
+ * re-prepare every statement on it under the same labels, and retry once.
+ * Every statement is a single autocommitted call, so a retry after a
+ * statement that never reached the server is safe; money-moving functions
+ * are idempotent by their references besides. */
+#include "mod_tipzed.h"
+#include <libpq-fe.h>
+
+void tz_db_register(apr_pool_t *p, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (!prepare) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10510)
+                     "tipzed: mod_dbd is not loaded; LoadModule dbd_module first");
+        return;
+    }
+    for (int i = 0; i < TZ_Q__COUNT; i++)
+        prepare(s, tz_statements[i].sql, tz_statements[i].label);
+}
+
+/* The SQLSTATE of the last error, read from the verbose message
+ * ("ERROR:  26000: prepared statement ... does not exist"). */
+static const char *sqlstate(apr_pool_t *p, PGconn *conn)
+{
+    const char *m = PQerrorMessage(conn);
+    const char *c = m ? strstr(m, ":  ") : NULL;
+    if (!c || strlen(c) < 9 || c[8] != ':')
+        return "";
+    return apr_pstrmemdup(p, c + 3, 5);
+}
+
+static int recoverable(PGconn *conn, const char *state)
+{
+    return PQstatus(conn) != CONNECTION_OK || strcmp(state, "26000") == 0 ||
+           strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+}
+
+static int reprepare(request_rec *r, ap_dbd_t *dbd, PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQreset(conn);
+        if (PQstatus(conn) != CONNECTION_OK)
+            return -1;
+    }
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    for (int i = 0; i < TZ_Q__COUNT; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, tz_statements[i].sql,
+                            tz_statements[i].label, &stmt) != 0)
+            return -1;
+        apr_hash_set(dbd->prepared, tz_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APLOGNO(10511)
+                  "tipzed: database connection re-established, statements prepared again");
+    return 0;
+}
+
+static int run_select(request_rec *r, ap_dbd_t *dbd, tz_query_e q, const char **args,
+                      apr_dbd_results_t **res)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, tz_statements[q].label,
+                                            APR_HASH_KEY_STRING);
+    if (!stmt)
+        return -1;
+    *res = NULL;
+    return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1,
+                           tz_statements[q].nargs, args);
+}
+
+int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args)
+{
+    ap_dbd_t *dbd = ap_dbd_acquire(r);
+    PGconn *conn;
+    const char *state;
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10512)
+                      "tipzed: no database connection available");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    out->dbd = dbd;
+    if (run_select(r, dbd, q, args, &out->res) == 0)
+        return OK;
+    state = sqlstate(r->pool, conn);
+    if (recoverable(conn, state) && reprepare(r, dbd, conn) == 0 &&
+        run_select(r, dbd, q, args, &out->res) == 0)
+        return OK;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10513) "tipzed: %s failed: %s",
+                  tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0));
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* Reads the next row; SQL NULL becomes a NULL pointer (PITFALLS 7). */
+int tz_db_next(request_rec *r, tz_rows_t *rows, const char **cols, int ncols)
+{
+    apr_dbd_row_t *row = NULL;
+    if (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &row, -1) != 0)
+        return 0;
+    for (int i = 0; i < ncols; i++) {
+        const char *v = NULL;
+        if (apr_dbd_datum_get(rows->dbd->driver, row, i, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS)
+            v = NULL;
+        cols[i] = v;
+    }
+    return 1;
+}
+
+/* Drains the remaining rows so the result is released (STYLE: read to -1). */
+static void drain(request_rec *r, tz_rows_t *rows)
+{
+    apr_dbd_row_t *row = NULL;
+    while (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &row, -1) == 0)
+        ;
+}
+
+int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value)
+{
+    tz_rows_t rows;
+    int rc = tz_db_select(r, q, &rows, args);
+    *value = NULL;
+    if (rc != OK)
+        return rc;
+    if (tz_db_next(r, &rows, value, 1))
+        drain(r, &rows);
+    return OK;
+}
+
+int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out)
+{
+    const char *text, *err;
+    int rc = tz_db_value(r, q, args, &text);
+    *out = NULL;
+    if (rc != OK)
+        return rc;
+    if (!text)
+        return OK;
+    *out = tz_json_parse(r->pool, text, strlen(text), &err);
+    if (!*out) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10514)
+                      "tipzed: %s returned invalid JSON: %s", tz_statements[q].label, err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}

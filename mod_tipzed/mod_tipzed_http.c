@@ -1,0 +1,107 @@
+/* HTTP plumbing shared by every handler: JSON and problem responses, the
+ * bounded body reader, the client address. */
+#include "mod_tipzed.h"
+#include "tz_problem.h"
+#include "util_script.h"
+
+int tz_send_json_text(request_rec *r, int status, const char *text)
+{
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, (apr_off_t)strlen(text));
+    if (!r->header_only)
+        ap_rputs(text, r);
+    return OK;
+}
+
+int tz_send_json(request_rec *r, int status, json_t *j)
+{
+    return tz_send_json_text(r, status, tz_json_dump(r->pool, j));
+}
+
+int tz_send_problem_errors(request_rec *r, int status, const char *code, const char *detail,
+                           json_t *errors)
+{
+    json_t *p = tz_problem_new(r->pool, status, code, detail, errors);
+    const char *text = tz_json_dump(r->pool, p);
+    r->status = status;
+    ap_set_content_type(r, "application/problem+json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, (apr_off_t)strlen(text));
+    if (!r->header_only)
+        ap_rputs(text, r);
+    return OK;
+}
+
+int tz_send_problem(request_rec *r, int status, const char *code, const char *detail)
+{
+    return tz_send_problem_errors(r, status, code, detail, NULL);
+}
+
+int tz_send_field_problem(request_rec *r, int status, const char *code, const char *field,
+                          const char *message)
+{
+    return tz_send_problem_errors(r, status, code,
+                                  apr_psprintf(r->pool, "%s %s", field, message),
+                                  tz_problem_field(r->pool, field, message));
+}
+
+int tz_send_no_content(request_rec *r)
+{
+    r->status = HTTP_NO_CONTENT;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return OK;
+}
+
+/* Reads the whole body into pool memory, NUL-terminated.  Returns OK,
+ * HTTP_REQUEST_ENTITY_TOO_LARGE when it exceeds limit (checked against
+ * Content-Length first, then while reading chunked bodies), or
+ * HTTP_BAD_REQUEST when the client sends a broken body. */
+int tz_read_body(request_rec *r, apr_int64_t limit, char **buf, apr_size_t *len)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_size_t cap, n = 0;
+    char *out;
+    long got;
+    if (cl && apr_atoi64(cl) > limit)
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK)
+        return HTTP_BAD_REQUEST;
+    cap = (apr_size_t)limit + 1;
+    out = apr_palloc(r->pool, cap + 1);
+    if (ap_should_client_block(r)) {
+        while ((got = ap_get_client_block(r, out + n, cap - n)) > 0) {
+            n += (apr_size_t)got;
+            if (n > (apr_size_t)limit) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+        }
+        if (got < 0)
+            return HTTP_BAD_REQUEST;
+    }
+    out[n] = '\0';
+    *buf = out;
+    *len = n;
+    return OK;
+}
+
+const char *tz_client_ip(request_rec *r)
+{
+    return r->useragent_ip ? r->useragent_ip : r->connection->client_ip;
+}
+
+/* 422 naming every invalid field; OK when the body passes. */
+int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n)
+{
+    json_t *errors = tz_json_validate(q->r->pool, q->body, fields, n);
+    if (!errors)
+        return OK;
+    json_t *first = json_array_get(errors, 0);
+    const char *detail = apr_psprintf(q->r->pool, "%s %s",
+                                      json_string_value(json_object_get(first, "field")),
+                                      json_string_value(json_object_get(first, "message")));
+    tz_send_problem_errors(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", detail, errors);
+    return DONE;
+}

@@ -1,0 +1,146 @@
+/* The API's one route table and the dispatcher that applies SPEC §2's order
+ * of checks: route (404), method (405), authentication (401), role (403),
+ * body size (413), content type (415), JSON syntax (400); handlers validate
+ * (422). */
+#include "mod_tipzed.h"
+#include "tz_router.h"
+
+#define R(m, pat, fn, fl) {m, pat, &(const tz_route_data_t){fn, fl}}
+
+static const tz_route_t tz_routes[] = {
+    R("GET", "/health", tz_h_health, TZ_R_PUBLIC),
+    R("GET", "/health/detailed", tz_h_health_detailed, TZ_R_PUBLIC),
+    R("GET", "/openapi.json", tz_h_openapi, TZ_R_PUBLIC),
+    R("POST", "/auth/register", tz_h_register, TZ_R_JSON),
+    R("POST", "/auth/login", tz_h_login, TZ_R_JSON),
+    R("POST", "/auth/refresh", tz_h_refresh, TZ_R_JSON),
+    R("POST", "/auth/logout", tz_h_logout, TZ_R_USER | TZ_R_JSON),
+    R("GET", "/auth/me", tz_h_me, TZ_R_USER),
+};
+
+const struct tz_route_table tz_route_table = {tz_routes, sizeof(tz_routes) / sizeof(tz_routes[0])};
+
+/* CORS: listed origins get the Allow-* headers; a preflight from any other
+ * origin is refused with 403 and grants nothing. */
+static int tz_cors(request_rec *r, tz_cfg_t *c, int *handled)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    int allowed = 0;
+    *handled = 0;
+    if (!origin)
+        return OK;
+    for (int i = 0; c->cors_origins && i < c->cors_origins->nelts; i++)
+        if (strcmp(origin, APR_ARRAY_IDX(c->cors_origins, i, const char *)) == 0)
+            allowed = 1;
+    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    if (allowed) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
+        apr_table_setn(r->headers_out, "Access-Control-Expose-Headers",
+                       "Idempotent-Replayed, Retry-After, WWW-Authenticate");
+    }
+    if (r->method_number != M_OPTIONS ||
+        !apr_table_get(r->headers_in, "Access-Control-Request-Method"))
+        return OK;
+    *handled = 1;
+    if (!allowed)
+        return tz_send_problem(r, HTTP_FORBIDDEN, "cors_origin_denied",
+                               "this origin is not allowed");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
+                   "GET, POST, PUT, DELETE, OPTIONS");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                   "Authorization, Content-Type, X-Idempotency-Key, Idempotency-Key");
+    apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
+    return tz_send_no_content(r);
+}
+
+static int tz_role_allowed(unsigned flags, const char *role)
+{
+    unsigned need = flags & (TZ_R_FAN | TZ_R_CREATOR | TZ_R_ADMIN);
+    if (!need)
+        return 1;
+    return ((need & TZ_R_FAN) && strcmp(role, "fan") == 0) ||
+           ((need & TZ_R_CREATOR) && strcmp(role, "creator") == 0) ||
+           ((need & TZ_R_ADMIN) && strcmp(role, "admin") == 0);
+}
+
+/* application/json, optionally with parameters (charset=utf-8 only). */
+static int tz_is_json(request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    const char *cs;
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && ct[16] != ';' && ct[16] != ' '))
+        return 0;
+    cs = ap_strcasestr(ct, "charset=");
+    return !cs || strncasecmp(cs + 8, "utf-8", 5) == 0 || strncasecmp(cs + 8, "\"utf-8\"", 7) == 0;
+}
+
+static int tz_read_request_body(tz_req_t *q, unsigned flags)
+{
+    request_rec *r = q->r;
+    const char *err;
+    int rc = tz_read_body(r, q->cfg->max_body, (char **)&q->raw, &q->rawlen);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE)
+        return tz_send_problem(r, rc, "payload_too_large",
+                               apr_psprintf(r->pool, "the body exceeds %" APR_INT64_T_FMT
+                                            " bytes", q->cfg->max_body)), DONE;
+    if (rc != OK)
+        return tz_send_problem(r, HTTP_BAD_REQUEST, "bad_body", "the body could not be read"), DONE;
+    if (!(flags & TZ_R_JSON) || ((flags & TZ_R_OPTJSON) && q->rawlen == 0))
+        return OK;
+    if (!tz_is_json(r))
+        return tz_send_problem(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                               "the body must be application/json (UTF-8)"), DONE;
+    q->body = tz_json_parse(r->pool, q->raw, q->rawlen, &err);
+    if (!q->body)
+        return tz_send_problem(r, HTTP_BAD_REQUEST, "invalid_json", err), DONE;
+    if (!json_is_object(q->body))
+        return tz_send_problem(r, HTTP_BAD_REQUEST, "invalid_json",
+                               "the body must be a JSON object"), DONE;
+    return OK;
+}
+
+static int tz_run_route(tz_req_t *q, const tz_route_data_t *rd)
+{
+    int rc;
+    if (rd->flags & (TZ_R_USER | TZ_R_FAN | TZ_R_CREATOR | TZ_R_ADMIN)) {
+        if ((rc = tz_authenticate(q)) != OK)
+            return OK; /* 401 sent */
+        if (!tz_role_allowed(rd->flags, q->user.role))
+            return tz_send_problem(q->r, HTTP_FORBIDDEN, "forbidden",
+                                   "your role may not use this endpoint");
+    }
+    if (rd->flags & (TZ_R_JSON | TZ_R_RAW)) {
+        if (tz_read_request_body(q, rd->flags) != OK)
+            return OK;
+    } else if (ap_discard_request_body(q->r) != OK) {
+        return OK;
+    }
+    return rd->fn(q);
+}
+
+int tz_dispatch(request_rec *r, const char *path)
+{
+    tz_cfg_t *c = tz_cfg(r);
+    tz_route_match_t m;
+    tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL};
+    int handled, rc;
+    if (!c->active)
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "not_configured",
+                               "the API is not configured on this server");
+    rc = tz_cors(r, c, &handled);
+    if (handled)
+        return rc;
+    switch (tz_route_match(r->pool, tz_route_table.routes, tz_route_table.n, path, r->method, &m)) {
+    case TZ_ROUTE_NOT_FOUND:
+        return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such resource");
+    case TZ_ROUTE_BAD_METHOD:
+        apr_table_setn(r->headers_out, "Allow", m.allow);
+        return tz_send_problem(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                               apr_psprintf(r->pool, "allowed: %s", m.allow));
+    case TZ_ROUTE_FOUND:
+        break;
+    }
+    q.id = m.id[0] ? apr_pstrdup(r->pool, m.id) : NULL;
+    return tz_run_route(&q, m.route->data);
+}

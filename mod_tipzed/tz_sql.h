@@ -1,0 +1,27 @@
+/* Every SQL statement of the module: one table of labelled statements,
+ * registered with mod_dbd at config time and prepared on each pooled
+ * connection.  Placeholders are apr_dbd's (%s = text, cast in SQL). */
+#ifndef TZ_SQL_H
+#define TZ_SQL_H
+
+typedef enum {
+    TZ_Q_PING,
+    TZ_Q_SCHEMA_VERSION,
+    TZ_Q_REGISTER,
+    TZ_Q_USER_BY_EMAIL,
+    TZ_Q_USER_BY_ID,
+    TZ_Q_REFRESH_ISSUE,
+    TZ_Q_REFRESH_ROTATE,
+    TZ_Q_LOGOUT,
+    TZ_Q__COUNT
+} tz_query_e;
+
+typedef struct {
+    const char *label; /* tipzed_<verb>_<noun> */
+    const char *sql;
+    int nargs;
+} tz_stmt_t;
+
+extern const tz_stmt_t tz_statements[TZ_Q__COUNT];
+
+#endif
