@@ -122,6 +122,8 @@ int tz_send_problem_errors(request_rec *r, int status, const char *code, const c
 int tz_send_no_content(request_rec *r);
 int tz_read_body(request_rec *r, apr_int64_t limit, char **buf, apr_size_t *len);
 const char *tz_client_ip(request_rec *r);
+/* A decoded query-string parameter (the first if repeated), or NULL. */
+const char *tz_query_arg(request_rec *r, const char *name);
 int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n);
 
 /* mod_tipzed_db.c */
@@ -157,6 +159,15 @@ void tz_rl_child_init(apr_pool_t *p, server_rec *s);
 apr_int64_t tz_rl_check(request_rec *r, const char *key, unsigned limit, apr_int64_t window);
 void tz_rl_record_failure(request_rec *r, const char *key, apr_int64_t window);
 void tz_rl_clear(request_rec *r, const char *key);
+
+/* mod_tipzed_creators.c, mod_tipzed_wallets.c */
+int tz_h_creator_get(tz_req_t *q);
+int tz_h_creator_me(tz_req_t *q);
+int tz_h_creator_update(tz_req_t *q);
+int tz_h_follow(tz_req_t *q);
+int tz_h_unfollow(tz_req_t *q);
+int tz_h_wallet(tz_req_t *q);
+int tz_h_wallet_transactions(tz_req_t *q);
 
 /* mod_tipzed_health.c, mod_tipzed_openapi.c */
 int tz_h_health(tz_req_t *q);

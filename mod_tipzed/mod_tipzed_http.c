@@ -105,3 +105,12 @@ int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n)
     tz_send_problem_errors(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", detail, errors);
     return DONE;
 }
+
+const char *tz_query_arg(request_rec *r, const char *name)
+{
+    apr_table_t *args;
+    if (!r->args)
+        return NULL;
+    ap_args_to_table(r, &args);
+    return apr_table_get(args, name);
+}

@@ -16,6 +16,13 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/auth/refresh", tz_h_refresh, TZ_R_JSON),
     R("POST", "/auth/logout", tz_h_logout, TZ_R_USER | TZ_R_JSON),
     R("GET", "/auth/me", tz_h_me, TZ_R_USER),
+    R("GET", "/creators/me", tz_h_creator_me, TZ_R_CREATOR),
+    R("PUT", "/creators/me", tz_h_creator_update, TZ_R_CREATOR | TZ_R_JSON),
+    R("GET", "/creators/{id}", tz_h_creator_get, TZ_R_PUBLIC),
+    R("POST", "/creators/{id}/follow", tz_h_follow, TZ_R_FAN),
+    R("DELETE", "/creators/{id}/follow", tz_h_unfollow, TZ_R_FAN),
+    R("GET", "/wallets/me", tz_h_wallet, TZ_R_CREATOR),
+    R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_CREATOR),
 };
 
 const struct tz_route_table tz_route_table = {tz_routes, sizeof(tz_routes) / sizeof(tz_routes[0])};

@@ -13,6 +13,12 @@ typedef enum {
     TZ_Q_REFRESH_ISSUE,
     TZ_Q_REFRESH_ROTATE,
     TZ_Q_LOGOUT,
+    TZ_Q_CREATOR_PUBLIC,
+    TZ_Q_CREATOR_ME,
+    TZ_Q_CREATOR_UPDATE,
+    TZ_Q_FOLLOW,
+    TZ_Q_WALLET,
+    TZ_Q_WALLET_TRANSACTIONS,
     TZ_Q__COUNT
 } tz_query_e;
 

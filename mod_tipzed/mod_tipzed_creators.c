@@ -1,0 +1,135 @@
+/* /creators: public profiles, the creator's own profile (with the bank
+ * account, encrypted at rest and decrypted only for its owner), follows. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "apr_lib.h"
+
+int tz_h_creator_get(tz_req_t *q)
+{
+    json_t *out;
+    const char *args[2] = {q->id, q->cfg->default_currency};
+    int rc = tz_db_json(q->r, TZ_Q_CREATOR_PUBLIC, args, &out);
+    if (rc != OK)
+        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+    if (!out)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such creator");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
+
+/* Replaces "bank_account_enc" with the decrypted "bank_account". */
+static int reveal_bank_account(tz_req_t *q, json_t *me)
+{
+    const char *sealed = json_string_value(json_object_get(me, "bank_account_enc"));
+    char *plain = NULL;
+    apr_size_t len;
+    json_t *value = json_null();
+    if (sealed) {
+        tz_cfg_t *c = q->cfg;
+        if (tz_aead_open(q->r->pool, (const tz_aead_key_t *)c->enc_keys->elts,
+                         (size_t)c->enc_keys->nelts, sealed, &plain, &len) != 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, APLOGNO(10530)
+                          "tipzed: the bank account of creator %s cannot be decrypted"
+                          " (unknown key id or tampered data)", q->user.id);
+            return -1;
+        }
+        value = json_string(plain);
+    }
+    json_object_del(me, "bank_account_enc");
+    json_object_set_new(me, "bank_account", value);
+    return 0;
+}
+
+static int send_me(tz_req_t *q, json_t *me)
+{
+    if (!me)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no creator profile");
+    if (reveal_bank_account(q, me) != 0)
+        return tz_send_problem(q->r, HTTP_INTERNAL_SERVER_ERROR, "internal",
+                               "the stored bank account cannot be read");
+    return tz_send_json(q->r, HTTP_OK, me);
+}
+
+int tz_h_creator_me(tz_req_t *q)
+{
+    json_t *me;
+    const char *args[2] = {q->user.id, q->cfg->default_currency};
+    int rc = tz_db_json(q->r, TZ_Q_CREATOR_ME, args, &me);
+    if (rc != OK)
+        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+    return send_me(q, me);
+}
+
+static const tz_field_t profile_fields[] = {
+    {"full_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+    {"bio", TZ_F_NULLABLE_STRING, 0, 0, 1000},
+    {"avatar_url", TZ_F_NULLABLE_STRING, 0, 0, 2048},
+    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
+    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+};
+
+/* Account numbers and IBANs: letters, digits, spaces and dashes. */
+static int bank_account_ok(const char *s)
+{
+    for (; *s; s++)
+        if (!apr_isalnum(*s) && *s != ' ' && *s != '-')
+            return 0;
+    return 1;
+}
+
+static int avatar_ok(const char *s)
+{
+    return strncmp(s, "https://", 8) == 0 && s[8] && !strpbrk(s, " \t\r\n\"<>");
+}
+
+int tz_h_creator_update(tz_req_t *q)
+{
+    request_rec *r = q->r;
+    const char *bank, *avatar, *args[7];
+    json_t *me;
+    int rc;
+    if (tz_validate_or_422(q, profile_fields, 5))
+        return OK;
+    avatar = tz_json_str(q->body, "avatar_url");
+    if (avatar && *avatar && !avatar_ok(avatar))
+        return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "avatar_url", "must be an https URL");
+    bank = tz_json_str(q->body, "bank_account");
+    if (bank && !bank_account_ok(bank))
+        return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "bank_account", "may hold only letters, digits, spaces and dashes");
+    args[0] = q->user.id;
+    args[1] = tz_json_str(q->body, "full_name");
+    args[2] = tz_json_str(q->body, "bio");
+    args[3] = avatar;
+    args[4] = bank ? tz_aead_seal(r->pool, (const tz_aead_key_t *)q->cfg->enc_keys->elts,
+                                  bank, strlen(bank)) : NULL;
+    args[5] = tz_json_str(q->body, "account_name");
+    args[6] = q->cfg->default_currency;
+    if (bank && !args[4])
+        return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot encrypt");
+    if ((rc = tz_db_json(r, TZ_Q_CREATOR_UPDATE, args, &me)) != OK)
+        return tz_send_problem(r, rc, "database_unavailable", "please retry");
+    return send_me(q, me);
+}
+
+static int follow(tz_req_t *q, const char *on)
+{
+    json_t *out;
+    const char *args[3] = {q->user.id, q->id, on};
+    int rc = tz_db_json(q->r, TZ_Q_FOLLOW, args, &out);
+    if (rc != OK)
+        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+    if (!out || json_object_get(out, "error"))
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such creator");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
+
+int tz_h_follow(tz_req_t *q)
+{
+    return follow(q, "true");
+}
+
+int tz_h_unfollow(tz_req_t *q)
+{
+    return follow(q, "false");
+}

@@ -1,0 +1,59 @@
+/* /wallets: the creator's balance per currency and its ledger lines. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+
+/* ?currency= must be one of TipzedCurrencies; absent means the default. */
+static const char *wallet_currency(tz_req_t *q, int *ok)
+{
+    const char *c = tz_query_arg(q->r, "currency");
+    *ok = 1;
+    if (!c)
+        return q->cfg->default_currency;
+    for (int i = 0; i < q->cfg->currencies->nelts; i++)
+        if (strcmp(c, APR_ARRAY_IDX(q->cfg->currencies, i, const char *)) == 0)
+            return c;
+    *ok = 0;
+    return NULL;
+}
+
+static int bad_currency(tz_req_t *q)
+{
+    return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                 "currency", "is not an accepted currency");
+}
+
+int tz_h_wallet(tz_req_t *q)
+{
+    int ok, rc;
+    json_t *out;
+    const char *args[2] = {q->user.id, wallet_currency(q, &ok)};
+    if (!ok)
+        return bad_currency(q);
+    if ((rc = tz_db_json(q->r, TZ_Q_WALLET, args, &out)) != OK || !out)
+        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
+                               "please retry");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
+
+int tz_h_wallet_transactions(tz_req_t *q)
+{
+    int64_t limit, offset;
+    int ok, rc;
+    const char *field, *why;
+    json_t *out;
+    const char *currency = wallet_currency(q, &ok);
+    if (!ok)
+        return bad_currency(q);
+    why = tz_parse_page(tz_query_arg(q->r, "limit"), tz_query_arg(q->r, "offset"), &limit,
+                        &offset, &field);
+    if (why)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     field, why);
+    const char *args[4] = {q->user.id, currency,
+                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, limit),
+                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, offset)};
+    if ((rc = tz_db_json(q->r, TZ_Q_WALLET_TRANSACTIONS, args, &out)) != OK || !out)
+        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
+                               "please retry");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
