@@ -1,6 +1,7 @@
 # Build glue: how the core library, the Apache module (through apxs), the
 # command-line tool and the unit tests are compiled.  Included by ../Makefile.
 
+comma       := ,
 APXS        ?= apxs
 APR_CONFIG  ?= $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
 APU_CONFIG  ?= $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
@@ -15,7 +16,7 @@ PQ_INC      := -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include
 
 WARN        := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter
 OPT         ?= -O2 -g
-SAN_FLAGS   := $(if $(SANITIZE),-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined,)
+SAN_FLAGS   := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined,)
 BASE_CFLAGS := $(WARN) $(OPT) -fPIC $(SAN_FLAGS) $(APR_CFLAGS) $(HTTPD_INC) $(PQ_INC) -Imod_tipzed
 EXT_LIBS    := -ljwt -ljansson -lcurl -lssl -lcrypto -lpq
 
@@ -47,7 +48,7 @@ $(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json
 	  $(notdir $(GLUE_SRCS)) \
 	  $(abspath $(CORE_LIB)) $(EXT_LIBS) \
 	  > build.log 2>&1 || { cat build.log; exit 1; }
-	@grep -E 'warning|error' $(BUILD)/apxs/build.log || true
+	@grep -E ': (warning|error):' $(BUILD)/apxs/build.log || true
 	cp $(BUILD)/apxs/.libs/mod_tipzed.so $@
 
 $(CTL): mod_tipzed/tipzedctl.c $(CORE_LIB)
@@ -57,4 +58,3 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tz_test.h $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Itests/unit -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(CHECK_LIBS) $(SAN_FLAGS)
 
-comma := ,

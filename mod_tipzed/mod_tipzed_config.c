@@ -244,7 +244,7 @@ static const char *provider_arg(cmd_parms *cmd, const char *name, tz_provider_cf
 
 static const char *set_provider(cmd_parms *cmd, void *d, const char *name, const char *url)
 {
-    tz_provider_cfg_t *pc;
+    tz_provider_cfg_t *pc = NULL;
     const char *err = provider_arg(cmd, name, &pc);
     if (err)
         return err;
@@ -258,7 +258,7 @@ static const char *set_provider(cmd_parms *cmd, void *d, const char *name, const
 static const char *set_provider_secret(cmd_parms *cmd, void *d, const char *name,
                                        const char *path)
 {
-    tz_provider_cfg_t *pc;
+    tz_provider_cfg_t *pc = NULL;
     apr_size_t len;
     const char *err = provider_arg(cmd, name, &pc);
     return err ? err : read_secret(cmd, path, &pc->api_secret, &len);
@@ -267,7 +267,7 @@ static const char *set_provider_secret(cmd_parms *cmd, void *d, const char *name
 static const char *set_webhook_secret(cmd_parms *cmd, void *d, const char *name,
                                       const char *path)
 {
-    tz_provider_cfg_t *pc;
+    tz_provider_cfg_t *pc = NULL;
     const char *err = provider_arg(cmd, name, &pc);
     if (err || (err = read_secret(cmd, path, &pc->webhook_secret, &pc->webhook_secret_len)))
         return err;
