@@ -3,6 +3,7 @@
  * database access in mod_tipzed_db.c, one file per API resource. */
 #include "mod_tipzed.h"
 #include "tz_crypto.h"
+#include "http_core.h"
 
 static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
@@ -38,17 +39,18 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
 
 static int tz_handler(request_rec *r)
 {
-    tz_dir_cfg_t *d;
-    const char *path;
+    const core_dir_config *core;
+    const char *path = r->uri, *base;
     apr_size_t blen;
     if (!r->handler || strcmp(r->handler, "tipzed") != 0)
         return DECLINED;
-    d = ap_get_module_config(r->per_dir_config, &tipzed_module);
-    path = r->uri;
-    blen = d && d->base ? strlen(d->base) : 0;
-    while (blen && d->base[blen - 1] == '/')
+    /* Routes are relative to the <Location> the handler is mounted on. */
+    core = ap_get_core_module_config(r->per_dir_config);
+    base = core && core->d && core->d[0] == '/' ? core->d : "";
+    blen = strlen(base);
+    while (blen && base[blen - 1] == '/')
         blen--;
-    if (blen && strncmp(path, d->base, blen) == 0)
+    if (blen && strncmp(path, base, blen) == 0)
         path += blen;
     return tz_dispatch(r, path);
 }
@@ -64,7 +66,7 @@ static void tz_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(tipzed) = {
     STANDARD20_MODULE_STUFF,
-    tz_dir_create,
+    NULL,
     NULL,
     tz_cfg_create,
     tz_cfg_merge,

@@ -58,16 +58,9 @@ typedef struct {
     int active;                     /* 0: no Tipzed directives in this server */
 } tz_cfg_t;
 
-/* Per-directory configuration: only where the handler is mounted, so the
- * router sees paths relative to it. */
-typedef struct {
-    const char *base;
-} tz_dir_cfg_t;
-
 extern const command_rec tz_cmds[];
 void *tz_cfg_create(apr_pool_t *p, server_rec *s);
 void *tz_cfg_merge(apr_pool_t *p, void *base, void *add);
-void *tz_dir_create(apr_pool_t *p, char *dir);
 const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c);
 const char *tz_provider_name(tz_provider_e p);
 int tz_provider_from_name(const char *name);

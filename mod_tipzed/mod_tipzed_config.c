@@ -67,13 +67,6 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     return m;
 }
 
-void *tz_dir_create(apr_pool_t *p, char *dir)
-{
-    tz_dir_cfg_t *d = apr_pcalloc(p, sizeof(*d));
-    d->base = dir;
-    return d;
-}
-
 static tz_cfg_t *srv(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &tipzed_module);
