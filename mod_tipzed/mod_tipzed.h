@@ -122,6 +122,7 @@ int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n);
 /* mod_tipzed_db.c */
 typedef struct {
     apr_dbd_results_t *res;
+    apr_dbd_row_t *row;      /* reused: the driver counts rows in it */
     ap_dbd_t *dbd;
 } tz_rows_t;
 void tz_db_register(apr_pool_t *p, server_rec *s);

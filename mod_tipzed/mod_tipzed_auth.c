@@ -152,9 +152,8 @@ int tz_h_login(tz_req_t *q)
     if ((rc = tz_db_select(r, TZ_Q_USER_BY_EMAIL, &rows, args)) != OK)
         return tz_send_problem(r, rc, "database_unavailable", "please retry");
     found = tz_db_next(r, &rows, cols, 4);
-    if (found)
-        while (tz_db_next(r, &rows, (const char *[4]){0}, 4))
-            ;
+    while (found && tz_db_next(r, &rows, (const char *[4]){0}, 4))
+        ;
     if (!found) {
         tz_password_burn(r->pool, tz_json_str(q->body, "password"));
         return login_failed(q, ipkey, emailkey);

@@ -86,6 +86,7 @@ int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args
     conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
     PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
     out->dbd = dbd;
+    out->row = NULL;
     if (run_select(r, dbd, q, args, &out->res) == 0)
         return OK;
     state = sqlstate(r->pool, conn);
@@ -97,26 +98,25 @@ int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-/* Reads the next row; SQL NULL becomes a NULL pointer (PITFALLS 7). */
+/* Reads the next row into pool copies: the driver frees the result once
+ * the last row has been read.  It also reads SQL NULL as "" (PITFALLS 7);
+ * no statement of tz_sql.c returns a meaningful empty string, so "" is
+ * reported as NULL. */
 int tz_db_next(request_rec *r, tz_rows_t *rows, const char **cols, int ncols)
 {
-    apr_dbd_row_t *row = NULL;
-    if (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &row, -1) != 0)
+    if (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &rows->row, -1) != 0)
         return 0;
     for (int i = 0; i < ncols; i++) {
-        const char *v = NULL;
-        if (apr_dbd_datum_get(rows->dbd->driver, row, i, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS)
-            v = NULL;
-        cols[i] = v;
+        const char *v = apr_dbd_get_entry(rows->dbd->driver, rows->row, i);
+        cols[i] = v && *v ? apr_pstrdup(r->pool, v) : NULL;
     }
     return 1;
 }
 
-/* Drains the remaining rows so the result is released (STYLE: read to -1). */
+/* Reads the remaining rows so the result is released (STYLE: read to -1). */
 static void drain(request_rec *r, tz_rows_t *rows)
 {
-    apr_dbd_row_t *row = NULL;
-    while (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &row, -1) == 0)
+    while (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &rows->row, -1) == 0)
         ;
 }
 
