@@ -1,0 +1,61 @@
+"""The server survives a PostgreSQL restart and rejects bad configuration."""
+import os
+import subprocess
+import time
+
+from tzclient import login, register
+
+
+def test_postgres_restart_recovers(api, stack):
+    s = register(api)
+    # warm several pooled connections in both children
+    for _ in range(20):
+        assert api.get("/auth/me", token=s["access_token"]).status == 200
+    stack.restart_pg("fast")
+    deadline = time.time() + 15
+    ok = 0
+    while time.time() < deadline and ok < 20:
+        r = login(api, s["email"], s["password"])
+        if r.status == 200:
+            ok += 1
+        else:
+            assert r.status == 503, r  # never a crash, never a 500
+            time.sleep(0.2)
+    assert ok == 20, "login did not recover after the PostgreSQL restart"
+    for _ in range(20):
+        assert api.get("/auth/me", token=s["access_token"]).status == 200
+    log = stack.error_log_text()
+    assert "Segmentation fault" not in log and "exit signal" not in log
+
+
+def _configtest(stack, extra):
+    conf = stack.env["TZ_HTTPD_CONF"]
+    with open(conf) as f:
+        text = f.read()
+    bad = conf + ".bad"
+    with open(bad, "w") as f:
+        f.write(text.replace("TipzedLoginRateLimit 5 1m", extra))
+    try:
+        return subprocess.run(["apache2", "-f", bad, "-t"], capture_output=True, text=True,
+                              timeout=30)
+    finally:
+        os.unlink(bad)
+
+
+def test_configtest_names_bad_directive(stack):
+    cases = {
+        "TipzedPlatformFee 101%": "TipzedPlatformFee",
+        "TipzedAccessTokenTTL 10x": "TipzedAccessTokenTTL",
+        "TipzedMaxBodySize -1": "TipzedMaxBodySize",
+        "TipzedDefaultCurrency zmw": "TipzedDefaultCurrency",
+        "TipzedLoginRateLimit five 1m": "TipzedLoginRateLimit",
+        "TipzedCORSOrigin ftp://x": "TipzedCORSOrigin",
+        "TipzedProvider paypal https://x": "TipzedProvider",
+        "TipzedJWTSecretFile /nonexistent/key": "TipzedJWTSecretFile",
+    }
+    for line, name in cases.items():
+        r = _configtest(stack, line)
+        assert r.returncode != 0, line
+        assert name in r.stderr and "line" in r.stderr, (line, r.stderr)
+    ok = _configtest(stack, "TipzedPlatformFee 2.5%")
+    assert ok.returncode == 0, ok.stderr
