@@ -49,7 +49,7 @@ $(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json
 	  $(abspath $(CORE_LIB)) $(EXT_LIBS) \
 	  > build.log 2>&1 || { cat build.log; exit 1; }
 	@grep -E ': (warning|error):' $(BUILD)/apxs/build.log || true
-	cp $(BUILD)/apxs/.libs/mod_tipzed.so $@
+	cp $(BUILD)/apxs/.libs/mod_tipzed.so $@.tmp && mv -f $@.tmp $@  # a new inode: a running server keeps its mapped copy
 
 $(CTL): mod_tipzed/tipzedctl.c $(CORE_LIB)
 	$(CC) $(BASE_CFLAGS) -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(SAN_FLAGS)
