@@ -1,0 +1,132 @@
+"""Creators, follows and wallets (SPEC §3): shapes, validation, roles, and
+isolation between users."""
+import uuid
+
+from tzclient import assert_problem, register
+
+
+def credit(stack, creator_id, amount, currency="ZMW", ref=None):
+    """Posts a balanced entry crediting a creator's wallet from the
+    provider clearing account, through the one posting path."""
+    ref = ref or f"test:{uuid.uuid4()}"
+    rows = stack.psql(
+        "SELECT entry_id, duplicate FROM tz_post_entry("
+        f"'{ref}', 'adjustment', NULL, NULL, '{currency}', "
+        f"ARRAY[tz_account('provider_clearing', NULL, 'sandbox', '{currency}'),"
+        f" tz_account('wallet', '{creator_id}', NULL, '{currency}')], "
+        f"ARRAY[-{amount}, {amount}]::bigint[])")
+    return rows[0]
+
+
+def test_public_profile_shape(api, creator):
+    r = api.get(f"/creators/{creator['user']['id']}")
+    assert r.status == 200, r
+    assert set(r.json) == {"id", "name", "bio", "avatar", "earnings", "followers"}
+    assert r.json["name"] == "Chanda Mulenga" and r.json["earnings"] == 0
+    # upper-case UUIDs name the same creator
+    assert api.get(f"/creators/{creator['user']['id'].upper()}").status == 200
+
+
+def test_unknown_creator_and_fan_are_404(api, fan):
+    assert_problem(api.get(f"/creators/{uuid.uuid4()}"), 404)
+    assert_problem(api.get(f"/creators/{fan['user']['id']}"), 404)
+
+
+def test_me_and_update_with_encrypted_bank_account(api, stack, creator):
+    tok = creator["access_token"]
+    r = api.put("/creators/me", token=tok, json={
+        "full_name": "Chanda M.", "bio": "Music from Lusaka", "avatar_url": "https://cdn.example/a.png",
+        "bank_account": "ZM12 3456 7890", "account_name": "Chanda Mulenga"})
+    assert r.status == 200, r
+    assert r.json["name"] == "Chanda M." and r.json["bank_account"] == "ZM12 3456 7890"
+    # partial update keeps the other fields
+    r = api.put("/creators/me", token=tok, json={"bio": "New bio"})
+    assert r.json["bio"] == "New bio" and r.json["avatar"] == "https://cdn.example/a.png"
+    assert r.json["bank_account"] == "ZM12 3456 7890"
+    assert api.get("/creators/me", token=tok).json == r.json
+    # never in the public profile, never plaintext in the database
+    pub = api.get(f"/creators/{creator['user']['id']}").json
+    assert "bank_account" not in pub and "account_name" not in pub
+    stored = stack.psql(f"SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{creator['user']['id']}'")[0][0]
+    assert "3456" not in stored and stored.startswith("v1.")
+    # each write uses a fresh nonce
+    api.put("/creators/me", token=tok, json={"bank_account": "ZM12 3456 7890"})
+    again = stack.psql(f"SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{creator['user']['id']}'")[0][0]
+    assert again != stored
+
+
+def test_update_validation_names_field(api, creator):
+    tok = creator["access_token"]
+    cases = [({"bio": "x" * 1001}, "bio"), ({"avatar_url": "http://insecure.example/a.png"}, "avatar_url"),
+             ({"avatar_url": "https://" + "a" * 2050}, "avatar_url"), ({"full_name": ""}, "full_name"),
+             ({"bank_account": "12"}, "bank_account"), ({"bank_account": "12;DROP TABLE"}, "bank_account"),
+             ({"bio": 5}, "bio"), ({"nickname": "x"}, "nickname")]
+    for body, field in cases:
+        assert_problem(api.put("/creators/me", token=tok, json=body), 422, field=field)
+    assert api.get("/creators/me", token=tok).json["bio"] == ""  # nothing written
+
+
+def test_creator_only_endpoints_refuse_fans(api, fan):
+    for method, path in [("GET", "/creators/me"), ("PUT", "/creators/me"), ("GET", "/wallets/me"),
+                         ("GET", "/wallets/me/transactions")]:
+        r = api.request(method, path, token=fan["access_token"], json={} if method == "PUT" else None)
+        assert_problem(r, 403, "forbidden")
+        assert_problem(api.request(method, path), 401)
+
+
+def test_follow_unfollow(api, new_client, creator):
+    cid = creator["user"]["id"]
+    fans = [register(new_client()) for _ in range(2)]
+    r = api.post(f"/creators/{cid}/follow", token=fans[0]["access_token"])
+    assert r.status == 200 and r.json == {"creator_id": cid, "following": True, "followers": 1}
+    # following twice counts once
+    assert api.post(f"/creators/{cid}/follow", token=fans[0]["access_token"]).json["followers"] == 1
+    assert api.post(f"/creators/{cid}/follow", token=fans[1]["access_token"]).json["followers"] == 2
+    assert api.get(f"/creators/{cid}").json["followers"] == 2
+    r = api.delete(f"/creators/{cid}/follow", token=fans[0]["access_token"])
+    assert r.json == {"creator_id": cid, "following": False, "followers": 1}
+    assert api.delete(f"/creators/{cid}/follow", token=fans[0]["access_token"]).json["followers"] == 1
+    assert_problem(api.post(f"/creators/{uuid.uuid4()}/follow", token=fans[0]["access_token"]), 404)
+    assert_problem(api.post(f"/creators/{cid}/follow", token=creator["access_token"]), 403)
+
+
+def test_wallet_and_transactions(api, stack, creator):
+    cid, tok = creator["user"]["id"], creator["access_token"]
+    w = api.get("/wallets/me", token=tok).json
+    assert w == {"balance": 0, "currency": "ZMW", "pending_payouts": 0, "transactions": []}
+    for amount in (1000, 250, 75):
+        credit(stack, cid, amount)
+    w = api.get("/wallets/me", token=tok).json
+    assert w["balance"] == 1325 and len(w["transactions"]) == 3
+    lines = api.get("/wallets/me/transactions", token=tok).json
+    assert [x["amount"] for x in lines["data"]] == [75, 250, 1000]  # newest first
+    assert [x["balance_after"] for x in lines["data"]] == [1325, 1250, 1000]
+    assert lines["limit"] == 20 and lines["offset"] == 0 and lines["has_more"] is False
+    page = api.get("/wallets/me/transactions?limit=2&offset=1", token=tok).json
+    assert [x["amount"] for x in page["data"]] == [250, 1000] and page["has_more"] is False
+    page = api.get("/wallets/me/transactions?limit=1", token=tok).json
+    assert len(page["data"]) == 1 and page["has_more"] is True
+
+
+def test_pagination_edges(api, creator):
+    tok = creator["access_token"]
+    for q, field in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"),
+                     ("offset=-1", "offset"), ("limit=1.5", "limit"), ("offset=99999999999999999999", "offset")]:
+        assert_problem(api.get(f"/wallets/me/transactions?{q}", token=tok), 422, field=field)
+    assert api.get("/wallets/me/transactions?limit=100&offset=5000", token=tok).json["data"] == []
+
+
+def test_multi_currency_and_bad_currency(api, creator):
+    tok = creator["access_token"]
+    assert_problem(api.get("/wallets/me?currency=USD", token=tok), 422, field="currency")
+    assert_problem(api.get("/wallets/me/transactions?currency=zmw", token=tok), 422, field="currency")
+    assert api.get("/wallets/me?currency=ZMW", token=tok).json["currency"] == "ZMW"
+
+
+def test_creators_cannot_see_each_other(api, stack, new_client):
+    a = register(new_client(), role="creator")
+    b = register(new_client(), role="creator")
+    credit(stack, a["user"]["id"], 500)
+    assert api.get("/wallets/me", token=b["access_token"]).json["balance"] == 0
+    assert api.get("/wallets/me/transactions", token=b["access_token"]).json["data"] == []
+    assert api.get("/creators/me", token=b["access_token"]).json["id"] == b["user"]["id"]
