@@ -143,12 +143,14 @@ BEGIN
   FOR i IN 1 .. array_length(p_accounts, 1) LOOP
     UPDATE accounts SET balance = balance + p_amounts[i]
      WHERE id = p_accounts[i] AND currency = p_currency
-     RETURNING balance, kind INTO bal, k;
+       AND (kind <> 'wallet' OR balance + p_amounts[i] >= 0)
+     RETURNING balance INTO bal;
     IF bal IS NULL THEN
+      SELECT kind INTO k FROM accounts WHERE id = p_accounts[i] AND currency = p_currency;
+      IF k = 'wallet' THEN
+        RAISE EXCEPTION 'insufficient_funds' USING ERRCODE = 'TZ001';
+      END IF;
       RAISE EXCEPTION 'account % is not a % account', p_accounts[i], p_currency USING ERRCODE = 'TZ003';
-    END IF;
-    IF k = 'wallet' AND bal < 0 THEN
-      RAISE EXCEPTION 'insufficient_funds' USING ERRCODE = 'TZ001';
     END IF;
     INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
     VALUES (entry_id, p_accounts[i], p_amounts[i], p_currency, bal);

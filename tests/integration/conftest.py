@@ -38,9 +38,9 @@ class Stack:
         return subprocess.run(list(args), input=input, capture_output=True, text=True,
                               check=check, timeout=120)
 
-    def psql(self, sql, db="tipzed", check=True):
+    def psql(self, sql, db="tipzed", check=True, user="tipzed"):
         """Rows of a query as tuples of strings (psql -At, tab separated)."""
-        r = self._run(STACK, "psql", self.dir, "-d", db, "-v", "ON_ERROR_STOP=1",
+        r = self._run(STACK, "psql", self.dir, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1",
                       "-qAt", "-F", "\t", "-c", sql)
         if check and r.returncode != 0:
             raise AssertionError(f"psql failed: {r.stderr}")
@@ -77,8 +77,8 @@ class Stack:
 
     def scratch_db(self, name):
         """A fresh database with every migration applied; its conninfo."""
-        self.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres")
-        self.psql(f"CREATE DATABASE {name} OWNER tipzed", db="postgres")
+        self.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres", user="postgres")
+        self.psql(f"CREATE DATABASE {name} OWNER tipzed", db="postgres", user="postgres")
         conninfo = self.conninfo.replace("dbname=tipzed", f"dbname={name}")
         r = self.tipzedctl("migrate", os.path.join(REPO, "sql"), conninfo=conninfo)
         assert r.returncode == 0, r.stderr
