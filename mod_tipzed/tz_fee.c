@@ -1,15 +1,15 @@
-/* F = round-half-up(G * bps / 10000) in integers; overflow refused. */
+/* F = round-half-up(G * bps / 10000) in integers.  Amounts are capped at
+ * 2^53 (the largest the API accepts); the product is formed in 128 bits,
+ * so no allowed input can overflow. */
 #include "tz_fee.h"
 
 int tz_fee_compute(int64_t gross, int32_t bps, int64_t *fee, int64_t *net)
 {
-    int64_t prod;
-    if (gross <= 0 || bps < 0 || bps > TZ_FEE_BPS_MAX)
+    __int128 prod;
+    if (gross <= 0 || gross > TZ_FEE_MAX_AMOUNT || bps < 0 || bps > TZ_FEE_BPS_MAX)
         return -1;
-    if (__builtin_mul_overflow(gross, (int64_t)bps, &prod) ||
-        __builtin_add_overflow(prod, (int64_t)5000, &prod))
-        return -1;
-    *fee = prod / 10000;
+    prod = (__int128)gross * bps + 5000;
+    *fee = (int64_t)(prod / 10000);
     *net = gross - *fee;
     return 0;
 }

@@ -99,7 +99,8 @@ char *tz_sig_sign_tv1(apr_pool_t *p, const void *secret, size_t secretlen, const
     unsigned char mac[TZ_SHA256_LEN];
     if (mac_tv1(secret, secretlen, t, body, bodylen, mac) != 0)
         return NULL;
-    return apr_psprintf(p, "t=%lld,v1=%s", t, tz_hex_encode(p, mac, TZ_SHA256_LEN));
+    return apr_psprintf(p, "t=%" APR_INT64_T_FMT ",v1=%s", (apr_int64_t)t,
+                        tz_hex_encode(p, mac, TZ_SHA256_LEN));
 }
 
 tz_sig_status_e tz_sig_verify_hash(const char *header, const void *secret, size_t secretlen)

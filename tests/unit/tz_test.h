@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <apr_general.h>
 #include <apr_pools.h>
+#include <apr_strings.h>
 
 static apr_pool_t *tz_tp; /* the current test's pool */
 
