@@ -36,8 +36,10 @@ def _configtest(stack, extra):
     with open(bad, "w") as f:
         f.write(text.replace("TipzedLoginRateLimit 5 1m", extra))
     try:
+        env = dict(os.environ)
+        env.update(kv.split("=", 1) for kv in stack.env.get("TZ_APACHE_ENV", "").split())
         return subprocess.run(["apache2", "-f", bad, "-t"], capture_output=True, text=True,
-                              timeout=30)
+                              timeout=30, env=env)
     finally:
         os.unlink(bad)
 

@@ -206,6 +206,7 @@ TZ_SECRETS=$dir/secrets
 TZ_ERROR_LOG=$st/logs/error_log
 TZ_HTTPD_CONF=$dir/httpd.conf
 TZ_SANDBOX=$sandbox
+TZ_APACHE_ENV='$(apache_env "$st")'
 ENV
   apache_up "$dir" "$st" "$port"
   echo "stack: up at http://127.0.0.1:$port/api/v1 ($dir)"
@@ -263,7 +264,8 @@ main() {
     env) cat "$1/env" ;;
     restart-pg) load_env "$1"; as_db "$PGBIN/pg_ctl" -D "$TZ_PGDATA" -m "${2:-fast}" -w restart \
                   -l "$TZ_STATE/logs/postgresql.log" >/dev/null ;;
-    apachectl) load_env "$1"; shift; apache2 -f "$TZ_HTTPD_CONF" "$@" ;;
+    # shellcheck disable=SC2086
+    apachectl) load_env "$1"; shift; env $TZ_APACHE_ENV apache2 -f "$TZ_HTTPD_CONF" "$@" ;;
     psql) load_env "$1"; shift; as_db psql -h "$TZ_PGHOST" -U tipzed tipzed "$@" ;;
     walkthrough) cmd_walkthrough "$1" ;;
     *) sed -n '2,16p' "$0" >&2; exit 2 ;;
