@@ -256,6 +256,11 @@ The OpenAPI document: $b/openapi.json
 TXT
 }
 
+run_apache() {
+  # shellcheck disable=SC2086
+  env $TZ_APACHE_ENV apache2 -f "$TZ_HTTPD_CONF" "$@"
+}
+
 main() {
   local cmd=${1:-}; shift || true
   case "$cmd" in
@@ -264,8 +269,7 @@ main() {
     env) cat "$1/env" ;;
     restart-pg) load_env "$1"; as_db "$PGBIN/pg_ctl" -D "$TZ_PGDATA" -m "${2:-fast}" -w restart \
                   -l "$TZ_STATE/logs/postgresql.log" >/dev/null ;;
-    # shellcheck disable=SC2086
-    apachectl) load_env "$1"; shift; env $TZ_APACHE_ENV apache2 -f "$TZ_HTTPD_CONF" "$@" ;;
+    apachectl) load_env "$1"; shift; run_apache "$@" ;;
     psql) load_env "$1"; shift; as_db psql -h "$TZ_PGHOST" -U tipzed tipzed "$@" ;;
     walkthrough) cmd_walkthrough "$1" ;;
     *) sed -n '2,16p' "$0" >&2; exit 2 ;;
