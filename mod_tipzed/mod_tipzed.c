@@ -37,19 +37,26 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     tz_rl_child_init(p, s);
 }
 
+/* The <Location> path the handler is mounted on, without a trailing
+ * slash: routes are relative to it. */
+const char *tz_api_base(request_rec *r)
+{
+    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *base = core && core->d && core->d[0] == '/' ? core->d : "";
+    apr_size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        n--;
+    return apr_pstrmemdup(r->pool, base, n);
+}
+
 static int tz_handler(request_rec *r)
 {
-    const core_dir_config *core;
-    const char *path = r->uri, *base;
+    const char *base, *path = r->uri;
     apr_size_t blen;
     if (!r->handler || strcmp(r->handler, "tipzed") != 0)
         return DECLINED;
-    /* Routes are relative to the <Location> the handler is mounted on. */
-    core = ap_get_core_module_config(r->per_dir_config);
-    base = core && core->d && core->d[0] == '/' ? core->d : "";
+    base = tz_api_base(r);
     blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
     if (blen && strncmp(path, base, blen) == 0)
         path += blen;
     return tz_dispatch(r, path);

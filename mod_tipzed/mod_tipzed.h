@@ -8,6 +8,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "http_core.h"
 #include "apr_strings.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
@@ -16,6 +17,7 @@
 #include "tz_json.h"
 #include "tz_jwt.h"
 #include "tz_sql.h"
+#include "tz_provider.h"
 
 extern module AP_MODULE_DECLARE_DATA tipzed_module;
 
@@ -163,10 +165,38 @@ int tz_h_unfollow(tz_req_t *q);
 int tz_h_wallet(tz_req_t *q);
 int tz_h_wallet_transactions(tz_req_t *q);
 
+/* mod_tipzed_idempotency.c: tz_idem_begin returns OK when this request
+ * owns the key, DONE when it already answered (replay, 400, 409, 422). */
+typedef struct {
+    const char *key;
+} tz_idem_key_t;
+int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k);
+int tz_idem_respond(tz_req_t *q, tz_idem_key_t *k, int status, json_t *body);
+void tz_idem_release(tz_req_t *q, tz_idem_key_t *k);
+
+/* mod_tipzed_payments.c, mod_tipzed_webhooks.c, mod_tipzed_sandbox.c */
+int tz_h_payment_initiate(tz_req_t *q);
+int tz_h_payment_get(tz_req_t *q);
+int tz_h_payments_list(tz_req_t *q);
+int tz_h_payment_refund(tz_req_t *q);
+int tz_h_webhook_generic(tz_req_t *q);
+int tz_h_sandbox_checkout(tz_req_t *q);
+/* The sandbox's webhook secret, derived from the JWT key so every child
+ * and every restart agree on it. */
+const char *tz_sandbox_secret(apr_pool_t *p, const tz_cfg_t *c, apr_size_t *len);
+/* Applies a verified provider event; sends the answer. */
+int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev);
+
+/* mod_tipzed_watchdog.c */
+void tz_watchdog_register(apr_pool_t *p, server_rec *s);
+
 /* mod_tipzed_health.c, mod_tipzed_openapi.c */
 int tz_h_health(tz_req_t *q);
 int tz_h_health_detailed(tz_req_t *q);
 int tz_h_openapi(tz_req_t *q);
+
+/* mod_tipzed.c */
+const char *tz_api_base(request_rec *r);
 
 /* mod_tipzed_routes.c */
 int tz_dispatch(request_rec *r, const char *path);

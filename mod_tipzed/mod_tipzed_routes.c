@@ -23,6 +23,12 @@ static const tz_route_t tz_routes[] = {
     R("DELETE", "/creators/{id}/follow", tz_h_unfollow, TZ_R_FAN),
     R("GET", "/wallets/me", tz_h_wallet, TZ_R_CREATOR),
     R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_CREATOR),
+    R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
+    R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
+    R("GET", "/payments", tz_h_payments_list, TZ_R_USER),
+    R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
+    R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("GET", "/sandbox/checkout/{id}", tz_h_sandbox_checkout, TZ_R_PUBLIC),
 };
 
 const struct tz_route_table tz_route_table = {tz_routes, sizeof(tz_routes) / sizeof(tz_routes[0])};

@@ -112,7 +112,7 @@ BEGIN
 END $$;
 
 -- The one posting path.  p_accounts[i] receives p_amounts[i] (signed minor
--- units) in p_currency.  Accounts are locked in id order so concurrent
+-- units) in p_currency; zero amounts are skipped.  Accounts are locked in id order so concurrent
 -- entries cannot deadlock.  Returns the entry id and whether the reference
 -- had been posted before (then nothing is written).  A wallet that would
 -- go negative raises SQLSTATE TZ001 (insufficient_funds) and nothing of the
@@ -141,6 +141,7 @@ BEGIN
   duplicate := false;
   PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) ORDER BY id FOR UPDATE;
   FOR i IN 1 .. array_length(p_accounts, 1) LOOP
+    CONTINUE WHEN p_amounts[i] = 0;  -- e.g. a zero fee: no posting
     UPDATE accounts SET balance = balance + p_amounts[i]
      WHERE id = p_accounts[i] AND currency = p_currency
        AND (kind <> 'wallet' OR balance + p_amounts[i] >= 0)

@@ -1,0 +1,55 @@
+/* X-Idempotency-Key for money-moving POSTs (SPEC §2).  A key is claimed
+ * before the work and keeps the successful response, which is replayed
+ * with Idempotent-Replayed: true.  Failed attempts release the key, so a
+ * corrected retry with the same key is processed. */
+#include "mod_tipzed.h"
+#include "tz_idem.h"
+#include "tz_parse.h"
+
+int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k)
+{
+    request_rec *r = q->r;
+    const char *key = apr_table_get(r->headers_in, "X-Idempotency-Key"), *args[3];
+    json_t *res;
+    int rc;
+    if (!key)
+        key = apr_table_get(r->headers_in, "Idempotency-Key");
+    if (!key || !tz_is_idempotency_key(key))
+        return tz_send_problem(r, HTTP_BAD_REQUEST, "idempotency_key_required",
+                               "send X-Idempotency-Key: 1..255 printable ASCII characters"), DONE;
+    k->key = key;
+    args[0] = q->user.id;
+    args[1] = key;
+    args[2] = tz_idem_fingerprint(r->pool, r->method, route, q->body);
+    if ((rc = tz_db_json(r, TZ_Q_IDEM_BEGIN, args, &res)) != OK || !res)
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry"), DONE;
+    const char *state = tz_json_str(res, "state");
+    if (strcmp(state, "new") == 0)
+        return OK;
+    if (strcmp(state, "mismatch") == 0)
+        return tz_send_problem(r, HTTP_UNPROCESSABLE_ENTITY, "idempotency_key_reused",
+                               "this key was used for a different request"), DONE;
+    if (strcmp(state, "in_flight") == 0)
+        return tz_send_problem(r, HTTP_CONFLICT, "idempotency_key_in_use",
+                               "a request with this key is still being processed"), DONE;
+    apr_table_setn(r->headers_out, "Idempotent-Replayed", "true");
+    tz_send_json_text(r, (int)tz_json_int(res, "status", 200), tz_json_str(res, "response"));
+    return DONE;
+}
+
+int tz_idem_respond(tz_req_t *q, tz_idem_key_t *k, int status, json_t *body)
+{
+    request_rec *r = q->r;
+    const char *text = tz_json_dump(r->pool, body), *ignored;
+    const char *args[4] = {q->user.id, k->key, apr_itoa(r->pool, status), text};
+    if (tz_db_value(r, TZ_Q_IDEM_FINISH, args, &ignored) != OK)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10540)
+                      "tipzed: the response for an idempotency key was not stored");
+    return tz_send_json_text(r, status, text);
+}
+
+void tz_idem_release(tz_req_t *q, tz_idem_key_t *k)
+{
+    const char *args[2] = {q->user.id, k->key}, *ignored;
+    tz_db_value(q->r, TZ_Q_IDEM_ABORT, args, &ignored);
+}

@@ -1,0 +1,168 @@
+/* /payments: initiation (idempotent), reading (payer, recipient, admin),
+ * and admin refunds. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "tz_provider.h"
+
+static const tz_field_t initiate_fields[] = {
+    {"creator_id", TZ_F_STRING, 1, 1, 64},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_STRING, 1, 1, 8},
+    {"message", TZ_F_NULLABLE_STRING, 0, 0, 280},
+    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
+    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+};
+
+static int invalid(request_rec *r, const char *field, const char *message)
+{
+    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
+}
+
+/* The provider a payment goes through: the requested one if enabled, else
+ * TipzedDefaultProvider, else the first enabled (sandbox last). */
+static const char *choose_provider(tz_cfg_t *c, const char *wanted)
+{
+    if (wanted) {
+        int i = tz_provider_from_name(wanted);
+        if (i >= 0 && c->providers[i].enabled)
+            return wanted;
+        return strcmp(wanted, "sandbox") == 0 && c->sandbox ? wanted : NULL;
+    }
+    if (c->default_provider)
+        return choose_provider(c, c->default_provider);
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (c->providers[i].enabled)
+            return tz_provider_name(i);
+    return c->sandbox ? "sandbox" : NULL;
+}
+
+static int currency_ok(tz_cfg_t *c, const char *cur)
+{
+    for (int i = 0; i < c->currencies->nelts; i++)
+        if (strcmp(cur, APR_ARRAY_IDX(c->currencies, i, const char *)) == 0)
+            return 1;
+    return 0;
+}
+
+/* Business validation beyond the field types: 422 naming the field. */
+static int check_initiate(tz_req_t *q, const char **provider)
+{
+    tz_cfg_t *c = q->cfg;
+    int64_t amount = tz_json_int(q->body, "amount", 0);
+    const char *phone = tz_json_str(q->body, "phone_number");
+    if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
+        return invalid(q->r, "creator_id", "must be a UUID"), DONE;
+    if (amount < c->min_payment || amount > c->max_payment)
+        return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
+                       " and %" APR_INT64_T_FMT, c->min_payment, c->max_payment)), DONE;
+    if (!currency_ok(c, tz_json_str(q->body, "currency")))
+        return invalid(q->r, "currency", "is not an accepted currency"), DONE;
+    if (phone && strspn(phone, "+0123456789") != strlen(phone))
+        return invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
+    if (!(*provider = choose_provider(c, tz_json_str(q->body, "provider"))))
+        return invalid(q->r, "provider", "is not enabled on this server"), DONE;
+    return OK;
+}
+
+/* The payer's checkout link for redirect-style providers. */
+static const char *checkout_url(tz_req_t *q, const char *provider, const char *id)
+{
+    request_rec *r = q->r;
+    tz_checkout_req_t req = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
+                             NULL, NULL, tz_json_str(q->body, "phone_number"),
+                             ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r),
+                                                                   "/payments/webhook", NULL), r),
+                             NULL};
+    if (strcmp(provider, "sandbox") == 0)
+        return ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r),
+                                                     "/sandbox/checkout/", id, NULL), r);
+    if (strcmp(provider, "mobile_money") == 0)
+        return tz_generic_checkout_url(r->pool, q->cfg->providers[TZ_PROV_MOBILE_MONEY].base_url, &req);
+    return NULL;
+}
+
+int tz_h_payment_initiate(tz_req_t *q)
+{
+    request_rec *r = q->r;
+    const char *provider, *id = tz_uuid4(r->pool), *args[10];
+    tz_idem_key_t key;
+    json_t *res;
+    if (tz_validate_or_422(q, initiate_fields, 6) || check_initiate(q, &provider) != OK ||
+        tz_idem_begin(q, "/payments/initiate", &key) != OK)
+        return OK;
+    args[0] = id;
+    args[1] = q->user.id;
+    args[2] = tz_json_str(q->body, "creator_id");
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
+    args[4] = tz_json_str(q->body, "currency");
+    args[5] = tz_json_str(q->body, "message");
+    args[6] = provider;
+    args[7] = apr_itoa(r->pool, q->cfg->fee_bps);
+    args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->payment_expiry);
+    args[9] = checkout_url(q, provider, id);
+    if (tz_db_json(r, TZ_Q_PAYMENT_CREATE, args, &res) != OK || !res) {
+        tz_idem_release(q, &key);
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    }
+    if (json_object_get(res, "error")) {
+        tz_idem_release(q, &key);
+        return invalid(r, "creator_id", "is not a creator");
+    }
+    return tz_idem_respond(q, &key, HTTP_CREATED, res);
+}
+
+int tz_h_payment_get(tz_req_t *q)
+{
+    json_t *out;
+    const char *args[3] = {q->id, q->user.id, q->user.role};
+    int rc = tz_db_json(q->r, TZ_Q_PAYMENT_GET, args, &out);
+    if (rc != OK)
+        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+    if (!out)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such payment");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
+
+int tz_h_payments_list(tz_req_t *q)
+{
+    int64_t limit, offset;
+    const char *field, *why;
+    json_t *out;
+    why = tz_parse_page(tz_query_arg(q->r, "limit"), tz_query_arg(q->r, "offset"), &limit,
+                        &offset, &field);
+    if (why)
+        return invalid(q->r, field, why);
+    const char *args[3] = {q->user.id, apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, limit),
+                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, offset)};
+    if (tz_db_json(q->r, TZ_Q_PAYMENTS_LIST, args, &out) != OK || !out)
+        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    return tz_send_json(q->r, HTTP_OK, out);
+}
+
+int tz_h_payment_refund(tz_req_t *q)
+{
+    request_rec *r = q->r;
+    tz_idem_key_t key;
+    json_t *res;
+    const char *args[1] = {q->id}, *err;
+    if (q->body && json_object_size(q->body) > 0)
+        return invalid(r, json_object_iter_key(json_object_iter(q->body)), "is not a known field");
+    if (tz_idem_begin(q, apr_pstrcat(r->pool, "/payments/", q->id, "/refund", NULL), &key) != OK)
+        return OK;
+    if (tz_db_json(r, TZ_Q_PAYMENT_REFUND, args, &res) != OK || !res) {
+        tz_idem_release(q, &key);
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    }
+    if ((err = tz_json_str(res, "error"))) {
+        tz_idem_release(q, &key);
+        if (strcmp(err, "not_found") == 0)
+            return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such payment");
+        if (strcmp(err, "insufficient_funds") == 0)
+            return tz_send_problem(r, HTTP_CONFLICT, "insufficient_funds",
+                                   "the creator's wallet cannot cover the refund");
+        return tz_send_problem(r, HTTP_CONFLICT, "not_refundable",
+                               apr_psprintf(r->pool, "the payment is %s; only succeeded payments "
+                                            "can be refunded", tz_json_str(res, "status")));
+    }
+    return tz_idem_respond(q, &key, HTTP_OK, res);
+}

@@ -1,0 +1,282 @@
+"""Payments (SPEC §2 idempotency, §3 payments, §4 crediting): the sandbox
+flow, the generic signed webhook, the state machine, refunds, isolation."""
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+
+import pytest
+
+from tzclient import assert_problem, register
+
+
+def initiate(api, fan, creator_id, amount=2500, key=None, provider="sandbox", **extra):
+    body = dict(creator_id=creator_id, amount=amount, currency="ZMW", message="great show",
+                provider=provider, **extra)
+    return api.post("/payments/initiate", token=fan["access_token"], json=body,
+                    headers={"X-Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def sign(secret, body, t=None):
+    t = int(time.time()) if t is None else t
+    mac = hmac.new(secret, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def mm_webhook(api, stack, payload, t=None, secret=None):
+    body = json.dumps(payload).encode()
+    secret = secret or stack.secret("webhook_mobile_money")
+    return api.post("/payments/webhook", body=body, headers={
+        "Content-Type": "application/json", "X-Tipzed-Signature": sign(secret, body, t)})
+
+
+def sandbox_deliveries(api, url):
+    page = api.get(url)
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html"), page
+    return json.loads(re.search(rb'id="tipzed-sandbox">(.*?)</script>', page.body).group(1))
+
+
+def post_delivery(api, page, which):
+    d = page[which]
+    return api.post(page["webhook"], body=d["body"].encode(), headers={
+        "Content-Type": "application/json", "X-Tipzed-Signature": d["signature"]})
+
+
+@pytest.fixture
+def pair(api, new_client):
+    return register(new_client(), role="creator", full_name="Chanda"), register(new_client())
+
+
+def wallet(api, creator):
+    return api.get("/wallets/me", token=creator["access_token"]).json
+
+
+def test_sandbox_flow_credits_net_of_fee(api, stack, pair):
+    creator, fan = pair
+    r = initiate(api, fan, creator["user"]["id"])
+    assert r.status == 201, r
+    p = r.json
+    assert p["status"] == "pending" and p["payment_id"] == p["id"] and p["provider"] == "sandbox"
+    assert (p["amount"], p["fee"], p["net"], p["currency"]) == (2500, 375, 2125, "ZMW")
+    d = sandbox_deliveries(api, p["mobile_money_url"])
+    assert post_delivery(api, d, "approve").json == {"status": "success"}
+    w = wallet(api, creator)
+    assert w["balance"] == 2125
+    line = w["transactions"][0]
+    assert (line["type"], line["amount"], line["gross"], line["fee"], line["status"]) == \
+        ("payment", 2125, 2500, 375, "succeeded")
+    assert line["payment_id"] == p["id"]
+    assert api.get(f"/creators/{creator['user']['id']}").json["earnings"] == 2125
+    got = api.get(f"/payments/{p['id']}", token=fan["access_token"]).json
+    assert got["status"] == "succeeded" and got["provider_transaction_id"].startswith("sbx_")
+    # decline after success changes nothing
+    assert post_delivery(api, d, "decline").status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
+    assert wallet(api, creator)["balance"] == 2125
+
+
+def test_sandbox_decline_fails_payment(api, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    d = sandbox_deliveries(api, p["mobile_money_url"])
+    assert post_delivery(api, d, "decline").status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "failed"
+    # a success for a failed payment goes to review, nothing credited
+    assert post_delivery(api, d, "approve").status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "review"
+    assert wallet(api, creator)["balance"] == 0
+
+
+def test_mobile_money_url_and_generic_webhook(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    url = p["mobile_money_url"]
+    assert url.startswith(f"{stack.base_url}/mm-checkout?reference={p['id']}&amount=2500&currency=ZMW&callback=")
+    assert "callback=http%3A%2F%2F127.0.0.1" in url and "%2Fapi%2Fv1%2Fpayments%2Fwebhook" in url
+    ok = {"payment_id": p["id"], "status": "success", "timestamp": int(time.time()),
+          "provider_transaction_id": f"mm-{uuid.uuid4().hex[:8]}", "amount": 2500, "currency": "ZMW"}
+    assert mm_webhook(api, stack, ok).status == 200
+    assert wallet(api, creator)["balance"] == 2125
+
+
+def test_webhook_signature_failures_401(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    payload = {"payment_id": p["id"], "status": "success", "timestamp": int(time.time())}
+    body = json.dumps(payload).encode()
+    secret = stack.secret("webhook_mobile_money")
+    cases = {
+        "missing": {},
+        "malformed": {"X-Tipzed-Signature": "garbage"},
+        "wrong secret": {"X-Tipzed-Signature": sign(b"not-the-secret-0123456789", body)},
+        "stale": {"X-Tipzed-Signature": sign(secret, body, int(time.time()) - 301)},
+        "future": {"X-Tipzed-Signature": sign(secret, body, int(time.time()) + 301)},
+        "tampered": {"X-Tipzed-Signature": sign(secret, body + b" ")},
+    }
+    for name, h in cases.items():
+        r = api.post("/payments/webhook", body=body, headers={"Content-Type": "application/json", **h})
+        assert_problem(r, 401, "invalid_signature")
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "pending"
+
+
+def test_webhook_unknown_payment_and_malformed(api, stack):
+    r = mm_webhook(api, stack, {"payment_id": str(uuid.uuid4()), "status": "success", "timestamp": 1})
+    assert_problem(r, 404)
+    for bad in [{"status": "success"}, {"payment_id": "x", "status": "success"},
+                {"payment_id": str(uuid.uuid4()), "status": "weird"},
+                {"payment_id": str(uuid.uuid4()), "status": "success", "amount": 10.5}]:
+        assert_problem(mm_webhook(api, stack, bad), 400, "invalid_event")
+    body = b"not json"
+    r = api.post("/payments/webhook", body=body, headers={
+        "X-Tipzed-Signature": sign(stack.secret("webhook_mobile_money"), body)})
+    assert_problem(r, 400)
+
+
+def test_amount_mismatch_goes_to_review(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    r = mm_webhook(api, stack, {"payment_id": p["id"], "status": "success", "timestamp": 1,
+                                "amount": 100, "currency": "ZMW"})
+    assert r.status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "review"
+    assert wallet(api, creator)["balance"] == 0
+
+
+def test_fifty_concurrent_deliveries_credit_once(api, stack, pair, new_client):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    d = sandbox_deliveries(api, p["mobile_money_url"])
+    statuses = []
+
+    def deliver():
+        statuses.append(post_delivery(new_client(), d, "approve").status)
+
+    threads = [threading.Thread(target=deliver) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 50
+    assert wallet(api, creator)["balance"] == 2125
+    assert stack.psql(f"SELECT count(*) FROM journal_entries WHERE payment_id = '{p['id']}'")[0][0] == "1"
+
+
+def test_idempotent_initiate(api, stack, pair):
+    creator, fan = pair
+    key = uuid.uuid4().hex
+    first = initiate(api, fan, creator["user"]["id"], key=key)
+    again = initiate(api, fan, creator["user"]["id"], key=key)
+    assert first.status == again.status == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert_problem(initiate(api, fan, creator["user"]["id"], key=key, amount=2600), 422,
+                   "idempotency_key_reused")
+    # the Idempotency-Key spelling works too, and keys are per caller
+    other = register(api)
+    r = api.post("/payments/initiate", token=other["access_token"], headers={"Idempotency-Key": key},
+                 json={"creator_id": creator["user"]["id"], "amount": 2500, "currency": "ZMW",
+                       "message": "great show", "provider": "sandbox"})
+    assert r.status == 201 and r.json["id"] != first.json["id"]
+    assert stack.psql(f"SELECT count(*) FROM payments WHERE fan_id = '{fan['user']['id']}'")[0][0] == "1"
+
+
+def test_idempotency_key_in_flight_409_and_missing_400(api, stack, pair):
+    creator, fan = pair
+    key = uuid.uuid4().hex
+    body = {"creator_id": creator["user"]["id"], "amount": 2500, "currency": "ZMW",
+            "message": "great show", "provider": "sandbox"}
+    import hashlib as h
+    fp = h.sha256(("POST /payments/initiate\n" + json.dumps(body, sort_keys=True, separators=(",", ":"))).encode()).hexdigest()
+    stack.psql(f"INSERT INTO idempotency_keys (user_id, key, fingerprint) VALUES ('{fan['user']['id']}', '{key}', '{fp}')")
+    assert_problem(initiate(api, fan, creator["user"]["id"], key=key), 409, "idempotency_key_in_use")
+    r = api.post("/payments/initiate", token=fan["access_token"], json=body)
+    assert_problem(r, 400, "idempotency_key_required")
+    r = api.post("/payments/initiate", token=fan["access_token"], json=body,
+                 headers={"X-Idempotency-Key": "x" * 256})
+    assert_problem(r, 400, "idempotency_key_required")
+
+
+def test_initiate_validation(api, pair):
+    creator, fan = pair
+    cid = creator["user"]["id"]
+    cases = [({"amount": 99}, "amount"), ({"amount": 10000001}, "amount"), ({"amount": 0}, "amount"),
+             ({"amount": 25.5}, "amount"), ({"amount": "2500"}, "amount"), ({"currency": "USD"}, "currency"),
+             ({"message": "x" * 281}, "message"), ({"provider": "paypal"}, "provider"),
+             ({"creator_id": "nope"}, "creator_id"), ({"creator_id": str(uuid.uuid4())}, "creator_id"),
+             ({"creator_id": fan["user"]["id"]}, "creator_id"), ({"tip": 1}, "tip"),
+             ({"phone_number": "call me"}, "phone_number")]
+    for change, field in cases:
+        body = {"creator_id": cid, "amount": 2500, "currency": "ZMW", "provider": "sandbox", **change}
+        r = api.post("/payments/initiate", token=fan["access_token"], json=body,
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        assert_problem(r, 422, field=field)
+    assert_problem(initiate(api, creator, cid), 403)
+
+
+def test_payments_are_private(api, pair, new_client):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    stranger = register(new_client())
+    assert_problem(api.get(f"/payments/{p['id']}", token=stranger["access_token"]), 404)
+    assert api.get(f"/payments/{p['id']}", token=creator["access_token"]).status == 200
+    assert [x["id"] for x in api.get("/payments", token=fan["access_token"]).json["data"]] == [p["id"]]
+    assert [x["id"] for x in api.get("/payments", token=creator["access_token"]).json["data"]] == [p["id"]]
+    assert api.get("/payments", token=stranger["access_token"]).json["data"] == []
+    assert_problem(api.get("/payments?limit=0", token=fan["access_token"]), 422, field="limit")
+
+
+def test_refund_reverses_credit(api, stack, pair, admin):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    post_delivery(api, sandbox_deliveries(api, p["mobile_money_url"]), "approve")
+    assert wallet(api, creator)["balance"] == 2125
+    key = uuid.uuid4().hex
+    assert_problem(api.post(f"/payments/{p['id']}/refund", token=fan["access_token"],
+                            headers={"X-Idempotency-Key": key}), 403)
+    assert_problem(api.post(f"/payments/{p['id']}/refund", token=admin["access_token"]), 400)
+    r = api.post(f"/payments/{p['id']}/refund", token=admin["access_token"], headers={"X-Idempotency-Key": key})
+    assert r.status == 200 and r.json["status"] == "refunded", r
+    again = api.post(f"/payments/{p['id']}/refund", token=admin["access_token"], headers={"X-Idempotency-Key": key})
+    assert again.status == 200 and again.headers["Idempotent-Replayed"] == "true"
+    w = wallet(api, creator)
+    assert w["balance"] == 0 and w["transactions"][0]["type"] == "refund" and w["transactions"][0]["amount"] == -2125
+    assert api.get(f"/creators/{creator['user']['id']}").json["earnings"] == 0
+    assert_problem(api.post(f"/payments/{p['id']}/refund", token=admin["access_token"],
+                            headers={"X-Idempotency-Key": uuid.uuid4().hex}), 409, "not_refundable")
+    assert_problem(api.post(f"/payments/{uuid.uuid4()}/refund", token=admin["access_token"],
+                            headers={"X-Idempotency-Key": uuid.uuid4().hex}), 404)
+
+
+def test_refund_409_when_wallet_cannot_cover(api, stack, pair, admin):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    post_delivery(api, sandbox_deliveries(api, p["mobile_money_url"]), "approve")
+    # move the money out of the wallet through the posting path
+    stack.psql(f"SELECT tz_post_entry('test:{uuid.uuid4()}', 'adjustment', NULL, NULL, 'ZMW',"
+               f" ARRAY[tz_account('wallet', '{creator['user']['id']}', NULL, 'ZMW'),"
+               f" tz_account('payouts_settled', NULL, NULL, 'ZMW')], ARRAY[-2000, 2000]::bigint[])")
+    r = api.post(f"/payments/{p['id']}/refund", token=admin["access_token"],
+                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+    assert_problem(r, 409, "insufficient_funds")
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
+    assert wallet(api, creator)["balance"] == 125
+
+
+def test_expired_payment_still_credits_late_success(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    d = sandbox_deliveries(api, p["mobile_money_url"])
+    stack.psql(f"UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = '{p['id']}'")
+    assert int(stack.psql("SELECT tz_payments_expire()")[0][0]) >= 1
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "expired"
+    assert post_delivery(api, d, "approve").status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
+    assert wallet(api, creator)["balance"] == 2125
+
+
+def test_reconciliation_clean_after_payments(stack):
+    r = stack.tipzedctl("reconcile")
+    assert r.returncode == 0, r.stdout
