@@ -9,6 +9,7 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
                           server_rec *s)
 {
     const char *err;
+    int watchdog = ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
     if (tz_crypto_init() != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10501)
                      "tipzed: cannot initialise OpenSSL algorithms");
@@ -28,6 +29,9 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         }
         c->active = 1;
         tz_db_register(pconf, v);
+        if (watchdog) /* one expiry runner, for the first server using the API */
+            tz_watchdog_register(pconf, v);
+        watchdog = 0;
     }
     return tz_rl_post_config(pconf, s) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }

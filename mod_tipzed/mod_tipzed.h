@@ -133,6 +133,8 @@ void tz_db_child_init(apr_pool_t *p, server_rec *s);
  * or an HTTP status (503) after logging; recovers once from a restarted
  * PostgreSQL (PITFALLS 2). */
 int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args);
+int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
+                       const char **value);
 /* The first column of the first row, or NULL when no row / SQL NULL. */
 int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value);
 /* Next row's columns into cols[0..ncols); returns 1 per row, 0 at the end. */

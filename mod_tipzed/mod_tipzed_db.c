@@ -41,7 +41,7 @@ static int recoverable(PGconn *conn, const char *state)
            strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
 }
 
-static int reprepare(request_rec *r, ap_dbd_t *dbd, PGconn *conn)
+static int reprepare(server_rec *s, ap_dbd_t *dbd, PGconn *conn)
 {
     if (PQstatus(conn) != CONNECTION_OK) {
         PQreset(conn);
@@ -56,12 +56,12 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd, PGconn *conn)
             return -1;
         apr_hash_set(dbd->prepared, tz_statements[i].label, APR_HASH_KEY_STRING, stmt);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, APLOGNO(10511)
-                  "tipzed: database connection re-established, statements prepared again");
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(10511)
+                 "tipzed: database connection re-established, statements prepared again");
     return 0;
 }
 
-static int run_select(request_rec *r, ap_dbd_t *dbd, tz_query_e q, const char **args,
+static int run_select(apr_pool_t *p, ap_dbd_t *dbd, tz_query_e q, const char **args,
                       apr_dbd_results_t **res)
 {
     apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, tz_statements[q].label,
@@ -69,33 +69,59 @@ static int run_select(request_rec *r, ap_dbd_t *dbd, tz_query_e q, const char **
     if (!stmt)
         return -1;
     *res = NULL;
-    return apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1,
+    return apr_dbd_pselect(dbd->driver, p, dbd->handle, res, stmt, 1,
                            tz_statements[q].nargs, args);
+}
+
+/* Runs q on dbd, recovering once from a restarted server. */
+static int select_on(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q,
+                     const char **args, apr_dbd_results_t **res)
+{
+    PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
+    const char *state;
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+    if (run_select(p, dbd, q, args, res) == 0)
+        return OK;
+    state = sqlstate(p, conn);
+    if (recoverable(conn, state) && reprepare(s, dbd, conn) == 0 &&
+        run_select(p, dbd, q, args, res) == 0)
+        return OK;
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s",
+                 tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0));
+    return HTTP_SERVICE_UNAVAILABLE;
 }
 
 int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args)
 {
     ap_dbd_t *dbd = ap_dbd_acquire(r);
-    PGconn *conn;
-    const char *state;
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10512)
                       "tipzed: no database connection available");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
     out->dbd = dbd;
     out->row = NULL;
-    if (run_select(r, dbd, q, args, &out->res) == 0)
-        return OK;
-    state = sqlstate(r->pool, conn);
-    if (recoverable(conn, state) && reprepare(r, dbd, conn) == 0 &&
-        run_select(r, dbd, q, args, &out->res) == 0)
-        return OK;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10513) "tipzed: %s failed: %s",
-                  tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0));
-    return HTTP_SERVICE_UNAVAILABLE;
+    return select_on(r->pool, r->server, dbd, q, args, &out->res);
+}
+
+/* For work outside requests (the watchdog): a pooled connection of s,
+ * released before returning; the first column of the first row. */
+int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
+                       const char **value)
+{
+    ap_dbd_t *dbd = ap_dbd_open(p, s);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+    *value = NULL;
+    if (!dbd)
+        return HTTP_SERVICE_UNAVAILABLE;
+    rc = select_on(p, s, dbd, q, args, &res);
+    while (rc == OK && apr_dbd_get_row(dbd->driver, p, res, &row, -1) == 0)
+        if (!*value)
+            *value = apr_pstrdup(p, apr_dbd_get_entry(dbd->driver, row, 0));
+    ap_dbd_close(s, dbd);
+    return rc;
 }
 
 /* Reads the next row into pool copies: the driver frees the result once

@@ -280,3 +280,15 @@ def test_expired_payment_still_credits_late_success(api, stack, pair):
 def test_reconciliation_clean_after_payments(stack):
     r = stack.tipzedctl("reconcile")
     assert r.returncode == 0, r.stdout
+
+
+def test_watchdog_expires_stale_pending_payments(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"]).json
+    stack.psql(f"UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = '{p['id']}'")
+    deadline = time.time() + 20
+    status = "pending"
+    while time.time() < deadline and status == "pending":
+        time.sleep(0.5)
+        status = api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"]
+    assert status == "expired"

@@ -1,0 +1,37 @@
+/* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
+ * compiled into Debian's httpd) expires stale pending payments every
+ * TZ_EXPIRY_INTERVAL seconds -- one runner across all children. */
+#include "mod_tipzed.h"
+#include "mod_watchdog.h"
+
+#define TZ_WATCHDOG_NAME "_tipzed_"
+#define TZ_EXPIRY_INTERVAL 5
+
+static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
+{
+    server_rec *s = data;
+    const char *n = NULL;
+    if (state != AP_WATCHDOG_STATE_RUNNING)
+        return APR_SUCCESS;
+    if (tz_db_server_value(pool, s, TZ_Q_PAYMENTS_EXPIRE, NULL, &n) == OK && n && strcmp(n, "0"))
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10560)
+                     "tipzed: %s pending payment(s) expired", n);
+    return APR_SUCCESS;
+}
+
+void tz_watchdog_register(apr_pool_t *p, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *reg =
+        APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    ap_watchdog_t *wd;
+    if (!get || !reg) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, APLOGNO(10561)
+                     "tipzed: mod_watchdog is missing; pending payments will not expire");
+        return;
+    }
+    if (get(&wd, TZ_WATCHDOG_NAME, 0, 1, p) != APR_SUCCESS ||
+        reg(wd, apr_time_from_sec(TZ_EXPIRY_INTERVAL), s, tz_expiry_tick) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10562)
+                     "tipzed: cannot register the payment expiry watchdog");
+}
