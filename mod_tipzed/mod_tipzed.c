@@ -16,6 +16,10 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     json_object_seed(0);
+    if (tz_http_client_init() != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10503) "tipzed: cannot initialise libcurl");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     for (server_rec *v = s; v; v = v->next) {
         tz_cfg_t *c = ap_get_module_config(v->module_config, &tipzed_module);
         /* A server without any key directive does not use the API: it

@@ -18,6 +18,7 @@
 #include "tz_jwt.h"
 #include "tz_sql.h"
 #include "tz_provider.h"
+#include "tz_http_client.h"
 
 extern module AP_MODULE_DECLARE_DATA tipzed_module;
 
@@ -50,6 +51,7 @@ typedef struct {
     int providers_set;
     const char *default_provider;
     apr_int64_t webhook_tolerance;
+    apr_int64_t provider_timeout;   /* seconds, total per outbound call */
     int sandbox;
     apr_array_header_t *enc_keys;   /* tz_aead_key_t; first one seals */
     apr_int64_t max_body;
@@ -182,6 +184,13 @@ int tz_h_payment_get(tz_req_t *q);
 int tz_h_payments_list(tz_req_t *q);
 int tz_h_payment_refund(tz_req_t *q);
 int tz_h_webhook_generic(tz_req_t *q);
+int tz_h_webhook_flutterwave(tz_req_t *q);
+int tz_h_webhook_stripe(tz_req_t *q);
+/* The adapter view of a provider's configuration. */
+tz_prov_cfg_t tz_prov_cfg(const tz_cfg_t *c, tz_provider_e which);
+/* Performs an adapter's request with the configured timeouts. */
+int tz_provider_call(request_rec *r, const tz_cfg_t *c, const tz_out_req_t *req, tz_http_resp_t *resp);
+const char *tz_provider_checkout(tz_req_t *q, const char *provider, const tz_checkout_req_t *cr);
 int tz_h_sandbox_checkout(tz_req_t *q);
 /* The sandbox's webhook secret, derived from the JWT key so every child
  * and every restart agree on it. */

@@ -26,7 +26,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->access_ttl = c->refresh_ttl = TZ_UNSET;
     c->fee_bps = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
-    c->payment_expiry = c->webhook_tolerance = TZ_UNSET;
+    c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
     c->sandbox = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
@@ -58,6 +58,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
            sizeof(m->providers));
     TZ_MERGE_PTR(default_provider);
     TZ_MERGE_INT(webhook_tolerance);
+    TZ_MERGE_INT(provider_timeout);
     TZ_MERGE_INT(sandbox);
     TZ_MERGE_PTR(enc_keys);
     TZ_MERGE_INT(max_body);
@@ -338,6 +339,8 @@ const command_rec tz_cmds[] = {
                   "provider name and the file of its webhook secret"),
     AP_INIT_TAKE1("TipzedWebhookTolerance", set_duration, TZ_OFF(webhook_tolerance), RSRC_CONF,
                   "accepted webhook timestamp skew (default 5m)"),
+    AP_INIT_TAKE1("TipzedProviderTimeout", set_duration, TZ_OFF(provider_timeout), RSRC_CONF,
+                  "total time allowed for one outbound provider call (default 10s)"),
     AP_INIT_FLAG("TipzedSandbox", set_sandbox, NULL, RSRC_CONF,
                  "enable the sandbox provider (default Off)"),
     AP_INIT_TAKE1("TipzedEncryptionKeyFile", set_enc_keys, NULL, RSRC_CONF,
@@ -363,6 +366,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(min_payout, 1000);
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(webhook_tolerance, 300);
+    TZ_DEFAULT(provider_timeout, 10);
     TZ_DEFAULT(sandbox, 0);
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);

@@ -81,6 +81,27 @@ static const char *checkout_url(tz_req_t *q, const char *provider, const char *i
     return NULL;
 }
 
+/* API-style providers: create the checkout now and store its URL; when the
+ * provider fails the payment is marked failed and NULL is returned. */
+static json_t *with_provider_checkout(tz_req_t *q, const char *provider, json_t *pay)
+{
+    request_rec *r = q->r;
+    const char *id = tz_json_str(pay, "id"), *args[3], *url;
+    json_t *out;
+    tz_checkout_req_t cr = {id, tz_json_int(pay, "amount", 0), tz_json_str(pay, "currency"),
+        apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL),
+        tz_json_str(pay, "_fan_email"), tz_json_str(q->body, "phone_number"),
+        ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r), "/webhooks/", provider, NULL), r),
+        NULL};
+    url = tz_provider_checkout(q, provider, &cr);
+    args[0] = id;
+    args[1] = url;
+    args[2] = url ? "false" : "true";
+    if (tz_db_json(r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
+        return NULL;
+    return out;
+}
+
 int tz_h_payment_initiate(tz_req_t *q)
 {
     request_rec *r = q->r;
@@ -108,6 +129,13 @@ int tz_h_payment_initiate(tz_req_t *q)
         tz_idem_release(q, &key);
         return invalid(r, "creator_id", "is not a creator");
     }
+    if (!args[9] && !(res = with_provider_checkout(q, provider, res))) {
+        tz_idem_release(q, &key);
+        return tz_send_problem(r, HTTP_BAD_GATEWAY, "provider_unavailable",
+                               "the payment provider failed; the payment is marked failed");
+    }
+    json_object_del(res, "_fan_email");
+    json_object_del(res, "_creator_name");
     return tz_idem_respond(q, &key, HTTP_CREATED, res);
 }
 

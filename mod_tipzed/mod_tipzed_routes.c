@@ -25,6 +25,8 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_CREATOR),
     R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
     R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
+    R("POST", "/webhooks/flutterwave", tz_h_webhook_flutterwave, TZ_R_RAW),
+    R("POST", "/webhooks/stripe", tz_h_webhook_stripe, TZ_R_RAW),
     R("GET", "/payments", tz_h_payments_list, TZ_R_USER),
     R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
     R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),

@@ -4,7 +4,8 @@
 #include "mod_tipzed.h"
 #include "tz_sig.h"
 
-static const char *const tz_event_kinds[] = {"success", "failed", "refunded", "ignored"};
+static const char *const tz_event_kinds[] = {"success", "failed", "refunded", "ignored",
+                                             "unverified"};
 
 int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev)
 {
@@ -64,4 +65,62 @@ int tz_h_webhook_generic(tz_req_t *q)
         return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event",
                                "expected {payment_id, status: success|failed, timestamp, ...}");
     return tz_apply_event(q, provider, &ev);
+}
+
+int tz_h_webhook_stripe(tz_req_t *q)
+{
+    tz_prov_cfg_t pc = tz_prov_cfg(q->cfg, TZ_PROV_STRIPE);
+    tz_event_t ev;
+    tz_sig_status_e st;
+    if (!q->cfg->providers[TZ_PROV_STRIPE].enabled || !pc.webhook_secret)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "stripe is not enabled");
+    st = tz_stripe_verify_webhook(&pc, apr_table_get(q->r->headers_in, "Stripe-Signature"),
+                                  q->raw, q->rawlen, apr_time_sec(apr_time_now()));
+    if (st != TZ_SIG_OK)
+        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
+    if (tz_stripe_parse_event(q->r->pool, q->raw, q->rawlen, &ev) != TZ_PARSE_OK)
+        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event", "not a Stripe event");
+    return tz_apply_event(q, "stripe", &ev);
+}
+
+/* Flutterwave: the webhook is only a hint.  The charge is verified with
+ * GET /v3/transactions/{id}/verify, and credited only when the verified
+ * status, tx_ref, amount and currency all match; a contradiction sends the
+ * payment to review. */
+static int flw_verify(tz_req_t *q, tz_prov_cfg_t *pc, tz_event_t *ev)
+{
+    tz_out_req_t req;
+    tz_http_resp_t resp;
+    tz_event_t v;
+    tz_flw_verify_request(q->r->pool, pc, ev->provider_tx_id, &req);
+    if (tz_provider_call(q->r, q->cfg, &req, &resp) != 0 || resp.status >= 500)
+        return HTTP_BAD_GATEWAY;
+    if (resp.status != 200 ||
+        tz_flw_parse_verify(q->r->pool, resp.body, resp.bodylen, &v) != TZ_PARSE_OK ||
+        v.kind != TZ_EV_SUCCESS || strcmp(v.payment_id, ev->payment_id) != 0) {
+        ev->kind = TZ_EV_UNVERIFIED;
+        ev->has_amount = 0;
+        return OK;
+    }
+    ev->amount = v.amount;
+    ev->currency = v.currency;
+    return OK;
+}
+
+int tz_h_webhook_flutterwave(tz_req_t *q)
+{
+    tz_prov_cfg_t pc = tz_prov_cfg(q->cfg, TZ_PROV_FLUTTERWAVE);
+    tz_event_t ev;
+    tz_sig_status_e st;
+    if (!q->cfg->providers[TZ_PROV_FLUTTERWAVE].enabled || !pc.webhook_secret)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "flutterwave is not enabled");
+    st = tz_flw_verify_webhook(&pc, apr_table_get(q->r->headers_in, "verif-hash"));
+    if (st != TZ_SIG_OK)
+        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
+    if (tz_flw_parse_event(q->r->pool, q->raw, q->rawlen, &ev) != TZ_PARSE_OK)
+        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event", "not a Flutterwave event");
+    if (ev.kind == TZ_EV_SUCCESS && flw_verify(q, &pc, &ev) != OK)
+        return tz_send_problem(q->r, HTTP_BAD_GATEWAY, "provider_unavailable",
+                               "the charge could not be verified; deliver again");
+    return tz_apply_event(q, "flutterwave", &ev);
 }

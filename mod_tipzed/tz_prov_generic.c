@@ -7,30 +7,12 @@
 #include "tz_parse.h"
 #include "apr_strings.h"
 
-/* RFC 3986 unreserved characters pass; everything else is %XX. */
-static char *escape(apr_pool_t *p, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (isalnum(*c) || strchr("-._~", *c)) {
-            *o++ = (char)*c;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*c >> 4];
-            *o++ = hex[*c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 char *tz_generic_checkout_url(apr_pool_t *p, const char *base, const tz_checkout_req_t *req)
 {
     return apr_psprintf(p, "%s%sreference=%s&amount=%" APR_INT64_T_FMT "&currency=%s&callback=%s",
-                         base, strchr(base, '?') ? "&" : "?", escape(p, req->payment_id),
-                         (apr_int64_t)req->amount, escape(p, req->currency),
-                         escape(p, req->callback_url));
+                         base, strchr(base, '?') ? "&" : "?", tz_url_escape(p, req->payment_id),
+                         (apr_int64_t)req->amount, tz_url_escape(p, req->currency),
+                         tz_url_escape(p, req->callback_url));
 }
 
 tz_parse_status_e tz_generic_parse_event(apr_pool_t *p, const char *body, size_t len,

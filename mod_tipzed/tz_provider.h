@@ -44,7 +44,8 @@ typedef enum {
     TZ_EV_SUCCESS = 0,  /* money taken */
     TZ_EV_FAILED,       /* the charge failed */
     TZ_EV_REFUNDED,     /* the provider refunded it */
-    TZ_EV_IGNORED       /* an event type we do not act on (answer 200) */
+    TZ_EV_IGNORED,      /* an event type we do not act on (answer 200) */
+    TZ_EV_UNVERIFIED    /* a reported success the provider's verification contradicts */
 } tz_event_kind_e;
 
 /* A webhook event reduced to what crediting needs. */
@@ -70,6 +71,9 @@ char *tz_minor_to_decimal(apr_pool_t *p, int64_t minor);
 /* Accepts "25", "25.5", "25.50"; refuses more than two decimals, signs,
  * exponents and overflow.  0 on success. */
 int tz_decimal_to_minor(const char *text, int64_t *minor);
+
+/* RFC 3986 percent-encoding of everything but unreserved characters. */
+char *tz_url_escape(apr_pool_t *p, const char *s);
 
 /* ---- generic mobile-money gateway (SPEC §3) and the sandbox ---- */
 /* <base>?reference=<id>&amount=<minor>&currency=<c>&callback=<url>, escaped. */

@@ -129,7 +129,12 @@ BEGIN
   VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
           p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry))
   RETURNING * INTO p;
-  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id))::json;
+  -- _fan_email and _creator_name feed the provider's checkout; the module
+  -- removes them before answering.
+  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object(
+            'payment_id', p.id,
+            '_fan_email', (SELECT email FROM users WHERE id = p_fan),
+            '_creator_name', (SELECT name FROM creator_profiles WHERE user_id = p_creator)))::json;
 END $$;
 
 -- Records what the provider's checkout API answered.
@@ -182,6 +187,8 @@ END $$;
 -- Applies one provider event to its payment, atomically: the delivery is
 -- recorded under its event id (a duplicate changes nothing), the state
 -- machine decides, and a success posts the credit in the same transaction.
+-- Kinds: success, failed, refunded, unverified (a reported success the
+-- provider's verification contradicts).
 -- Outcomes: duplicate, not_found, credited, review, failed, refunded, noop.
 CREATE FUNCTION tz_apply_event(p_provider text, p_event_id text, p_payment uuid, p_kind text,
                                p_provider_tx text, p_amount bigint, p_currency text)
@@ -206,6 +213,7 @@ BEGIN
     WHEN p_kind = 'success' AND p.status IN ('pending', 'expired') AND mismatch THEN 'review'
     WHEN p_kind = 'success' AND p.status IN ('pending', 'expired') THEN 'credited'
     WHEN p_kind = 'success' AND p.status = 'failed' THEN 'review'
+    WHEN p_kind = 'unverified' AND p.status IN ('pending', 'expired', 'failed') THEN 'review'
     WHEN p_kind = 'failed' AND p.status = 'pending' THEN 'failed'
     WHEN p_kind = 'refunded' AND p.status = 'succeeded' THEN 'refunded'
     ELSE 'noop' END;
@@ -225,6 +233,7 @@ BEGIN
       review_reason = CASE WHEN v_outcome = 'review' THEN
         CASE WHEN mismatch THEN 'amount or currency differs from the payment'
              WHEN p_kind = 'refunded' THEN 'provider refund exceeds the wallet balance'
+             WHEN p_kind = 'unverified' THEN 'the provider did not confirm the charge'
              ELSE 'success reported for a failed payment' END END,
       updated_at = now()
      WHERE id = p.id RETURNING * INTO p;
