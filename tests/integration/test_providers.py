@@ -1,0 +1,191 @@
+"""Flutterwave and Stripe against local stand-ins of their APIs: checkout
+creation, signed webhooks, verification, provider failures."""
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+
+import pytest
+
+from fakeproviders import StandIn, flutterwave_routes, stripe_routes
+from tzclient import assert_problem, register
+
+
+@pytest.fixture(scope="session")
+def flw(stack):
+    if not os.environ.get("TZ_FLW_PORT"):
+        pytest.fail("TZ_FLW_PORT is not set: run the suite with `make test`")
+    s = StandIn(int(os.environ["TZ_FLW_PORT"]), stack.secret("provider_flutterwave").decode(),
+                flutterwave_routes)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def stripe(stack):
+    if not os.environ.get("TZ_STRIPE_PORT"):
+        pytest.fail("TZ_STRIPE_PORT is not set: run the suite with `make test`")
+    s = StandIn(int(os.environ["TZ_STRIPE_PORT"]), stack.secret("provider_stripe").decode(),
+                stripe_routes)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def pair(new_client):
+    return register(new_client(), role="creator", full_name="Chanda"), register(new_client())
+
+
+def initiate(api, fan, creator, provider, amount=2500):
+    return api.post("/payments/initiate", token=fan["access_token"],
+                    headers={"X-Idempotency-Key": uuid.uuid4().hex},
+                    json={"creator_id": creator["user"]["id"], "amount": amount, "currency": "ZMW",
+                          "provider": provider, "phone_number": "+260971234567"})
+
+
+def balance(api, creator):
+    return api.get("/wallets/me", token=creator["access_token"]).json["balance"]
+
+
+def status(api, fan, pid):
+    return api.get(f"/payments/{pid}", token=fan["access_token"]).json["status"]
+
+
+# ---------------------------------------------------------------- Flutterwave
+
+def flw_event(tx_id, tx_ref, amount, currency="ZMW", st="successful"):
+    return json.dumps({"event": "charge.completed", "data": {
+        "id": tx_id, "tx_ref": tx_ref, "flw_ref": f"FLW-MOCK-{tx_id}", "amount": amount,
+        "currency": currency, "charged_amount": amount, "status": st,
+        "customer": {"email": "fan@example.com"}}}).encode()
+
+
+def flw_deliver(api, stack, body, secret=None):
+    return api.post("/webhooks/flutterwave", body=body, headers={
+        "Content-Type": "application/json",
+        "verif-hash": (secret or stack.secret("webhook_flutterwave")).decode()})
+
+
+def test_flutterwave_checkout_webhook_verify_credit(api, stack, flw, pair):
+    creator, fan = pair
+    r = initiate(api, fan, creator, "flutterwave")
+    assert r.status == 201, r
+    p = r.json
+    assert p["mobile_money_url"] == f"{flw.base_url}/pay/{p['id']}"
+    sent = [x for x in flw.requests if x["path"] == "/v3/payments"][-1]
+    body = json.loads(sent["body"])
+    assert body["tx_ref"] == p["id"] and body["amount"] == 25 and body["currency"] == "ZMW"
+    assert body["customer"]["email"] == fan["email"]
+    tx = int(time.time() * 1000) % 10 ** 9
+    flw.verify[str(tx)] = {"status": "success", "message": "Transaction fetched successfully",
+                           "data": {"id": tx, "tx_ref": p["id"], "amount": 25.0, "currency": "ZMW",
+                                    "status": "successful"}}
+    assert flw_deliver(api, stack, flw_event(tx, p["id"], 25)).status == 200
+    assert status(api, fan, p["id"]) == "succeeded" and balance(api, creator) == 2125
+    # the same delivery again changes nothing
+    assert flw_deliver(api, stack, flw_event(tx, p["id"], 25)).status == 200
+    assert balance(api, creator) == 2125
+
+
+def test_flutterwave_verify_mismatch_goes_to_review(api, stack, flw, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator, "flutterwave").json
+    tx = int(time.time() * 1000) % 10 ** 9 + 1
+    flw.verify[str(tx)] = {"status": "success", "data": {
+        "id": tx, "tx_ref": p["id"], "amount": 1.0, "currency": "ZMW", "status": "successful"}}
+    # the webhook claims the full amount; the verification says otherwise
+    assert flw_deliver(api, stack, flw_event(tx, p["id"], 25)).status == 200
+    assert status(api, fan, p["id"]) == "review" and balance(api, creator) == 0
+    p2 = initiate(api, fan, creator, "flutterwave").json
+    assert flw_deliver(api, stack, flw_event(tx + 7, p2["id"], 25)).status == 200  # verify: 404
+    assert status(api, fan, p2["id"]) == "review" and balance(api, creator) == 0
+
+
+def test_flutterwave_webhook_auth_and_shape(api, stack, flw, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator, "flutterwave").json
+    body = flw_event(99, p["id"], 25)
+    assert_problem(flw_deliver(api, stack, body, secret=b"wrong-hash-0123456789"), 401)
+    assert_problem(api.post("/webhooks/flutterwave", body=body), 401)
+    assert_problem(flw_deliver(api, stack, b"{not json"), 400)
+    other = json.dumps({"event": "transfer.completed", "data": {}}).encode()
+    assert flw_deliver(api, stack, other).status == 200
+    assert status(api, fan, p["id"]) == "pending"
+
+
+def test_provider_down_or_slow_gives_502_and_failed_payment(api, stack, flw, stripe, pair):
+    creator, fan = pair
+    flw.fail_next(500)
+    r = initiate(api, fan, creator, "flutterwave")
+    assert_problem(r, 502, "provider_unavailable")
+    stripe.hang_next()
+    assert_problem(initiate(api, fan, creator, "stripe"), 502, "provider_unavailable")
+    mine = api.get("/payments", token=fan["access_token"]).json["data"]
+    assert [x["status"] for x in mine] == ["failed", "failed"]
+    assert balance(api, creator) == 0
+
+
+# ---------------------------------------------------------------- Stripe
+
+def stripe_deliver(api, stack, event, t=None, secret=None):
+    body = json.dumps(event).encode()
+    t = int(time.time()) if t is None else t
+    mac = hmac.new(secret or stack.secret("webhook_stripe"), f"{t}.".encode() + body,
+                   hashlib.sha256).hexdigest()
+    return api.post("/webhooks/stripe", body=body, headers={
+        "Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={mac},v0=ignored"})
+
+
+def session_completed(pid, amount=2500, currency="zmw", evt=None):
+    return {"id": evt or f"evt_{uuid.uuid4().hex}", "object": "event", "type": "checkout.session.completed",
+            "data": {"object": {"id": f"cs_test_{uuid.uuid4().hex[:8]}", "object": "checkout.session",
+                                "client_reference_id": pid, "metadata": {"payment_id": pid},
+                                "amount_total": amount, "currency": currency, "payment_status": "paid",
+                                "payment_intent": f"pi_{uuid.uuid4().hex[:12]}"}}}
+
+
+def test_stripe_checkout_and_signed_webhooks(api, stack, stripe, pair):
+    creator, fan = pair
+    r = initiate(api, fan, creator, "stripe")
+    assert r.status == 201, r
+    p = r.json
+    assert p["mobile_money_url"].startswith(f"{stripe.base_url}/c/pay/cs_test_")
+    form = dict(__import__("urllib.parse").parse.parse_qsl(stripe.requests[-1]["body"].decode()))
+    assert form["client_reference_id"] == p["id"] and form["metadata[payment_id]"] == p["id"]
+    assert form["line_items[0][price_data][unit_amount]"] == "2500"
+    assert form["line_items[0][price_data][currency]"] == "zmw" and form["mode"] == "payment"
+    evt = session_completed(p["id"])
+    assert stripe_deliver(api, stack, evt).status == 200
+    assert status(api, fan, p["id"]) == "succeeded" and balance(api, creator) == 2125
+    assert stripe_deliver(api, stack, evt).status == 200  # replayed event: no change
+    intent = {"id": f"evt_{uuid.uuid4().hex}", "type": "payment_intent.succeeded", "data": {"object": {
+        "id": "pi_x", "amount_received": 2500, "currency": "zmw", "metadata": {"payment_id": p["id"]}}}}
+    assert stripe_deliver(api, stack, intent).status == 200
+    assert balance(api, creator) == 2125
+    assert stripe_deliver(api, stack, {"id": "evt_other", "type": "customer.created",
+                                       "data": {"object": {}}}).status == 200
+
+
+def test_stripe_signature_failures(api, stack, stripe, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator, "stripe").json
+    evt = session_completed(p["id"])
+    assert_problem(stripe_deliver(api, stack, evt, secret=b"whsec_wrong_secret_123"), 401)
+    assert_problem(stripe_deliver(api, stack, evt, t=int(time.time()) - 400), 401)
+    assert_problem(stripe_deliver(api, stack, evt, t=int(time.time()) + 400), 401)
+    assert_problem(api.post("/webhooks/stripe", body=json.dumps(evt).encode()), 401)
+    assert status(api, fan, p["id"]) == "pending"
+
+
+def test_stripe_amount_mismatch_and_failure(api, stack, stripe, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator, "stripe").json
+    assert stripe_deliver(api, stack, session_completed(p["id"], amount=100)).status == 200
+    assert status(api, fan, p["id"]) == "review" and balance(api, creator) == 0
+    p2 = initiate(api, fan, creator, "stripe").json
+    failed = {"id": f"evt_{uuid.uuid4().hex}", "type": "payment_intent.payment_failed",
+              "data": {"object": {"id": "pi_y", "metadata": {"payment_id": p2["id"]}}}}
+    assert stripe_deliver(api, stack, failed).status == 200
+    assert status(api, fan, p2["id"]) == "failed"
