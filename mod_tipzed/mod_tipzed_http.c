@@ -4,15 +4,20 @@
 #include "tz_problem.h"
 #include "util_script.h"
 
-int tz_send_json_text(request_rec *r, int status, const char *text)
+static int send_text(request_rec *r, int status, const char *type, const char *text)
 {
     r->status = status;
-    ap_set_content_type(r, "application/json");
+    ap_set_content_type(r, type);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, (apr_off_t)strlen(text));
     if (!r->header_only)
         ap_rputs(text, r);
     return OK;
+}
+
+int tz_send_json_text(request_rec *r, int status, const char *text)
+{
+    return send_text(r, status, "application/json", text);
 }
 
 int tz_send_json(request_rec *r, int status, json_t *j)
@@ -24,14 +29,7 @@ int tz_send_problem_errors(request_rec *r, int status, const char *code, const c
                            json_t *errors)
 {
     json_t *p = tz_problem_new(r->pool, status, code, detail, errors);
-    const char *text = tz_json_dump(r->pool, p);
-    r->status = status;
-    ap_set_content_type(r, "application/problem+json");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    ap_set_content_length(r, (apr_off_t)strlen(text));
-    if (!r->header_only)
-        ap_rputs(text, r);
-    return OK;
+    return send_text(r, status, "application/problem+json", tz_json_dump(r->pool, p));
 }
 
 int tz_send_problem(request_rec *r, int status, const char *code, const char *detail)
