@@ -89,6 +89,7 @@ typedef struct {
     const char *raw;         /* raw body (NUL-terminated copy) and its length */
     apr_size_t rawlen;
     json_t *body;            /* parsed JSON object, for JSON routes */
+    const char *request_id;  /* also sent as X-Request-Id */
 } tz_req_t;
 
 typedef int (*tz_handler_fn)(tz_req_t *q);
@@ -197,6 +198,27 @@ int tz_h_sandbox_checkout(tz_req_t *q);
 const char *tz_sandbox_secret(apr_pool_t *p, const tz_cfg_t *c, apr_size_t *len);
 /* Applies a verified provider event; sends the answer. */
 int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev);
+
+/* mod_tipzed_payouts.c, mod_tipzed_admin.c */
+int tz_h_payout_request(tz_req_t *q);
+int tz_h_payouts_me(tz_req_t *q);
+int tz_h_payouts_page(tz_req_t *q, const char **args);
+int tz_payout_step(tz_req_t *q, const char *action, const char *text);
+int tz_h_payout_cancel(tz_req_t *q);
+int tz_h_admin_payouts(tz_req_t *q);
+int tz_h_admin_payout_approve(tz_req_t *q);
+int tz_h_admin_payout_reject(tz_req_t *q);
+int tz_h_admin_payout_process(tz_req_t *q);
+int tz_h_admin_payout_complete(tz_req_t *q);
+int tz_h_admin_payout_fail(tz_req_t *q);
+int tz_h_admin_transactions(tz_req_t *q);
+int tz_h_admin_reconciliation(tz_req_t *q);
+int tz_h_admin_audit_log(tz_req_t *q);
+/* Appends to the audit log (failures are logged, never fatal). */
+void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *type,
+              const char *target, const char *note);
+/* Reads ?limit&offset; sends 422 and returns non-zero when invalid. */
+int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset);
 
 /* mod_tipzed_watchdog.c */
 void tz_watchdog_register(apr_pool_t *p, server_rec *s);

@@ -165,6 +165,8 @@ int tz_h_login(tz_req_t *q)
     if (!user)
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "bad user record");
     apr_table_setn(r->notes, "tipzed-user", cols[0]);
+    if (cols[1] && strcmp(cols[1], "admin") == 0)
+        tz_audit(q, cols[0], "admin.login", "user", cols[0], tz_client_ip(r));
     return send_new_session(q, user, HTTP_OK);
 }
 

@@ -192,5 +192,6 @@ int tz_h_payment_refund(tz_req_t *q)
                                apr_psprintf(r->pool, "the payment is %s; only succeeded payments "
                                             "can be refunded", tz_json_str(res, "status")));
     }
+    tz_audit(q, q->user.id, "payment.refund", "payment", q->id, NULL);
     return tz_idem_respond(q, &key, HTTP_OK, res);
 }

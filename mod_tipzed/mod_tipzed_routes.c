@@ -31,6 +31,18 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
     R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("GET", "/sandbox/checkout/{id}", tz_h_sandbox_checkout, TZ_R_PUBLIC),
+    R("POST", "/payouts/request", tz_h_payout_request, TZ_R_CREATOR | TZ_R_JSON),
+    R("GET", "/payouts/me", tz_h_payouts_me, TZ_R_CREATOR),
+    R("POST", "/payouts/{id}/cancel", tz_h_payout_cancel, TZ_R_CREATOR | TZ_R_JSON | TZ_R_OPTJSON),
+    R("GET", "/admin/transactions", tz_h_admin_transactions, TZ_R_ADMIN),
+    R("GET", "/admin/payouts", tz_h_admin_payouts, TZ_R_ADMIN),
+    R("POST", "/admin/payouts/{id}/approve", tz_h_admin_payout_approve, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/admin/payouts/{id}/reject", tz_h_admin_payout_reject, TZ_R_ADMIN | TZ_R_JSON),
+    R("POST", "/admin/payouts/{id}/process", tz_h_admin_payout_process, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/admin/payouts/{id}/complete", tz_h_admin_payout_complete, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/admin/payouts/{id}/fail", tz_h_admin_payout_fail, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/admin/reconciliation", tz_h_admin_reconciliation, TZ_R_ADMIN),
+    R("GET", "/admin/audit-log", tz_h_admin_audit_log, TZ_R_ADMIN),
 };
 
 const struct tz_route_table tz_route_table = {tz_routes, sizeof(tz_routes) / sizeof(tz_routes[0])};
@@ -138,7 +150,7 @@ int tz_dispatch(request_rec *r, const char *path)
 {
     tz_cfg_t *c = tz_cfg(r);
     tz_route_match_t m;
-    tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL};
+    tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL, NULL};
     int handled, rc;
     if (!c->active)
         return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "not_configured",
@@ -157,5 +169,7 @@ int tz_dispatch(request_rec *r, const char *path)
         break;
     }
     q.id = m.id[0] ? apr_pstrdup(r->pool, m.id) : NULL;
+    q.request_id = tz_random_hex(r->pool, 8);
+    apr_table_setn(r->headers_out, "X-Request-Id", q.request_id);
     return tz_run_route(&q, m.route->data);
 }

@@ -1,0 +1,103 @@
+/* /admin: payments, payouts and their lifecycle, reconciliation, the
+ * audit log.  Every route is admin-only (the route table says so). */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "apr_lib.h"
+
+void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *type,
+              const char *target, const char *note)
+{
+    const char *args[6] = {actor, action, type, target, note, q->request_id}, *ignored;
+    if (tz_db_value(q->r, TZ_Q_AUDIT, args, &ignored) != OK)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, APLOGNO(10580)
+                      "tipzed: audit entry %s for %s was not written", action, target);
+}
+
+static const tz_field_t note_fields[] = {{"note", TZ_F_NULLABLE_STRING, 0, 1, 1000}};
+static const tz_field_t reason_fields[] = {{"reason", TZ_F_STRING, 1, 1, 1000}};
+static const tz_field_t ref_fields[] = {{"provider_reference", TZ_F_NULLABLE_STRING, 0, 1, 200}};
+
+/* Validates the optional body against one field and runs the step. */
+static int step(tz_req_t *q, const char *action, const tz_field_t *field)
+{
+    json_t *body = q->body ? q->body : tz_json_pool(q->r->pool, json_object());
+    q->body = body;
+    if (tz_validate_or_422(q, field, 1))
+        return OK;
+    return tz_payout_step(q, action, tz_json_str(body, field->name));
+}
+
+int tz_h_admin_payout_approve(tz_req_t *q) { return step(q, "approve", note_fields); }
+int tz_h_admin_payout_reject(tz_req_t *q) { return step(q, "reject", reason_fields); }
+int tz_h_admin_payout_process(tz_req_t *q) { return step(q, "process", ref_fields); }
+int tz_h_admin_payout_complete(tz_req_t *q) { return step(q, "complete", ref_fields); }
+int tz_h_admin_payout_fail(tz_req_t *q) { return step(q, "fail", reason_fields); }
+
+static int send_result(tz_req_t *q, tz_query_e query, const char **args)
+{
+    json_t *res;
+    if (tz_db_json(q->r, query, args, &res) != OK || !res)
+        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    return tz_send_json(q->r, HTTP_OK, res);
+}
+
+static const char *const payout_states[] = {"pending", "approved", "processing", "completed",
+                                            "rejected", "failed", "cancelled", NULL};
+
+int tz_h_admin_payouts(tz_req_t *q)
+{
+    const char *status = tz_query_arg(q->r, "status"), *args[4] = {NULL, status, NULL, NULL};
+    int known = !status;
+    for (int i = 0; status && payout_states[i]; i++)
+        known |= strcmp(status, payout_states[i]) == 0;
+    if (!known)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "status", "is not a payout status");
+    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
+        return OK;
+    return tz_h_payouts_page(q, args);
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (or a date): 1 when s has that shape. */
+static int timestamp_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 10 && n != 20)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char want = "0000-00-00T00:00:00Z"[i];
+        if (want == '0' ? !apr_isdigit(s[i]) : s[i] != want)
+            return 0;
+    }
+    return 1;
+}
+
+int tz_h_admin_transactions(tz_req_t *q)
+{
+    static const char *const names[] = {"status", "creator_id", "fan_id", "from", "to"};
+    const char *args[7];
+    for (int i = 0; i < 5; i++) {
+        const char *v = args[i] = tz_query_arg(q->r, names[i]);
+        int ok = !v || (i == 0 ? strspn(v, "abcdefghijklmnopqrstuvwxyz") == strlen(v)
+                        : i < 3 ? tz_is_uuid(v) : timestamp_ok(v));
+        if (!ok)
+            return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                         names[i], "is not valid");
+    }
+    if (tz_page_or_422(q, &args[5], &args[6]) != OK)
+        return OK;
+    return send_result(q, TZ_Q_ADMIN_TRANSACTIONS, args);
+}
+
+int tz_h_admin_reconciliation(tz_req_t *q)
+{
+    return send_result(q, TZ_Q_RECONCILIATION, NULL);
+}
+
+int tz_h_admin_audit_log(tz_req_t *q)
+{
+    const char *args[2];
+    if (tz_page_or_422(q, &args[0], &args[1]) != OK)
+        return OK;
+    return send_result(q, TZ_Q_AUDIT_LOG, args);
+}

@@ -1,0 +1,141 @@
+/* /payouts and the payout lifecycle shared with /admin/payouts.  Bank
+ * details are sealed like the profile's and shown masked to the last 4. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "apr_lib.h"
+
+/* Replaces "bank_account_enc" with "****1234". */
+static void mask_bank(tz_req_t *q, json_t *payout)
+{
+    const char *sealed = tz_json_str(payout, "bank_account_enc");
+    char *plain = NULL;
+    apr_size_t len = 0;
+    const char *shown = NULL;
+    tz_cfg_t *c = q->cfg;
+    if (sealed && tz_aead_open(q->r->pool, (const tz_aead_key_t *)c->enc_keys->elts,
+                               (size_t)c->enc_keys->nelts, sealed, &plain, &len) == 0)
+        shown = apr_pstrcat(q->r->pool, "****", len > 4 ? plain + len - 4 : plain, NULL);
+    json_object_del(payout, "bank_account_enc");
+    json_object_set_new(payout, "bank_account", shown ? json_string(shown) : json_null());
+}
+
+static void mask_page(tz_req_t *q, json_t *page)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(page, "data"), i, p)
+        mask_bank(q, p);
+}
+
+int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset)
+{
+    int64_t l, o;
+    const char *field, *why = tz_parse_page(tz_query_arg(q->r, "limit"),
+                                            tz_query_arg(q->r, "offset"), &l, &o, &field);
+    if (why)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field,
+                                     why), DONE;
+    *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, l);
+    *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, o);
+    return OK;
+}
+
+static const tz_field_t request_fields[] = {
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
+    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
+    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+};
+
+static int request_failed(tz_req_t *q, const char *err)
+{
+    if (strcmp(err, "insufficient_funds") == 0)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds",
+                                     "amount", "exceeds the wallet balance");
+    if (strcmp(err, "below_minimum") == 0)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "below_minimum", "amount",
+            apr_psprintf(q->r->pool, "must be at least %" APR_INT64_T_FMT, q->cfg->min_payout));
+    return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                 "bank_account", "is required: none in the request or the profile");
+}
+
+int tz_h_payout_request(tz_req_t *q)
+{
+    request_rec *r = q->r;
+    const char *cur, *bank, *args[7], *err;
+    tz_idem_key_t key;
+    json_t *res;
+    if (tz_validate_or_422(q, request_fields, 4))
+        return OK;
+    cur = tz_json_str(q->body, "currency");
+    bank = tz_json_str(q->body, "bank_account");
+    if (cur && strcmp(cur, q->cfg->default_currency) != 0 && tz_parse_currency(cur))
+        return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", "currency",
+                                     "is not an accepted currency");
+    if (tz_idem_begin(q, "/payouts/request", &key) != OK)
+        return OK;
+    args[0] = tz_uuid4(r->pool);
+    args[1] = q->user.id;
+    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
+    args[3] = cur ? cur : q->cfg->default_currency;
+    args[4] = bank ? tz_aead_seal(r->pool, (const tz_aead_key_t *)q->cfg->enc_keys->elts, bank, strlen(bank)) : NULL;
+    args[5] = tz_json_str(q->body, "account_name");
+    args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->min_payout);
+    if (tz_db_json(r, TZ_Q_PAYOUT_REQUEST, args, &res) != OK || !res) {
+        tz_idem_release(q, &key);
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    }
+    if ((err = tz_json_str(res, "error"))) {
+        tz_idem_release(q, &key);
+        return request_failed(q, err);
+    }
+    mask_bank(q, res);
+    return tz_idem_respond(q, &key, HTTP_CREATED, res);
+}
+
+/* A page of payouts for args {creator or NULL, status or NULL, limit, offset}. */
+int tz_h_payouts_page(tz_req_t *q, const char **args)
+{
+    json_t *res;
+    if (tz_db_json(q->r, TZ_Q_PAYOUTS_LIST, args, &res) != OK || !res)
+        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    mask_page(q, res);
+    return tz_send_json(q->r, HTTP_OK, res);
+}
+
+int tz_h_payouts_me(tz_req_t *q)
+{
+    const char *args[4] = {q->user.id, NULL, NULL, NULL};
+    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
+        return OK;
+    return tz_h_payouts_page(q, args);
+}
+
+/* One lifecycle step for the caller; text is the note, reason or provider
+ * reference that goes with it. */
+int tz_payout_step(tz_req_t *q, const char *action, const char *text)
+{
+    request_rec *r = q->r;
+    const char *args[6] = {q->id, action, q->user.id, q->user.role, text, q->request_id}, *err;
+    json_t *res;
+    if (tz_db_json(r, TZ_Q_PAYOUT_ACTION, args, &res) != OK || !res)
+        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+    if ((err = tz_json_str(res, "error"))) {
+        if (strcmp(err, "not_found") == 0)
+            return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such payout");
+        return tz_send_problem(r, HTTP_CONFLICT, "invalid_transition",
+                               apr_psprintf(r->pool, "cannot %s a payout that is %s", action,
+                                            tz_json_str(res, "status")));
+    }
+    mask_bank(q, res);
+    return tz_send_json(r, HTTP_OK, res);
+}
+
+int tz_h_payout_cancel(tz_req_t *q)
+{
+    if (q->body && json_object_size(q->body))
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     json_object_iter_key(json_object_iter(q->body)),
+                                     "is not a known field");
+    return tz_payout_step(q, "cancel", NULL);
+}
