@@ -1,73 +1,113 @@
-"""Fixtures for the integration tests: the running stack (tests/stack)
-and HTTP clients bound to fresh loopback source addresses."""
+"""Fixtures for the integration tests: the running stack (tests/stack) and
+HTTP clients, each bound to a loopback source address of its own.
+
+The stack is described by $TZ_STACK_DIR/env (written by `stack.sh up`);
+`make test` starts one, `make integration STACK_DIR=DIR` reuses one."""
 import os
+import re
 import shlex
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tzclient import Client, login, next_source_ip, register  # noqa: E402
+from tzclient import Client, login, next_source_ip, register, unique_email  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(REPO, "tests", "stack", "stack.sh")
+SQL_DIR = os.path.join(REPO, "sql")
 
 
-def _read_env(path):
+def read_env(path):
+    """KEY=VALUE lines of a stack's env file (values may be shell-quoted)."""
     env = {}
     with open(path) as f:
         for line in f:
-            k, _, v = line.strip().partition("=")
-            if k:
-                env[k] = shlex.split(v)[0] if v else ""
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            k, _, v = line.partition("=")
+            words = shlex.split(v)
+            env[k] = words[0] if words else ""
     return env
 
 
 class Stack:
+    """The stack under test: its URLs, paths and the tools to poke at it."""
+
     def __init__(self, directory):
-        self.dir = directory
-        self.env = _read_env(os.path.join(directory, "env"))
+        self.dir = os.path.abspath(directory)
+        self.env = read_env(os.path.join(self.dir, "env"))
         self.base_url = self.env["TZ_BASE_URL"]
         self.api_url = self.base_url + "/api/v1"
+        self.port = int(self.env["TZ_PORT"])
         self.secrets = self.env["TZ_SECRETS"]
         self.error_log = self.env["TZ_ERROR_LOG"]
+        self.httpd_conf = self.env["TZ_HTTPD_CONF"]
         self.conninfo = self.env["TZ_CONNINFO"]
+        self.build = self.env["TZ_BUILD"]
+        self.pghost = self.env["TZ_PGHOST"]
+        self.pguser_os = self.env.get("TZ_PGUSER_OS", "")
 
-    def _run(self, *args, input=None, check=False):
-        return subprocess.run(list(args), input=input, capture_output=True, text=True,
-                              check=check, timeout=120)
+    @staticmethod
+    def _run(*args, input=None, check=False, timeout=120):
+        return subprocess.run([str(a) for a in args], input=input, capture_output=True,
+                              text=True, check=check, timeout=timeout)
 
+    # -- database ---------------------------------------------------------
     def psql(self, sql, db="tipzed", check=True, user="tipzed"):
-        """Rows of a query as tuples of strings (psql -At, tab separated)."""
+        """Rows of a query as tuples of strings (psql -At, tab separated),
+        run as the OS user that owns the cluster.  With check=False the
+        CompletedProcess is returned instead, whatever the outcome."""
         r = self._run(STACK, "psql", self.dir, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1",
                       "-qAt", "-F", "\t", "-c", sql)
-        if check and r.returncode != 0:
-            raise AssertionError(f"psql failed: {r.stderr}")
         if not check:
             return r
+        if r.returncode != 0:
+            raise AssertionError(f"psql failed ({r.returncode}): {r.stderr.strip()}\n  SQL: {sql}")
         return [tuple(line.split("\t")) for line in r.stdout.splitlines() if line]
 
-    def psql_script(self, sql, db="tipzed"):
-        """Runs a multi-statement script; returns the CompletedProcess."""
-        return self._run(STACK, "psql", self.dir, "-d", db, "-v", "ON_ERROR_STOP=1", "-q",
-                         input=sql)
+    def psql_script(self, sql, db="tipzed", user="tipzed"):
+        """Runs a multi-statement script from stdin; the CompletedProcess."""
+        return self._run(STACK, "psql", self.dir, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1",
+                         "-q", input=sql)
+
+    def scratch_db(self, name):
+        """A fresh database `name` with every migration applied, for tests
+        that corrupt data; returns its conninfo."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name) or name in ("tipzed", "postgres"):
+            raise ValueError(f"bad scratch database name {name!r}")
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", db="postgres", user="postgres")
+        self.psql(f"CREATE DATABASE {name} OWNER tipzed", db="postgres", user="postgres")
+        conninfo = re.sub(r"\bdbname=\S+", f"dbname={name}", self.conninfo)
+        r = self.tipzedctl("migrate", SQL_DIR, conninfo=conninfo)
+        assert r.returncode == 0, f"migrating {name} failed: {r.stdout}{r.stderr}"
+        return conninfo
 
     def restart_pg(self, mode="fast"):
+        """Restarts PostgreSQL (fast, immediate or smart) and waits for it."""
         return self._run(STACK, "restart-pg", self.dir, mode, check=True)
 
+    # -- Apache and tools -------------------------------------------------
     def apachectl(self, *args):
+        """apache2 -f <the stack's httpd.conf> ARGS (e.g. "-t", "-k", "graceful")."""
         return self._run(STACK, "apachectl", self.dir, *args)
 
     def tipzedctl(self, *args, input=None, conninfo=None):
-        return self._run(os.path.join(self.env["TZ_BUILD"], "tipzedctl"), "-d",
-                         conninfo or self.conninfo, *args, input=input)
+        """tipzedctl -d <conninfo> ARGS, with optional stdin."""
+        return self._run(os.path.join(self.build, "tipzedctl"), "-d", conninfo or self.conninfo,
+                         *args, input=input)
 
     def error_log_text(self):
         with open(self.error_log, errors="replace") as f:
             return f.read()
 
     def secret(self, name):
+        """A secret file's content as bytes, less one trailing newline (as
+        the module reads it)."""
         with open(os.path.join(self.secrets, name), "rb") as f:
             data = f.read()
         return data[:-1] if data.endswith(b"\n") else data
@@ -75,46 +115,61 @@ class Stack:
     def jwt_key(self):
         return self.secret("jwt.key")
 
-    def scratch_db(self, name):
-        """A fresh database with every migration applied; its conninfo."""
-        self.psql(f"DROP DATABASE IF EXISTS {name}", db="postgres", user="postgres")
-        self.psql(f"CREATE DATABASE {name} OWNER tipzed", db="postgres", user="postgres")
-        conninfo = self.conninfo.replace("dbname=tipzed", f"dbname={name}")
-        r = self.tipzedctl("migrate", os.path.join(REPO, "sql"), conninfo=conninfo)
-        assert r.returncode == 0, r.stderr
-        return conninfo
+    def healthy(self, timeout=2):
+        try:
+            with urllib.request.urlopen(self.api_url + "/health", timeout=timeout) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def wait_healthy(self, seconds=20):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if self.healthy():
+                return True
+            time.sleep(0.2)
+        return False
 
 
 @pytest.fixture(scope="session")
 def stack():
     d = os.environ.get("TZ_STACK_DIR")
     if not d:
-        pytest.exit("TZ_STACK_DIR is not set: run the suite with `make test`", returncode=2)
-    return Stack(d)
+        pytest.exit("TZ_STACK_DIR is not set: run the suite with `make test` "
+                    "or `make integration STACK_DIR=DIR`", returncode=2)
+    if not os.path.isfile(os.path.join(d, "env")):
+        pytest.exit(f"no stack in {d}: start one with tests/stack/stack.sh up {d}", returncode=2)
+    s = Stack(d)
+    if not s.wait_healthy(10):
+        pytest.exit(f"the stack in {d} does not answer {s.api_url}/health", returncode=2)
+    return s
 
 
 @pytest.fixture
 def api(stack):
-    """A client whose requests come from a loopback address of its own."""
+    """A client whose requests come from a loopback address of its own, so
+    per-IP rate limits of one test do not touch another."""
     return Client(stack.api_url, source_ip=next_source_ip())
 
 
 @pytest.fixture
 def new_client(stack):
+    """A factory of further clients, each with its own source address."""
     return lambda: Client(stack.api_url, source_ip=next_source_ip())
 
 
 @pytest.fixture(scope="session")
 def admin(stack):
-    email = f"admin-{os.getpid()}@example.com"
+    """An admin created with tipzedctl (registration never grants admin),
+    logged in: {email, password, access_token, refresh_token, user}."""
+    email = unique_email("admin")
     password = "admin password 123"
     r = stack.tipzedctl("create-admin", "--email", email, "--name", "Admin", input=password + "\n")
-    assert r.returncode == 0, r.stderr
-    api = Client(stack.api_url, source_ip=next_source_ip())
-    resp = login(api, email, password)
+    assert r.returncode == 0, f"create-admin failed: {r.stdout}{r.stderr}"
+    resp = login(Client(stack.api_url, source_ip=next_source_ip()), email, password)
     assert resp.status == 200, resp
     return {"email": email, "password": password, "access_token": resp.json["access_token"],
-            "user": resp.json["user"]}
+            "refresh_token": resp.json.get("refresh_token"), "user": resp.json["user"]}
 
 
 @pytest.fixture

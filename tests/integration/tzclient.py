@@ -1,4 +1,5 @@
-"""A small HTTP client for the integration tests (Python stdlib only)."""
+"""A small HTTP client and helpers for the integration tests (Python
+standard library only)."""
 import http.client
 import itertools
 import json as jsonlib
@@ -11,13 +12,22 @@ _net = random.randint(1, 250)  # differs per run, so reruns start with clean cou
 
 
 def next_source_ip():
-    """A fresh loopback source address, so per-IP rate limits of one test
-    do not leak into another (all of 127.0.0.0/8 is local)."""
+    """A fresh loopback source address (all of 127.0.0.0/8 is local), so
+    per-IP rate limits of one test do not leak into another."""
     n = next(_ips)
     return f"127.{_net}.{(n // 250) % 250 + 1}.{n % 250 + 2}"
 
 
 class Headers(dict):
+    """Response headers with case-insensitive lookup; repeated headers are
+    joined with ", "."""
+
+    def __init__(self, pairs=()):
+        super().__init__()
+        for k, v in pairs:
+            k = k.lower()
+            dict.__setitem__(self, k, f"{dict.__getitem__(self, k)}, {v}" if k in self else v)
+
     def __getitem__(self, k):
         return dict.__getitem__(self, k.lower())
 
@@ -38,11 +48,18 @@ class Response:
         except ValueError:
             self.json = None
 
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
     def __repr__(self):
         return f"<Response {self.status} {self.body[:300]!r}>"
 
 
 class Client:
+    """One fresh connection per request, no redirects followed.  Paths are
+    relative to the API base (/api/v1) unless they are absolute URLs."""
+
     def __init__(self, api_url, source_ip="127.0.0.1", timeout=30):
         u = urllib.parse.urlsplit(api_url)
         self.host, self.port, self.prefix = u.hostname, u.port, u.path.rstrip("/")
@@ -59,16 +76,18 @@ class Client:
         h.update(headers or {})
         if path.startswith("http"):
             u = urllib.parse.urlsplit(path)
-            target = u.path + (f"?{u.query}" if u.query else "")
+            host, port = u.hostname, u.port or 80
+            target = (u.path or "/") + (f"?{u.query}" if u.query else "")
         else:
+            host, port = self.host, self.port
             target = self.prefix + path
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+        conn = http.client.HTTPConnection(host, port, timeout=self.timeout,
                                           source_address=(self.source_ip, 0))
         try:
             conn.request(method, target, body=body, headers=h)
             r = conn.getresponse()
             data = r.read()
-            return Response(r.status, Headers((k.lower(), v) for k, v in r.getheaders()), data)
+            return Response(r.status, Headers(r.getheaders()), data)
         finally:
             conn.close()
 
@@ -93,6 +112,7 @@ PASSWORD = "correct horse battery"
 
 
 def register(api, role="fan", email=None, password=PASSWORD, full_name="Test User"):
+    """POST /auth/register (asserting 201): the answer plus email and password."""
     email = email or unique_email(role)
     r = api.post("/auth/register", json={"email": email, "password": password,
                                          "full_name": full_name, "role": role})
@@ -107,14 +127,16 @@ def login(api, email, password, headers=None):
 
 
 def assert_problem(resp, status, code=None, field=None):
+    """An RFC 9457 problem response with this status (and code, and an
+    errors[] entry naming field); returns the parsed problem."""
     assert resp.status == status, resp
     assert resp.headers.get("content-type", "").startswith("application/problem+json"), resp.headers
     p = resp.json
-    assert p is not None, resp
-    assert p["status"] == status and p["title"] and p["code"], p
-    assert p["type"] == "https://tipzed.dev/problems/" + p["code"], p
+    assert isinstance(p, dict), resp
+    assert p.get("status") == status and p.get("title") and p.get("code"), p
+    assert p.get("type") == "https://tipzed.dev/problems/" + p["code"], p
     if code:
         assert p["code"] == code, p
     if field:
-        assert field in [e["field"] for e in p.get("errors", [])], p
+        assert field in [e.get("field") for e in p.get("errors", [])], p
     return p

@@ -1,26 +1,39 @@
 #!/usr/bin/env bash
-# Installs the Debian packages mod_tipzed needs (as root), or prints the
-# command that would (as an ordinary user).  Quiet when all are present.
+# Installs the Debian 12 packages mod_tipzed needs to build, run and test
+# (as root), or prints the command that would (as an ordinary user).
+# Quiet when everything is present.
 set -euo pipefail
 
-pkgs=(make gcc apache2 apache2-dev libaprutil1-dbd-pgsql postgresql-15 libpq-dev
-      libjwt-dev libjansson-dev libssl-dev libcurl4-openssl-dev check pkg-config
-      python3 python3-pytest curl openssl)
+pkgs=(
+  make gcc libc6-dev pkg-config                     # toolchain
+  apache2 apache2-dev libaprutil1-dbd-pgsql         # httpd, apxs, mod_dbd's pgsql driver
+  postgresql-15 libpq-dev                           # database
+  libjwt-dev libjansson-dev libssl-dev libcurl4-openssl-dev
+  check                                             # unit tests
+  python3 python3-pytest curl wrk                   # integration tests, load
+  passwd                                            # useradd, for the stack's service user
+)
 
 missing=()
 for p in "${pkgs[@]}"; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$st" = "installed" ] || missing+=("$p")
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" -eq 0 ]; then
-  echo "Installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
+if [ "$(id -u)" -ne 0 ]; then
   echo "Missing Debian packages. Install them with:" >&2
-  echo "  sudo apt-get install -y ${missing[*]}" >&2
+  echo "sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/tipzed-apt.XXXXXX)
+apt_get() { apt-get -o DPkg::Lock::Timeout=300 -y -q "$@" >>"$log" 2>&1; }
+if ! apt_get update || ! apt_get install --no-install-recommends "${missing[@]}"; then
+  tail -n 40 "$log" >&2
+  echo "deps: apt-get failed (full log: $log)" >&2
+  exit 1
+fi
+rm -f "$log"

@@ -1,278 +1,596 @@
 #!/usr/bin/env bash
-# A private mod_tipzed stack: a throwaway PostgreSQL 15 cluster (unix socket
-# only) and an Apache instance on 127.0.0.1 with mod_dbd and mod_tipzed.
+# A private mod_tipzed stack: a PostgreSQL 15 cluster reachable only through
+# a unix socket, and an Apache instance on 127.0.0.1 serving the API with
+# mod_dbd and mod_tipzed.
 #
-#   stack.sh up DIR [--sandbox]      create on first use, migrate, start
-#   stack.sh down DIR                stop Apache and PostgreSQL
-#   stack.sh env DIR                 print DIR/env (shell-sourcable)
-#   stack.sh restart-pg DIR [fast|immediate]
-#   stack.sh apachectl DIR ARGS...   e.g. -k graceful, -t
-#   stack.sh psql DIR [ARGS...]      psql on the stack's database
-#   stack.sh walkthrough DIR         how to use a running stack
+#   stack.sh up DIR [--sandbox]        create on first use, migrate, start (idempotent)
+#   stack.sh down DIR                  stop Apache and PostgreSQL (safe if nothing runs)
+#   stack.sh status DIR                what runs; exit status 0 when both run
+#   stack.sh env DIR                   print DIR/env (shell-sourcable)
+#   stack.sh restart-pg DIR [fast|immediate|smart]
+#   stack.sh apachectl DIR ARGS...     apache2 with the stack's config, e.g. -t, -k graceful
+#   stack.sh psql DIR [PSQL ARGS...]   psql on database tipzed as role tipzed (-U/-d override)
+#   stack.sh walkthrough DIR           the base URL and a curl walkthrough of the API
+#
+# Layout: DIR/pg (cluster), DIR/sock (its socket), DIR/logs (error_log,
+# access_log, postgresql.log, sanitizer logs), DIR/run (pid file, mutexes),
+# DIR/secrets (development secrets, generated once), DIR/httpd.conf, DIR/env.
 #
 # As root, PostgreSQL and the Apache children run as the system user
-# "tipzed" (PostgreSQL refuses to run as root).  Secrets are generated on
-# first use and kept in DIR/secrets.  Honours SANITIZE (build/san, and
-# Apache started with the sanitizer runtimes preloaded) and TZ_EXTRA_CONF
-# (extra httpd.conf lines).
+# "tipzed" (created on demand; PostgreSQL refuses to run as root).  When that
+# user cannot reach DIR (say, a checkout under /root), or DIR is too deep for
+# a unix socket path, pg, sock, logs and run live in /tmp/tipzed-run-<hash>
+# instead; DIR/env records the real paths and DIR/logs points there.
+#
+# Environment: SANITIZE (use build/san and preload the ASan/UBSan runtimes
+# into Apache), TZ_EXTRA_CONF (lines appended to httpd.conf).
 set -euo pipefail
 
-PGBIN=/usr/lib/postgresql/15/bin
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+PGBIN=${TZ_PGBIN:-/usr/lib/postgresql/15/bin}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OSUSER=tipzed
+APACHE_MODS=/usr/lib/apache2/modules
+HEALTH_TIMEOUT=20
 
-die() { echo "stack: $*" >&2; exit 1; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+say() { printf 'stack: %s\n' "$*"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
 
-as_db() { # runs a command as the user that owns the cluster
-  if [ "$(id -u)" -eq 0 ]; then
-    su "$OSUSER" -s /bin/bash -c "$(printf '%q ' "$@")"
+usage() { sed -n '6,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+# Runs a command as the OS user that owns the cluster: "tipzed" when root,
+# else the caller.  From / so that an unreadable working directory is no
+# concern of the service user.
+as_db() {
+  if is_root; then
+    (cd / && runuser -u "$OSUSER" -- "$@")
   else
     "$@"
   fi
 }
 
-ensure_user() {
-  [ "$(id -u)" -eq 0 ] || return 0
-  id "$OSUSER" >/dev/null 2>&1 ||
-    useradd --system --no-create-home --shell /usr/sbin/nologin "$OSUSER"
+ensure_os_user() {
+  is_root || return 0
+  id "$OSUSER" >/dev/null 2>&1 && return 0
+  command -v useradd >/dev/null || die "useradd is missing (Debian package passwd)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin "$OSUSER" || die "could not create the system user $OSUSER"
 }
 
-# Where the cluster, sockets, logs and runtime files live: DIR itself when
-# the service user can reach it, else a private folder under /tmp.
-state_dir() {
-  local dir=$1
-  if [ "$(id -u)" -ne 0 ] || su "$OSUSER" -s /bin/sh -c "test -x '$dir'" 2>/dev/null; then
-    echo "$dir/state"
-  else
-    echo "/tmp/tipzed-state-$(echo -n "$dir" | sha256sum | cut -c1-12)"
+# Owner of the service directories: the service user when root.
+own() { if is_root; then chown "$OSUSER:$OSUSER" "$@"; fi; }
+
+# Values written into env and httpd.conf are quoted by the writers, but
+# libpq conninfo and DBDParams are not: keep paths to plain characters.
+check_path() {
+  case "$1" in
+    *[!A-Za-z0-9._/+@:-]*) die "unsupported characters in path '$1' (use letters, digits, . _ - + @ :)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------- layout
+
+# Sets RT (where pg, sock, logs and run live) for the stack directory D.
+choose_runtime_dir() {
+  local d=$1 alt
+  alt=/tmp/tipzed-run-$(printf '%s' "$d" | sha256sum | cut -c1-12)
+  RT=$d
+  # A unix socket path holds at most 107 bytes: ".../sock/.s.PGSQL.5432".
+  if [ $(( ${#d} + 19 )) -gt 100 ]; then
+    RT=$alt
+  elif is_root && ! runuser -u "$OSUSER" -- test -x "$d" 2>/dev/null; then
+    RT=$alt
+  fi
+  if [ "$RT" = "$alt" ]; then
+    if [ -L "$RT" ] || { [ -e "$RT" ] && [ "$(stat -c %u "$RT")" != "$(id -u)" ]; }; then
+      die "$RT exists but is not a directory owned by $(id -un): remove it"
+    fi
+    mkdir -p "$RT"
+    chmod 755 "$RT"
   fi
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# Sets every path of the stack rooted at D (absolute) with runtime dir RT.
+set_paths() {
+  D=$1 RT=$2
+  PGDATA=$RT/pg SOCK=$RT/sock LOGS=$RT/logs RUN=$RT/run
+  SECRETS=$D/secrets CONF=$D/httpd.conf ENVF=$D/env
+  PIDFILE=$RUN/httpd.pid ERROR_LOG=$LOGS/error_log
+  CONNINFO="host=$SOCK dbname=tipzed user=tipzed"
+  BUILD=build/std
+  if [ -n "${SANITIZE:-}" ]; then BUILD=build/san; fi
+  BUILD_ABS=$REPO/$BUILD
 }
 
+# Loads DIR/env of an existing stack and sets the paths from it.
+load_env() {
+  local d=$1
+  [ -f "$d/env" ] || die "no stack in $d (start one with: stack.sh up $d)"
+  # shellcheck disable=SC1091
+  . "$d/env"
+  D=$TZ_DIR PGDATA=$TZ_PGDATA SOCK=$TZ_PGHOST CONF=$TZ_HTTPD_CONF ERROR_LOG=$TZ_ERROR_LOG
+  SECRETS=$TZ_SECRETS CONNINFO=$TZ_CONNINFO BUILD_ABS=$TZ_BUILD ENVF=$d/env
+  LOGS=$(dirname "$ERROR_LOG")
+  PIDFILE=$(sed -n 's/^PidFile "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$CONF" 2>/dev/null | head -1)
+  PIDFILE=${PIDFILE:-${TZ_STATE:-$D}/run/httpd.pid}
+}
+
+# ---------------------------------------------------------------- secrets
+
+# Writes a secret once (atomically, mode 600); an empty file is replaced.
+put_secret() {
+  local f=$SECRETS/$1 value=$2
+  [ -s "$f" ] && return 0
+  (umask 077 && printf '%s\n' "$value" > "$f.tmp") && mv -f "$f.tmp" "$f"
+}
+
+rand_hex() { od -An -vtx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
 gen_secrets() {
-  local s=$1/secrets
-  mkdir -p "$s"
-  chmod 700 "$s"
-  [ -f "$s/jwt.key" ] || openssl rand -base64 48 > "$s/jwt.key"
-  [ -f "$s/enc.key" ] || openssl rand -hex 32 > "$s/enc.key"
+  local p
+  mkdir -p "$SECRETS"
+  chmod 700 "$SECRETS"
+  put_secret jwt.key "$(head -c 48 /dev/urandom | base64 -w0)"   # HS256 key, 64 bytes
+  put_secret enc.key "$(rand_hex 32)"                            # AES-256 key, 64 hex
   for p in mobile_money flutterwave stripe; do
-    [ -f "$s/webhook_$p" ] || openssl rand -hex 24 > "$s/webhook_$p"
-    [ -f "$s/provider_$p" ] || echo "sk_test_$(openssl rand -hex 16)" > "$s/provider_$p"
+    put_secret "webhook_$p" "whsec_$(rand_hex 24)"
+    put_secret "provider_$p" "sk_test_$(rand_hex 24)"
   done
-  chmod 600 "$s"/*
+  chmod 600 "$SECRETS"/*
+  # Readable by the user Apache's children run as.
+  own "$SECRETS" "$SECRETS"/*
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_running() { [ -f "$PGDATA/PG_VERSION" ] && as_db "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+
+pg_settings() {
+  cat <<CONF
+# Written by tests/stack/stack.sh on every start: a private development cluster.
+listen_addresses = ''                 # unix socket only
+unix_socket_directories = '$SOCK'
+unix_socket_permissions = 0700
+max_connections = 200                 # >= Apache ServerLimit x DBDMax (4 x 25) + tools
+shared_buffers = 128MB
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
+CONF
 }
 
 pg_up() {
-  local st=$1
-  mkdir -p "$st/pg" "$st/sock" "$st/logs" "$st/run"
-  chmod 755 "$st" "$st/logs" "$st/run"
-  if [ "$(id -u)" -eq 0 ]; then chown "$OSUSER" "$st/pg" "$st/sock" "$st/logs"; fi
-  chmod 700 "$st/pg"
-  if [ ! -f "$st/pg/PG_VERSION" ]; then
-    as_db "$PGBIN/initdb" -D "$st/pg" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >> "$st/pg/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$st/sock'
-max_connections = 200
-shared_buffers = 256MB
-fsync = on
-synchronous_commit = on
-log_min_messages = warning
-CONF
+  local owner
+  mkdir -p "$PGDATA" "$SOCK"
+  owner=$(stat -c %U "$PGDATA")
+  if is_root; then
+    [ "$owner" = "$OSUSER" ] || [ "$owner" = root ] ||
+      die "$PGDATA belongs to $owner; this stack was made by another user"
+  else
+    [ "$owner" = "$(id -un)" ] ||
+      die "$PGDATA belongs to $owner; this stack was made by another user (stop it as that user, or use another DIR)"
   fi
-  if ! as_db "$PGBIN/pg_ctl" -D "$st/pg" status >/dev/null 2>&1; then
-    as_db "$PGBIN/pg_ctl" -D "$st/pg" -l "$st/logs/postgresql.log" -w -t 60 start >/dev/null ||
-      { tail -20 "$st/logs/postgresql.log" >&2; die "PostgreSQL did not start"; }
+  own "$PGDATA" "$SOCK"
+  chmod 700 "$PGDATA" "$SOCK"
+  touch "$LOGS/postgresql.log"
+  own "$LOGS/postgresql.log"
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    as_db "$PGBIN/initdb" -D "$PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 -N \
+      >"$LOGS/initdb.log" 2>&1 || { cat "$LOGS/initdb.log" >&2; die "initdb failed"; }
+    echo "include 'tipzed.conf'" | as_db tee -a "$PGDATA/postgresql.conf" >/dev/null
   fi
-  if ! as_db psql -h "$st/sock" -U postgres -Atc "SELECT 1 FROM pg_roles WHERE rolname='tipzed'" | grep -q 1; then
-    as_db psql -q -h "$st/sock" -U postgres -c "CREATE ROLE tipzed LOGIN" \
-      -c "CREATE DATABASE tipzed OWNER tipzed"
+  pg_settings | as_db tee "$PGDATA/tipzed.conf" >/dev/null
+  if ! pg_running; then
+    as_db "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOGS/postgresql.log" -w -t 60 start >/dev/null ||
+      { tail -n 20 "$LOGS/postgresql.log" >&2; die "PostgreSQL did not start (log: $LOGS/postgresql.log)"; }
+  fi
+  local q=(psql -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -U postgres -d postgres)
+  if [ -z "$(as_db "${q[@]}" -At -c "SELECT 1 FROM pg_roles WHERE rolname = 'tipzed'")" ]; then
+    as_db "${q[@]}" -c "CREATE ROLE tipzed LOGIN" >/dev/null
+  fi
+  if [ -z "$(as_db "${q[@]}" -At -c "SELECT 1 FROM pg_database WHERE datname = 'tipzed'")" ]; then
+    as_db "${q[@]}" -c "CREATE DATABASE tipzed OWNER tipzed" >/dev/null
   fi
 }
 
-# Sizing: each child opens up to DBDMax connections, so
-# MaxRequestWorkers / ThreadsPerChild children x DBDMax must stay below
-# PostgreSQL's max_connections (here 2 x 25 = 50 < 200).
+pg_down() {
+  [ -f "$PGDATA/PG_VERSION" ] || return 0
+  pg_running || return 0
+  as_db "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null ||
+    die "PostgreSQL in $PGDATA did not stop"
+}
+
+migrate() {
+  local out
+  [ -x "$BUILD_ABS/tipzedctl" ] || die "$BUILD_ABS/tipzedctl is missing: build it first (make)"
+  out=$("$BUILD_ABS/tipzedctl" -d "$CONNINFO" migrate "$REPO/sql" 2>&1) ||
+    { printf '%s\n' "$out" >&2; die "migrations failed"; }
+}
+
+# ---------------------------------------------------------------- Apache
+
+port_free() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+PY
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# KEY=VALUE words for env(1): the sanitizer runtimes, when SANITIZE is set.
+SAN_ENV=()
+set_san_env() {
+  SAN_ENV=()
+  [ -n "${SANITIZE:-}" ] || return 0
+  local asan ubsan
+  asan=$(gcc -print-file-name=libasan.so) ubsan=$(gcc -print-file-name=libubsan.so)
+  if [ ! -e "$asan" ] || [ ! -e "$ubsan" ]; then
+    die "SANITIZE is set but gcc has no libasan/libubsan"
+  fi
+  SAN_ENV=("LD_PRELOAD=$asan:$ubsan"
+           "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:log_path=$LOGS/asan"
+           "UBSAN_OPTIONS=print_stacktrace=1:log_path=$LOGS/ubsan")
+}
+
+# mod_tipzed's directives.  Add new ones here; tests add theirs through
+# TZ_EXTRA_CONF.
+tipzed_directives() {
+  local port=$1 sandbox=$2
+  cat <<CONF
+TipzedJWTSecretFile "$SECRETS/jwt.key"
+TipzedEncryptionKeyFile "$SECRETS/enc.key"
+TipzedLoginRateLimit 5 1m
+TipzedCORSOrigin https://app.tipzed.test
+# The mobile_money gateway's checkout base URL (a placeholder on this host).
+TipzedProvider mobile_money http://127.0.0.1:$port/mm-checkout
+TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"
+CONF
+  if [ "$sandbox" = On ]; then echo "TipzedSandbox On"; fi
+}
+
 write_conf() {
-  local dir=$1 st=$2 port=$3 sandbox=$4 build=$5 mods=/usr/lib/apache2/modules
-  local userconf=""
-  if [ "$(id -u)" -eq 0 ]; then userconf="User $OSUSER
-Group $OSUSER"; fi
-  cat > "$dir/httpd.conf" <<CONF
-# Generated by tests/stack/stack.sh -- a private mod_tipzed instance.
-ServerRoot "$st"
+  local port=$1 sandbox=$2 user_lines=""
+  if is_root; then user_lines="User $OSUSER"$'\n'"Group $OSUSER"; fi
+  cat > "$CONF.tmp" <<CONF
+# Generated by tests/stack/stack.sh: a private mod_tipzed instance.
+ServerRoot "$D"
 ServerName 127.0.0.1
 Listen 127.0.0.1:$port
-PidFile "$st/run/httpd.pid"
-DefaultRuntimeDir "$st/run"
-Mutex file:$st/run default
-ErrorLog "$st/logs/error_log"
+PidFile "$PIDFILE"
+DefaultRuntimeDir "$RUN"
+Mutex file:$RUN default
+ErrorLog "$ERROR_LOG"
 LogLevel warn tipzed:info
-$userconf
+LogFormat "%h %t \"%r\" %>s %b %D" tipzed
+CustomLog "$LOGS/access_log" tipzed
+$user_lines
 
-LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule authz_core_module $mods/mod_authz_core.so
-LoadModule dbd_module $mods/mod_dbd.so
-LoadModule tipzed_module "$REPO/$build/mod_tipzed.so"
+LoadModule mpm_event_module $APACHE_MODS/mod_mpm_event.so
+LoadModule authz_core_module $APACHE_MODS/mod_authz_core.so
+LoadModule dbd_module $APACHE_MODS/mod_dbd.so
+LoadModule socache_shmcb_module $APACHE_MODS/mod_socache_shmcb.so
+LoadModule tipzed_module "$BUILD_ABS/mod_tipzed.so"
 
+# Two children of 25 threads; ServerLimit leaves room for the children of
+# the previous generation during a graceful restart.
 StartServers 2
-ServerLimit 2
+ServerLimit 4
 ThreadsPerChild 25
 MaxRequestWorkers 50
-MinSpareThreads 10
-MaxSpareThreads 50
+MinSpareThreads 25
+MaxSpareThreads 75
+Timeout 30
 KeepAliveTimeout 5
-LogFormat "%h %t \"%r\" %>s %b %D" tipzed
-CustomLog "$st/logs/access_log" tipzed
+GracefulShutdownTimeout 10
 
+# mod_dbd's pool.  Sizing rule: every child holds up to DBDMax connections,
+# so ServerLimit x DBDMax (4 x 25 = 100) must stay below PostgreSQL's
+# max_connections (200) with room for psql and tipzedctl; DBDMax should not
+# exceed ThreadsPerChild.  connect_timeout bounds a wait for a dead server.
 DBDriver pgsql
-DBDParams "host=$st/sock dbname=tipzed user=tipzed connect_timeout=3"
+DBDParams "$CONNINFO connect_timeout=3"
 DBDMin 1
 DBDKeep 8
 DBDMax 25
 DBDExptime 60
 
-# mod_tipzed (see README.md for every directive)
-TipzedJWTSecretFile "$dir/secrets/jwt.key"
-TipzedEncryptionKeyFile "$dir/secrets/enc.key"
-TipzedLoginRateLimit 5 1m
-TipzedCORSOrigin https://app.tipzed.test
-TipzedProvider mobile_money http://127.0.0.1:$port/mm-checkout
-TipzedWebhookSecretFile mobile_money "$dir/secrets/webhook_mobile_money"
-TipzedSandbox $sandbox
-${TZ_EXTRA_CONF:-}
+# mod_tipzed
+$(tipzed_directives "$port" "$sandbox")
 
 <Location "/api/v1">
   SetHandler tipzed
 </Location>
 CONF
+  if [ -n "${TZ_EXTRA_CONF:-}" ]; then
+    printf '\n# TZ_EXTRA_CONF\n%s\n' "$TZ_EXTRA_CONF" >> "$CONF.tmp"
+  fi
+  mv -f "$CONF.tmp" "$CONF"
 }
 
-apache_env() {
-  if [ -n "${SANITIZE:-}" ]; then
-    local asan ubsan
-    asan=$(gcc -print-file-name=libasan.so)
-    ubsan=$(gcc -print-file-name=libubsan.so)
-    echo "LD_PRELOAD=$asan:$ubsan ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:log_path=$1/logs/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$1/logs/ubsan"
+# One KEY=VALUE line, single-quoted when the value needs it.
+env_line() {
+  case "$2" in
+    *[!A-Za-z0-9_./:@%+,=-]*|'') printf "%s='%s'\n" "$1" "${2//\'/\'\\\'\'}" ;;
+    *) printf '%s=%s\n' "$1" "$2" ;;
+  esac
+}
+
+write_env() {
+  local port=$1 sandbox=$2 pguser=""
+  if is_root; then pguser=$OSUSER; fi
+  {
+    env_line TZ_BASE_URL "http://127.0.0.1:$port"
+    env_line TZ_PORT "$port"
+    env_line TZ_DIR "$D"
+    env_line TZ_STATE "$RT"
+    env_line TZ_PGHOST "$SOCK"
+    env_line TZ_PGDATA "$PGDATA"
+    env_line TZ_PGUSER_OS "$pguser"
+    env_line TZ_CONNINFO "$CONNINFO"
+    env_line TZ_BUILD "$BUILD_ABS"
+    env_line TZ_SECRETS "$SECRETS"
+    env_line TZ_ERROR_LOG "$ERROR_LOG"
+    env_line TZ_HTTPD_CONF "$CONF"
+    env_line TZ_PIDFILE "$PIDFILE"
+    env_line TZ_SANDBOX "$sandbox"
+    env_line TZ_APACHE_ENV "${SAN_ENV[*]}"
+  } > "$ENVF.tmp"
+  chmod 644 "$ENVF.tmp"
+  mv -f "$ENVF.tmp" "$ENVF"
+}
+
+# The pid of the running Apache of this stack, or nothing.
+apache_pid() {
+  local pid
+  [ -n "${PIDFILE:-}" ] && [ -f "$PIDFILE" ] || return 0
+  pid=$(tr -dc 0-9 < "$PIDFILE")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  # A recycled pid belonging to something else does not count.
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CONF" && echo "$pid"
+  return 0
+}
+
+run_apache() { env "${SAN_ENV[@]}" apache2 -f "$CONF" "$@"; }
+
+error_log_tail() {
+  if [ -f "$ERROR_LOG" ]; then
+    echo "--- last lines of $ERROR_LOG" >&2
+    tail -n "${1:-30}" "$ERROR_LOG" >&2
   fi
 }
 
-apache_up() {
-  local dir=$1 st=$2 port=$3
-  # shellcheck disable=SC2046
-  env $(apache_env "$st") apache2 -f "$dir/httpd.conf" -k start ||
-    { tail -20 "$st/logs/error_log" >&2 || true; die "Apache did not start"; }
-  for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1; then return 0; fi
+# Waits for GET /api/v1/health; 0 when it answers 200, 1 when Apache died
+# or the time ran out.
+wait_health() {
+  local port=$1 i
+  for ((i = 0; i < HEALTH_TIMEOUT * 5; i++)); do
+    if curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:$port/api/v1/health" 2>/dev/null; then
+      return 0
+    fi
+    if [ "$i" -gt 10 ] && [ -z "$(apache_pid)" ]; then return 1; fi
     sleep 0.2
   done
-  tail -30 "$st/logs/error_log" >&2 || true
-  die "Apache did not answer /api/v1/health"
+  return 1
 }
+
+apache_start() {
+  local port=$1 sandbox=$2 attempt out before
+  for attempt in 1 2 3; do
+    before=$(stat -c %s "$ERROR_LOG" 2>/dev/null || echo 0)
+    if ! out=$(run_apache -k start 2>&1); then
+      printf '%s\n' "$out" >&2
+      error_log_tail 20
+      die "Apache did not start"
+    fi
+    wait_health "$port" && return 0
+    # Another process may have taken the port between choosing and binding it.
+    if [ -z "$(apache_pid)" ] && [ "$attempt" -lt 3 ] &&
+       tail -c +"$((before + 1))" "$ERROR_LOG" 2>/dev/null | grep -q "Address already in use"; then
+      port=$(free_port)
+      write_conf "$port" "$sandbox"
+      write_env "$port" "$sandbox"
+      continue
+    fi
+    break
+  done
+  error_log_tail 30
+  die "Apache did not answer GET /api/v1/health within ${HEALTH_TIMEOUT}s"
+}
+
+apache_stop() {
+  local pid i
+  pid=$(apache_pid)
+  [ -n "$pid" ] || return 0
+  kill -WINCH "$pid" 2>/dev/null || true          # graceful-stop
+  for ((i = 0; i < 100; i++)); do                  # GracefulShutdownTimeout is 10 s
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  say "Apache (pid $pid) had to be killed"
+}
+
+# ---------------------------------------------------------------- commands
 
 cmd_up() {
-  local dir sandbox=Off build=build/std st port
-  dir=$(mkdir -p "$1" && cd "$1" && pwd); shift
-  [ "${1:-}" = "--sandbox" ] && sandbox=On
-  [ -n "${SANITIZE:-}" ] && build=build/san
-  [ -f "$REPO/$build/mod_tipzed.so" ] || die "$build/mod_tipzed.so is missing: run make first"
-  ensure_user
+  local dir=$1 sandbox=Off port="" pid
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --sandbox) sandbox=On ;;
+      *) die "up: unknown option $1" ;;
+    esac
+    shift
+  done
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  check_path "$dir"
+  check_path "$REPO"
+  command -v apache2 >/dev/null || die "apache2 is not installed (run: make deps)"
+  [ -x "$PGBIN/initdb" ] || die "PostgreSQL 15 is not installed (run: make deps)"
+  ensure_os_user
   chmod 755 "$dir"
-  st=$(state_dir "$dir")
-  mkdir -p "$st"
-  if [ -f "$dir/env" ] && [ -f "$st/run/httpd.pid" ] && kill -0 "$(cat "$st/run/httpd.pid")" 2>/dev/null; then
-    echo "stack: already running ($dir)"; return 0
-  fi
-  gen_secrets "$dir"
-  pg_up "$st"
-  "$REPO/$build/tipzedctl" -d "host=$st/sock dbname=tipzed user=tipzed" migrate "$REPO/sql" >/dev/null ||
-    die "migrations failed"
-  port=$(free_port)
-  write_conf "$dir" "$st" "$port" "$sandbox" "$build"
-  cat > "$dir/env" <<ENV
-TZ_BASE_URL=http://127.0.0.1:$port
-TZ_PORT=$port
-TZ_DIR=$dir
-TZ_STATE=$st
-TZ_PGHOST=$st/sock
-TZ_PGDATA=$st/pg
-TZ_PGUSER_OS=$(if [ "$(id -u)" -eq 0 ]; then echo "$OSUSER"; fi)
-TZ_CONNINFO='host=$st/sock dbname=tipzed user=tipzed'
-TZ_BUILD=$REPO/$build
-TZ_SECRETS=$dir/secrets
-TZ_ERROR_LOG=$st/logs/error_log
-TZ_HTTPD_CONF=$dir/httpd.conf
-TZ_SANDBOX=$sandbox
-TZ_APACHE_ENV='$(apache_env "$st")'
-ENV
-  apache_up "$dir" "$st" "$port"
-  echo "stack: up at http://127.0.0.1:$port/api/v1 ($dir)"
-}
+  choose_runtime_dir "$dir"
+  set_paths "$dir" "$RT"
+  [ -f "$BUILD_ABS/mod_tipzed.so" ] || die "$BUILD/mod_tipzed.so is missing: build it first (make)"
+  [ -x "$BUILD_ABS/tipzedctl" ] || die "$BUILD/tipzedctl is missing: build it first (make)"
+  set_san_env
 
-load_env() {
-  [ -f "$1/env" ] || die "no stack in $1 (run: stack.sh up $1)"
-  # shellcheck disable=SC1091
-  . "$1/env"
+  mkdir -p "$LOGS" "$RUN"
+  chmod 755 "$LOGS" "$RUN"
+  own "$LOGS"   # PostgreSQL's log and the children's sanitizer logs
+  if [ "$RT" != "$D" ] && { [ -L "$D/logs" ] || [ ! -e "$D/logs" ]; }; then
+    ln -sfn "$LOGS" "$D/logs"
+  fi
+  gen_secrets
+
+  # Keep the port of a previous run when it is still ours or still free.
+  pid=$(apache_pid)
+  if [ -f "$ENVF" ]; then
+    port=$(sed -n 's/^TZ_PORT=//p' "$ENVF")
+    if [ -z "$pid" ] && [ -n "$port" ] && ! port_free "$port"; then port=""; fi
+  fi
+  [ -n "$port" ] || port=$(free_port)
+  write_conf "$port" "$sandbox"
+  write_env "$port" "$sandbox"
+
+  pg_up
+  migrate
+
+  if [ -n "$pid" ]; then
+    # Already running: reload the (possibly rebuilt) module and config.
+    run_apache -t >/dev/null 2>&1 || { run_apache -t || true; die "the new httpd.conf does not pass configtest"; }
+    run_apache -k graceful
+    sleep 0.5
+    wait_health "$port" || { error_log_tail 30; die "Apache did not come back after a graceful restart"; }
+    say "already running; reloaded: http://127.0.0.1:$port/api/v1 ($D)"
+  else
+    apache_start "$port" "$sandbox"
+    port=$(sed -n 's/^TZ_PORT=//p' "$ENVF")
+    say "up: http://127.0.0.1:$port/api/v1 ($D)"
+  fi
 }
 
 cmd_down() {
-  local dir=$1 pid
-  [ -f "$dir/env" ] || return 0
+  local dir=$1
+  [ -f "$dir/env" ] || { say "nothing to stop in $dir"; return 0; }
   load_env "$dir"
-  if [ -f "$TZ_STATE/run/httpd.pid" ]; then
-    pid=$(cat "$TZ_STATE/run/httpd.pid")
-    apache2 -f "$TZ_HTTPD_CONF" -k stop 2>/dev/null || kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  fi
-  if [ -f "$TZ_PGDATA/PG_VERSION" ]; then
-    as_db "$PGBIN/pg_ctl" -D "$TZ_PGDATA" -m fast -w stop >/dev/null 2>&1 || true
-  fi
-  echo "stack: stopped ($dir)"
+  apache_stop
+  pg_down
+  say "stopped ($D)"
+}
+
+cmd_status() {
+  local rc=0 pid
+  load_env "$1"
+  pid=$(apache_pid)
+  if [ -n "$pid" ]; then echo "apache: running (pid $pid) at $TZ_BASE_URL/api/v1"; else echo "apache: stopped"; rc=1; fi
+  if pg_running; then echo "postgresql: running (socket $SOCK)"; else echo "postgresql: stopped"; rc=1; fi
+  return $rc
+}
+
+cmd_restart_pg() {
+  local mode=${2:-fast}
+  case "$mode" in fast|immediate|smart) ;; *) die "restart-pg: mode is fast, immediate or smart" ;; esac
+  load_env "$1"
+  as_db "$PGBIN/pg_ctl" -D "$PGDATA" -m "$mode" -w -t 60 -l "$LOGS/postgresql.log" restart >/dev/null ||
+    { tail -n 20 "$LOGS/postgresql.log" >&2; die "PostgreSQL did not restart"; }
+}
+
+cmd_apachectl() {
+  load_env "$1"
+  shift
+  read -r -a SAN_ENV <<< "${TZ_APACHE_ENV:-}"
+  run_apache "$@"
+}
+
+cmd_psql() {
+  load_env "$1"
+  shift
+  as_db env PGHOST="$SOCK" PGUSER=tipzed PGDATABASE=tipzed psql -X "$@"
 }
 
 cmd_walkthrough() {
   load_env "$1"
-  local b=$TZ_BASE_URL/api/v1
+  local b=$TZ_BASE_URL/api/v1 n
+  n=$(date +%s)
   cat <<TXT
 
 mod_tipzed is running at $b
-  error log: $TZ_ERROR_LOG     stop it with: make stop
+  error log: $ERROR_LOG
+  database:  tests/stack/stack.sh psql $D
+  stop it:   make stop
 
-Try it:
-  curl -s $b/health
-  curl -s -X POST $b/auth/register -H 'Content-Type: application/json' \\
-       -d '{"email":"ana@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}'
-  curl -s -X POST $b/auth/register -H 'Content-Type: application/json' \\
-       -d '{"email":"ben@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan"}'
-  TOKEN=\$(curl -s -X POST $b/auth/login -H 'Content-Type: application/json' \\
-       -d '{"email":"ben@example.com","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s $b/auth/me -H "Authorization: Bearer \$TOKEN"
-  curl -s $b/creators/<creator id from the register answer>
+Try it (bash; python3 extracts fields from the JSON answers):
+
+  B=$b
+  j() { python3 -c 'import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."): v = v[k]
+print(v)' "\$1"; }
+  curl -s \$B/health; echo
+
+  # a creator and a fan
+  CREATOR_ID=\$(curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
+    -d '{"email":"ana-$n@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}' | j user.id)
+  curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
+    -d '{"email":"ben-$n@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan"}'; echo
+
+  # log in (an access token for 15 minutes) and ask who we are
+  FAN=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
+    -d '{"email":"ben-$n@example.com","password":"correct horse battery"}' | j access_token)
+  curl -s \$B/auth/me -H "Authorization: Bearer \$FAN"; echo
+
+  # the fan tips the creator K25.00 through the sandbox provider
+  URL=\$(curl -s -X POST \$B/payments/initiate -H "Authorization: Bearer \$FAN" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: tip-\$(date +%s%N)" \\
+    -d '{"creator_id":"'\$CREATOR_ID'","amount":2500,"currency":"ZMW","message":"Great show","provider":"sandbox"}' | j mobile_money_url)
+  echo "\$URL"      # open it in a browser and press Approve, or approve from the shell:
+  curl -s "\$URL" | python3 -c 'import json, re, sys, urllib.request as u
+d = json.loads(re.search(r"id=\"tipzed-sandbox\">(.*?)</script>", sys.stdin.read()).group(1))
+a = d["approve"]
+print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "application/json",
+      "X-Tipzed-Signature": a["signature"]})).read().decode())'
+
+  # the creator's wallet: 2125 ngwee (K25.00 less the 15% platform fee)
+  CREATOR=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
+    -d '{"email":"ana-$n@example.com","password":"correct horse battery"}' | j access_token)
+  curl -s \$B/wallets/me -H "Authorization: Bearer \$CREATOR"; echo
 
 The OpenAPI document: $b/openapi.json
+Stop the stack with: make stop
 TXT
 }
 
-run_apache() {
-  # shellcheck disable=SC2086
-  env $TZ_APACHE_ENV apache2 -f "$TZ_HTTPD_CONF" "$@"
-}
-
 main() {
-  local cmd=${1:-}; shift || true
+  local cmd=${1:-}
+  if [ $# -gt 0 ]; then shift; fi
   case "$cmd" in
-    up) [ $# -ge 1 ] || die "usage: stack.sh up DIR [--sandbox]"; cmd_up "$@" ;;
+    up|down|status|env|restart-pg|apachectl|psql|walkthrough)
+      if [ $# -eq 0 ] || [ -z "$1" ]; then die "usage: stack.sh $cmd DIR ..."; fi ;;
+    *) usage ;;
+  esac
+  case "$cmd" in
+    up) cmd_up "$@" ;;
     down) cmd_down "$1" ;;
-    env) cat "$1/env" ;;
-    restart-pg) load_env "$1"; as_db "$PGBIN/pg_ctl" -D "$TZ_PGDATA" -m "${2:-fast}" -w restart \
-                  -l "$TZ_STATE/logs/postgresql.log" >/dev/null ;;
-    apachectl) load_env "$1"; shift; run_apache "$@" ;;
-    psql) load_env "$1"; shift; as_db psql -h "$TZ_PGHOST" -U tipzed tipzed "$@" ;;
+    status) cmd_status "$1" ;;
+    env) [ -f "$1/env" ] || die "no stack in $1"; cat "$1/env" ;;
+    restart-pg) cmd_restart_pg "$@" ;;
+    apachectl) cmd_apachectl "$@" ;;
+    psql) cmd_psql "$@" ;;
     walkthrough) cmd_walkthrough "$1" ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
   esac
 }
 

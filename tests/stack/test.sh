@@ -1,31 +1,127 @@
 #!/usr/bin/env bash
-# What `make test` runs after building: a throwaway stack, the unit tests,
-# the integration tests, a crash check of the error log, teardown.
-set -uo pipefail
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
+# What `make test` runs after building: a throwaway stack (sandbox on) in a
+# temporary directory, the check unit tests, the pytest integration tests,
+# a crash and sanitizer check of the logs, teardown.  Exits non-zero on any
+# failure and ends with one line "N passed, N failed".
+#
+# Environment: SANITIZE (build/san, sanitizer runtimes in Apache),
+# PYTEST_ARGS (extra pytest arguments, e.g. "-k payments -x"),
+# TZ_TEST_TIMEOUT (seconds for the integration run, default 1200),
+# TZ_KEEP=1 (leave the stack running and its directory in place).
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
-DIR=$(mktemp -d /tmp/tipzed-test.XXXXXX)
 STACK=tests/stack/stack.sh
-cleanup() { "$STACK" down "$DIR" >/dev/null 2>&1 || true; rm -rf "$DIR"; }
-trap cleanup EXIT
-
-"$STACK" up "$DIR" --sandbox || exit 1
-# shellcheck disable=SC1091
-. "$DIR/env"
-
+DIR=$(mktemp -d /tmp/tipzed-test.XXXXXX)
+OUT=$(mktemp -d /tmp/tipzed-out.XXXXXX)
 rc=0
-echo "== unit tests (check)"
-make --no-print-directory unit || rc=1
-echo "== integration tests (pytest against $TZ_BASE_URL)"
-make --no-print-directory integration STACK_DIR="$DIR" || rc=1
+stack_ok=0
 
-echo "== server health after the suite"
-if grep -E "Segmentation fault|exit signal|AddressSanitizer|runtime error" "$TZ_ERROR_LOG"; then
-  echo "FAILED: a child crashed or a sanitizer fired (see above)"; rc=1
+# On failure the logs are kept in tests/results/<time>/ (git-ignored).
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ "$rc" -eq 0 ]; then rc=$status; fi
+  if [ "$rc" -ne 0 ]; then
+    local keep
+    keep=tests/results/$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$keep"
+    cp -rL "$DIR/logs/." "$keep/" 2>/dev/null || true
+    cp "$DIR/httpd.conf" "$OUT"/*.out "$keep/" 2>/dev/null || true
+    echo "logs kept in $keep/"
+  fi
+  if [ "${TZ_KEEP:-}" = 1 ]; then
+    echo "stack left running: $STACK down $DIR"
+  else
+    "$STACK" down "$DIR" >/dev/null 2>&1 || "$STACK" down "$DIR" || true
+    rm -rf "$DIR"
+  fi
+  rm -rf "$OUT"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'rc=130; exit 130' INT TERM
+
+section() { printf '\n== %s\n' "$*"; }
+
+# Flutterwave and Stripe point at local stand-ins of their APIs, which the
+# provider tests run on these ports (tests/integration/fakeproviders.py).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+TZ_FLW_PORT=$(free_port)
+TZ_STRIPE_PORT=$(free_port)
+export TZ_FLW_PORT TZ_STRIPE_PORT
+# shellcheck disable=SC2089,SC2090  # the quotes are meant for httpd.conf
+TZ_EXTRA_CONF="TipzedProvider flutterwave http://127.0.0.1:$TZ_FLW_PORT
+TipzedProviderSecretFile flutterwave \"$DIR/secrets/provider_flutterwave\"
+TipzedWebhookSecretFile flutterwave \"$DIR/secrets/webhook_flutterwave\"
+TipzedProvider stripe http://127.0.0.1:$TZ_STRIPE_PORT
+TipzedProviderSecretFile stripe \"$DIR/secrets/provider_stripe\"
+TipzedWebhookSecretFile stripe \"$DIR/secrets/webhook_stripe\"
+TipzedProviderTimeout 2s
+${TZ_EXTRA_CONF:-}"
+# shellcheck disable=SC2090
+export TZ_EXTRA_CONF
+
+section "stack ($DIR)"
+if "$STACK" up "$DIR" --sandbox; then
+  stack_ok=1
+  # shellcheck disable=SC1091
+  . "$DIR/env"
+else
+  echo "FAILED: the stack did not start; the integration tests are skipped"
+  rc=1
 fi
-if ls "$TZ_STATE"/logs/asan* "$TZ_STATE"/logs/ubsan* >/dev/null 2>&1; then
-  cat "$TZ_STATE"/logs/asan* "$TZ_STATE"/logs/ubsan* 2>/dev/null | head -50
-  echo "FAILED: sanitizer reports"; rc=1
+
+section "unit tests (check)"
+if ! make --no-print-directory unit 2>&1 | tee "$OUT/unit.out"; then rc=1; fi
+
+if [ $stack_ok -eq 1 ]; then
+  section "integration tests (pytest against $TZ_BASE_URL)"
+  if ! timeout --kill-after=30 "${TZ_TEST_TIMEOUT:-1200}" \
+       make --no-print-directory integration STACK_DIR="$DIR" 2>&1 | tee "$OUT/pytest.out"; then
+    rc=1
+  fi
+
+  section "server health after the suite"
+  if grep -E "Segmentation fault|exit signal|AddressSanitizer|runtime error:" "$TZ_ERROR_LOG"; then
+    echo "FAILED: an Apache child crashed or a sanitizer fired (lines above, from $TZ_ERROR_LOG)"
+    rc=1
+  fi
+  logs=$(dirname "$TZ_ERROR_LOG")
+  shopt -s nullglob
+  san=("$logs"/asan.* "$logs"/ubsan.*)
+  shopt -u nullglob
+  if [ ${#san[@]} -gt 0 ]; then
+    head -n 60 "${san[@]}"
+    echo "FAILED: sanitizer reports: ${san[*]}"
+    rc=1
+  fi
+  [ $rc -ne 0 ] || echo "no crash, no sanitizer report"
 fi
-[ $rc -eq 0 ] && echo "make test: all passed" || echo "make test: FAILED"
+
+# The totals: check's "NN%: Checks: N, Failures: F, Errors: E" per binary
+# (a binary that died before its summary counts as one failure) and
+# pytest's final "N passed, N failed, N errors" line.
+passed=0 failed=0
+while read -r checks fails errors; do
+  passed=$((passed + checks - fails - errors)); failed=$((failed + fails + errors))
+done < <(sed -nE 's/^[0-9]+%: Checks: ([0-9]+), Failures: ([0-9]+), Errors: ([0-9]+).*/\1 \2 \3/p' "$OUT/unit.out")
+bins=$(grep -c '^== ' "$OUT/unit.out" || true)
+sums=$(grep -cE '^[0-9]+%: Checks: ' "$OUT/unit.out" || true)
+if [ "$bins" -gt "$sums" ]; then failed=$((failed + bins - sums)); fi
+if [ -f "$OUT/pytest.out" ]; then
+  summary=$(grep -E '[0-9]+ (passed|failed|errors?)' "$OUT/pytest.out" | tail -n 1 || true)
+  p=$(grep -oE '[0-9]+ passed' <<< "$summary" | grep -oE '[0-9]+' || echo 0)
+  f=$(grep -oE '[0-9]+ failed' <<< "$summary" | grep -oE '[0-9]+' || echo 0)
+  e=$(grep -oE '[0-9]+ errors?' <<< "$summary" | grep -oE '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f + e))
+fi
+if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi   # a failure outside any test
+
+section "summary"
+if [ $rc -eq 0 ]; then echo "make test: all passed"; else echo "make test: FAILED"; fi
+echo "$passed passed, $failed failed"
 exit $rc
