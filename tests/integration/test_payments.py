@@ -292,3 +292,54 @@ def test_watchdog_expires_stale_pending_payments(api, stack, pair):
         time.sleep(0.5)
         status = api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"]
     assert status == "expired"
+
+
+TRANSITIONS = [
+    # from, event kind, amount sent, expected outcome, expected status
+    ("pending", "success", 2500, "credited", "succeeded"),
+    ("pending", "success", 100, "review", "review"),
+    ("pending", "failed", None, "failed", "failed"),
+    ("pending", "unverified", None, "review", "review"),
+    ("expired", "success", None, "credited", "succeeded"),
+    ("expired", "failed", None, "noop", "expired"),
+    ("failed", "success", None, "review", "review"),
+    ("failed", "failed", None, "noop", "failed"),
+    ("succeeded", "success", None, "noop", "succeeded"),
+    ("succeeded", "failed", None, "noop", "succeeded"),
+    ("refunded", "success", None, "noop", "refunded"),
+    ("review", "success", None, "noop", "review"),
+]
+
+
+SM_DB = "tz_scratch_states"
+FAN = "00000000-0000-4000-8000-00000000f001"
+CREATOR = "00000000-0000-4000-8000-00000000c001"
+
+
+@pytest.fixture(scope="module")
+def states_db(stack):
+    """A scratch database: payments in arbitrary states would make the
+    shared ledger fail reconciliation on purpose."""
+    stack.scratch_db(SM_DB)
+    stack.psql("INSERT INTO users (id, email, full_name, role, password_hash) VALUES"
+               f" ('{FAN}', 'f@example.com', 'F', 'fan', 'x'),"
+               f" ('{CREATOR}', 'c@example.com', 'C', 'creator', 'x')", db=SM_DB)
+    return SM_DB
+
+
+@pytest.mark.parametrize("start,kind,amount,outcome,end", TRANSITIONS)
+def test_state_machine_table(stack, states_db, start, kind, amount, outcome, end):
+    """The transition table of tz_apply_event(), one row per case."""
+    db = states_db
+    pid = str(uuid.uuid4())
+    stack.psql(f"INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net,"
+               f" provider, status, expires_at) VALUES ('{pid}', '{FAN}', '{CREATOR}', 2500, 'ZMW',"
+               f" 1500, 375, 2125, 'sandbox', '{start}', now())", db=db)
+    amt = "NULL" if amount is None else str(amount)
+    call = (f"SELECT tz_apply_event('sandbox', 'evt-{pid}', '{pid}', '{kind}', NULL, {amt}, NULL)"
+            "::json->>'outcome'")
+    assert stack.psql(call, db=db)[0][0] == outcome
+    assert stack.psql(f"SELECT status FROM payments WHERE id = '{pid}'", db=db)[0][0] == end
+    credits = stack.psql(f"SELECT count(*) FROM journal_entries WHERE payment_id = '{pid}'", db=db)[0][0]
+    assert credits == ("1" if outcome == "credited" else "0")
+    assert stack.psql(call, db=db)[0][0] == "duplicate"  # the same event id changes nothing
