@@ -7,7 +7,7 @@ RUN_DIR     ?= $(CURDIR)/.run
 PYTEST      ?= /usr/bin/python3 -m pytest
 export SANITIZE
 
-.PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind
+.PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind bench
 
 all: $(MODULE) $(CTL) $(UNIT_BINS)
 
@@ -41,6 +41,12 @@ run: deps
 
 stop:
 	@$(STACK) down $(RUN_DIR)
+
+# Throughput and latency against ceilings measured in the same run (wrk, pgbench).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -ne 0 ] && echo "install wrk: sudo apt-get install -y wrk" && exit 1; apt-get install -y -qq wrk >/dev/null; }
+	@/usr/bin/python3 tests/bench/bench.py
 
 valgrind: $(UNIT_BINS)
 	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS)

@@ -1,0 +1,230 @@
+"""make bench: throughput and latency of the hot paths against ceilings
+measured in the same run on the same machine (see README, "Benchmarks").
+
+A private stack is started (tests/stack), seeded with 10,000 creators,
+1,000 fans and 1,000,000 ledger postings, then each scenario runs under wrk
+at a fixed concurrency for a fixed duration.  Results are printed as one
+table and written as JSON under tests/results/ (git-ignored)."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+STACK = os.path.join(REPO, "tests", "stack", "stack.sh")
+CONC = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+THREADS = 2
+
+
+def sh(*args, **kw):
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, **kw)
+
+
+def read_env(d):
+    env = {}
+    for line in open(os.path.join(d, "env")):
+        k, _, v = line.strip().partition("=")
+        if k:
+            env[k] = v.strip("'\"")
+    return env
+
+
+def jwt(key, sub, role, ttl=3600):
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    now = int(time.time())
+    head = b64(b'{"alg":"HS256","typ":"JWT"}')
+    body = b64(json.dumps({"sub": sub, "role": role, "iat": now, "exp": now + ttl, "iss": "tipzed",
+                           "aud": "tipzed-api", "jti": uuid.uuid4().hex}).encode())
+    sig = b64(hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest())
+    return f"{head}.{body}.{sig}"
+
+
+def wrk(url, script, env, duration=DURATION, conc=CONC):
+    out = subprocess.run(["wrk", "-t", str(THREADS), "-c", str(conc), "-d", f"{duration}s",
+                          "--latency", "-s", os.path.join(HERE, script), url],
+                         capture_output=True, text=True, env={**os.environ, **env}, timeout=duration + 60)
+    text = out.stdout
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if not m:
+            return None
+        return float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return {"rps": rps, "requests": total, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(map(int, errs.groups())) if errs else 0}
+
+
+def children_rss_kb(env):
+    pid = open(env["TZ_PIDFILE"]).read().strip()
+    out = subprocess.run(["ps", "--ppid", pid, "-o", "rss="], capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split())
+
+
+def pgbench_ceiling(d, env, n_pending):
+    """The webhook's SQL transaction straight against PostgreSQL."""
+    script = os.path.join(d, "webhook.pgbench")
+    with open(script, "w") as f:
+        f.write(f"\\set n random(200001, {n_pending})\n"
+                "SELECT tz_apply_event('sandbox', 'pgb-' || :n || '-' || :client_id || '-' || random(),"
+                " (SELECT id FROM bench_pending WHERE n = :n), 'success', NULL, NULL, NULL);\n")
+    os.chmod(script, 0o644)
+    os.chmod(d, 0o755)
+    cmd = ["pgbench", "-n", "-h", env["TZ_PGHOST"], "-U", "tipzed", "-c", str(CONC), "-j", str(THREADS),
+           "-T", str(DURATION), "-f", script, "tipzed"]
+    if env.get("TZ_PGUSER_OS"):
+        cmd = ["runuser", "-u", env["TZ_PGUSER_OS"], "--"] + cmd
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=DURATION + 60, cwd="/").stdout
+    tps = re.search(r"tps = ([\d.]+)", out)
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
+    return {"rps": float(tps.group(1)) if tps else 0.0, "avg_ms": float(lat.group(1)) if lat else None}
+
+
+def prepare(d, env):
+    base = env["TZ_BASE_URL"]
+    key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
+    heavy = "00000000-0000-4000-a000-000000000001"
+    fan = "00000000-0000-4000-b000-000000000001"
+    files = {}
+    files["creators"] = os.path.join(d, "creators.txt")
+    with open(files["creators"], "w") as f:
+        for i in range(1, 10001):
+            f.write(f"/api/v1/creators/00000000-0000-4000-a000-{i:012x}\n")
+    files["tx"] = os.path.join(d, "tx.txt")
+    with open(files["tx"], "w") as f:
+        for off in (0, 20, 100, 1000, 10000, 50000, 99000):
+            f.write(f"/api/v1/wallets/me/transactions?limit=20&offset={off}\n")
+    # the same bytes as a static file, served by the same Apache
+    body = subprocess.run(["curl", "-s", f"{base}/api/v1/creators/{heavy}"], capture_output=True).stdout
+    os.makedirs(os.path.join(d, "static"), exist_ok=True)
+    with open(os.path.join(d, "static", "creator.json"), "wb") as f:
+        f.write(body)
+    files["static"] = os.path.join(d, "static.txt")
+    with open(files["static"], "w") as f:
+        f.write("/static/creator.json\n")
+    secret = hmac.new(key, b"tipzed-sandbox-webhook", hashlib.sha256).hexdigest().encode()
+    files["webhook"] = os.path.join(d, "webhooks.txt")
+    ids = sh(STACK, "psql", d, "-qAt", "-c", "SELECT id FROM bench_pending WHERE n <= 200000 ORDER BY n").stdout.split()
+    now = int(time.time())
+    with open(files["webhook"], "w") as f:
+        for pid in ids:
+            b = json.dumps({"payment_id": pid, "status": "success", "timestamp": now,
+                            "provider_transaction_id": "bench-" + pid}, separators=(",", ":"))
+            mac = hmac.new(secret, f"{now}.{b}".encode(), hashlib.sha256).hexdigest()
+            f.write(f"t={now},v1={mac}\t{b}\n")
+    files["initiate"] = os.path.join(d, "initiate.txt")
+    with open(files["initiate"], "w") as f:
+        for i in range(300000):
+            c = f"00000000-0000-4000-a000-{i % 10000 + 1:012x}"
+            f.write(f"bench-{i}\t" + json.dumps({"creator_id": c, "amount": 2500, "currency": "ZMW",
+                                                 "provider": "sandbox"}) + "\n")
+    files["login"] = os.path.join(d, "login.txt")
+    with open(files["login"], "w") as f:
+        f.write("\t" + json.dumps({"email": "bench-login@bench.test", "password": "bench password 1"}) + "\n")
+    tokens = {"creator": jwt(key, heavy, "creator"), "fan": jwt(key, fan, "fan")}
+    return files, tokens
+
+
+def scenarios(d, env, files, tokens):
+    base = env["TZ_BASE_URL"]
+    get = lambda paths, token=None: wrk(base, "random_get.lua", {"BENCH_PATHS": paths, **({"BENCH_TOKEN": token} if token else {})})
+    post = lambda path, header, bodies, token=None, conc=CONC: wrk(base, "post_lines.lua", {
+        "BENCH_PATH": path, "BENCH_HEADER": header, "BENCH_BODIES": bodies,
+        "BENCH_THREADS": str(THREADS), **({"BENCH_TOKEN": token} if token else {})}, conc=conc)
+    r = {}
+    r["static_ceiling"] = get(files["static"])
+    r["creator_profile"] = get(files["creators"])
+    r["wallet_transactions"] = get(files["tx"], tokens["creator"])
+    r["webhook_credit"] = post("/api/v1/payments/webhook", "X-Tipzed-Signature", files["webhook"])
+    r["pgbench_ceiling"] = pgbench_ceiling(d, env, 400000)
+    r["initiate"] = post("/api/v1/payments/initiate", "X-Idempotency-Key", files["initiate"], tokens["fan"])
+    # scrypt takes ~0.3 s of one core: two connections keep both cores busy
+    # without queueing requests past wrk's timeout
+    r["login"] = post("/api/v1/auth/login", "X-Unused", files["login"], conc=THREADS)
+    return r
+
+
+def report(r, mem, reconcile_ok):
+    ratio = lambda a, b: round(r[a]["rps"] / r[b]["rps"], 3) if r[b]["rps"] else None
+    r["creator_profile"]["ratio"] = ratio("creator_profile", "static_ceiling")
+    r["webhook_credit"]["ratio"] = ratio("webhook_credit", "pgbench_ceiling")
+    print(f"\nmake bench: {CONC} connections, {DURATION}s per scenario\n")
+    print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
+    for name, v in r.items():
+        fmt = lambda x, spec: format(x, spec) if isinstance(x, (int, float)) else "-"
+        print(f"{name:<22}{fmt(v['rps'], '10.0f')}{fmt(v.get('p50_ms'), '9.2f')}{fmt(v.get('p99_ms'), '9.2f')}"
+              f"{fmt(v.get('non_2xx'), '9d')}{fmt(v.get('socket_errors'), '8d')}{fmt(v.get('ratio'), '8.2f')}")
+    print(f"\nlogin is bound by scrypt: {r['login']['rps']:.1f} hashes/s")
+    print(f"Apache children RSS: {mem['before_kb']} KiB before, {mem['after_kb']} KiB after "
+          f"{mem['requests']} requests (growth {mem['after_kb'] - mem['before_kb']} KiB)")
+    print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}")
+    targets = {
+        "reads >= 85% of the static ceiling": (r["creator_profile"]["ratio"] or 0) >= 0.85,
+        "reads p99 < 20 ms": (r["creator_profile"]["p99_ms"] or 1e9) < 20,
+        "webhook >= 70% of pgbench": (r["webhook_credit"]["ratio"] or 0) >= 0.70,
+        "child memory growth < 2 MB": mem["after_kb"] - mem["before_kb"] < 2048,
+        "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
+                                    for k, v in r.items() if k not in ("login",)),
+    }
+    for t, ok in targets.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {t}")
+    return targets
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="tipzed-bench.")
+    os.chmod(d, 0o755)
+    os.makedirs(os.path.join(d, "static"))
+    extra = (f"LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n"
+             f"Alias /static \"{d}/static\"\n<Directory \"{d}/static\">\n  Require all granted\n</Directory>\n"
+             "TipzedLoginRateLimit 1000000 1s\n")
+    subprocess.run([STACK, "up", d, "--sandbox"], check=True, env=dict(os.environ, TZ_EXTRA_CONF=extra))
+    try:
+        env = read_env(d)
+        print("seeding 10,000 creators, 1,000 fans, 1,000,000 postings ...", flush=True)
+        with open(os.path.join(HERE, "seed.sql")) as seed:
+            sh(STACK, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", stdin=seed, timeout=1800)
+        subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/auth/register",
+                        "-H", "Content-Type: application/json", "-d", json.dumps({
+                            "email": "bench-login@bench.test", "password": "bench password 1",
+                            "full_name": "Bench", "role": "fan"})], check=True)
+        files, tokens = prepare(d, env)
+        # warm up (pooled connections, prepared statements) before measuring memory
+        wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"]}, 3)
+        before = children_rss_kb(env)
+        r = scenarios(d, env, files, tokens)
+        served = sum(v.get("requests", 0) for v in r.values())
+        if served < 200000:
+            extra_s = int((200000 - served) / max(r["creator_profile"]["rps"], 1)) + 1
+            served += wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"]}, extra_s)["requests"]
+        mem = {"before_kb": before, "after_kb": children_rss_kb(env), "requests": served}
+        rec = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "reconcile"],
+                             capture_output=True, text=True)
+        targets = report(r, mem, rec.returncode == 0)
+        out = os.path.join(REPO, "tests", "results")
+        os.makedirs(out, exist_ok=True)
+        path = os.path.join(out, time.strftime("bench-%Y%m%d-%H%M%S.json"))
+        with open(path, "w") as f:
+            json.dump({"connections": CONC, "seconds": DURATION, "scenarios": r, "memory": mem,
+                       "reconciliation_clean": rec.returncode == 0, "targets": targets}, f, indent=2)
+        print(f"\nresults: {path}")
+        return 0 if rec.returncode == 0 else 1
+    finally:
+        subprocess.run([STACK, "down", d], capture_output=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
