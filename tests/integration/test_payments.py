@@ -244,6 +244,9 @@ def test_refund_reverses_credit(api, stack, pair, admin):
     w = wallet(api, creator)
     assert w["balance"] == 0 and w["transactions"][0]["type"] == "refund" and w["transactions"][0]["amount"] == -2125
     assert api.get(f"/creators/{creator['user']['id']}").json["earnings"] == 0
+    log = api.get("/admin/audit-log", token=admin["access_token"]).json["data"]
+    assert any(e["action"] == "payment.refund" and e["target_id"] == p["id"] and
+               e["actor_id"] == admin["user"]["id"] for e in log)
     assert_problem(api.post(f"/payments/{p['id']}/refund", token=admin["access_token"],
                             headers={"X-Idempotency-Key": uuid.uuid4().hex}), 409, "not_refundable")
     assert_problem(api.post(f"/payments/{uuid.uuid4()}/refund", token=admin["access_token"],

@@ -181,3 +181,13 @@ def test_reconcile_names_corrupted_payout(stack):
     stack.psql(f"UPDATE payouts SET status = 'completed' WHERE id = '{pid}'", db=db)
     r = stack.tipzedctl("reconcile", conninfo=conninfo)
     assert r.returncode == 1 and f"payout_entries\t{pid}" in r.stdout
+    # a payment marked succeeded without its credit entry is named too
+    pay = "00000000-0000-4000-8000-0000000000bb"
+    stack.psql("INSERT INTO users (id, email, full_name, role, password_hash) VALUES"
+               " ('00000000-0000-4000-8000-000000000002', 'f@example.com', 'F', 'fan', 'x')", db=db)
+    stack.psql(f"INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net,"
+               f" provider, status, expires_at) VALUES ('{pay}', '00000000-0000-4000-8000-000000000002',"
+               f" '00000000-0000-4000-8000-000000000001', 2500, 'ZMW', 1500, 375, 2125, 'sandbox',"
+               f" 'succeeded', now())", db=db)
+    r = stack.tipzedctl("reconcile", conninfo=conninfo)
+    assert f"payments_credited\t{pay}\tstatus succeeded with 0 credit entries" in r.stdout
