@@ -33,10 +33,19 @@ typedef struct {
     int64_t min, max;     /* STRING: code-point length bounds (max 0 = no limit); INT: value bounds */
 } tz_field_t;
 
+/* The message for a key the fields table does not name; handlers that
+ * accept no body fields use it too, so every endpoint says the same. */
+#define TZ_MSG_UNKNOWN_FIELD "is not a known field"
+
 /* Validates obj (must be a JSON object) against fields: missing required
  * fields, wrong types, out-of-range values, and unknown fields each give an
- * error {"field": name, "message": text}.  Returns NULL when valid, else a
- * pool-tied JSON array of errors. */
+ * error {"field": name, "message": text}, in the order of fields, then the
+ * unknown keys in body order.  Messages: "is required", "must be a string",
+ * "must be an integer", "must be a boolean", "must not be empty", "must be at
+ * least N characters", "must be at most N characters", "must be between A
+ * and B", "must be positive", "is too large", TZ_MSG_UNKNOWN_FIELD; a non-object
+ * gives {"field": "body", "message": "must be a JSON object"}.  Returns NULL
+ * when valid, else a pool-tied JSON array of errors. */
 json_t *tz_json_validate(apr_pool_t *p, json_t *obj, const tz_field_t *fields, size_t n);
 
 /* Convenience getters for validated objects: NULL / dflt when absent or null. */

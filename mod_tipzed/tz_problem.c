@@ -1,6 +1,6 @@
-/* RFC 9457 problem details. */
+/* RFC 9457 problem details.  The builder never fails on odd input: a problem
+ * is the answer to bad input, so it must always render. */
 #include "tz_problem.h"
-#include "tz_json.h"
 #include "apr_strings.h"
 
 const char *tz_status_title(int status)
@@ -24,19 +24,43 @@ const char *tz_status_title(int status)
     }
 }
 
+/* A JSON string of s; text that is not valid UTF-8 (jansson refuses it) is
+ * sent with every byte outside printable ASCII replaced by '?'. */
+static json_t *safe_string(apr_pool_t *p, const char *s)
+{
+    json_t *j = json_string(s);
+    if (!j) {
+        char *c, *copy = apr_pstrdup(p, s);
+        for (c = copy; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                *c = '?';
+        j = json_string(copy);
+    }
+    return j;
+}
+
 json_t *tz_problem_new(apr_pool_t *p, int status, const char *code, const char *detail,
                        json_t *errors)
 {
-    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}",
-                          "type", apr_pstrcat(p, TZ_PROBLEM_TYPE_BASE, code, NULL),
-                          "title", tz_status_title(status), "status", status,
-                          "detail", detail ? detail : tz_status_title(status), "code", code);
-    if (j && errors)
+    json_t *j = json_object();
+    const char *title = tz_status_title(status);
+    if (!code || !*code)
+        code = status >= 500 ? "internal_error" : "error";
+    json_object_set_new(j, "type", safe_string(p, apr_pstrcat(p, TZ_PROBLEM_TYPE_BASE, code, NULL)));
+    json_object_set_new(j, "title", json_string(title));
+    json_object_set_new(j, "status", json_integer(status));
+    json_object_set_new(j, "detail", safe_string(p, detail ? detail : title));
+    json_object_set_new(j, "code", safe_string(p, code));
+    if (errors)
         json_object_set(j, "errors", errors);
     return tz_json_pool(p, j);
 }
 
 json_t *tz_problem_field(apr_pool_t *p, const char *field, const char *message)
 {
-    return tz_json_pool(p, json_pack("[{s:s, s:s}]", "field", field, "message", message));
+    json_t *e = json_object(), *a = json_array();
+    json_object_set_new(e, "field", safe_string(p, field ? field : ""));
+    json_object_set_new(e, "message", safe_string(p, message ? message : "is invalid"));
+    json_array_append_new(a, e);
+    return tz_json_pool(p, a);
 }

@@ -2,13 +2,14 @@
 #ifndef TZ_PROBLEM_H
 #define TZ_PROBLEM_H
 #include <apr_pools.h>
-#include <jansson.h>
+#include "tz_json.h"
 
 #define TZ_PROBLEM_TYPE_BASE "https://tipzed.dev/problems/"
 
 /* {"type": base+code, "title": reason phrase of status, "status": status,
  *  "detail": detail, "code": code[, "errors": errors]} -- pool-tied.
- * errors may be NULL; it is referenced, not stolen. */
+ * errors may be NULL; it is referenced, not stolen.  A NULL detail repeats
+ * the title; a NULL code becomes "error" ("internal_error" for 5xx). */
 json_t *tz_problem_new(apr_pool_t *p, int status, const char *code, const char *detail,
                        json_t *errors);
 

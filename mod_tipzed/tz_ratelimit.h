@@ -11,11 +11,14 @@ typedef struct tz_rl_table tz_rl_table_t;
 /* Bytes needed for a table of nslots counters. */
 size_t tz_rl_size(unsigned nslots);
 
-/* Formats mem as an empty table. */
+/* Formats mem (tz_rl_size(nslots) bytes, 8-byte aligned) as an empty table.
+ * The table never grows: when a key's probe run is full, the entry whose
+ * window ends soonest is evicted. */
 tz_rl_table_t *tz_rl_init(void *mem, unsigned nslots);
 
-/* Seconds until key may try again (> 0) when it already has >= limit failures
- * in its current window; 0 when allowed. */
+/* Seconds until key may try again (>= 1, at most window) when it already has
+ * >= limit failures in its current window; 0 when allowed (limit 0: never
+ * blocks). */
 int64_t tz_rl_blocked(tz_rl_table_t *t, const char *key, int64_t now, unsigned limit,
                       int64_t window);
 

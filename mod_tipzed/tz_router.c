@@ -1,63 +1,91 @@
-/* Route matching: literal segments and "{id}" (a canonical UUID). */
+/* Route matching: literal segments and "{id}" (a canonical UUID).  Every
+ * segment must be non-empty, so "//" and a leading or doubled slash never
+ * reach a handler; only one trailing slash is forgiven. */
 #include <string.h>
-#include <ctype.h>
 #include "tz_router.h"
 #include "tz_parse.h"
 #include "apr_strings.h"
 
-/* Compares one pattern with the path segment by segment; copies the {id}
- * segment (lower-cased) into id. */
-static int match_pattern(const char *pat, const char *path, size_t pathlen, char id[37])
+#define TZ_ID_TOKEN "{id}"
+
+/* Compares one segment; an {id} segment must be a UUID and is copied,
+ * lower-cased, into id (so handlers and SQL see one spelling). */
+static int match_segment(const char *pat, size_t pl, const char *seg, size_t sl, char id[37])
 {
-    const char *pp = pat, *sp = path, *end = path + pathlen;
+    if (pl == sizeof TZ_ID_TOKEN - 1 && memcmp(pat, TZ_ID_TOKEN, pl) == 0) {
+        char buf[37];
+        if (sl != 36)
+            return 0;
+        memcpy(buf, seg, 36);
+        buf[36] = '\0';
+        if (!tz_is_uuid(buf))
+            return 0;
+        for (int i = 0; i < 37; i++)
+            id[i] = (buf[i] >= 'A' && buf[i] <= 'F') ? (char)(buf[i] - 'A' + 'a') : buf[i];
+        return 1;
+    }
+    return pl == sl && memcmp(pat, seg, pl) == 0;
+}
+
+/* Matches the pattern against path[0..len) segment by segment. */
+static int match_pattern(const char *pat, const char *path, size_t len, char id[37])
+{
+    const char *pp = pat, *sp = path, *end = path + len;
     id[0] = '\0';
     while (*pp && sp < end) {
         if (*pp != '/' || *sp != '/')
             return 0;
         pp++, sp++;
-        const char *pe = strchr(pp, '/'), *se = memchr(sp, '/', (size_t)(end - sp));
-        size_t pl = pe ? (size_t)(pe - pp) : strlen(pp), sl = se ? (size_t)(se - sp) : (size_t)(end - sp);
-        if (sl == 0)
+        const char *pe = strchr(pp, '/');
+        const char *se = memchr(sp, '/', (size_t)(end - sp));
+        size_t pl = pe ? (size_t)(pe - pp) : strlen(pp);
+        size_t sl = se ? (size_t)(se - sp) : (size_t)(end - sp);
+        if (sl == 0 || !match_segment(pp, pl, sp, sl, id))
             return 0;
-        if (pl == 4 && strncmp(pp, "{id}", 4) == 0) {
-            char seg[37];
-            if (sl != 36)
-                return 0;
-            memcpy(seg, sp, 36);
-            seg[36] = '\0';
-            if (!tz_is_uuid(seg))
-                return 0;
-            for (int i = 0; i < 36; i++)
-                id[i] = (char)tolower((unsigned char)seg[i]);
-            id[36] = '\0';
-        } else if (pl != sl || strncmp(pp, sp, pl) != 0) {
-            return 0;
-        }
         pp += pl, sp += sl;
     }
     return *pp == '\0' && sp == end;
+}
+
+/* 1 if method is already one of the ", "-separated tokens of list. */
+static int allow_has(const char *list, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *c = list; c && *c;) {
+        const char *e = strchr(c, ',');
+        size_t l = e ? (size_t)(e - c) : strlen(c);
+        if (l == n && memcmp(c, method, n) == 0)
+            return 1;
+        c = e ? e + 2 : NULL;
+    }
+    return 0;
 }
 
 tz_route_result_e tz_route_match(apr_pool_t *p, const tz_route_t *routes, size_t n,
                                  const char *path, const char *method,
                                  tz_route_match_t *out)
 {
-    size_t len = path ? strlen(path) : 0;
-    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
-    char *allow = NULL;
+    size_t len;
+    const char *want = (method && strcmp(method, "HEAD") == 0) ? "GET" : method;
+    const char *allow = NULL;
     char id[37];
     memset(out, 0, sizeof(*out));
+    if (!path)
+        path = "";
+    len = strlen(path);
+    /* one trailing slash names the same resource; "/" alone stays empty-segment */
     if (len > 1 && path[len - 1] == '/')
         len--;
     for (size_t i = 0; i < n; i++) {
         if (!match_pattern(routes[i].pattern, path, len, id))
             continue;
-        if (!allow || !strstr(allow, routes[i].method))
-            allow = allow ? apr_pstrcat(p, allow, ", ", routes[i].method, NULL)
-                          : apr_pstrdup(p, routes[i].method);
-        if (!out->route && strcmp(routes[i].method, m) == 0) {
+        if (!allow)
+            allow = apr_pstrdup(p, routes[i].method);
+        else if (!allow_has(allow, routes[i].method))
+            allow = apr_pstrcat(p, allow, ", ", routes[i].method, NULL);
+        if (!out->route && want && strcmp(routes[i].method, want) == 0) {
             out->route = &routes[i];
-            memcpy(out->id, id, sizeof(id));
+            memcpy(out->id, id, sizeof out->id);
         }
     }
     out->allow = allow;

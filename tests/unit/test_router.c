@@ -1,58 +1,145 @@
-/* Route matching over a realistic table. */
+/* Route matching over a realistic table: literal segments, "{id}" UUIDs,
+ * one forgiven trailing slash, HEAD as GET, and the 404/405 distinction. */
 #include "tz_test.h"
 #include "tz_router.h"
 #include <string.h>
 
+#define NELTS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* {id} routes come before /creators/me on purpose: "me" must still not be
+ * taken for an id, whatever the order. */
 static const tz_route_t routes[] = {
     {"POST", "/auth/login", "login"},
     {"GET", "/auth/me", "me"},
+    {"GET", "/creators/{id}", "creator"},
     {"GET", "/creators/me", "creator_me"},
     {"PUT", "/creators/me", "creator_update"},
-    {"GET", "/creators/{id}", "creator"},
     {"POST", "/creators/{id}/follow", "follow"},
     {"DELETE", "/creators/{id}/follow", "unfollow"},
     {"POST", "/payments/{id}/refund", "refund"},
 };
-#define N (sizeof routes / sizeof routes[0])
 #define ID "123e4567-e89b-42d3-a456-426614174000"
+#define ID_UPPER "123E4567-E89B-42D3-A456-426614174000"
+#define ID_MIXED "123e4567-E89B-42d3-A456-426614174000"
 
 static tz_route_result_e match(const char *path, const char *method, tz_route_match_t *m)
 {
-    return tz_route_match(tz_tp, routes, N, path, method, m);
+    return tz_route_match(tz_tp, routes, NELTS(routes), path, method, m);
 }
 
 START_TEST(found_routes)
 {
     static const struct { const char *path, *method, *data, *id; } t[] = {
-        {"/auth/login", "POST", "login", ""}, {"/auth/login/", "POST", "login", ""},
-        {"/creators/me", "GET", "creator_me", ""}, {"/creators/me", "PUT", "creator_update", ""},
-        {"/creators/" ID, "GET", "creator", ID}, {"/creators/" ID "/", "HEAD", "creator", ID},
-        {"/creators/123E4567-E89B-42D3-A456-426614174000", "GET", "creator", ID},
-        {"/creators/" ID "/follow", "DELETE", "unfollow", ID}, {"/payments/" ID "/refund", "POST", "refund", ID},
+        {"/auth/login", "POST", "login", ""},
+        {"/auth/login/", "POST", "login", ""},
+        {"/auth/me", "GET", "me", ""},
+        {"/auth/me", "HEAD", "me", ""},
+        {"/auth/me/", "HEAD", "me", ""},
+        {"/creators/me", "GET", "creator_me", ""},
+        {"/creators/me/", "GET", "creator_me", ""},
+        {"/creators/me", "PUT", "creator_update", ""},
+        {"/creators/" ID, "GET", "creator", ID},
+        {"/creators/" ID "/", "GET", "creator", ID},
+        {"/creators/" ID, "HEAD", "creator", ID},
+        {"/creators/" ID_UPPER, "GET", "creator", ID},
+        {"/creators/" ID_MIXED "/", "GET", "creator", ID},
+        {"/creators/" ID "/follow", "POST", "follow", ID},
+        {"/creators/" ID_UPPER "/follow/", "DELETE", "unfollow", ID},
+        {"/payments/" ID "/refund", "POST", "refund", ID},
+        {"/payments/" ID_UPPER "/refund/", "POST", "refund", ID},
     };
-    tz_route_match_t m;
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    for (size_t i = 0; i < NELTS(t); i++) {
+        tz_route_match_t m;
         ck_assert_msg(match(t[i].path, t[i].method, &m) == TZ_ROUTE_FOUND, "%s %s", t[i].method, t[i].path);
-        ck_assert_str_eq(m.route->data, t[i].data);
-        ck_assert_str_eq(m.id, t[i].id);
+        ck_assert_ptr_nonnull(m.route);
+        ck_assert_msg(strcmp(m.route->data, t[i].data) == 0, "%s %s -> %s", t[i].method, t[i].path,
+                      (const char *)m.route->data);
+        ck_assert_msg(strcmp(m.id, t[i].id) == 0, "%s %s -> id '%s'", t[i].method, t[i].path, m.id);
+        ck_assert_ptr_nonnull(m.allow);
     }
 }
 END_TEST
 
-START_TEST(not_found_and_bad_method)
+START_TEST(not_found)
 {
-    static const char *missing[] = {"", "/", "/auth", "/auth/login//", "//auth/login", "/auth/loginx",
-                                    "/creators/not-a-uuid", "/creators/" ID "x", "/creators/" ID "/follow/x",
-                                    "/payments//refund"};
+    static const char *paths[] = {
+        NULL, "", "/", "//", "///", "/auth", "/auth/", "auth/login", "/auth/login//", "//auth/login",
+        "/auth//login", "/auth/loginx", "/auth/logi", "/Auth/login", "/AUTH/LOGIN", "/auth/login/x",
+        "/creators", "/creators/", "/creators//", "/creators/ME", "/creators/mee",
+        "/creators/not-a-uuid", "/creators/" ID "x", "/creators/x" ID,
+        "/creators/123e4567e89b42d3a456426614174000", "/creators/{123e4567-e89b-42d3-a456-426614174000}",
+        "/creators/123e4567-e89b-42d3-a456-42661417400g", "/creators/123e4567-e89b-42d3-a456-42661417400",
+        "/creators/{id}", "/creators/" ID "//", "/creators/" ID "/follow/x", "/creators/" ID "//follow",
+        "/creators/me/follow", "/payments//refund", "/payments/" ID, "/payments/" ID "/refund//",
+        "/api/v1/auth/login"};
+    static const char *methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"};
+    for (size_t i = 0; i < NELTS(paths); i++)
+        for (size_t j = 0; j < NELTS(methods); j++) {
+            tz_route_match_t m;
+            ck_assert_msg(match(paths[i], methods[j], &m) == TZ_ROUTE_NOT_FOUND, "%s '%s' matched",
+                          methods[j], paths[i] ? paths[i] : "NULL");
+            ck_assert_ptr_null(m.route);
+            ck_assert_ptr_null(m.allow);
+            ck_assert_str_eq(m.id, "");
+        }
+}
+END_TEST
+
+START_TEST(bad_method_lists_allow)
+{
+    static const struct { const char *path, *method, *allow; } t[] = {
+        {"/auth/login", "GET", "POST"},
+        {"/auth/login/", "HEAD", "POST"},
+        {"/auth/login", "DELETE", "POST"},
+        {"/auth/me", "POST", "GET"},
+        {"/creators/me", "DELETE", "GET, PUT"},
+        {"/creators/me", "POST", "GET, PUT"},
+        {"/creators/" ID, "PUT", "GET"},
+        {"/creators/" ID "/follow", "GET", "POST, DELETE"},
+        {"/creators/" ID "/follow", "HEAD", "POST, DELETE"},
+        {"/creators/" ID "/follow", "PATCH", "POST, DELETE"},
+        {"/payments/" ID "/refund", "GET", "POST"},
+        {"/creators/me", "get", "GET, PUT"}, /* methods are case-sensitive (RFC 9110) */
+    };
+    for (size_t i = 0; i < NELTS(t); i++) {
+        tz_route_match_t m;
+        ck_assert_msg(match(t[i].path, t[i].method, &m) == TZ_ROUTE_BAD_METHOD, "%s %s", t[i].method, t[i].path);
+        ck_assert_ptr_null(m.route);
+        ck_assert_msg(m.allow && strcmp(m.allow, t[i].allow) == 0, "%s %s -> allow '%s'", t[i].method,
+                      t[i].path, m.allow ? m.allow : "NULL");
+    }
+}
+END_TEST
+
+START_TEST(allow_on_found_and_no_duplicates)
+{
+    /* several routes of one method on one path are listed once, in table order */
+    static const tz_route_t dup[] = {
+        {"GET", "/things/{id}", "a"}, {"GET", "/things/{id}", "b"}, {"POST", "/things/{id}", "c"},
+        {"GET", "/things/" ID, "d"}, {"PUT", "/things/{id}", "e"}, {"POS", "/things/{id}", "f"}};
     tz_route_match_t m;
-    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++)
-        ck_assert_msg(match(missing[i], "GET", &m) == TZ_ROUTE_NOT_FOUND, "matched '%s'", missing[i]);
-    ck_assert_int_eq(match("/auth/login", "GET", &m), TZ_ROUTE_BAD_METHOD);
-    ck_assert_str_eq(m.allow, "POST");
-    ck_assert_int_eq(match("/creators/me", "DELETE", &m), TZ_ROUTE_BAD_METHOD);
+    ck_assert_int_eq(tz_route_match(tz_tp, dup, NELTS(dup), "/things/" ID, "GET", &m), TZ_ROUTE_FOUND);
+    ck_assert_str_eq(m.route->data, "a"); /* the first matching route wins */
+    ck_assert_str_eq(m.allow, "GET, POST, PUT, POS");
+    ck_assert_int_eq(tz_route_match(tz_tp, dup, NELTS(dup), "/things/" ID, "DELETE", &m),
+                     TZ_ROUTE_BAD_METHOD);
+    ck_assert_str_eq(m.allow, "GET, POST, PUT, POS");
+    ck_assert_int_eq(match("/creators/me", "PUT", &m), TZ_ROUTE_FOUND);
     ck_assert_str_eq(m.allow, "GET, PUT");
-    ck_assert_int_eq(match("/creators/" ID "/follow", "GET", &m), TZ_ROUTE_BAD_METHOD);
-    ck_assert_str_eq(m.allow, "POST, DELETE");
+    /* an empty table knows no path */
+    ck_assert_int_eq(tz_route_match(tz_tp, routes, 0, "/auth/login", "POST", &m), TZ_ROUTE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(id_is_lowercased_copy)
+{
+    char path[] = "/creators/" ID_UPPER "/follow";
+    tz_route_match_t m;
+    ck_assert_int_eq(match(path, "POST", &m), TZ_ROUTE_FOUND);
+    ck_assert_str_eq(m.id, ID);
+    path[10] = '0'; /* the caller's buffer is not referenced */
+    ck_assert_str_eq(m.id, ID);
+    ck_assert_uint_eq(strlen(m.id), 36);
 }
 END_TEST
 
@@ -61,7 +148,10 @@ static Suite *router_suite(void)
     Suite *s = suite_create("router");
     TCase *tc = tz_tcase("match");
     tcase_add_test(tc, found_routes);
-    tcase_add_test(tc, not_found_and_bad_method);
+    tcase_add_test(tc, not_found);
+    tcase_add_test(tc, bad_method_lists_allow);
+    tcase_add_test(tc, allow_on_found_and_no_duplicates);
+    tcase_add_test(tc, id_is_lowercased_copy);
     suite_add_tcase(s, tc);
     return s;
 }
