@@ -15,6 +15,7 @@ typedef struct {
     char *body;                  /* NUL-terminated, from the pool; capped at 1 MiB */
     size_t bodylen;
     const char *error;           /* transport error text (no secrets), or NULL */
+    int timed_out;               /* 1 when the failure was a connect or total timeout */
 } tz_http_resp_t;
 
 /* Once per process, before threads (curl_global_init). */

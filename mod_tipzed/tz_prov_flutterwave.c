@@ -1,10 +1,17 @@
-/* Flutterwave v3: Standard hosted payment, charge.completed webhooks with
- * verif-hash, and transaction verification before crediting.
+/* Flutterwave v3: Standard hosted payment (POST /v3/payments), the
+ * charge.completed webhook authenticated by verif-hash, and transaction
+ * verification (GET /v3/transactions/{id}/verify) before crediting.
  *
- * Flutterwave amounts are JSON numbers in major units (25.5).  jansson
- * reads them as doubles; printed back with 15 significant digits they are
- * exactly the decimal that was sent for every amount under 10^13, and that
- * text is then converted to minor units with integer arithmetic only. */
+ * Flutterwave amounts are JSON numbers in major units (25.5).
+ * Outbound, the amount is written as decimal text built from the minor
+ * units with integers only.  Inbound, jansson has already read the number
+ * into a double; it is printed back with 15 significant digits and that
+ * text is converted with integer arithmetic (tz_decimal_to_minor).  This
+ * is exact for every amount below 10^13 with at most two decimals: such a
+ * decimal has at most 15 significant digits, and IEEE-754 doubles
+ * round-trip any decimal of up to 15 significant digits (DBL_DIG), so
+ * "%.15g" reproduces the very decimal that was sent.  Larger reals, and
+ * reals with more than two decimals, are refused rather than rounded. */
 #include <string.h>
 #include <stdlib.h>
 #include "tz_provider.h"
@@ -12,50 +19,72 @@
 #include "tz_parse.h"
 #include "apr_strings.h"
 
-static apr_array_header_t *auth_headers(apr_pool_t *p, const tz_prov_cfg_t *cfg, int json)
+/* Whole units below 10^13: the range where the %.15g round trip is exact. */
+#define TZ_FLW_MAX_WHOLE_DIGITS 13
+
+/* A string member without embedded NUL (which would hide a suffix from
+ * the C string checks), else NULL. */
+static const char *tz_flw_str(json_t *obj, const char *key)
 {
-    apr_array_header_t *h = apr_array_make(p, 3, sizeof(const char *));
-    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "Authorization: Bearer ",
-                                                  cfg->api_secret ? cfg->api_secret : "", NULL);
-    APR_ARRAY_PUSH(h, const char *) = "Accept: application/json";
-    if (json)
-        APR_ARRAY_PUSH(h, const char *) = "Content-Type: application/json";
-    return h;
+    json_t *v = json_object_get(obj, key);
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
-static const char *base(apr_pool_t *p, const tz_prov_cfg_t *cfg)
+/* The JSON body of POST /v3/payments without "amount"; NULL when a field
+ * is not valid UTF-8 (jansson refuses it). */
+static json_t *tz_flw_checkout_json(apr_pool_t *p, const tz_checkout_req_t *req)
 {
-    size_t n = strlen(cfg->base_url);
-    return n && cfg->base_url[n - 1] == '/' ? apr_pstrndup(p, cfg->base_url, n - 1) : cfg->base_url;
+    const char *redirect = req->return_url ? req->return_url : req->callback_url;
+    return tz_json_pool(p, json_pack("{s:s, s:s, s:s, s:{s:s*, s:s*}, s:{s:s}}",
+        "tx_ref", req->payment_id, "currency", req->currency, "redirect_url", redirect,
+        "customer", "email", req->customer_email, "phonenumber", req->phone_number,
+        "customizations", "title", req->description ? req->description : "Tip"));
 }
 
 void tz_flw_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                              const tz_checkout_req_t *req, tz_out_req_t *out)
 {
-    json_t *body = tz_json_pool(p, json_pack("{s:s, s:s, s:s, s:{s:s, s:s?}, s:{s:s}}",
-        "tx_ref", req->payment_id, "currency", req->currency,
-        "redirect_url", req->return_url ? req->return_url : req->callback_url,
-        "customer", "email", req->customer_email ? req->customer_email : "payer@tipzed.invalid",
-        "phonenumber", req->phone_number,
-        "customizations", "title", req->description ? req->description : "Tip"));
-    /* The amount is written as exact decimal text, never through a double. */
-    const char *text = tz_json_dump(p, body);
+    json_t *obj = tz_flw_checkout_json(p, req);
+    const char *rest;
     out->method = "POST";
-    out->url = apr_pstrcat(p, base(p, cfg), "/v3/payments", NULL);
-    out->headers = auth_headers(p, cfg, 1);
-    out->body = apr_psprintf(p, "{\"amount\":%s,%s", tz_minor_to_decimal(p, req->amount), text + 1);
+    out->url = tz_prov_url(p, cfg->base_url, "/v3/payments");
+    out->headers = tz_prov_headers(p, cfg->api_secret, "application/json");
+    out->body = NULL;
+    out->bodylen = 0;
+    if (!obj) {
+        out->url = NULL; /* the transport refuses a request without a URL */
+        return;
+    }
+    /* "amount" goes first, as exact decimal text; jansson never sees it */
+    rest = tz_json_dump(p, obj);
+    out->body = apr_pstrcat(p, "{\"amount\":", tz_minor_to_decimal(p, req->amount), ",",
+                            rest + 1, NULL);
     out->bodylen = strlen(out->body);
+}
+
+/* An http(s) URL without control characters or spaces. */
+static int tz_is_link(const char *s)
+{
+    if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0))
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
 }
 
 const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len)
 {
     const char *err, *status, *link;
-    json_t *j = tz_json_parse(p, body, len, &err);
-    if (!j || !json_is_object(j))
+    json_t *j = body ? tz_json_parse(p, body, len, &err) : NULL;
+    if (!json_is_object(j))
         return NULL;
-    status = tz_json_str(j, "status");
-    link = tz_json_str(json_object_get(j, "data"), "link");
-    return status && strcmp(status, "success") == 0 && link ? apr_pstrdup(p, link) : NULL;
+    status = tz_flw_str(j, "status");
+    link = tz_flw_str(json_object_get(j, "data"), "link");
+    if (!status || strcmp(status, "success") != 0 || !tz_is_link(link))
+        return NULL;
+    return apr_pstrdup(p, link);
 }
 
 tz_sig_status_e tz_flw_verify_webhook(const tz_prov_cfg_t *cfg, const char *verif_hash)
@@ -63,11 +92,11 @@ tz_sig_status_e tz_flw_verify_webhook(const tz_prov_cfg_t *cfg, const char *veri
     return tz_sig_verify_hash(verif_hash, cfg->webhook_secret, cfg->webhook_secret_len);
 }
 
-/* A major-unit JSON number (integer or real) as minor units. */
-static int flw_amount(json_t *v, int64_t *minor)
+/* A major-unit JSON number (integer or real, >= 0) as minor units. */
+static int tz_flw_amount(json_t *v, int64_t *minor)
 {
-    char *text;
-    int rc;
+    char *text, *dot;
+    int rc = -1;
     if (json_is_integer(v)) {
         json_int_t n = json_integer_value(v);
         if (n < 0 || n > INT64_MAX / 100)
@@ -77,22 +106,28 @@ static int flw_amount(json_t *v, int64_t *minor)
     }
     if (!json_is_real(v) || !(text = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))))
         return -1;
-    rc = tz_decimal_to_minor(text, minor);
-    free(text);
+    /* digits before the point bound the magnitude without comparing doubles */
+    dot = strchr(text, '.');
+    if (dot && dot - text <= TZ_FLW_MAX_WHOLE_DIGITS)
+        rc = tz_decimal_to_minor(text, minor);
+    free(text); /* jansson's allocator, not the pool */
     return rc;
 }
 
-/* Reads data.{id, tx_ref, amount, currency, status} into ev. */
-static tz_parse_status_e read_data(apr_pool_t *p, json_t *data, tz_event_t *ev)
+/* Reads data.{id, tx_ref, amount, currency} into ev. */
+static tz_parse_status_e tz_flw_read_data(apr_pool_t *p, json_t *data, tz_event_t *ev)
 {
     json_t *id = json_object_get(data, "id");
-    const char *ref = tz_json_str(data, "tx_ref"), *cur = tz_json_str(data, "currency");
-    if (!json_is_object(data) || !json_is_integer(id) || !ref || !tz_is_uuid(ref) || !cur ||
-        tz_parse_currency(cur) || flw_amount(json_object_get(data, "amount"), &ev->amount) != 0)
+    const char *ref = tz_flw_str(data, "tx_ref"), *cur = tz_flw_str(data, "currency");
+    int64_t amount;
+    if (!json_is_object(data) || !json_is_integer(id) || json_integer_value(id) <= 0 ||
+        !ref || !tz_is_uuid(ref) || !cur || tz_parse_currency(cur) ||
+        tz_flw_amount(json_object_get(data, "amount"), &amount) != 0)
         return TZ_PARSE_MALFORMED;
     ev->provider_tx_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(id));
-    ev->payment_id = apr_pstrdup(p, ref);
+    ev->payment_id = tz_ascii_lower(p, ref); /* our UUIDs are stored lower case */
     ev->currency = apr_pstrdup(p, cur);
+    ev->amount = amount;
     ev->has_amount = 1;
     return TZ_PARSE_OK;
 }
@@ -103,18 +138,20 @@ tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len
     const char *err, *event, *status;
     json_t *j = tz_json_parse(p, body, len, &err), *data;
     memset(ev, 0, sizeof(*ev));
-    if (!j || !json_is_object(j) || !(event = tz_json_str(j, "event")))
+    if (!json_is_object(j) || !(event = tz_flw_str(j, "event")))
         return TZ_PARSE_MALFORMED;
     if (strcmp(event, "charge.completed") != 0) {
-        ev->kind = TZ_EV_IGNORED;
+        ev->kind = TZ_EV_IGNORED; /* transfers, subscriptions: not ours to act on */
         return TZ_PARSE_OK;
     }
     data = json_object_get(j, "data");
-    status = tz_json_str(data, "status");
-    if (!status || read_data(p, data, ev) != TZ_PARSE_OK)
+    status = tz_flw_str(data, "status");
+    if (!status || tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
         return TZ_PARSE_MALFORMED;
     ev->kind = strcmp(status, "successful") == 0 ? TZ_EV_SUCCESS
-             : strcmp(status, "failed") == 0 ? TZ_EV_FAILED : TZ_EV_IGNORED;
+             : strcmp(status, "failed") == 0     ? TZ_EV_FAILED : TZ_EV_IGNORED;
+    /* the status is part of the id: a failed attempt and a later success
+     * of one transaction are two different facts */
     ev->event_id = apr_pstrcat(p, "flw:", ev->provider_tx_id, ":", status, NULL);
     return TZ_PARSE_OK;
 }
@@ -123,9 +160,9 @@ void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *
                            tz_out_req_t *out)
 {
     out->method = "GET";
-    out->url = apr_pstrcat(p, base(p, cfg), "/v3/transactions/", tz_url_escape(p, tx_id),
-                           "/verify", NULL);
-    out->headers = auth_headers(p, cfg, 0);
+    out->url = tz_prov_url(p, cfg->base_url, apr_pstrcat(p, "/v3/transactions/",
+                                                         tz_url_escape(p, tx_id), "/verify", NULL));
+    out->headers = tz_prov_headers(p, cfg->api_secret, NULL);
     out->body = NULL;
     out->bodylen = 0;
 }
@@ -136,14 +173,17 @@ tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t le
     const char *err, *status, *dstatus;
     json_t *j = tz_json_parse(p, body, len, &err), *data;
     memset(ev, 0, sizeof(*ev));
-    if (!j || !json_is_object(j))
+    if (!json_is_object(j))
         return TZ_PARSE_MALFORMED;
     data = json_object_get(j, "data");
-    status = tz_json_str(j, "status");
-    dstatus = tz_json_str(data, "status");
-    if (!status || !dstatus || read_data(p, data, ev) != TZ_PARSE_OK)
+    status = tz_flw_str(j, "status");
+    dstatus = tz_flw_str(data, "status");
+    if (!status || !dstatus || tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
         return TZ_PARSE_MALFORMED;
-    ev->kind = strcmp(status, "success") == 0 && strcmp(dstatus, "successful") == 0
-                   ? TZ_EV_SUCCESS : TZ_EV_FAILED;
+    if (strcmp(status, "success") == 0 && strcmp(dstatus, "successful") == 0)
+        ev->kind = TZ_EV_SUCCESS;
+    else
+        ev->kind = strcmp(dstatus, "failed") == 0 ? TZ_EV_FAILED : TZ_EV_UNVERIFIED;
+    ev->event_id = apr_pstrcat(p, "flw:", ev->provider_tx_id, ":", dstatus, NULL);
     return TZ_PARSE_OK;
 }

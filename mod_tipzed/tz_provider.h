@@ -34,7 +34,8 @@ typedef struct {
 /* An outbound HTTP request an adapter wants made. */
 typedef struct {
     const char *method;          /* "GET" / "POST" */
-    const char *url;
+    const char *url;             /* NULL when the request could not be built
+                                    (e.g. invalid UTF-8): the transport refuses it */
     apr_array_header_t *headers; /* const char * "Name: value" */
     const char *body;            /* NULL for none */
     size_t bodylen;
@@ -75,12 +76,34 @@ int tz_decimal_to_minor(const char *text, int64_t *minor);
 /* RFC 3986 percent-encoding of everything but unreserved characters. */
 char *tz_url_escape(apr_pool_t *p, const char *s);
 
+/* ---- helpers shared by the adapters ---- */
+typedef struct {
+    const char *key;
+    const char *value;           /* NULL: the pair is left out */
+} tz_kv_t;
+
+/* application/x-www-form-urlencoded "k=v&k=v", keys and values both
+ * percent-encoded (so "metadata[id]" travels as "metadata%5Bid%5D"). */
+char *tz_form_encode(apr_pool_t *p, const tz_kv_t *kv, size_t n);
+/* base + path with exactly one '/' between them. */
+char *tz_prov_url(apr_pool_t *p, const char *base, const char *path);
+/* "Authorization: Bearer <secret>", "Accept: application/json" and, when
+ * content_type is not NULL, "Content-Type: <content_type>". */
+apr_array_header_t *tz_prov_headers(apr_pool_t *p, const char *secret,
+                                    const char *content_type);
+/* ASCII-only case mapping (locale independent), copied into p. */
+char *tz_ascii_upper(apr_pool_t *p, const char *s);
+char *tz_ascii_lower(apr_pool_t *p, const char *s);
+
 /* ---- generic mobile-money gateway (SPEC §3) and the sandbox ---- */
 /* <base>?reference=<id>&amount=<minor>&currency=<c>&callback=<url>, escaped. */
 char *tz_generic_checkout_url(apr_pool_t *p, const char *base, const tz_checkout_req_t *req);
 /* {payment_id, status: success|failed, timestamp, provider_transaction_id?,
- * amount?, currency?}; event id = provider_transaction_id, else
- * payment_id + ":" + status. */
+ * amount?, currency?}: payment_id a UUID string (lower-cased), timestamp and
+ * amount JSON integers (amount >= 0), currency three upper-case letters;
+ * optional members sent as null count as absent; unknown members are
+ * ignored; anything else is MALFORMED.  event id = provider_transaction_id,
+ * else payment_id + ":" + status. */
 tz_parse_status_e tz_generic_parse_event(apr_pool_t *p, const char *body, size_t len,
                                          tz_event_t *ev);
 
@@ -94,21 +117,27 @@ const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len);
 /* verif-hash header equals the configured secret hash. */
 tz_sig_status_e tz_flw_verify_webhook(const tz_prov_cfg_t *cfg, const char *verif_hash);
 /* charge.completed -> SUCCESS when data.status == "successful", FAILED when
- * "failed"; other events IGNORED.  payment_id = data.tx_ref, provider_tx_id
- * = data.id (as text), event_id = "flw:" + data.id + ":" + data.status. */
+ * "failed", IGNORED for other statuses; other events IGNORED.  payment_id =
+ * data.tx_ref (a UUID, lower-cased), provider_tx_id = data.id (as text),
+ * event_id = "flw:" + data.id + ":" + data.status.  data.amount (major
+ * units, integer or real) is converted exactly; more than two decimals,
+ * negative amounts or reals of 10^13 and above are MALFORMED. */
 tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len,
                                      tz_event_t *ev);
 /* GET <base>/v3/transactions/<id>/verify with Bearer secret. */
 void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *tx_id,
                            tz_out_req_t *out);
 /* Reads the verify answer into ev (kind SUCCESS only when status=="success"
- * and data.status=="successful"; amount/currency/tx_ref from data). */
+ * and data.status=="successful", FAILED when data.status=="failed", else
+ * UNVERIFIED; amount/currency/tx_ref from data). */
 tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t len,
                                       tz_event_t *ev);
 
 /* ---- Stripe ---- */
-/* POST <base>/v1/checkout/sessions, form-encoded, Bearer secret;
- * client_reference_id and metadata[payment_id] = our id. */
+/* POST <base>/v1/checkout/sessions, form-encoded, Bearer secret,
+ * Idempotency-Key "tipzed-<payment id>"; client_reference_id,
+ * metadata[payment_id] and payment_intent_data[metadata][payment_id] = our
+ * id; customer_email when known. */
 void tz_stripe_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                                 const tz_checkout_req_t *req, tz_out_req_t *out);
 /* "url" of the created session; NULL otherwise. */
@@ -116,11 +145,15 @@ const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len);
 /* Stripe-Signature over the raw body (tz_sig_verify_tv1). */
 tz_sig_status_e tz_stripe_verify_webhook(const tz_prov_cfg_t *cfg, const char *header,
                                          const char *body, size_t len, int64_t now);
-/* checkout.session.completed (payment_status "paid") and
- * payment_intent.succeeded -> SUCCESS; payment_intent.payment_failed ->
- * FAILED; charge.refunded -> REFUNDED; others IGNORED.  event_id = "id";
- * payment_id from metadata.payment_id or client_reference_id; amount from
- * amount_total / amount_received / amount; currency upper-cased. */
+/* checkout.session.completed (payment_status "paid"),
+ * checkout.session.async_payment_succeeded and payment_intent.succeeded ->
+ * SUCCESS; payment_intent.payment_failed and
+ * checkout.session.async_payment_failed -> FAILED; charge.refunded (fully
+ * refunded) -> REFUNDED; others IGNORED, and so is an event whose object
+ * carries no payment id of ours (another integration on the same account).
+ * event_id = "id"; payment_id from metadata.payment_id or
+ * client_reference_id; amount from amount_total / amount_received /
+ * amount; currency upper-cased. */
 tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t len,
                                         tz_event_t *ev);
 
