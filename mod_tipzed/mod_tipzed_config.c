@@ -355,9 +355,30 @@ const command_rec tz_cmds[] = {
 
 #define TZ_DEFAULT(f, v) if (c->f == TZ_UNSET) c->f = (v)
 
+/* Amounts are minor units of currencies with two decimals, the unit the
+ * Flutterwave adapter converts with; currencies without decimals (or with
+ * three) are refused rather than charged 100 times too little or too much. */
+static const char *check_currencies(apr_pool_t *p, tz_cfg_t *c)
+{
+    static const char *const odd[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
+        "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF", "BHD", "IQD", "JOD", "KWD",
+        "LYD", "OMR", "TND", NULL};
+    int found = 0;
+    for (int i = 0; i < c->currencies->nelts; i++) {
+        const char *cur = APR_ARRAY_IDX(c->currencies, i, const char *);
+        found |= strcmp(cur, c->default_currency) == 0;
+        for (int j = 0; odd[j]; j++)
+            if (strcmp(cur, odd[j]) == 0)
+                return apr_psprintf(p, "TipzedCurrencies: %s does not have two decimals; "
+                                    "amounts are minor units of two-decimal currencies", cur);
+    }
+    return found ? NULL : "TipzedDefaultCurrency is not one of TipzedCurrencies";
+}
+
 /* Applies defaults and cross-directive checks after the merge. */
 const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
 {
+    const char *err;
     TZ_DEFAULT(access_ttl, 15 * 60);
     TZ_DEFAULT(refresh_ttl, 30 * 86400);
     TZ_DEFAULT(fee_bps, 1500);
@@ -383,6 +404,8 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     }
     if (c->min_payment > c->max_payment)
         return "TipzedMinPayment is larger than TipzedMaxPayment";
+    if ((err = check_currencies(p, c)))
+        return err;
     if (!c->jwt_key)
         return "TipzedJWTSecretFile is required";
     if (!c->enc_keys)
