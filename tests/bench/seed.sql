@@ -21,6 +21,7 @@ SELECT 'wallet', id, 'ZMW' FROM users WHERE role = 'creator' ON CONFLICT DO NOTH
 CREATE TEMP TABLE bench_entries AS
 SELECT g, CASE WHEN g % 5 = 0 THEN 1 ELSE g % 10000 + 1 END AS creator, 100 + g % 900 AS amount
   FROM generate_series(1, 500000) g;
+ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_balanced;
 INSERT INTO journal_entries (reference, kind) SELECT 'bench:' || g, 'adjustment' FROM bench_entries;
 ALTER TABLE postings DISABLE TRIGGER postings_balanced;
 INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
@@ -33,6 +34,7 @@ INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
 SELECT e.id, (SELECT id FROM accounts WHERE kind = 'provider_clearing'), -b.amount, 'ZMW', 0
   FROM bench_entries b JOIN journal_entries e ON e.reference = 'bench:' || b.g;
 ALTER TABLE postings ENABLE TRIGGER postings_balanced;
+ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced;
 -- balance_after is a seeded column here only; the API writes it through tz_post_entry
 ALTER TABLE postings DISABLE TRIGGER postings_immutable;
 UPDATE postings p SET balance_after = s.running
