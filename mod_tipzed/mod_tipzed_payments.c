@@ -153,15 +153,10 @@ int tz_h_payment_get(tz_req_t *q)
 
 int tz_h_payments_list(tz_req_t *q)
 {
-    int64_t limit, offset;
-    const char *field, *why;
+    const char *args[3] = {q->user.id, NULL, NULL};
     json_t *out;
-    why = tz_parse_page(tz_query_arg(q->r, "limit"), tz_query_arg(q->r, "offset"), &limit,
-                        &offset, &field);
-    if (why)
-        return invalid(q->r, field, why);
-    const char *args[3] = {q->user.id, apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, limit),
-                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, offset)};
+    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
+        return OK;
     if (tz_db_json(q->r, TZ_Q_PAYMENTS_LIST, args, &out) != OK || !out)
         return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
     return tz_send_json(q->r, HTTP_OK, out);

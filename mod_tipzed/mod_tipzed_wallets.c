@@ -37,22 +37,14 @@ int tz_h_wallet(tz_req_t *q)
 
 int tz_h_wallet_transactions(tz_req_t *q)
 {
-    int64_t limit, offset;
-    int ok, rc;
-    const char *field, *why;
+    int ok;
     json_t *out;
-    const char *currency = wallet_currency(q, &ok);
+    const char *args[4] = {q->user.id, wallet_currency(q, &ok), NULL, NULL};
     if (!ok)
         return bad_currency(q);
-    why = tz_parse_page(tz_query_arg(q->r, "limit"), tz_query_arg(q->r, "offset"), &limit,
-                        &offset, &field);
-    if (why)
-        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
-                                     field, why);
-    const char *args[4] = {q->user.id, currency,
-                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, limit),
-                           apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, offset)};
-    if ((rc = tz_db_json(q->r, TZ_Q_WALLET_TRANSACTIONS, args, &out)) != OK || !out)
+    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
+        return OK;
+    if (tz_db_json(q->r, TZ_Q_WALLET_TRANSACTIONS, args, &out) != OK || !out)
         return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
                                "please retry");
     return tz_send_json(q->r, HTTP_OK, out);

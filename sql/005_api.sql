@@ -101,8 +101,9 @@ LANGUAGE sql STABLE AS $$ SELECT 0::bigint $$;
 CREATE FUNCTION tz_wallet_lines(p_user uuid, p_currency text, p_limit int, p_offset bigint)
 RETURNS SETOF json LANGUAGE sql STABLE AS $$
   SELECT tz_wallet_line(p, e)
-    FROM (SELECT p.id FROM accounts a JOIN postings p ON p.account_id = a.id
-           WHERE a.kind = 'wallet' AND a.owner_id = p_user AND a.currency = p_currency
+    FROM (SELECT p.id FROM postings p
+           WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
+                                  AND owner_id = p_user AND currency = p_currency)
            ORDER BY p.id DESC LIMIT p_limit OFFSET p_offset) page
     JOIN postings p ON p.id = page.id
     JOIN journal_entries e ON e.id = p.entry_id
