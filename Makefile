@@ -7,7 +7,7 @@ RUN_DIR     ?= $(CURDIR)/.run
 PYTEST      ?= /usr/bin/python3 -m pytest
 export SANITIZE
 
-.PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind bench
+.PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind bench stress
 
 all: $(MODULE) $(CTL) $(UNIT_BINS)
 
@@ -47,6 +47,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -ne 0 ] && echo "install wrk: sudo apt-get install -y wrk" && exit 1; apt-get install -y -qq wrk >/dev/null; }
 	@/usr/bin/python3 tests/bench/bench.py
+
+# The bank invariant under load and faults (PostgreSQL killed, Apache
+# restarted, children SIGKILLed) on a throwaway stack; DURATION in seconds.
+# make test runs a short one (tests/stack/test.sh).
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@DURATION=$(or $(DURATION),600) tests/stack/stress.sh
 
 valgrind: $(UNIT_BINS)
 	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS)

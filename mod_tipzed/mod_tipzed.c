@@ -3,7 +3,9 @@
  * database access in mod_tipzed_db.c, one file per API resource. */
 #include "mod_tipzed.h"
 #include "tz_crypto.h"
+#include "tz_password.h"
 #include "http_core.h"
+#include <unistd.h>
 
 static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
@@ -42,7 +44,10 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 
 static void tz_child_init(apr_pool_t *p, server_rec *s)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     tz_rl_child_init(p, s);
+    tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
+                                                    : (unsigned)(cpus > 0 ? cpus : 1));
 }
 
 /* The <Location> path the handler is mounted on, without a trailing

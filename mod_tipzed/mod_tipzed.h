@@ -63,6 +63,7 @@ typedef struct {
 } tz_cfg_t;
 
 extern const command_rec tz_cmds[];
+extern unsigned tz_hash_concurrency; /* TipzedPasswordHashConcurrency, 0: unset */
 void *tz_cfg_create(apr_pool_t *p, server_rec *s);
 void *tz_cfg_merge(apr_pool_t *p, void *base, void *add);
 const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c);

@@ -304,6 +304,22 @@ static const char *set_enc_keys(cmd_parms *cmd, void *d, const char *path)
     return NULL;
 }
 
+/* Process-wide, so main server only: 0 until set (then the CPU count). */
+unsigned tz_hash_concurrency;
+
+static const char *set_hash_concurrency(cmd_parms *cmd, void *d, const char *arg)
+{
+    int64_t n;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err)
+        return err;
+    if (tz_parse_int64(arg, &n) || n < 1 || n > 1024)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number from 1 to 1024",
+                            cmd->directive->directive, arg);
+    tz_hash_concurrency = (unsigned)n;
+    return NULL;
+}
+
 #define TZ_OFF(f) (void *)APR_OFFSETOF(tz_cfg_t, f)
 
 const command_rec tz_cmds[] = {
@@ -351,6 +367,8 @@ const command_rec tz_cmds[] = {
                     "origins allowed by CORS"),
     AP_INIT_TAKE2("TipzedLoginRateLimit", set_rate_limit, NULL, RSRC_CONF,
                   "failed logins allowed per client IP and per email, and the window"),
+    AP_INIT_TAKE1("TipzedPasswordHashConcurrency", set_hash_concurrency, NULL, RSRC_CONF,
+                  "password hashes computed at once per child, 32 MiB each (default: CPUs)"),
     {NULL}};
 
 #define TZ_DEFAULT(f, v) if (c->f == TZ_UNSET) c->f = (v)

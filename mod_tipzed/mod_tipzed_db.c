@@ -35,15 +35,23 @@ static const char *sqlstate(apr_pool_t *p, PGconn *conn)
     return apr_pstrmemdup(p, c + 3, 5);
 }
 
-static int recoverable(PGconn *conn, const char *state)
+/* A lost session: an error with no SQLSTATE at all comes from libpq, not
+ * the server ("server closed the connection unexpectedly" can leave
+ * PQstatus() still CONNECTION_OK until the next call). */
+static int lost(PGconn *conn, const char *state)
 {
-    return PQstatus(conn) != CONNECTION_OK || strcmp(state, "26000") == 0 ||
-           strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0;
+    return PQstatus(conn) != CONNECTION_OK || !*state || strncmp(state, "08", 2) == 0 ||
+           strncmp(state, "57P", 3) == 0;
 }
 
-static int reprepare(server_rec *s, ap_dbd_t *dbd, PGconn *conn)
+static int recoverable(PGconn *conn, const char *state)
 {
-    if (PQstatus(conn) != CONNECTION_OK) {
+    return lost(conn, state) || strcmp(state, "26000") == 0;
+}
+
+static int reprepare(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state)
+{
+    if (lost(conn, state)) {
         PQreset(conn);
         if (PQstatus(conn) != CONNECTION_OK)
             return -1;
@@ -83,7 +91,7 @@ static int select_on(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q,
     if (run_select(p, dbd, q, args, res) == 0)
         return OK;
     state = sqlstate(p, conn);
-    if (recoverable(conn, state) && reprepare(s, dbd, conn) == 0 &&
+    if (recoverable(conn, state) && reprepare(s, dbd, conn, state) == 0 &&
         run_select(p, dbd, q, args, res) == 0)
         return OK;
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s",

@@ -49,6 +49,50 @@ static uint64_t scrypt_maxmem(const tz_scrypt_params_t *sp)
     return 128 * (uint64_t)sp->r * (n + 2 + sp->p) + (1 << 16);
 }
 
+/* At most gate_limit derivations at once in this process (0: no limit).
+ * Each scrypt call holds 128*r*N bytes (32 MiB at the default cost), so a
+ * burst of logins on every worker thread would otherwise cost a child
+ * threads x 32 MiB; more hashes at once than cores buys no throughput. */
+static pthread_mutex_t gate_mx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static unsigned gate_limit, gate_busy, gate_peak;
+
+void tz_password_set_concurrency(unsigned n)
+{
+    pthread_mutex_lock(&gate_mx);
+    gate_limit = n;
+    gate_peak = gate_busy;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mx);
+}
+
+unsigned tz_password_peak_concurrency(void)
+{
+    unsigned peak;
+    pthread_mutex_lock(&gate_mx);
+    peak = gate_peak;
+    pthread_mutex_unlock(&gate_mx);
+    return peak;
+}
+
+static void gate_enter(void)
+{
+    pthread_mutex_lock(&gate_mx);
+    while (gate_limit && gate_busy >= gate_limit)
+        pthread_cond_wait(&gate_cv, &gate_mx);
+    if (++gate_busy > gate_peak)
+        gate_peak = gate_busy;
+    pthread_mutex_unlock(&gate_mx);
+}
+
+static void gate_leave(void)
+{
+    pthread_mutex_lock(&gate_mx);
+    gate_busy--;
+    pthread_cond_signal(&gate_cv);
+    pthread_mutex_unlock(&gate_mx);
+}
+
 static int derive(const char *pw, const unsigned char *salt, size_t saltlen,
                   const tz_scrypt_params_t *sp, unsigned char *out, size_t outlen)
 {
@@ -67,7 +111,9 @@ static int derive(const char *pw, const unsigned char *salt, size_t saltlen,
     pthread_once(&tz_kdf_once, fetch_kdf);
     if (!tz_kdf || !(ctx = EVP_KDF_CTX_new(tz_kdf)))
         return -1;
+    gate_enter();
     ok = EVP_KDF_derive(ctx, out, outlen, params) == 1;
+    gate_leave();
     EVP_KDF_CTX_free(ctx);
     return ok ? 0 : -1;
 }

@@ -29,4 +29,10 @@ int tz_password_verify(apr_pool_t *p, const char *password, const char *stored);
  * wrong password. Always returns 0. */
 int tz_password_burn(apr_pool_t *p, const char *password);
 
+/* Bounds the hashes computed at once by this process (each holds 32 MiB
+ * at the default cost); 0 removes the bound.  Waiting callers block. */
+void tz_password_set_concurrency(unsigned n);
+/* The most hashes computed at once since the last set_concurrency (tests). */
+unsigned tz_password_peak_concurrency(void);
+
 #endif

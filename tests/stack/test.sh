@@ -7,6 +7,7 @@
 # Environment: SANITIZE (build/san, sanitizer runtimes in Apache),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k payments -x"),
 # TZ_TEST_TIMEOUT (seconds for the integration run, default 1200),
+# TZ_STRESS_DURATION (seconds of the short stress run, default 45),
 # TZ_KEEP=1 (leave the stack running and its directory in place).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -85,8 +86,19 @@ if [ $stack_ok -eq 1 ]; then
     rc=1
   fi
 
+  section "stress: the bank invariant under faults (${TZ_STRESS_DURATION:-45} s)"
+  if /usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${TZ_STRESS_DURATION:-45}" \
+       2>&1 | tee "$OUT/stress.out"; then
+    stress_ok=1
+  else
+    stress_ok=0
+    rc=1
+  fi
+
   section "server health after the suite"
-  if grep -E "Segmentation fault|exit signal|AddressSanitizer|runtime error:" "$TZ_ERROR_LOG"; then
+  # The stress run SIGKILLs children on purpose (and checks those itself).
+  if grep -E "Segmentation fault|exit signal|AddressSanitizer|runtime error:" "$TZ_ERROR_LOG" |
+     grep -v "exit signal Killed (9)"; then
     echo "FAILED: an Apache child crashed or a sanitizer fired (lines above, from $TZ_ERROR_LOG)"
     rc=1
   fi
@@ -119,6 +131,7 @@ if [ -f "$OUT/pytest.out" ]; then
   e=$(grep -oE '[0-9]+ errors?' <<< "$summary" | grep -oE '[0-9]+' || echo 0)
   passed=$((passed + p)); failed=$((failed + f + e))
 fi
+case "${stress_ok:-}" in 1) passed=$((passed + 1)) ;; 0) failed=$((failed + 1)) ;; esac
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi   # a failure outside any test
 
 section "summary"

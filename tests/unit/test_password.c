@@ -3,6 +3,7 @@
 #include "tz_password.h"
 #include "tz_crypto.h"
 #include <string.h>
+#include <pthread.h>
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define SALT22 "AAAAAAAAAAAAAAAAAAAAAA"                      /* 16 bytes */
@@ -154,6 +155,40 @@ START_TEST(burn_returns_zero)
 }
 END_TEST
 
+static void *hash_once(void *arg)
+{
+    static const tz_scrypt_params_t cheap = {12, 8, 1};
+    apr_pool_t *p;
+    apr_pool_create(&p, NULL);
+    *(int *)arg = tz_password_hash_with(p, "pw", &cheap) != NULL;
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static unsigned peak_with_limit(unsigned limit)
+{
+    pthread_t t[6];
+    int ok[6];
+    tz_password_set_concurrency(limit);
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, hash_once, &ok[i]), 0);
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(ok[i], 1);
+    }
+    return tz_password_peak_concurrency();
+}
+
+START_TEST(concurrency_bound_holds)
+{
+    /* six threads hashing at once never exceed the bound */
+    ck_assert_uint_eq(peak_with_limit(1), 1);
+    ck_assert_uint_le(peak_with_limit(2), 2);
+    ck_assert_uint_ge(peak_with_limit(0), 1);
+    tz_password_set_concurrency(0);
+}
+END_TEST
+
 static Suite *password_suite(void)
 {
     Suite *s = suite_create("password");
@@ -166,6 +201,7 @@ static Suite *password_suite(void)
     tcase_add_test(tc, bounds_edges_parse);
     tcase_add_test(tc, malformed_hashes);
     tcase_add_test(tc, burn_returns_zero);
+    tcase_add_test(tc, concurrency_bound_holds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# What `make stress` runs: a throwaway stack (sandbox on) in a temporary
+# directory, tests/stress/stress.py against it for DURATION seconds (default
+# 600) with faults injected, teardown.  The figures are printed and written
+# to tests/results/stress.json; on failure the logs are kept in
+# tests/results/stress-<time>/.  Exits non-zero on any invariant violation.
+#
+# Environment: DURATION, STRESS_ARGS (e.g. "--clients 32 --fault-every 10"),
+# SANITIZE (build/san, sanitizer runtimes in Apache), TZ_KEEP=1.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO"
+STACK=tests/stack/stack.sh
+DIR=$(mktemp -d /tmp/tipzed-stress.XXXXXX)
+rc=0
+
+# shellcheck disable=SC2317  # invoked through the EXIT trap
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ "$rc" -eq 0 ]; then rc=$status; fi
+  if [ "$rc" -ne 0 ]; then
+    local keep
+    keep=tests/results/stress-$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$keep"
+    cp -rL "$DIR/logs/." "$keep/" 2>/dev/null || true
+    echo "logs kept in $keep/"
+  fi
+  if [ "${TZ_KEEP:-}" = 1 ]; then
+    echo "stack left running: $STACK down $DIR"
+  else
+    "$STACK" down "$DIR" >/dev/null 2>&1 || "$STACK" down "$DIR" || true
+    rm -rf "$DIR"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'rc=130; exit 130' INT TERM
+
+"$STACK" up "$DIR" --sandbox
+# shellcheck disable=SC2086  # STRESS_ARGS is a list of words
+/usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${DURATION:-600}" ${STRESS_ARGS:-} || rc=$?
