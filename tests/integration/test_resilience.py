@@ -54,10 +54,14 @@ def test_configtest_names_bad_directive(stack):
         "TipzedCORSOrigin ftp://x": "TipzedCORSOrigin",
         "TipzedProvider paypal https://x": "TipzedProvider",
         "TipzedJWTSecretFile /nonexistent/key": "TipzedJWTSecretFile",
+        "TipzedPasswordHashConcurrency 0": "TipzedPasswordHashConcurrency",
+        "<VirtualHost 127.0.0.1:9>\nTipzedPasswordHashConcurrency 2\n</VirtualHost>":
+            "TipzedPasswordHashConcurrency",
     }
     for line, name in cases.items():
         r = _configtest(stack, line)
         assert r.returncode != 0, line
         assert name in r.stderr and "line" in r.stderr, (line, r.stderr)
-    ok = _configtest(stack, "TipzedPlatformFee 2.5%")
-    assert ok.returncode == 0, ok.stderr
+    for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4"):
+        ok = _configtest(stack, line)
+        assert ok.returncode == 0, ok.stderr
