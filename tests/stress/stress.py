@@ -21,7 +21,10 @@ against what the server acknowledged:
     payments and payouts add up to;
   * no Apache child crashed (only the children killed on purpose died of a
     signal), and the server answers a full payment flow normally after the
-    last fault.
+    last fault;
+  * over the last quarter of the run, which has no faults (and no
+    registrations, whose password hash maps 32 MiB for a moment), no
+    child's resident memory grows by more than GROWTH_BOUND_KB.
 
 A request that got no answer, or a 5xx, is indeterminate: it may or may not
 have been applied, and the checks accept both (Jepsen's "info" operations).
@@ -166,8 +169,9 @@ def sign(secret, body):
 
 
 class Worker(threading.Thread):
-    def __init__(self, n, stack, log, model, admin, deadline):
+    def __init__(self, n, stack, log, model, admin, deadline, calm_from):
         super().__init__(daemon=True)
+        self.calm_from = calm_from
         self.api = Api(stack, log, 100 + n)
         self.stack, self.log, self.m, self.admin = stack, log, model, admin
         self.deadline = deadline
@@ -333,6 +337,8 @@ class Worker(threading.Thread):
 
     # -- the rest ------------------------------------------------------------
     def register(self):
+        if now() > self.calm_from:
+            return  # each hash maps 32 MiB for a moment: kept out of the memory phase
         email = unique_email("stress")
         r, seen = self.api.retrying("register", "POST", "/auth/register", json={
             "email": email, "password": PASSWORD, "full_name": "Stress Fan", "role": "fan"})
@@ -359,9 +365,11 @@ class Worker(threading.Thread):
 class Faults(threading.Thread):
     KINDS = ("pg_immediate", "apache_graceful", "kill_child")
 
-    def __init__(self, stack, log, deadline, every):
+    def __init__(self, stack, log, deadline, every, calm=0.0):
         super().__init__(daemon=True)
         self.stack, self.log, self.deadline, self.every = stack, log, deadline, every
+        # the last `calm` seconds run without faults: memory is measured there
+        self.calm_from = deadline - calm
 
     def children(self):
         try:
@@ -397,7 +405,7 @@ class Faults(threading.Thread):
     def run(self):
         i = 0
         self.pause(self.every / 2)
-        while now() + self.every / 2 < self.deadline:
+        while now() + self.every / 2 < self.calm_from:
             kind = self.KINDS[i % len(self.KINDS)]
             i += 1
             window = [now(), None]
@@ -603,15 +611,49 @@ def final_flow(stack, log, m):
                     f" by {after - before}, not {r.json['net']}")
 
 
-def children_rss_kb(stack):
-    total, kids = 0, Faults(stack, None, 0, 0).children()
-    for pid in kids:
+def rss_by_child(stack):
+    """{pid: resident KiB} of the Apache children."""
+    out = {}
+    for pid in Faults(stack, None, 0, 0).children():
         try:
             with open(f"/proc/{pid}/status") as f:
-                total += int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+                out[pid] = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
         except (OSError, AttributeError):
             pass
-    return total // max(len(kids), 1), len(kids)
+    return out
+
+
+def children_rss_kb(stack):
+    """The children's mean resident size in KiB, and how many there are."""
+    rss = rss_by_child(stack)
+    return sum(rss.values()) // max(len(rss), 1), len(rss)
+
+
+def settled_rss(stack, samples=3):
+    """Each child's smallest resident size over a few seconds: a password
+    hash in flight holds 32 MiB for a moment, which is not growth."""
+    low = rss_by_child(stack)
+    for _ in range(samples - 1):
+        time.sleep(1)
+        for pid, kb in rss_by_child(stack).items():
+            if pid in low:
+                low[pid] = min(low[pid], kb)
+    return low
+
+
+GROWTH_BOUND_KB = 4096
+
+
+def calm_growth(log, before, after):
+    """The largest growth of one child over the fault-free last phase; more
+    than GROWTH_BOUND_KB is a violation (a leak grows with every request)."""
+    common = [pid for pid in before if pid in after]
+    if not common:
+        return None
+    growth = max(after[pid] - before[pid] for pid in common)
+    if growth > GROWTH_BOUND_KB:
+        log.violate(f"an Apache child grew by {growth} KiB over the calm phase")
+    return growth
 
 
 # ----------------------------------------------------------------- main
@@ -639,21 +681,25 @@ def main():
     m, admin = setup(stack, log, a.creators, a.fans)
     rss0 = children_rss_kb(stack)
     deadline = now() + a.duration
-    workers = [Worker(i, stack, log, m, admin, deadline) for i in range(a.clients)]
-    faults = Faults(stack, log, deadline, every)
+    faults = Faults(stack, log, deadline, every, calm=max(15.0, a.duration / 4))
+    workers = [Worker(i, stack, log, m, admin, deadline, faults.calm_from)
+               for i in range(a.clients)]
     started = log.t0 = now()
     for t in workers + [faults]:
         t.start()
-    peak = rss0[0]
+    peak, calm_rss = rss0[0], None
     while any(t.is_alive() for t in workers):
         time.sleep(1)
         peak = max(peak, children_rss_kb(stack)[0])
+        if calm_rss is None and now() > faults.calm_from + 5:
+            calm_rss = settled_rss(stack)  # the children that serve the calm phase
     faults.join()
     elapsed = now() - started
     if not wait_detailed_health(stack, 60):
         log.violate("the server is not healthy after the run")
     final_flow(stack, log, m)
     rss1 = children_rss_kb(stack)
+    growth = calm_growth(log, calm_rss or {}, settled_rss(stack))
 
     n_payments = check_payments(stack, log, m)
     n_payouts = check_payouts(stack, log, m)
@@ -695,6 +741,7 @@ def main():
         "refunds_acked": sum(1 for p in pay if p["refund"] == "acked"),
         "payouts": n_payouts, "registrations": len(m.registered),
         "child_rss_kb_start": rss0[0], "child_rss_kb_peak": peak, "child_rss_kb_end": rss1[0],
+        "child_rss_growth_kb_calm_phase": growth,
         "violations": len(log.violations),
         "answers_other_than_2xx": dict(sorted(kinds.items())),
     }
