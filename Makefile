@@ -1,6 +1,7 @@
 # mod_tipzed -- see README.md.  The two commands: `make run` and `make test`.
 .DEFAULT_GOAL := all
 include apxs/module.mk
+include apxs/fuzz.mk
 
 STACK       := tests/stack/stack.sh
 RUN_DIR     ?= $(CURDIR)/.run
@@ -9,7 +10,7 @@ export SANITIZE
 
 .PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind bench stress
 
-all: $(MODULE) $(CTL) $(UNIT_BINS)
+all: $(MODULE) $(CTL) $(UNIT_BINS) $(REPLAY_BINS)
 
 module: $(MODULE)
 ctl: $(CTL)
@@ -20,8 +21,8 @@ deps:
 	@tests/stack/deps.sh
 
 # Unit tests (check): no server needed.
-unit: $(UNIT_BINS)
-	@tests/stack/run-unit.sh $(UNIT_BINS)
+unit: $(UNIT_BINS) $(REPLAY_BINS)
+	@tests/stack/run-unit.sh $(UNIT_BINS) $(REPLAY_BINS)
 
 # Integration tests against a running stack described by $(STACK_DIR)/env.
 integration:
@@ -55,8 +56,8 @@ stress: deps
 	@$(MAKE) --no-print-directory all
 	@DURATION=$(or $(DURATION),600) tests/stack/stress.sh
 
-valgrind: $(UNIT_BINS)
-	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS)
+valgrind: $(UNIT_BINS) $(REPLAY_BINS)
+	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS) $(REPLAY_BINS)
 
 install: $(MODULE)
 	$(APXS) -i -n tipzed $(MODULE)

@@ -15,6 +15,8 @@
 
 #include "tz_crypto.h"
 #include "tz_json.h"
+#include "tz_schema.h"
+#include "tz_query.h"
 #include "tz_jwt.h"
 #include "tz_sql.h"
 #include "tz_provider.h"

@@ -13,25 +13,22 @@ void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *ty
                       "tipzed: audit entry %s for %s was not written", action, target);
 }
 
-static const tz_field_t note_fields[] = {{"note", TZ_F_NULLABLE_STRING, 0, 1, 1000}};
-static const tz_field_t reason_fields[] = {{"reason", TZ_F_STRING, 1, 1, 1000}};
-static const tz_field_t ref_fields[] = {{"provider_reference", TZ_F_NULLABLE_STRING, 0, 1, 200}};
-
-/* Validates the optional body against one field and runs the step. */
-static int step(tz_req_t *q, const char *action, const tz_field_t *field)
+/* Validates the optional body against a one-field schema and runs the step. */
+static int step(tz_req_t *q, const char *action, const tz_schema_t *schema)
 {
+    const tz_field_t *field = schema->fields;
     json_t *body = q->body ? q->body : tz_json_pool(q->r->pool, json_object());
     q->body = body;
-    if (tz_validate_or_422(q, field, 1))
+    if (tz_validate_or_422(q, field, schema->n))
         return OK;
     return tz_payout_step(q, action, tz_json_str(body, field->name));
 }
 
-int tz_h_admin_payout_approve(tz_req_t *q) { return step(q, "approve", note_fields); }
-int tz_h_admin_payout_reject(tz_req_t *q) { return step(q, "reject", reason_fields); }
-int tz_h_admin_payout_process(tz_req_t *q) { return step(q, "process", ref_fields); }
-int tz_h_admin_payout_complete(tz_req_t *q) { return step(q, "complete", ref_fields); }
-int tz_h_admin_payout_fail(tz_req_t *q) { return step(q, "fail", reason_fields); }
+int tz_h_admin_payout_approve(tz_req_t *q) { return step(q, "approve", &tz_schema_admin_note); }
+int tz_h_admin_payout_reject(tz_req_t *q) { return step(q, "reject", &tz_schema_admin_reason); }
+int tz_h_admin_payout_process(tz_req_t *q) { return step(q, "process", &tz_schema_admin_ref); }
+int tz_h_admin_payout_complete(tz_req_t *q) { return step(q, "complete", &tz_schema_admin_ref); }
+int tz_h_admin_payout_fail(tz_req_t *q) { return step(q, "fail", &tz_schema_admin_reason); }
 
 static int send_result(tz_req_t *q, tz_query_e query, const char **args)
 {

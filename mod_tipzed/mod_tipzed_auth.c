@@ -72,20 +72,13 @@ static int email_ok(const char *e)
     return last[1] != '\0' && at[1] != '.';
 }
 
-static const tz_field_t register_fields[] = {
-    {"email", TZ_F_STRING, 1, 3, 254},
-    {"password", TZ_F_STRING, 1, 10, 128},
-    {"full_name", TZ_F_STRING, 1, 1, 200},
-    {"role", TZ_F_STRING, 1, 1, 20},
-};
-
 int tz_h_register(tz_req_t *q)
 {
     request_rec *r = q->r;
     const char *args[4], *role;
     json_t *res;
     int rc;
-    if (tz_validate_or_422(q, register_fields, 4))
+    if (tz_validate_or_422(q, tz_schema_register.fields, tz_schema_register.n))
         return OK;
     args[0] = tz_json_str(q->body, "email");
     role = tz_json_str(q->body, "role");
@@ -107,11 +100,6 @@ int tz_h_register(tz_req_t *q)
                                      "is already registered");
     return send_new_session(q, json_object_get(res, "user"), HTTP_CREATED);
 }
-
-static const tz_field_t login_fields[] = {
-    {"email", TZ_F_STRING, 1, 1, 254},
-    {"password", TZ_F_STRING, 1, 1, 1024},
-};
 
 static int too_many(request_rec *r, apr_int64_t wait)
 {
@@ -137,7 +125,7 @@ int tz_h_login(tz_req_t *q)
     apr_int64_t wait;
     tz_rows_t rows;
     int rc, found;
-    if (tz_validate_or_422(q, login_fields, 2))
+    if (tz_validate_or_422(q, tz_schema_login.fields, tz_schema_login.n))
         return OK;
     email = tz_json_str(q->body, "email");
     ipkey = apr_pstrcat(r->pool, "ip:", tz_client_ip(r), NULL);
@@ -170,17 +158,13 @@ int tz_h_login(tz_req_t *q)
     return send_new_session(q, user, HTTP_OK);
 }
 
-static const tz_field_t refresh_fields[] = {
-    {"refresh_token", TZ_F_STRING, 1, 1, 512},
-};
-
 int tz_h_refresh(tz_req_t *q)
 {
     request_rec *r = q->r;
     const char *args[3], *fresh, *old;
     json_t *res, *user;
     int rc;
-    if (tz_validate_or_422(q, refresh_fields, 1))
+    if (tz_validate_or_422(q, tz_schema_refresh.fields, tz_schema_refresh.n))
         return OK;
     old = tz_json_str(q->body, "refresh_token");
     fresh = tz_random_hex(r->pool, TZ_REFRESH_BYTES);
@@ -208,7 +192,7 @@ int tz_h_logout(tz_req_t *q)
     request_rec *r = q->r;
     const char *args[2], *ignored, *tok;
     int rc;
-    if (tz_validate_or_422(q, refresh_fields, 1))
+    if (tz_validate_or_422(q, tz_schema_refresh.fields, tz_schema_refresh.n))
         return OK;
     tok = tz_json_str(q->body, "refresh_token");
     args[0] = tz_sha256_hex(r->pool, tok, strlen(tok));

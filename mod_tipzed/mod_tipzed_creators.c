@@ -60,14 +60,6 @@ int tz_h_creator_me(tz_req_t *q)
     return send_me(q, me);
 }
 
-static const tz_field_t profile_fields[] = {
-    {"full_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
-    {"bio", TZ_F_NULLABLE_STRING, 0, 0, 1000},
-    {"avatar_url", TZ_F_NULLABLE_STRING, 0, 0, 2048},
-    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
-    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
-};
-
 /* Account numbers and IBANs: letters, digits, spaces and dashes. */
 static int bank_account_ok(const char *s)
 {
@@ -88,7 +80,7 @@ int tz_h_creator_update(tz_req_t *q)
     const char *bank, *avatar, *args[7];
     json_t *me;
     int rc;
-    if (tz_validate_or_422(q, profile_fields, 5))
+    if (tz_validate_or_422(q, tz_schema_profile.fields, tz_schema_profile.n))
         return OK;
     avatar = tz_json_str(q->body, "avatar_url");
     if (avatar && *avatar && !avatar_ok(avatar))

@@ -104,11 +104,10 @@ int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n)
     return DONE;
 }
 
+/* The dispatcher has refused malformed query strings (tz_query_check)
+ * before any handler runs, so an error here cannot happen: it reads as absent. */
 const char *tz_query_arg(request_rec *r, const char *name)
 {
-    apr_table_t *args;
-    if (!r->args)
-        return NULL;
-    ap_args_to_table(r, &args);
-    return apr_table_get(args, name);
+    const char *value;
+    return tz_query_get(r->pool, r->args, name, &value) ? NULL : value;
 }

@@ -4,15 +4,6 @@
 #include "tz_parse.h"
 #include "tz_provider.h"
 
-static const tz_field_t initiate_fields[] = {
-    {"creator_id", TZ_F_STRING, 1, 1, 64},
-    {"amount", TZ_F_AMOUNT, 1, 0, 0},
-    {"currency", TZ_F_STRING, 1, 1, 8},
-    {"message", TZ_F_NULLABLE_STRING, 0, 0, 280},
-    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
-    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
-};
-
 static int invalid(request_rec *r, const char *field, const char *message)
 {
     return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
@@ -108,7 +99,7 @@ int tz_h_payment_initiate(tz_req_t *q)
     const char *provider, *id = tz_uuid4(r->pool), *args[10];
     tz_idem_key_t key;
     json_t *res;
-    if (tz_validate_or_422(q, initiate_fields, 6) || check_initiate(q, &provider) != OK ||
+    if (tz_validate_or_422(q, tz_schema_initiate.fields, tz_schema_initiate.n) || check_initiate(q, &provider) != OK ||
         tz_idem_begin(q, "/payments/initiate", &key) != OK)
         return OK;
     args[0] = id;

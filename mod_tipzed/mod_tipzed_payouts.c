@@ -40,13 +40,6 @@ int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset)
     return OK;
 }
 
-static const tz_field_t request_fields[] = {
-    {"amount", TZ_F_AMOUNT, 1, 0, 0},
-    {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
-    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
-    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
-};
-
 static int request_failed(tz_req_t *q, const char *err)
 {
     if (strcmp(err, "insufficient_funds") == 0)
@@ -65,7 +58,7 @@ int tz_h_payout_request(tz_req_t *q)
     const char *cur, *bank, *args[7], *err;
     tz_idem_key_t key;
     json_t *res;
-    if (tz_validate_or_422(q, request_fields, 4))
+    if (tz_validate_or_422(q, tz_schema_payout_request.fields, tz_schema_payout_request.n))
         return OK;
     cur = tz_json_str(q->body, "currency");
     bank = tz_json_str(q->body, "bank_account");

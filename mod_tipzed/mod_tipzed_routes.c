@@ -129,6 +129,7 @@ static int tz_read_request_body(tz_req_t *q, unsigned flags)
 
 static int tz_run_route(tz_req_t *q, const tz_route_data_t *rd)
 {
+    const char *err;
     int rc;
     if (rd->flags & (TZ_R_USER | TZ_R_FAN | TZ_R_CREATOR | TZ_R_ADMIN)) {
         if ((rc = tz_authenticate(q)) != OK)
@@ -137,6 +138,9 @@ static int tz_run_route(tz_req_t *q, const tz_route_data_t *rd)
             return tz_send_problem(q->r, HTTP_FORBIDDEN, "forbidden",
                                    "your role may not use this endpoint");
     }
+    if ((err = tz_query_check(q->r->args)) != NULL)
+        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_query",
+                               apr_pstrcat(q->r->pool, "the query string ", err, NULL));
     if (rd->flags & (TZ_R_JSON | TZ_R_RAW)) {
         if (tz_read_request_body(q, rd->flags) != OK)
             return OK;

@@ -116,6 +116,19 @@ def test_pagination_edges(api, creator):
     assert api.get("/wallets/me/transactions?limit=100&offset=5000", token=tok).json["data"] == []
 
 
+def test_malformed_query_string_400(api, creator):
+    # an encoded NUL would have truncated "ZMW%00x" to "ZMW"; bad escapes and
+    # invalid UTF-8 are refused too, wherever they are in the query string
+    tok = creator["access_token"]
+    for q in ["currency=ZMW%00x", "limit=5%00", "limit=%zz", "limit=2&x=%", "x=%ff&limit=2",
+              "x=%c0%af", "%ed%a0%80=1"]:
+        r = api.get(f"/wallets/me/transactions?{q}", token=tok)
+        assert_problem(r, 400, "invalid_query")
+        assert r.json["detail"].startswith("the query string "), r.json
+    assert_problem(api.get("/admin/payouts?status=%00"), 401)  # authentication first
+    assert api.get("/wallets/me/transactions?limit=%32&x=%c3%a9+a", token=tok).json["limit"] == 2
+
+
 def test_multi_currency_and_bad_currency(api, creator):
     tok = creator["access_token"]
     assert_problem(api.get("/wallets/me?currency=USD", token=tok), 422, field="currency")

@@ -1,0 +1,67 @@
+/* Request-body schemas (see tz_schema.h). */
+#include "tz_schema.h"
+
+#define SCHEMA(var, label, tbl) \
+    const tz_schema_t var = {label, tbl, sizeof(tbl) / sizeof((tbl)[0])}
+
+static const tz_field_t register_fields[] = {
+    {"email", TZ_F_STRING, 1, 3, 254},
+    {"password", TZ_F_STRING, 1, 10, 128},
+    {"full_name", TZ_F_STRING, 1, 1, 200},
+    {"role", TZ_F_STRING, 1, 1, 20},
+};
+SCHEMA(tz_schema_register, "register", register_fields);
+
+static const tz_field_t login_fields[] = {
+    {"email", TZ_F_STRING, 1, 1, 254},
+    {"password", TZ_F_STRING, 1, 1, 1024},
+};
+SCHEMA(tz_schema_login, "login", login_fields);
+
+static const tz_field_t refresh_fields[] = {
+    {"refresh_token", TZ_F_STRING, 1, 1, 512},
+};
+SCHEMA(tz_schema_refresh, "refresh", refresh_fields);
+
+static const tz_field_t profile_fields[] = {
+    {"full_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+    {"bio", TZ_F_NULLABLE_STRING, 0, 0, 1000},
+    {"avatar_url", TZ_F_NULLABLE_STRING, 0, 0, 2048},
+    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
+    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+};
+SCHEMA(tz_schema_profile, "profile", profile_fields);
+
+static const tz_field_t initiate_fields[] = {
+    {"creator_id", TZ_F_STRING, 1, 1, 64},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_STRING, 1, 1, 8},
+    {"message", TZ_F_NULLABLE_STRING, 0, 0, 280},
+    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
+    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+};
+SCHEMA(tz_schema_initiate, "initiate", initiate_fields);
+
+static const tz_field_t payout_request_fields[] = {
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
+    {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
+    {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+};
+SCHEMA(tz_schema_payout_request, "payout_request", payout_request_fields);
+
+static const tz_field_t note_fields[] = {{"note", TZ_F_NULLABLE_STRING, 0, 1, 1000}};
+SCHEMA(tz_schema_admin_note, "admin_note", note_fields);
+
+static const tz_field_t reason_fields[] = {{"reason", TZ_F_STRING, 1, 1, 1000}};
+SCHEMA(tz_schema_admin_reason, "admin_reason", reason_fields);
+
+static const tz_field_t ref_fields[] = {{"provider_reference", TZ_F_NULLABLE_STRING, 0, 1, 200}};
+SCHEMA(tz_schema_admin_ref, "admin_ref", ref_fields);
+
+const tz_schema_t *const tz_schemas[] = {
+    &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
+    &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
+    &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref,
+};
+const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -1,0 +1,29 @@
+/* The request-body schemas of every JSON endpoint, as tz_json_validate
+ * tables.  No httpd types, so the unit tests and the fuzzers see exactly
+ * the tables the handlers use. */
+#ifndef TZ_SCHEMA_H
+#define TZ_SCHEMA_H
+#include <stddef.h>
+#include "tz_json.h"
+
+typedef struct {
+    const char *name;         /* e.g. "register" */
+    const tz_field_t *fields;
+    size_t n;
+} tz_schema_t;
+
+extern const tz_schema_t tz_schema_register;        /* POST /auth/register */
+extern const tz_schema_t tz_schema_login;           /* POST /auth/login */
+extern const tz_schema_t tz_schema_refresh;         /* POST /auth/refresh */
+extern const tz_schema_t tz_schema_profile;         /* PUT /creators/me */
+extern const tz_schema_t tz_schema_initiate;        /* POST /payments/initiate */
+extern const tz_schema_t tz_schema_payout_request;  /* POST /payouts/request */
+extern const tz_schema_t tz_schema_admin_note;      /* POST /admin/payouts/{id}/approve */
+extern const tz_schema_t tz_schema_admin_reason;    /* .../reject, .../fail */
+extern const tz_schema_t tz_schema_admin_ref;       /* .../process, .../complete */
+
+/* Every schema above, for tests and fuzzers. */
+extern const tz_schema_t *const tz_schemas[];
+extern const size_t tz_schemas_n;
+
+#endif

@@ -1,0 +1,83 @@
+/* Route matching over a copy of the module's route table
+ * (mod_tipzed/mod_tipzed_routes.c).  The input is "<method> <path>" (space,
+ * newline or NUL separates them). */
+#include "fuzz_common.h"
+#include "tz_router.h"
+#include "tz_parse.h"
+
+static const tz_route_t routes[] = {
+    {"GET", "/health", NULL},
+    {"GET", "/health/detailed", NULL},
+    {"GET", "/openapi.json", NULL},
+    {"POST", "/auth/register", NULL},
+    {"POST", "/auth/login", NULL},
+    {"POST", "/auth/refresh", NULL},
+    {"POST", "/auth/logout", NULL},
+    {"GET", "/auth/me", NULL},
+    {"GET", "/creators/me", NULL},
+    {"PUT", "/creators/me", NULL},
+    {"GET", "/creators/{id}", NULL},
+    {"POST", "/creators/{id}/follow", NULL},
+    {"DELETE", "/creators/{id}/follow", NULL},
+    {"GET", "/wallets/me", NULL},
+    {"GET", "/wallets/me/transactions", NULL},
+    {"POST", "/payments/initiate", NULL},
+    {"POST", "/payments/webhook", NULL},
+    {"POST", "/webhooks/flutterwave", NULL},
+    {"POST", "/webhooks/stripe", NULL},
+    {"GET", "/payments", NULL},
+    {"GET", "/payments/{id}", NULL},
+    {"POST", "/payments/{id}/refund", NULL},
+    {"GET", "/sandbox/checkout/{id}", NULL},
+    {"POST", "/payouts/request", NULL},
+    {"GET", "/payouts/me", NULL},
+    {"POST", "/payouts/{id}/cancel", NULL},
+    {"GET", "/admin/transactions", NULL},
+    {"GET", "/admin/payouts", NULL},
+    {"POST", "/admin/payouts/{id}/approve", NULL},
+    {"POST", "/admin/payouts/{id}/reject", NULL},
+    {"POST", "/admin/payouts/{id}/process", NULL},
+    {"POST", "/admin/payouts/{id}/complete", NULL},
+    {"POST", "/admin/payouts/{id}/fail", NULL},
+    {"GET", "/admin/reconciliation", NULL},
+    {"GET", "/admin/audit-log", NULL},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p = tz_fuzz_pool();
+    tz_route_match_t m;
+    size_t i = 0;
+    while (i < size && data[i] != ' ' && data[i] != '\n' && data[i] != '\0')
+        i++;
+    char *method = apr_pstrmemdup(p, (const char *)data, i);
+    char *path = i < size ? apr_pstrmemdup(p, (const char *)data + i + 1, size - i - 1)
+                          : apr_pstrdup(p, "");
+    memset(&m, 0xa5, sizeof m);
+    switch (tz_route_match(p, routes, NROUTES, path, method, &m)) {
+    case TZ_ROUTE_FOUND:
+        TZ_FUZZ_ASSERT(m.route >= routes && m.route < routes + NROUTES);
+        TZ_FUZZ_ASSERT(strcmp(m.route->method, method) == 0 ||
+                       (strcmp(method, "HEAD") == 0 && strcmp(m.route->method, "GET") == 0));
+        TZ_FUZZ_ASSERT(memchr(m.id, '\0', sizeof m.id) != NULL);
+        if (strstr(m.route->pattern, "{id}")) {
+            TZ_FUZZ_ASSERT(tz_is_uuid(m.id));
+            for (const char *c = m.id; *c; c++)
+                TZ_FUZZ_ASSERT(!(*c >= 'A' && *c <= 'Z'));
+        } else {
+            TZ_FUZZ_ASSERT(m.id[0] == '\0');
+        }
+        break;
+    case TZ_ROUTE_BAD_METHOD:
+        TZ_FUZZ_ASSERT(m.allow && *m.allow);
+        (void)strlen(m.allow);
+        break;
+    case TZ_ROUTE_NOT_FOUND:
+        break;
+    default:
+        TZ_FUZZ_ASSERT(0);
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
