@@ -2,7 +2,6 @@
  * bounded body reader, the client address. */
 #include "mod_tipzed.h"
 #include "tz_problem.h"
-#include "util_script.h"
 
 static int send_text(request_rec *r, int status, const char *type, const char *text)
 {
