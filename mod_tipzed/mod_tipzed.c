@@ -39,13 +39,15 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
             tz_watchdog_register(pconf, v);
         watchdog = 0;
     }
-    return tz_rl_post_config(pconf, s) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    return tz_rl_post_config(pconf, s) == APR_SUCCESS && tz_cache_post_config(pconf, s) == APR_SUCCESS
+               ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 static void tz_child_init(apr_pool_t *p, server_rec *s)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     tz_rl_child_init(p, s);
+    tz_cache_child_init(p, s);
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
                                                     : (unsigned)(cpus > 0 ? cpus : 1));
 }
@@ -79,6 +81,7 @@ static void tz_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
     ap_hook_pre_config(tz_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(tz_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(tz_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(tz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(tz_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -165,6 +165,15 @@ void tz_rl_record_failure(request_rec *r, const char *key, apr_int64_t window);
 void tz_rl_clear(request_rec *r, const char *key);
 
 /* mod_tipzed_creators.c, mod_tipzed_wallets.c */
+/* mod_tipzed_cache.c: public creator profiles in a shared socache. */
+const char *tz_cache_directive(cmd_parms *cmd, void *d, const char *spec, const char *ttl);
+int tz_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+apr_status_t tz_cache_post_config(apr_pool_t *p, server_rec *s);
+void tz_cache_child_init(apr_pool_t *p, server_rec *s);
+const char *tz_cache_get(tz_req_t *q, const char *creator);
+void tz_cache_put(tz_req_t *q, const char *creator, const char *json);
+void tz_cache_forget(tz_req_t *q, const char *creator);
+
 int tz_h_creator_get(tz_req_t *q);
 int tz_h_creator_me(tz_req_t *q);
 int tz_h_creator_update(tz_req_t *q);

@@ -179,5 +179,6 @@ int tz_h_payment_refund(tz_req_t *q)
                                             "can be refunded", tz_json_str(res, "status")));
     }
     tz_audit(q, q->user.id, "payment.refund", "payment", q->id, NULL);
+    tz_cache_forget(q, tz_json_str(res, "creator_id"));
     return tz_idem_respond(q, &key, HTTP_OK, res);
 }

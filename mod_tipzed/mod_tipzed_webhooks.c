@@ -23,6 +23,8 @@ int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev)
     outcome = tz_json_str(res, "outcome");
     if (strcmp(outcome, "not_found") == 0)
         return tz_send_problem(r, HTTP_NOT_FOUND, "payment_not_found", "no such payment");
+    if (strcmp(outcome, "credited") == 0 || strcmp(outcome, "refunded") == 0)
+        tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10550)
                   "tipzed: %s event %s for payment %s: %s", provider, ev->event_id,
                   ev->payment_id, outcome);

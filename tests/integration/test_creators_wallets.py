@@ -1,5 +1,6 @@
 """Creators, follows and wallets (SPEC §3): shapes, validation, roles, and
 isolation between users."""
+import time
 import uuid
 
 from tzclient import assert_problem, register
@@ -143,3 +144,25 @@ def test_creators_cannot_see_each_other(api, stack, new_client):
     assert api.get("/wallets/me", token=b["access_token"]).json["balance"] == 0
     assert api.get("/wallets/me/transactions", token=b["access_token"]).json["data"] == []
     assert api.get("/creators/me", token=b["access_token"]).json["id"] == b["user"]["id"]
+
+
+def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
+    """The shared profile cache (TipzedCreatorCache shmcb 2s in the test
+    stack): a change made behind the API's back is not seen while the entry
+    lives, every API write that changes the profile drops it at once, and
+    the entry expires after its TTL."""
+    cid = creator["user"]["id"]
+    assert api.get(f"/creators/{cid}").json["name"] == "Chanda Mulenga"  # cached now
+    stack.psql(f"UPDATE creator_profiles SET name = 'Behind The Back' WHERE user_id = '{cid}'")
+    assert api.get(f"/creators/{cid}").json["name"] == "Chanda Mulenga"  # served from the cache
+    fan = register(new_client())
+    assert api.post(f"/creators/{cid}/follow", token=fan["access_token"]).status == 200
+    fresh = api.get(f"/creators/{cid}").json  # the follow dropped the entry
+    assert (fresh["name"], fresh["followers"]) == ("Behind The Back", 1)
+    r = api.put("/creators/me", token=creator["access_token"], json={"full_name": "Chanda M."})
+    assert r.status == 200
+    assert api.get(f"/creators/{cid}").json["name"] == "Chanda M."  # own edit seen at once
+    stack.psql(f"UPDATE creator_profiles SET name = 'Later' WHERE user_id = '{cid}'")
+    assert api.get(f"/creators/{cid}").json["name"] == "Chanda M."
+    time.sleep(2.5)  # the configured TTL is 2 s
+    assert api.get(f"/creators/{cid}").json["name"] == "Later"

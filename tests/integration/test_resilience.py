@@ -55,6 +55,9 @@ def test_configtest_names_bad_directive(stack):
         "TipzedProvider paypal https://x": "TipzedProvider",
         "TipzedJWTSecretFile /nonexistent/key": "TipzedJWTSecretFile",
         "TipzedPasswordHashConcurrency 0": "TipzedPasswordHashConcurrency",
+        "TipzedCreatorCache nosuchcache 2s": "TipzedCreatorCache",
+        "TipzedCreatorCache shmcb 2x": "TipzedCreatorCache",
+        "<VirtualHost 127.0.0.1:9>\nTipzedCreatorCache shmcb\n</VirtualHost>": "TipzedCreatorCache",
         "<VirtualHost 127.0.0.1:9>\nTipzedPasswordHashConcurrency 2\n</VirtualHost>":
             "TipzedPasswordHashConcurrency",
     }
@@ -62,6 +65,7 @@ def test_configtest_names_bad_directive(stack):
         r = _configtest(stack, line)
         assert r.returncode != 0, line
         assert name in r.stderr and "line" in r.stderr, (line, r.stderr)
-    for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4"):
+    for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
+                 "TipzedCreatorCache none"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr

@@ -248,6 +248,8 @@ TipzedJWTSecretFile "$SECRETS/jwt.key"
 TipzedEncryptionKeyFile "$SECRETS/enc.key"
 TipzedLoginRateLimit 5 1m
 TipzedCORSOrigin https://app.tipzed.test
+# Public profiles from shared memory (mod_socache_shmcb), at most 2 s old.
+TipzedCreatorCache shmcb 2s
 # The mobile_money gateway's checkout base URL (a placeholder on this host).
 TipzedProvider mobile_money http://127.0.0.1:$port/mm-checkout
 TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"

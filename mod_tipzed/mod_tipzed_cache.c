@@ -1,0 +1,162 @@
+/* A cache of public creator profiles (GET /creators/{id}) shared by every
+ * child process, kept in one of httpd's socache providers -- shmcb, as
+ * for SSLSessionCache -- so the hottest read needs no database round trip.
+ *
+ *   TipzedCreatorCache shmcb:/run/tipzed/creators(1048576) 2s
+ *
+ * An entry lives at most the TTL.  Every write that changes what a profile
+ * shows removes its entry at once, in every child: profile edits, follows
+ * and unfollows, credits and refunds of payments.  What can still lag by
+ * up to the TTL is a change made outside the API (SQL by hand).  Keys hold
+ * the virtual host, so hosts with different databases never share entries;
+ * misses and errors fall through to the database.  Off unless configured. */
+#include "mod_tipzed.h"
+#include "tz_parse.h"
+#include "ap_socache.h"
+#include "ap_provider.h"
+#include "apr_global_mutex.h"
+#include "util_mutex.h"
+
+#define TZ_CACHE_MUTEX "tipzed-cache"
+#define TZ_CACHE_MAX_OBJECT 8192
+
+static const ap_socache_provider_t *tz_cache_prov;
+static ap_socache_instance_t *tz_cache_inst;
+static apr_global_mutex_t *tz_cache_mutex;
+static apr_interval_time_t tz_cache_ttl;
+
+const char *tz_cache_directive(cmd_parms *cmd, void *d, const char *spec, const char *ttl)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *colon, *name;
+    const char *dir = cmd->directive->directive;
+    int64_t secs = 2;
+    if (err)
+        return err;
+    tz_cache_prov = NULL;
+    if (strcasecmp(spec, "none") == 0)
+        return ttl ? apr_psprintf(cmd->pool, "%s none takes no TTL", dir) : NULL;
+    if (ttl && (err = tz_parse_duration(ttl, &secs)))
+        return apr_psprintf(cmd->pool, "%s: TTL '%s': %s", dir, ttl, err);
+    colon = ap_strchr_c(spec, ':');
+    name = colon ? apr_pstrmemdup(cmd->pool, spec, (apr_size_t)(colon - spec)) : spec;
+    tz_cache_prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                       AP_SOCACHE_PROVIDER_VERSION);
+    if (!tz_cache_prov)
+        return apr_psprintf(cmd->pool, "%s: unknown cache type '%s' (is mod_socache_%s loaded?)",
+                            dir, name, name);
+    err = tz_cache_prov->create(&tz_cache_inst, colon ? colon + 1 : NULL, cmd->temp_pool,
+                                cmd->pool);
+    if (err) {
+        tz_cache_prov = NULL;
+        return apr_psprintf(cmd->pool, "%s: %s", dir, err);
+    }
+    tz_cache_ttl = apr_time_from_sec(secs);
+    return NULL;
+}
+
+int tz_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    tz_cache_prov = NULL; /* a restart without the directive turns it off */
+    tz_cache_mutex = NULL;
+    return ap_mutex_register(pconf, TZ_CACHE_MUTEX, NULL, APR_LOCK_DEFAULT, 0) == APR_SUCCESS
+               ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static apr_status_t destroy_cache(void *s)
+{
+    if (tz_cache_prov)
+        tz_cache_prov->destroy(tz_cache_inst, s);
+    return APR_SUCCESS;
+}
+
+apr_status_t tz_cache_post_config(apr_pool_t *p, server_rec *s)
+{
+    struct ap_socache_hints hints = {48, 256, 60};
+    apr_status_t rv;
+    if (!tz_cache_prov)
+        return APR_SUCCESS;
+    if (tz_cache_prov->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&tz_cache_mutex, NULL, TZ_CACHE_MUTEX, NULL, s, p, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10560)
+                         "tipzed: cannot create the creator cache mutex");
+            return rv;
+        }
+    }
+    if ((rv = tz_cache_prov->init(tz_cache_inst, "tipzed-creators", &hints, s, p)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10561)
+                     "tipzed: cannot initialise the creator cache");
+        return rv;
+    }
+    apr_pool_cleanup_register(p, s, destroy_cache, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+void tz_cache_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (tz_cache_mutex)
+        apr_global_mutex_child_init(&tz_cache_mutex, apr_global_mutex_lockfile(tz_cache_mutex), p);
+}
+
+static int lock(void)
+{
+    return !tz_cache_mutex || apr_global_mutex_lock(tz_cache_mutex) == APR_SUCCESS;
+}
+
+static void unlock(void)
+{
+    if (tz_cache_mutex)
+        apr_global_mutex_unlock(tz_cache_mutex);
+}
+
+static const char *key_of(tz_req_t *q, const char *creator, unsigned *len)
+{
+    server_rec *s = q->r->server;
+    const char *k = apr_psprintf(q->r->pool, "%s:%u/%s/%s", s->server_hostname, s->port,
+                                 q->cfg->default_currency, creator);
+    *len = (unsigned)strlen(k);
+    return k;
+}
+
+const char *tz_cache_get(tz_req_t *q, const char *creator)
+{
+    unsigned char *buf;
+    unsigned int klen, len = TZ_CACHE_MAX_OBJECT;
+    const char *k;
+    apr_status_t rv;
+    if (!tz_cache_prov || !lock())
+        return NULL;
+    k = key_of(q, creator, &klen);
+    buf = apr_palloc(q->r->pool, TZ_CACHE_MAX_OBJECT + 1);
+    rv = tz_cache_prov->retrieve(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
+                                 buf, &len, q->r->pool);
+    unlock();
+    if (rv != APR_SUCCESS || len > TZ_CACHE_MAX_OBJECT)
+        return NULL;
+    buf[len] = '\0';
+    return (const char *)buf;
+}
+
+void tz_cache_put(tz_req_t *q, const char *creator, const char *json)
+{
+    unsigned int klen, len = (unsigned)strlen(json);
+    const char *k;
+    if (!tz_cache_prov || len > TZ_CACHE_MAX_OBJECT || !lock())
+        return;
+    k = key_of(q, creator, &klen);
+    tz_cache_prov->store(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
+                         apr_time_now() + tz_cache_ttl, (unsigned char *)json, len, q->r->pool);
+    unlock();
+}
+
+void tz_cache_forget(tz_req_t *q, const char *creator)
+{
+    unsigned int klen;
+    const char *k;
+    if (!tz_cache_prov || !creator || !lock())
+        return;
+    k = key_of(q, creator, &klen);
+    tz_cache_prov->remove(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
+                          q->r->pool);
+    unlock();
+}
