@@ -171,7 +171,7 @@ int tz_cache_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 apr_status_t tz_cache_post_config(apr_pool_t *p, server_rec *s);
 void tz_cache_child_init(apr_pool_t *p, server_rec *s);
 const char *tz_cache_get(tz_req_t *q, const char *creator);
-void tz_cache_put(tz_req_t *q, const char *creator, const char *json);
+int tz_cache_put(tz_req_t *q, const char *creator, const char *json); /* 0: cache off */
 void tz_cache_forget(tz_req_t *q, const char *creator);
 
 int tz_h_creator_get(tz_req_t *q);

@@ -4,10 +4,11 @@
  *
  *   TipzedCreatorCache shmcb:/run/tipzed/creators(1048576) 2s
  *
- * An entry lives at most the TTL.  Every write that changes what a profile
- * shows removes its entry at once, in every child: profile edits, follows
- * and unfollows, credits and refunds of payments.  What can still lag by
- * up to the TTL is a change made outside the API (SQL by hand).  Keys hold
+ * Every write that changes what a profile shows removes its entry at once,
+ * in every child: profile edits, follows and unfollows, credits and refunds
+ * of payments.  The TTL (default 30 s) only bounds what can still lag: a
+ * change made outside the API (SQL by hand), or a read that fetched the
+ * old row just before a write and stored it just after.  Keys hold
  * the virtual host, so hosts with different databases never share entries;
  * misses and errors fall through to the database.  Off unless configured. */
 #include "mod_tipzed.h"
@@ -16,6 +17,7 @@
 #include "ap_provider.h"
 #include "apr_global_mutex.h"
 #include "util_mutex.h"
+#include "apr_hash.h"
 
 #define TZ_CACHE_MUTEX "tipzed-cache"
 #define TZ_CACHE_MAX_OBJECT 8192
@@ -29,7 +31,7 @@ const char *tz_cache_directive(cmd_parms *cmd, void *d, const char *spec, const 
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *colon, *name;
     const char *dir = cmd->directive->directive;
-    int64_t secs = 2;
+    int64_t secs = 30;
     if (err)
         return err;
     tz_cache_prov = NULL;
@@ -109,12 +111,17 @@ static void unlock(void)
         apr_global_mutex_unlock(tz_cache_mutex);
 }
 
+/* "<h>host:port/currency/creator", where <h> is one byte of a hash of the
+ * rest: shmcb picks an entry's subcache by the key's first byte, so keys
+ * that all begin alike would share one subcache and evict each other. */
 static const char *key_of(tz_req_t *q, const char *creator, unsigned *len)
 {
     server_rec *s = q->r->server;
-    const char *k = apr_psprintf(q->r->pool, "%s:%u/%s/%s", s->server_hostname, s->port,
-                                 q->cfg->default_currency, creator);
-    *len = (unsigned)strlen(k);
+    char *k = apr_psprintf(q->r->pool, "_%s:%u/%s/%s", s->server_hostname, s->port,
+                           q->cfg->default_currency, creator);
+    apr_ssize_t n = (apr_ssize_t)strlen(k + 1);
+    k[0] = (char)(apr_hashfunc_default(k + 1, &n) & 0xff);
+    *len = (unsigned)n + 1;
     return k;
 }
 
@@ -137,16 +144,19 @@ const char *tz_cache_get(tz_req_t *q, const char *creator)
     return (const char *)buf;
 }
 
-void tz_cache_put(tz_req_t *q, const char *creator, const char *json)
+int tz_cache_put(tz_req_t *q, const char *creator, const char *json)
 {
     unsigned int klen, len = (unsigned)strlen(json);
     const char *k;
-    if (!tz_cache_prov || len > TZ_CACHE_MAX_OBJECT || !lock())
-        return;
+    if (!tz_cache_prov)
+        return 0;
+    if (len > TZ_CACHE_MAX_OBJECT || !lock())
+        return 1;
     k = key_of(q, creator, &klen);
     tz_cache_prov->store(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
                          apr_time_now() + tz_cache_ttl, (unsigned char *)json, len, q->r->pool);
     unlock();
+    return 1;
 }
 
 void tz_cache_forget(tz_req_t *q, const char *creator)

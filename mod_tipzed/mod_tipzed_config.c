@@ -369,7 +369,7 @@ const command_rec tz_cmds[] = {
                   "failed logins allowed per client IP and per email, and the window"),
     AP_INIT_TAKE12("TipzedCreatorCache", tz_cache_directive, NULL, RSRC_CONF,
                    "socache for public creator profiles (e.g. shmcb:/path(1048576)) and a TTL"
-                   " (default 2s), or none"),
+                   " (default 30s), or none"),
     AP_INIT_TAKE1("TipzedPasswordHashConcurrency", set_hash_concurrency, NULL, RSRC_CONF,
                   "password hashes computed at once per child, 32 MiB each (default: CPUs)"),
     {NULL}};

@@ -10,13 +10,16 @@ int tz_h_creator_get(tz_req_t *q)
 {
     const char *out = tz_cache_get(q, q->id), *args[2] = {q->id, q->cfg->default_currency};
     int rc;
-    if (out)
+    if (out) {
+        apr_table_setn(q->r->headers_out, "X-Tipzed-Cache", "hit");
         return tz_send_json_text(q->r, HTTP_OK, out);
+    }
     if ((rc = tz_db_value(q->r, TZ_Q_CREATOR_PUBLIC, args, &out)) != OK)
         return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
     if (!out)
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such creator");
-    tz_cache_put(q, q->id, out);
+    if (tz_cache_put(q, q->id, out))
+        apr_table_setn(q->r->headers_out, "X-Tipzed-Cache", "miss");
     return tz_send_json_text(q->r, HTTP_OK, out);
 }
 

@@ -1,9 +1,26 @@
 -- GET a random path from a list file (one path per line); BENCH_PATHS names it.
+-- With BENCH_SEQ set, each thread walks the list in order from its own
+-- starting point instead (a pass over every path, e.g. to warm a cache).
 local paths = {}
-for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
 local auth = os.getenv("BENCH_TOKEN")
+local seq = os.getenv("BENCH_SEQ")
+local counter, i = 0, 0
+setup = function(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+init = function(args)
+  for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+  i = (id or 0) * math.floor(#paths / 2)
+end
 request = function()
-  local p = paths[math.random(#paths)]
+  local p
+  if seq then
+    i = i % #paths + 1
+    p = paths[i]
+  else
+    p = paths[math.random(#paths)]
+  end
   if auth then return wrk.format("GET", p, {["Authorization"] = "Bearer " .. auth}) end
   return wrk.format("GET", p)
 end

@@ -152,9 +152,12 @@ def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
     lives, every API write that changes the profile drops it at once, and
     the entry expires after its TTL."""
     cid = creator["user"]["id"]
-    assert api.get(f"/creators/{cid}").json["name"] == "Chanda Mulenga"  # cached now
+    first = api.get(f"/creators/{cid}")
+    assert first.json["name"] == "Chanda Mulenga" and first.headers["X-Tipzed-Cache"] == "miss"
     stack.psql(f"UPDATE creator_profiles SET name = 'Behind The Back' WHERE user_id = '{cid}'")
-    assert api.get(f"/creators/{cid}").json["name"] == "Chanda Mulenga"  # served from the cache
+    again = api.get(f"/creators/{cid}")
+    assert again.json["name"] == "Chanda Mulenga" and again.headers["X-Tipzed-Cache"] == "hit"
+    assert again.body == first.body
     fan = register(new_client())
     assert api.post(f"/creators/{cid}/follow", token=fan["access_token"]).status == 200
     fresh = api.get(f"/creators/{cid}").json  # the follow dropped the entry
