@@ -41,7 +41,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -377,8 +376,17 @@ class Faults(threading.Thread):
                 parent = int(f.read().strip())
         except (OSError, ValueError):
             return []
-        out = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True)
-        return [int(x) for x in out.stdout.split()]
+        kids = []
+        for entry in os.listdir("/proc"):  # no procps needed
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except (OSError, ValueError):
+                continue
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
+            if entry.isdigit() and int(stat[stat.rindex(")") + 2:].split()[1]) == parent:
+                kids.append(int(entry))
+        return kids
 
     def inject(self, kind):
         if kind == "pg_immediate":
