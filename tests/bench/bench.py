@@ -63,7 +63,10 @@ def wrk(url, script, env, duration=DURATION, conc=CONC):
     total = int(re.search(r"(\d+) requests in", text).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    cache = re.search(r"cache: (\d+) hits, (\d+) misses", text)
     return {"rps": rps, "requests": total, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
+            **({"cache_hits": int(cache.group(1)), "cache_misses": int(cache.group(2))}
+               if cache and (int(cache.group(1)) or int(cache.group(2))) else {}),
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
             "socket_errors": sum(map(int, errs.groups())) if errs else 0,
             "socket_errors_by_kind": dict(zip(("connect", "read", "write", "timeout"),
@@ -184,6 +187,9 @@ def report(r, mem, reconcile_ok):
         fmt = lambda x, spec: format(x, spec) if isinstance(x, (int, float)) else "-"
         print(f"{name:<22}{fmt(v['rps'], '10.0f')}{fmt(v.get('p50_ms'), '9.2f')}{fmt(v.get('p99_ms'), '9.2f')}"
               f"{fmt(v.get('non_2xx'), '9d')}{fmt(v.get('socket_errors'), '8d')}{fmt(v.get('ratio'), '8.2f')}")
+    cp = r["creator_profile"]
+    if "cache_hits" in cp:
+        print(f"\ncreator cache: {cp['cache_hits']} hits, {cp['cache_misses']} misses")
     print(f"\nlogin is bound by scrypt: {r['login']['rps']:.1f} hashes/s")
     print(f"Apache children RSS: {mem['before_kb']} KiB before, {mem['after_kb']} KiB after "
           f"{mem['requests']} requests (growth {mem['after_kb'] - mem['before_kb']} KiB)")
