@@ -659,7 +659,9 @@ def calm_growth(log, before, after):
     if not common:
         return None
     growth = max(after[pid] - before[pid] for pid in common)
-    if growth > GROWTH_BOUND_KB:
+    # Under AddressSanitizer freed memory sits in its quarantine (up to
+    # 256 MiB) before reuse, so resident size grows by design: reported only.
+    if growth > GROWTH_BOUND_KB and not os.environ.get("SANITIZE"):
         log.violate(f"an Apache child grew by {growth} KiB over the calm phase")
     return growth
 
