@@ -221,8 +221,8 @@ def main():
              # event MPM sized for wrk's 32 connections: no child needs to
              # close kept-alive connections when all its workers are busy
              "ThreadsPerChild 32\nMaxRequestWorkers 64\nAsyncRequestWorkerFactor 4\n"
-             # room for all 10,000 profiles (~200 bytes each), at the default TTL
-             f"TipzedCreatorCache \"shmcb:{d}/creators.shm(4194304)\"\n")
+             # room for all 10,000 profiles (~200 bytes each) in every subcache, default TTL
+             f"TipzedCreatorCache \"shmcb:{d}/creators.shm(16777216)\"\n")
     subprocess.run([STACK, "up", d, "--sandbox"], check=True, env=dict(os.environ, TZ_EXTRA_CONF=extra))
     try:
         env = read_env(d)
