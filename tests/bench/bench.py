@@ -221,6 +221,9 @@ def main():
              # event MPM sized for wrk's 32 connections: no child needs to
              # close kept-alive connections when all its workers are busy
              "ThreadsPerChild 32\nMaxRequestWorkers 64\nAsyncRequestWorkerFactor 4\n"
+             # each worker thread's allocator keeps at most 256 KiB of freed
+             # blocks (httpd's default lets 64 threads keep 2 MiB each)
+             "MaxMemFree 256\n"
              # room for all 10,000 profiles (~200 bytes each) in every subcache;
              # API writes drop entries themselves, so the TTL is only a
              # backstop: 5 minutes (at 30 s, profiles cached by the warm-up
