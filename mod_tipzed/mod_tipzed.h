@@ -125,7 +125,7 @@ int tz_read_body(request_rec *r, apr_int64_t limit, char **buf, apr_size_t *len)
 const char *tz_client_ip(request_rec *r);
 /* A decoded query-string parameter (the first if repeated), or NULL. */
 const char *tz_query_arg(request_rec *r, const char *name);
-int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n);
+int tz_validate_or_422(tz_req_t *q, const tz_schema_t *schema);
 
 /* mod_tipzed_db.c */
 typedef struct {

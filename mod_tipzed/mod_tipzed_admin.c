@@ -16,12 +16,10 @@ void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *ty
 /* Validates the optional body against a one-field schema and runs the step. */
 static int step(tz_req_t *q, const char *action, const tz_schema_t *schema)
 {
-    const tz_field_t *field = schema->fields;
-    json_t *body = q->body ? q->body : tz_json_pool(q->r->pool, json_object());
-    q->body = body;
-    if (tz_validate_or_422(q, field, schema->n))
+    q->body = q->body ? q->body : tz_json_pool(q->r->pool, json_object());
+    if (tz_validate_or_422(q, schema))
         return OK;
-    return tz_payout_step(q, action, tz_json_str(body, field->name));
+    return tz_payout_step(q, action, tz_json_str(q->body, schema->fields[0].name));
 }
 
 int tz_h_admin_payout_approve(tz_req_t *q) { return step(q, "approve", &tz_schema_admin_note); }

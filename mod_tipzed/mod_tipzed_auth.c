@@ -78,7 +78,7 @@ int tz_h_register(tz_req_t *q)
     const char *args[4], *role;
     json_t *res;
     int rc;
-    if (tz_validate_or_422(q, tz_schema_register.fields, tz_schema_register.n))
+    if (tz_validate_or_422(q, &tz_schema_register))
         return OK;
     args[0] = tz_json_str(q->body, "email");
     role = tz_json_str(q->body, "role");
@@ -125,7 +125,7 @@ int tz_h_login(tz_req_t *q)
     apr_int64_t wait;
     tz_rows_t rows;
     int rc, found;
-    if (tz_validate_or_422(q, tz_schema_login.fields, tz_schema_login.n))
+    if (tz_validate_or_422(q, &tz_schema_login))
         return OK;
     email = tz_json_str(q->body, "email");
     ipkey = apr_pstrcat(r->pool, "ip:", tz_client_ip(r), NULL);
@@ -164,7 +164,7 @@ int tz_h_refresh(tz_req_t *q)
     const char *args[3], *fresh, *old;
     json_t *res, *user;
     int rc;
-    if (tz_validate_or_422(q, tz_schema_refresh.fields, tz_schema_refresh.n))
+    if (tz_validate_or_422(q, &tz_schema_refresh))
         return OK;
     old = tz_json_str(q->body, "refresh_token");
     fresh = tz_random_hex(r->pool, TZ_REFRESH_BYTES);
@@ -192,7 +192,7 @@ int tz_h_logout(tz_req_t *q)
     request_rec *r = q->r;
     const char *args[2], *ignored, *tok;
     int rc;
-    if (tz_validate_or_422(q, tz_schema_refresh.fields, tz_schema_refresh.n))
+    if (tz_validate_or_422(q, &tz_schema_refresh))
         return OK;
     tok = tz_json_str(q->body, "refresh_token");
     args[0] = tz_sha256_hex(r->pool, tok, strlen(tok));

@@ -86,7 +86,7 @@ int tz_h_creator_update(tz_req_t *q)
     const char *bank, *avatar, *args[7];
     json_t *me;
     int rc;
-    if (tz_validate_or_422(q, tz_schema_profile.fields, tz_schema_profile.n))
+    if (tz_validate_or_422(q, &tz_schema_profile))
         return OK;
     avatar = tz_json_str(q->body, "avatar_url");
     if (avatar && *avatar && !avatar_ok(avatar))

@@ -90,9 +90,9 @@ const char *tz_client_ip(request_rec *r)
 }
 
 /* 422 naming every invalid field; OK when the body passes. */
-int tz_validate_or_422(tz_req_t *q, const tz_field_t *fields, size_t n)
+int tz_validate_or_422(tz_req_t *q, const tz_schema_t *schema)
 {
-    json_t *errors = tz_json_validate(q->r->pool, q->body, fields, n);
+    json_t *errors = tz_json_validate(q->r->pool, q->body, schema->fields, schema->n);
     if (!errors)
         return OK;
     json_t *first = json_array_get(errors, 0);

@@ -99,7 +99,7 @@ int tz_h_payment_initiate(tz_req_t *q)
     const char *provider, *id = tz_uuid4(r->pool), *args[10];
     tz_idem_key_t key;
     json_t *res;
-    if (tz_validate_or_422(q, tz_schema_initiate.fields, tz_schema_initiate.n) || check_initiate(q, &provider) != OK ||
+    if (tz_validate_or_422(q, &tz_schema_initiate) || check_initiate(q, &provider) != OK ||
         tz_idem_begin(q, "/payments/initiate", &key) != OK)
         return OK;
     args[0] = id;

@@ -58,7 +58,7 @@ int tz_h_payout_request(tz_req_t *q)
     const char *cur, *bank, *args[7], *err;
     tz_idem_key_t key;
     json_t *res;
-    if (tz_validate_or_422(q, tz_schema_payout_request.fields, tz_schema_payout_request.n))
+    if (tz_validate_or_422(q, &tz_schema_payout_request))
         return OK;
     cur = tz_json_str(q->body, "currency");
     bank = tz_json_str(q->body, "bank_account");
