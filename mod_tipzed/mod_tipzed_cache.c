@@ -125,16 +125,20 @@ static const char *key_of(tz_req_t *q, const char *creator, unsigned *len)
     return k;
 }
 
+/* The key and the buffer are made before taking the lock, which every
+ * child's readers share: it covers the provider call only. */
 const char *tz_cache_get(tz_req_t *q, const char *creator)
 {
     unsigned char *buf;
     unsigned int klen, len = TZ_CACHE_MAX_OBJECT;
     const char *k;
     apr_status_t rv;
-    if (!tz_cache_prov || !lock())
+    if (!tz_cache_prov)
         return NULL;
     k = key_of(q, creator, &klen);
     buf = apr_palloc(q->r->pool, TZ_CACHE_MAX_OBJECT + 1);
+    if (!lock())
+        return NULL;
     rv = tz_cache_prov->retrieve(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
                                  buf, &len, q->r->pool);
     unlock();
@@ -150,9 +154,9 @@ int tz_cache_put(tz_req_t *q, const char *creator, const char *json)
     const char *k;
     if (!tz_cache_prov)
         return 0;
+    k = key_of(q, creator, &klen);
     if (len > TZ_CACHE_MAX_OBJECT || !lock())
         return 1;
-    k = key_of(q, creator, &klen);
     tz_cache_prov->store(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
                          apr_time_now() + tz_cache_ttl, (unsigned char *)json, len, q->r->pool);
     unlock();
@@ -163,9 +167,11 @@ void tz_cache_forget(tz_req_t *q, const char *creator)
 {
     unsigned int klen;
     const char *k;
-    if (!tz_cache_prov || !creator || !lock())
+    if (!tz_cache_prov || !creator)
         return;
     k = key_of(q, creator, &klen);
+    if (!lock())
+        return;
     tz_cache_prov->remove(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
                           q->r->pool);
     unlock();
