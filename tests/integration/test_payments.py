@@ -253,6 +253,29 @@ def test_refund_reverses_credit(api, stack, pair, admin):
                             headers={"X-Idempotency-Key": uuid.uuid4().hex}), 404)
 
 
+def test_cached_profile_follows_credit_duplicate_and_refund(api, stack, pair, admin):
+    """The creator cache (on in the test stack) never shows stale earnings
+    after a money movement: a credit and a refund drop the cached profile;
+    a duplicate delivery, which moves nothing, keeps it."""
+    creator, fan = pair
+    cid = creator["user"]["id"]
+    profile = lambda: api.get(f"/creators/{cid}")
+    assert profile().json["earnings"] == 0
+    assert profile().headers["X-Tipzed-Cache"] == "hit"
+    p = initiate(api, fan, cid).json
+    d = sandbox_deliveries(api, p["mobile_money_url"])
+    assert post_delivery(api, d, "approve").status == 200
+    after = profile()
+    assert after.json["earnings"] == 2125 and after.headers["X-Tipzed-Cache"] == "miss"
+    assert post_delivery(api, d, "approve").status == 200  # duplicate: nothing moves
+    assert profile().headers["X-Tipzed-Cache"] == "hit"
+    r = api.post(f"/payments/{p['id']}/refund", token=admin["access_token"],
+                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+    assert r.status == 200, r
+    refunded = profile()
+    assert refunded.json["earnings"] == 0 and refunded.headers["X-Tipzed-Cache"] == "miss"
+
+
 def test_refund_409_when_wallet_cannot_cover(api, stack, pair, admin):
     creator, fan = pair
     p = initiate(api, fan, creator["user"]["id"]).json
