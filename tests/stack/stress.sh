@@ -11,6 +11,8 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
 STACK=tests/stack/stack.sh
+# shellcheck source=tests/stack/throwaway.sh
+. tests/stack/throwaway.sh
 DIR=$(mktemp -d /tmp/tipzed-stress.XXXXXX)
 rc=0
 
@@ -19,19 +21,8 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   if [ "$rc" -eq 0 ]; then rc=$status; fi
-  if [ "$rc" -ne 0 ]; then
-    local keep
-    keep=tests/results/stress-$(date +%Y%m%d-%H%M%S)
-    mkdir -p "$keep"
-    cp -rL "$DIR/logs/." "$keep/" 2>/dev/null || true
-    echo "logs kept in $keep/"
-  fi
-  if [ "${TZ_KEEP:-}" = 1 ]; then
-    echo "stack left running: $STACK down $DIR"
-  else
-    "$STACK" down "$DIR" >/dev/null 2>&1 || "$STACK" down "$DIR" || true
-    rm -rf "$DIR"
-  fi
+  if [ "$rc" -ne 0 ]; then keep_logs "$DIR" stress-; fi
+  teardown "$DIR"
   exit "$rc"
 }
 trap cleanup EXIT
