@@ -11,7 +11,7 @@ FUZZ_CC      ?= $(or $(shell command -v clang 2>/dev/null),clang-14)
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(FUZZ_SAN) \
-                $(APR_CFLAGS) $(HTTPD_INC) $(PQ_INC) -Imod_tipzed -Itests/fuzz
+                $(APR_CFLAGS) -Imod_tipzed -Itests/fuzz
 FUZZ_OBJS    := $(patsubst mod_tipzed/%.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRCS))
 FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_HDRS    := tests/fuzz/fuzz_common.h tests/fuzz/fuzz_keys.h
@@ -24,7 +24,7 @@ REPLAY_BINS  := $(patsubst %,$(BUILD)/fuzz-replay/replay_%,$(FUZZ_TARGETS))
 
 $(BUILD)/fuzz-replay/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDRS) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Itests/fuzz \
+	$(CC) $(CORE_CFLAGS) -Itests/fuzz \
 	  -DTZ_REPLAY_DIRS='"$(CURDIR)/tests/fuzz/corpus/$*:$(CURDIR)/tests/fuzz/regressions/$*"' \
 	  -o $@ $< tests/fuzz/replay.c $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(SAN_FLAGS)
 
@@ -39,7 +39,7 @@ fuzz-deps:
 	  echo "fuzz: installing$$missing"; apt-get install -y -q$$missing >/dev/null || exit 1; \
 	fi
 
-$(FUZZ_DIR)/obj/%.o: mod_tipzed/%.c mod_tipzed/*.h
+$(FUZZ_DIR)/obj/%.o: mod_tipzed/%.c mod_tipzed/tz_*.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

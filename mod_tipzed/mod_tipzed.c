@@ -2,9 +2,17 @@
  * configuration in mod_tipzed_config.c, routing in mod_tipzed_routes.c,
  * database access in mod_tipzed_db.c, one file per API resource. */
 #include "mod_tipzed.h"
-#include "tz_crypto.h"
-#include "tz_password.h"
+#include "mod_tipzed_cache.h"
+#include "mod_tipzed_config.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_ratelimit.h"
+#include "mod_tipzed_routes.h"
+#include "mod_tipzed_watchdog.h"
 #include "http_core.h"
+#include "tz_crypto.h"
+#include "tz_http_client.h"
+#include "tz_password.h"
 #include <unistd.h>
 
 static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -50,18 +58,6 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     tz_cache_child_init(p, s);
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
                                                     : (unsigned)(cpus > 0 ? cpus : 1));
-}
-
-/* The <Location> path the handler is mounted on, without a trailing
- * slash: routes are relative to it. */
-const char *tz_api_base(request_rec *r)
-{
-    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
-    const char *base = core && core->d && core->d[0] == '/' ? core->d : "";
-    apr_size_t n = strlen(base);
-    while (n && base[n - 1] == '/')
-        n--;
-    return apr_pstrmemdup(r->pool, base, n);
 }
 
 static int tz_handler(request_rec *r)

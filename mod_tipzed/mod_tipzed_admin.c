@@ -1,17 +1,12 @@
 /* /admin: payments, payouts and their lifecycle, reconciliation, the
  * audit log.  Every route is admin-only (the route table says so). */
-#include "mod_tipzed.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_payouts.h"
 #include "tz_parse.h"
-#include "apr_lib.h"
-
-void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *type,
-              const char *target, const char *note)
-{
-    const char *args[6] = {actor, action, type, target, note, q->request_id}, *ignored;
-    if (tz_db_value(q->r, TZ_Q_AUDIT, args, &ignored) != OK)
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, APLOGNO(10580)
-                      "tipzed: audit entry %s for %s was not written", action, target);
-}
+#include "tz_schema.h"
+#include "tz_validate.h"
 
 /* Validates the optional body against a one-field schema and runs the step. */
 static int step(tz_req_t *q, const char *action, const tz_schema_t *schema)
@@ -32,7 +27,7 @@ static int send_result(tz_req_t *q, tz_query_e query, const char **args)
 {
     json_t *res;
     if (tz_db_json(q->r, query, args, &res) != OK || !res)
-        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     return tz_send_json(q->r, HTTP_OK, res);
 }
 
@@ -50,21 +45,18 @@ int tz_h_admin_payouts(tz_req_t *q)
                                      "status", "is not a payout status");
     if (tz_page_or_422(q, &args[2], &args[3]) != OK)
         return OK;
-    return tz_h_payouts_page(q, args);
+    return tz_payouts_page(q, args);
 }
 
-/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (or a date): 1 when s has that shape. */
-static int timestamp_ok(const char *s)
+/* ?from and ?to: an RFC 3339 timestamp or a date (its midnight UTC),
+ * passed on in the one spelling SQL reads the same everywhere. */
+static int filter_time(tz_req_t *q, const char *v, const char **out)
 {
-    size_t n = strlen(s);
-    if (n != 10 && n != 20)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char want = "0000-00-00T00:00:00Z"[i];
-        if (want == '0' ? !apr_isdigit(s[i]) : s[i] != want)
-            return 0;
-    }
-    return 1;
+    int64_t secs;
+    if (tz_parse_timestamp(v, 1, &secs) != 0)
+        return -1;
+    *out = tz_format_timestamp(q->r->pool, secs);
+    return 0;
 }
 
 int tz_h_admin_transactions(tz_req_t *q)
@@ -74,7 +66,7 @@ int tz_h_admin_transactions(tz_req_t *q)
     for (int i = 0; i < 5; i++) {
         const char *v = args[i] = tz_query_arg(q->r, names[i]);
         int ok = !v || (i == 0 ? strspn(v, "abcdefghijklmnopqrstuvwxyz") == strlen(v)
-                        : i < 3 ? tz_is_uuid(v) : timestamp_ok(v));
+                        : i < 3 ? tz_is_uuid(v) : filter_time(q, v, &args[i]) == 0);
         if (!ok)
             return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                          names[i], "is not valid");

@@ -1,7 +1,13 @@
 /* /auth: register, login, refresh (rotation with reuse detection), logout,
  * me; and bearer-token authentication for every protected route. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_auth.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_ratelimit.h"
 #include "tz_password.h"
+#include "tz_schema.h"
+#include "tz_validate.h"
 
 #define TZ_REFRESH_BYTES 32 /* 256-bit opaque refresh tokens */
 
@@ -47,7 +53,7 @@ static int send_new_session(tz_req_t *q, json_t *user, int status)
     args[1] = tz_sha256_hex(r->pool, refresh, strlen(refresh));
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->refresh_ttl);
     if ((rc = tz_db_value(r, TZ_Q_REFRESH_ISSUE, args, &ignored)) != OK)
-        return tz_send_problem(r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     char *access = tz_jwt_issue(r->pool, &q->cfg->jwt, id, role, tz_random_hex(r->pool, 16),
                                 apr_time_sec(apr_time_now()), q->cfg->access_ttl);
     if (!access)
@@ -56,20 +62,6 @@ static int send_new_session(tz_req_t *q, json_t *user, int status)
         "access_token", access, "refresh_token", refresh, "token_type", "Bearer",
         "expires_in", (json_int_t)q->cfg->access_ttl, "user", user));
     return tz_send_json(r, status, out);
-}
-
-/* A deliberately plain address check: one '@', a dot in the domain, no
- * spaces or control characters.  Deliverability is the mailer's business. */
-static int email_ok(const char *e)
-{
-    const char *at = strchr(e, '@');
-    if (!at || at == e || strchr(at + 1, '@') || !strchr(at + 1, '.'))
-        return 0;
-    for (const unsigned char *s = (const unsigned char *)e; *s; s++)
-        if (*s <= ' ' || *s == 0x7f)
-            return 0;
-    const char *last = strrchr(e, '.');
-    return last[1] != '\0' && at[1] != '.';
 }
 
 int tz_h_register(tz_req_t *q)
@@ -82,7 +74,7 @@ int tz_h_register(tz_req_t *q)
         return OK;
     args[0] = tz_json_str(q->body, "email");
     role = tz_json_str(q->body, "role");
-    if (!email_ok(args[0]))
+    if (!tz_email_ok(args[0]))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "email", "is not a valid email address");
     if (strcmp(role, "fan") != 0 && strcmp(role, "creator") != 0)
@@ -94,7 +86,7 @@ int tz_h_register(tz_req_t *q)
     if (!args[3])
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot hash password");
     if ((rc = tz_db_json(r, TZ_Q_REGISTER, args, &res)) != OK || !res)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     if (json_object_get(res, "error"))
         return tz_send_field_problem(r, HTTP_CONFLICT, "email_taken", "email",
                                      "is already registered");
@@ -121,10 +113,9 @@ static int login_failed(tz_req_t *q, const char *ipkey, const char *emailkey)
 int tz_h_login(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[1], *cols[4], *email, *ipkey, *emailkey;
+    const char *args[1], *email, *ipkey, *emailkey, *id, *role;
     apr_int64_t wait;
-    tz_rows_t rows;
-    int rc, found;
+    json_t *found;
     if (tz_validate_or_422(q, &tz_schema_login))
         return OK;
     email = tz_json_str(q->body, "email");
@@ -137,25 +128,22 @@ int tz_h_login(tz_req_t *q)
     if (wait)
         return too_many(r, wait);
     args[0] = email;
-    if ((rc = tz_db_select(r, TZ_Q_USER_BY_EMAIL, &rows, args)) != OK)
-        return tz_send_problem(r, rc, "database_unavailable", "please retry");
-    found = tz_db_next(r, &rows, cols, 4);
-    while (found && tz_db_next(r, &rows, (const char *[4]){0}, 4))
-        ;
+    if (tz_db_json(r, TZ_Q_USER_BY_EMAIL, args, &found) != OK)
+        return tz_send_db_unavailable(r);
     if (!found) {
         tz_password_burn(r->pool, tz_json_str(q->body, "password"));
         return login_failed(q, ipkey, emailkey);
     }
-    if (tz_password_verify(r->pool, tz_json_str(q->body, "password"), cols[2]) != 1)
+    if (tz_password_verify(r->pool, tz_json_str(q->body, "password"),
+                           tz_json_str(found, "password_hash")) != 1)
         return login_failed(q, ipkey, emailkey);
     tz_rl_clear(r, emailkey);
-    json_t *user = tz_json_parse(r->pool, cols[3], strlen(cols[3]), &args[0]);
-    if (!user)
-        return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "bad user record");
-    apr_table_setn(r->notes, "tipzed-user", cols[0]);
-    if (cols[1] && strcmp(cols[1], "admin") == 0)
-        tz_audit(q, cols[0], "admin.login", "user", cols[0], tz_client_ip(r));
-    return send_new_session(q, user, HTTP_OK);
+    id = tz_json_str(found, "id");
+    role = tz_json_str(found, "role");
+    apr_table_setn(r->notes, "tipzed-user", id);
+    if (role && strcmp(role, "admin") == 0)
+        tz_audit(q, id, "admin.login", "user", id, tz_client_ip(r));
+    return send_new_session(q, json_object_get(found, "user"), HTTP_OK);
 }
 
 int tz_h_refresh(tz_req_t *q)
@@ -172,7 +160,7 @@ int tz_h_refresh(tz_req_t *q)
     args[1] = tz_sha256_hex(r->pool, fresh, strlen(fresh));
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->refresh_ttl);
     if ((rc = tz_db_json(r, TZ_Q_REFRESH_ROTATE, args, &res)) != OK || !res)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     user = json_object_get(res, "user");
     if (!user)
         return unauthorized(r, 1, "the refresh token is invalid, expired or revoked"), OK;
@@ -198,7 +186,7 @@ int tz_h_logout(tz_req_t *q)
     args[0] = tz_sha256_hex(r->pool, tok, strlen(tok));
     args[1] = q->user.id;
     if ((rc = tz_db_value(r, TZ_Q_LOGOUT, args, &ignored)) != OK)
-        return tz_send_problem(r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     return tz_send_no_content(r);
 }
 
@@ -208,7 +196,7 @@ int tz_h_me(tz_req_t *q)
     const char *args[1] = {q->user.id};
     int rc = tz_db_json(q->r, TZ_Q_USER_BY_ID, args, &user);
     if (rc != OK)
-        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     if (!user)
         return unauthorized(q->r, 1, "the account no longer exists"), OK;
     return tz_send_json(q->r, HTTP_OK, user);

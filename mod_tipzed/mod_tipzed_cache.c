@@ -11,7 +11,7 @@
  * old row just before a write and stored it just after.  Keys hold
  * the virtual host, so hosts with different databases never share entries;
  * misses and errors fall through to the database.  Off unless configured. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_cache.h"
 #include "tz_parse.h"
 #include "ap_socache.h"
 #include "ap_provider.h"
@@ -80,13 +80,13 @@ apr_status_t tz_cache_post_config(apr_pool_t *p, server_rec *s)
     if (tz_cache_prov->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
         rv = ap_global_mutex_create(&tz_cache_mutex, NULL, TZ_CACHE_MUTEX, NULL, s, p, 0);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10560)
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10592)
                          "tipzed: cannot create the creator cache mutex");
             return rv;
         }
     }
     if ((rv = tz_cache_prov->init(tz_cache_inst, "tipzed-creators", &hints, s, p)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10561)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, APLOGNO(10593)
                      "tipzed: cannot initialise the creator cache");
         return rv;
     }

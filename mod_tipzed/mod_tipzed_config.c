@@ -1,24 +1,10 @@
-/* httpd directives of SPEC §5: parsing, validation, merge, defaults.
- * Every setter returns an error string, so `apachectl -t` names the line. */
-#include "mod_tipzed.h"
+/* The httpd directives (docs/directives.md): parsing, validation, merge,
+ * defaults.  Every setter returns an error string, so `apachectl -t` names
+ * the line. */
+#include "mod_tipzed_config.h"
+#include "mod_tipzed_cache.h"
 #include "tz_parse.h"
 #include "apr_file_io.h"
-
-static const char *const tz_provider_names[TZ_PROV__COUNT] = {
-    "mobile_money", "flutterwave", "stripe"};
-
-const char *tz_provider_name(tz_provider_e p)
-{
-    return (p >= 0 && p < TZ_PROV__COUNT) ? tz_provider_names[p] : "sandbox";
-}
-
-int tz_provider_from_name(const char *name)
-{
-    for (int i = 0; i < TZ_PROV__COUNT; i++)
-        if (strcmp(name, tz_provider_names[i]) == 0)
-            return i;
-    return -1;
-}
 
 void *tz_cfg_create(apr_pool_t *p, server_rec *s)
 {
@@ -27,7 +13,6 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->fee_bps = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
-    c->sandbox = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
     c->rl_window = TZ_UNSET;
@@ -53,13 +38,14 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(max_payment);
     TZ_MERGE_INT(min_payout);
     TZ_MERGE_INT(payment_expiry);
-    m->providers_set = add->providers_set || base->providers_set;
-    memcpy(m->providers, add->providers_set ? add->providers : base->providers,
-           sizeof(m->providers));
+    /* a provider's configuration comes whole from the most specific server
+     * that configures it */
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        m->providers[i] = (add->providers_set & (1u << i)) ? add->providers[i] : base->providers[i];
+    m->providers_set = add->providers_set | base->providers_set;
     TZ_MERGE_PTR(default_provider);
     TZ_MERGE_INT(webhook_tolerance);
     TZ_MERGE_INT(provider_timeout);
-    TZ_MERGE_INT(sandbox);
     TZ_MERGE_PTR(enc_keys);
     TZ_MERGE_INT(max_body);
     TZ_MERGE_PTR(cors_origins);
@@ -207,7 +193,9 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
 
 static const char *set_sandbox(cmd_parms *cmd, void *d, int on)
 {
-    srv(cmd)->sandbox = on;
+    tz_cfg_t *c = srv(cmd);
+    c->providers[TZ_PROV_SANDBOX].enabled = on;
+    c->providers_set |= 1u << TZ_PROV_SANDBOX;
     return NULL;
 }
 
@@ -225,20 +213,24 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *count,
     return NULL;
 }
 
-static const char *provider_arg(cmd_parms *cmd, const char *name, tz_provider_cfg_t **out)
+/* The configuration of provider name; the sandbox is configured by
+ * TipzedSandbox alone (its secret is derived, its checkout is ours). */
+static const char *provider_arg(cmd_parms *cmd, const char *name, tz_prov_cfg_t **out)
 {
-    int i = tz_provider_from_name(name);
-    if (i < 0)
-        return bad(cmd, name, "unknown provider (mobile_money, flutterwave, stripe)");
+    int i = tz_provider_id(name);
     tz_cfg_t *c = srv(cmd);
-    c->providers_set = 1;
+    if (i < 0 || i == TZ_PROV_SANDBOX)
+        return bad(cmd, name, i < 0 ? apr_pstrcat(cmd->pool, "unknown provider (",
+                                                  tz_provider_names(cmd->pool), ")", NULL)
+                                    : "the sandbox is switched on with TipzedSandbox On");
+    c->providers_set |= 1u << i;
     *out = &c->providers[i];
     return NULL;
 }
 
 static const char *set_provider(cmd_parms *cmd, void *d, const char *name, const char *url)
 {
-    tz_provider_cfg_t *pc = NULL;
+    tz_prov_cfg_t *pc = NULL;
     const char *err = provider_arg(cmd, name, &pc);
     if (err)
         return err;
@@ -252,7 +244,7 @@ static const char *set_provider(cmd_parms *cmd, void *d, const char *name, const
 static const char *set_provider_secret(cmd_parms *cmd, void *d, const char *name,
                                        const char *path)
 {
-    tz_provider_cfg_t *pc = NULL;
+    tz_prov_cfg_t *pc = NULL;
     apr_size_t len;
     const char *err = provider_arg(cmd, name, &pc);
     return err ? err : read_secret(cmd, path, &pc->api_secret, &len);
@@ -261,10 +253,12 @@ static const char *set_provider_secret(cmd_parms *cmd, void *d, const char *name
 static const char *set_webhook_secret(cmd_parms *cmd, void *d, const char *name,
                                       const char *path)
 {
-    tz_provider_cfg_t *pc = NULL;
+    tz_prov_cfg_t *pc = NULL;
+    apr_size_t len;
     const char *err = provider_arg(cmd, name, &pc);
-    if (err || (err = read_secret(cmd, path, &pc->webhook_secret, &pc->webhook_secret_len)))
+    if (err || (err = read_secret(cmd, path, &pc->webhook_secret, &len)))
         return err;
+    pc->webhook_secret_len = len;
     if (pc->webhook_secret_len < 16)
         return apr_psprintf(cmd->pool, "%s: the secret in '%s' is shorter than 16 bytes",
                             cmd->directive->directive, path);
@@ -273,8 +267,9 @@ static const char *set_webhook_secret(cmd_parms *cmd, void *d, const char *name,
 
 static const char *set_default_provider(cmd_parms *cmd, void *d, const char *name)
 {
-    if (tz_provider_from_name(name) < 0 && strcmp(name, "sandbox") != 0)
-        return bad(cmd, name, "unknown provider (mobile_money, flutterwave, stripe, sandbox)");
+    if (tz_provider_id(name) < 0)
+        return bad(cmd, name, apr_pstrcat(cmd->pool, "unknown provider (",
+                                          tz_provider_names(cmd->pool), ")", NULL));
     srv(cmd)->default_provider = name;
     return NULL;
 }
@@ -396,6 +391,29 @@ static const char *check_currencies(apr_pool_t *p, tz_cfg_t *c)
     return found ? NULL : "TipzedDefaultCurrency is not one of TipzedCurrencies";
 }
 
+/* Each enabled provider gets the tolerance, the sandbox its derived
+ * secret.  A provider whose webhooks could never be verified is refused:
+ * every payment through it would stay pending, however much was paid. */
+static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
+{
+    for (int i = 0; i < TZ_PROV__COUNT; i++) {
+        tz_prov_cfg_t *pc = &c->providers[i];
+        pc->tolerance = c->webhook_tolerance;
+        if (i == TZ_PROV_SANDBOX && pc->enabled) {
+            apr_size_t len;
+            pc->webhook_secret = tz_sandbox_secret(p, c->jwt_key, c->jwt_keylen, &len);
+            pc->webhook_secret_len = len;
+        } else if (pc->enabled && !pc->webhook_secret) {
+            return apr_psprintf(p, "TipzedProvider %s has no TipzedWebhookSecretFile %s: its "
+                                "webhooks could not be verified", tz_providers[i]->name,
+                                tz_providers[i]->name);
+        }
+    }
+    if (c->default_provider && !c->providers[tz_provider_id(c->default_provider)].enabled)
+        return apr_psprintf(p, "TipzedDefaultProvider %s is not enabled", c->default_provider);
+    return NULL;
+}
+
 /* Applies defaults and cross-directive checks after the merge. */
 const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
 {
@@ -409,7 +427,6 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);
-    TZ_DEFAULT(sandbox, 0);
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
     TZ_DEFAULT(rl_window, 60);
@@ -431,6 +448,8 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
         return "TipzedJWTSecretFile is required";
     if (!c->enc_keys)
         return "TipzedEncryptionKeyFile is required";
+    if ((err = finalize_providers(p, c)))
+        return err;
     c->jwt.key = (const unsigned char *)c->jwt_key;
     c->jwt.keylen = c->jwt_keylen;
     c->jwt.iss = c->jwt_iss;

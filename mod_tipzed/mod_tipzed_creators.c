@@ -1,8 +1,11 @@
 /* /creators: public profiles, the creator's own profile (with the bank
  * account, encrypted at rest and decrypted only for its owner), follows. */
-#include "mod_tipzed.h"
-#include "tz_parse.h"
-#include "apr_lib.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_cache.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "tz_schema.h"
+#include "tz_validate.h"
 
 /* The hottest read: from the shared cache when configured, else
  * PostgreSQL's JSON text goes out as it is, without a parse and a dump. */
@@ -15,7 +18,7 @@ int tz_h_creator_get(tz_req_t *q)
         return tz_send_json_text(q->r, HTTP_OK, out);
     }
     if ((rc = tz_db_value(q->r, TZ_Q_CREATOR_PUBLIC, args, &out)) != OK)
-        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     if (!out)
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such creator");
     if (tz_cache_put(q, q->id, out))
@@ -62,22 +65,8 @@ int tz_h_creator_me(tz_req_t *q)
     const char *args[2] = {q->user.id, q->cfg->default_currency};
     int rc = tz_db_json(q->r, TZ_Q_CREATOR_ME, args, &me);
     if (rc != OK)
-        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     return send_me(q, me);
-}
-
-/* Account numbers and IBANs: letters, digits, spaces and dashes. */
-static int bank_account_ok(const char *s)
-{
-    for (; *s; s++)
-        if (!apr_isalnum(*s) && *s != ' ' && *s != '-')
-            return 0;
-    return 1;
-}
-
-static int avatar_ok(const char *s)
-{
-    return strncmp(s, "https://", 8) == 0 && s[8] && !strpbrk(s, " \t\r\n\"<>");
 }
 
 int tz_h_creator_update(tz_req_t *q)
@@ -89,11 +78,11 @@ int tz_h_creator_update(tz_req_t *q)
     if (tz_validate_or_422(q, &tz_schema_profile))
         return OK;
     avatar = tz_json_str(q->body, "avatar_url");
-    if (avatar && *avatar && !avatar_ok(avatar))
+    if (avatar && *avatar && !tz_avatar_url_ok(avatar))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "avatar_url", "must be an https URL");
     bank = tz_json_str(q->body, "bank_account");
-    if (bank && !bank_account_ok(bank))
+    if (bank && !tz_bank_account_ok(bank))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "bank_account", "may hold only letters, digits, spaces and dashes");
     args[0] = q->user.id;
@@ -107,7 +96,7 @@ int tz_h_creator_update(tz_req_t *q)
     if (bank && !args[4])
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot encrypt");
     if ((rc = tz_db_json(r, TZ_Q_CREATOR_UPDATE, args, &me)) != OK)
-        return tz_send_problem(r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     tz_cache_forget(q, q->user.id);
     return send_me(q, me);
 }
@@ -118,7 +107,7 @@ static int follow(tz_req_t *q, const char *on)
     const char *args[3] = {q->user.id, q->id, on};
     int rc = tz_db_json(q->r, TZ_Q_FOLLOW, args, &out);
     if (rc != OK)
-        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     if (!out || json_object_get(out, "error"))
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such creator");
     tz_cache_forget(q, q->id);

@@ -1,15 +1,20 @@
-/* PostgreSQL through mod_dbd: the labelled statements of tz_sql.c, and
- * recovery from a restarted server (PITFALLS 2-4).
+/* PostgreSQL through mod_dbd, in the manner of mod_authn_dbd: acquire the
+ * request's connection, run one labelled statement, read its rows to the
+ * end.  Every statement of tz_sql.c calls one SQL function that answers a
+ * single value, so a call is one round trip and one transaction.
  *
- * After PostgreSQL restarts, a pooled connection fails once with a
- * connection-class error; apr_dbd_check_conn() then PQreset()s it on the
- * next acquire, and the new session has none of the prepared statements
- * (SQLSTATE 26000).  Either way we reset the connection if needed,
- * re-prepare every statement on it under the same labels, and retry once.
- * Every statement is a single autocommitted call, so a retry after a
- * statement that never reached the server is safe; money-moving functions
- * are idempotent by their references besides. */
-#include "mod_tipzed.h"
+ * apr_dbd_pgsql does not reconnect by itself: after PostgreSQL restarts, a
+ * pooled connection fails once with a connection-class error, and when the
+ * driver resets it on the next acquire the new session has none of the
+ * prepared statements (SQLSTATE 26000).  Either way the connection is reset
+ * if needed, every statement is prepared again under the same label, and
+ * the call is retried once.  A retry is safe: a statement that failed this
+ * way never committed, and the money-moving functions are idempotent by
+ * their references besides. */
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "apr_dbd.h"
+#include "mod_dbd.h"
 #include <libpq-fe.h>
 
 void tz_db_register(apr_pool_t *p, server_rec *s)
@@ -25,7 +30,8 @@ void tz_db_register(apr_pool_t *p, server_rec *s)
 }
 
 /* The SQLSTATE of the last error, read from the verbose message
- * ("ERROR:  26000: prepared statement ... does not exist"). */
+ * ("ERROR:  26000: prepared statement ... does not exist"): apr_dbd
+ * reports only the message text. */
 static const char *sqlstate(apr_pool_t *p, PGconn *conn)
 {
     const char *m = PQerrorMessage(conn);
@@ -44,13 +50,12 @@ static int lost(PGconn *conn, const char *state)
            strncmp(state, "57P", 3) == 0;
 }
 
-static int recoverable(PGconn *conn, const char *state)
+/* Resets a lost session and prepares every statement on it again; 0 when
+ * the connection can be used. */
+static int recover(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state)
 {
-    return lost(conn, state) || strcmp(state, "26000") == 0;
-}
-
-static int reprepare(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state)
-{
+    if (!lost(conn, state) && strcmp(state, "26000") != 0)
+        return -1;
     if (lost(conn, state)) {
         PQreset(conn);
         if (PQstatus(conn) != CONNECTION_OK)
@@ -69,117 +74,90 @@ static int reprepare(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *sta
     return 0;
 }
 
-static int run_select(apr_pool_t *p, ap_dbd_t *dbd, tz_query_e q, const char **args,
-                      apr_dbd_results_t **res)
-{
-    apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, tz_statements[q].label,
-                                            APR_HASH_KEY_STRING);
-    if (!stmt)
-        return -1;
-    *res = NULL;
-    return apr_dbd_pselect(dbd->driver, p, dbd->handle, res, stmt, 1,
-                           tz_statements[q].nargs, args);
-}
-
-/* Runs q on dbd, recovering once from a restarted server. */
-static int select_on(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q,
-                     const char **args, apr_dbd_results_t **res)
+/* Runs q on dbd and reads its single value (random access, so an error
+ * cannot hide in a row read; every row is read, which releases the
+ * result).  Retries once after recovering from a restarted server. */
+static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, const char **args,
+                 const char **value)
 {
     PGconn *conn = apr_dbd_native_handle(dbd->driver, dbd->handle);
-    const char *state;
+    *value = NULL;
     PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
-    if (run_select(p, dbd, q, args, res) == 0)
-        return OK;
-    state = sqlstate(p, conn);
-    if (recoverable(conn, state) && reprepare(s, dbd, conn, state) == 0 &&
-        run_select(p, dbd, q, args, res) == 0)
-        return OK;
+    for (int attempt = 0;; attempt++) {
+        apr_dbd_prepared_t *stmt = apr_hash_get(dbd->prepared, tz_statements[q].label,
+                                                APR_HASH_KEY_STRING);
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        if (stmt && apr_dbd_pselect(dbd->driver, p, dbd->handle, &res, stmt, 1,
+                                    tz_statements[q].nargs, args) == 0) {
+            /* the driver reads SQL NULL as ""; no statement answers a
+             * meaningful empty string, so "" is NULL */
+            while (apr_dbd_get_row(dbd->driver, p, res, &row, -1) == 0) {
+                const char *v = apr_dbd_get_entry(dbd->driver, row, 0);
+                if (!*value && v && *v)
+                    *value = apr_pstrdup(p, v);
+            }
+            return OK;
+        }
+        if (attempt > 0 || recover(s, dbd, conn, sqlstate(p, conn)) != 0)
+            break;
+    }
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s",
                  tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0));
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-int tz_db_select(request_rec *r, tz_query_e q, tz_rows_t *out, const char **args)
+/* The request's connection (mod_dbd releases it with the request). */
+static ap_dbd_t *acquire(request_rec *r)
 {
     ap_dbd_t *dbd = ap_dbd_acquire(r);
-    if (!dbd) {
+    if (!dbd)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10512)
                       "tipzed: no database connection available");
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    out->dbd = dbd;
-    out->row = NULL;
-    return select_on(r->pool, r->server, dbd, q, args, &out->res);
-}
-
-/* For work outside requests (the watchdog): a pooled connection of s,
- * released before returning; the first column of the first row. */
-int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
-                       const char **value)
-{
-    ap_dbd_t *dbd = ap_dbd_open(p, s);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rc;
-    *value = NULL;
-    if (!dbd)
-        return HTTP_SERVICE_UNAVAILABLE;
-    rc = select_on(p, s, dbd, q, args, &res);
-    while (rc == OK && apr_dbd_get_row(dbd->driver, p, res, &row, -1) == 0)
-        if (!*value)
-            *value = apr_pstrdup(p, apr_dbd_get_entry(dbd->driver, row, 0));
-    ap_dbd_close(s, dbd);
-    return rc;
-}
-
-/* Reads the next row into pool copies: the driver frees the result once
- * the last row has been read.  It also reads SQL NULL as "" (PITFALLS 7);
- * no statement of tz_sql.c returns a meaningful empty string, so "" is
- * reported as NULL. */
-int tz_db_next(request_rec *r, tz_rows_t *rows, const char **cols, int ncols)
-{
-    if (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &rows->row, -1) != 0)
-        return 0;
-    for (int i = 0; i < ncols; i++) {
-        const char *v = apr_dbd_get_entry(rows->dbd->driver, rows->row, i);
-        cols[i] = v && *v ? apr_pstrdup(r->pool, v) : NULL;
-    }
-    return 1;
-}
-
-/* Reads the remaining rows so the result is released (STYLE: read to -1). */
-static void drain(request_rec *r, tz_rows_t *rows)
-{
-    while (apr_dbd_get_row(rows->dbd->driver, r->pool, rows->res, &rows->row, -1) == 0)
-        ;
+    return dbd;
 }
 
 int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value)
 {
-    tz_rows_t rows;
-    int rc = tz_db_select(r, q, &rows, args);
+    ap_dbd_t *dbd = acquire(r);
     *value = NULL;
-    if (rc != OK)
-        return rc;
-    if (tz_db_next(r, &rows, value, 1))
-        drain(r, &rows);
-    return OK;
+    return dbd ? query(r->pool, r->server, dbd, q, args, value) : HTTP_SERVICE_UNAVAILABLE;
 }
 
 int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out)
 {
-    const char *text, *err;
-    int rc = tz_db_value(r, q, args, &text);
+    ap_dbd_t *dbd = acquire(r);
+    const char *text = NULL, *err;
+    int rc = dbd ? query(r->pool, r->server, dbd, q, args, &text) : HTTP_SERVICE_UNAVAILABLE;
     *out = NULL;
-    if (rc != OK)
+    if (rc != OK || !text)
         return rc;
-    if (!text)
-        return OK;
-    *out = tz_json_parse(r->pool, text, strlen(text), &err);
-    if (!*out) {
+    if (!(*out = tz_json_parse(r->pool, text, strlen(text), &err))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10514)
                       "tipzed: %s returned invalid JSON: %s", tz_statements[q].label, err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
+}
+
+int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
+                       const char **value)
+{
+    ap_dbd_t *dbd = ap_dbd_open(p, s);
+    int rc;
+    *value = NULL;
+    if (!dbd)
+        return HTTP_SERVICE_UNAVAILABLE;
+    rc = query(p, s, dbd, q, args, value);
+    ap_dbd_close(s, dbd);
+    return rc;
+}
+
+void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *type,
+              const char *target, const char *note)
+{
+    const char *args[6] = {actor, action, type, target, note, q->request_id}, *ignored;
+    if (tz_db_value(q->r, TZ_Q_AUDIT, args, &ignored) != OK)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, APLOGNO(10580)
+                      "tipzed: audit entry %s for %s was not written", action, target);
 }

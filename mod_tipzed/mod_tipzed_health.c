@@ -1,5 +1,7 @@
 /* /health (no database) and /health/detailed (round trip and schema). */
-#include "mod_tipzed.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
 
 int tz_h_health(tz_req_t *q)
 {

@@ -1,7 +1,11 @@
 /* HTTP plumbing shared by every handler: JSON and problem responses, the
- * bounded body reader, the client address. */
-#include "mod_tipzed.h"
+ * bounded body reader, query parameters, validation and pagination
+ * answers, the client address, the API's base path. */
+#include "mod_tipzed_http.h"
+#include "http_core.h"
+#include "tz_parse.h"
 #include "tz_problem.h"
+#include "tz_query.h"
 
 static int send_text(request_rec *r, int status, const char *type, const char *text)
 {
@@ -42,6 +46,11 @@ int tz_send_field_problem(request_rec *r, int status, const char *code, const ch
     return tz_send_problem_errors(r, status, code,
                                   apr_psprintf(r->pool, "%s %s", field, message),
                                   tz_problem_field(r->pool, field, message));
+}
+
+int tz_send_db_unavailable(request_rec *r)
+{
+    return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
 }
 
 int tz_send_no_content(request_rec *r)
@@ -109,4 +118,33 @@ const char *tz_query_arg(request_rec *r, const char *name)
 {
     const char *value;
     return tz_query_get(r->pool, r->args, name, &value) ? NULL : value;
+}
+
+int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset)
+{
+    int64_t l, o;
+    const char *field, *why = tz_parse_page(tz_query_arg(q->r, "limit"),
+                                            tz_query_arg(q->r, "offset"), &l, &o, &field);
+    if (why)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field,
+                                     why), DONE;
+    *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, l);
+    *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, o);
+    return OK;
+}
+
+/* Routes are relative to the <Location> the handler is mounted on. */
+const char *tz_api_base(request_rec *r)
+{
+    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *base = core && core->d && core->d[0] == '/' ? core->d : "";
+    apr_size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        n--;
+    return apr_pstrmemdup(r->pool, base, n);
+}
+
+const char *tz_api_url(request_rec *r)
+{
+    return ap_construct_url(r->pool, tz_api_base(r), r);
 }

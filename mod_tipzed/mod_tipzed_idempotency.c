@@ -1,8 +1,10 @@
-/* X-Idempotency-Key for money-moving POSTs (SPEC §2).  A key is claimed
+/* X-Idempotency-Key for money-moving POSTs.  A key is claimed
  * before the work and keeps the successful response, which is replayed
  * with Idempotent-Replayed: true.  Failed attempts release the key, so a
  * corrected retry with the same key is processed. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_idempotency.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
 #include "tz_idem.h"
 #include "tz_parse.h"
 
@@ -22,7 +24,7 @@ int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k)
     args[1] = key;
     args[2] = tz_idem_fingerprint(r->pool, r->method, route, q->body);
     if ((rc = tz_db_json(r, TZ_Q_IDEM_BEGIN, args, &res)) != OK || !res)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry"), DONE;
+        return tz_send_db_unavailable(r), DONE;
     const char *state = tz_json_str(res, "state");
     if (strcmp(state, "new") == 0)
         return OK;

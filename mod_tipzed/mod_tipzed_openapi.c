@@ -1,6 +1,7 @@
 /* GET /openapi.json: the OpenAPI 3.1 document, embedded at build time from
  * mod_tipzed/openapi.json so the served document is the reviewed file. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_http.h"
 
 __asm__(".section .rodata\n"
         ".global tz_openapi_doc\n"

@@ -1,8 +1,14 @@
 /* /payments: initiation (idempotent), reading (payer, recipient, admin),
  * and admin refunds. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_cache.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_idempotency.h"
+#include "mod_tipzed_providers.h"
 #include "tz_parse.h"
-#include "tz_provider.h"
+#include "tz_schema.h"
+#include "tz_validate.h"
 
 static int invalid(request_rec *r, const char *field, const char *message)
 {
@@ -10,33 +16,20 @@ static int invalid(request_rec *r, const char *field, const char *message)
 }
 
 /* The provider a payment goes through: the requested one if enabled, else
- * TipzedDefaultProvider, else the first enabled (sandbox last). */
-static const char *choose_provider(tz_cfg_t *c, const char *wanted)
+ * TipzedDefaultProvider, else the first enabled in table order (the
+ * sandbox last). */
+static const tz_provider_t *choose_provider(const tz_cfg_t *c, const char *wanted)
 {
-    if (wanted) {
-        int i = tz_provider_from_name(wanted);
-        if (i >= 0 && c->providers[i].enabled)
-            return wanted;
-        return strcmp(wanted, "sandbox") == 0 && c->sandbox ? wanted : NULL;
-    }
-    if (c->default_provider)
-        return choose_provider(c, c->default_provider);
+    if (wanted || c->default_provider)
+        return tz_provider_enabled(c, wanted ? wanted : c->default_provider);
     for (int i = 0; i < TZ_PROV__COUNT; i++)
         if (c->providers[i].enabled)
-            return tz_provider_name(i);
-    return c->sandbox ? "sandbox" : NULL;
-}
-
-static int currency_ok(tz_cfg_t *c, const char *cur)
-{
-    for (int i = 0; i < c->currencies->nelts; i++)
-        if (strcmp(cur, APR_ARRAY_IDX(c->currencies, i, const char *)) == 0)
-            return 1;
-    return 0;
+            return tz_providers[i];
+    return NULL;
 }
 
 /* Business validation beyond the field types: 422 naming the field. */
-static int check_initiate(tz_req_t *q, const char **provider)
+static int check_initiate(tz_req_t *q, const tz_provider_t **provider)
 {
     tz_cfg_t *c = q->cfg;
     int64_t amount = tz_json_int(q->body, "amount", 0);
@@ -46,7 +39,7 @@ static int check_initiate(tz_req_t *q, const char **provider)
     if (amount < c->min_payment || amount > c->max_payment)
         return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
                        " and %" APR_INT64_T_FMT, c->min_payment, c->max_payment)), DONE;
-    if (!currency_ok(c, tz_json_str(q->body, "currency")))
+    if (!tz_cfg_currency_ok(c, tz_json_str(q->body, "currency")))
         return invalid(q->r, "currency", "is not an accepted currency"), DONE;
     if (phone && strspn(phone, "+0123456789") != strlen(phone))
         return invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
@@ -55,40 +48,35 @@ static int check_initiate(tz_req_t *q, const char **provider)
     return OK;
 }
 
-/* The payer's checkout link for redirect-style providers. */
-static const char *checkout_url(tz_req_t *q, const char *provider, const char *id)
+/* What the provider's checkout is created for.  pay is the stored payment
+ * (with the payer's email and the creator's name) or NULL before it is
+ * stored, when only a redirect gateway's link is built. */
+static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, const char *id,
+                                      json_t *pay)
 {
     request_rec *r = q->r;
-    tz_checkout_req_t req = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
-                             NULL, NULL, tz_json_str(q->body, "phone_number"),
-                             ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r),
-                                                                   "/payments/webhook", NULL), r),
-                             NULL};
-    if (strcmp(provider, "sandbox") == 0)
-        return ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r),
-                                                     "/sandbox/checkout/", id, NULL), r);
-    if (strcmp(provider, "mobile_money") == 0)
-        return tz_generic_checkout_url(r->pool, q->cfg->providers[TZ_PROV_MOBILE_MONEY].base_url, &req);
-    return NULL;
+    const char *api = tz_api_url(r);
+    tz_checkout_req_t cr = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
+        pay ? apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL) : NULL,
+        pay ? tz_json_str(pay, "_fan_email") : NULL, tz_json_str(q->body, "phone_number"), api,
+        pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
+                    : apr_pstrcat(r->pool, api, "/webhooks/", pv->name, NULL),
+        NULL};
+    return cr;
 }
 
-/* API-style providers: create the checkout now and store its URL; when the
+/* API checkouts: create the checkout now and store its URL; when the
  * provider fails the payment is marked failed and NULL is returned. */
-static json_t *with_provider_checkout(tz_req_t *q, const char *provider, json_t *pay)
+static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json_t *pay)
 {
-    request_rec *r = q->r;
     const char *id = tz_json_str(pay, "id"), *args[3], *url;
+    tz_checkout_req_t cr = checkout_req(q, pv, id, pay);
     json_t *out;
-    tz_checkout_req_t cr = {id, tz_json_int(pay, "amount", 0), tz_json_str(pay, "currency"),
-        apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL),
-        tz_json_str(pay, "_fan_email"), tz_json_str(q->body, "phone_number"),
-        ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r), "/webhooks/", provider, NULL), r),
-        NULL};
-    url = tz_provider_checkout(q, provider, &cr);
+    url = tz_provider_checkout(q, pv, &cr);
     args[0] = id;
     args[1] = url;
     args[2] = url ? "false" : "true";
-    if (tz_db_json(r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
+    if (tz_db_json(q->r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
         return NULL;
     return out;
 }
@@ -96,10 +84,12 @@ static json_t *with_provider_checkout(tz_req_t *q, const char *provider, json_t 
 int tz_h_payment_initiate(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *provider, *id = tz_uuid4(r->pool), *args[10];
+    const char *id = tz_uuid4(r->pool), *args[10];
+    const tz_provider_t *pv;
+    tz_checkout_req_t cr;
     tz_idem_key_t key;
     json_t *res;
-    if (tz_validate_or_422(q, &tz_schema_initiate) || check_initiate(q, &provider) != OK ||
+    if (tz_validate_or_422(q, &tz_schema_initiate) || check_initiate(q, &pv) != OK ||
         tz_idem_begin(q, "/payments/initiate", &key) != OK)
         return OK;
     args[0] = id;
@@ -108,19 +98,21 @@ int tz_h_payment_initiate(tz_req_t *q)
     args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
     args[4] = tz_json_str(q->body, "currency");
     args[5] = tz_json_str(q->body, "message");
-    args[6] = provider;
+    args[6] = pv->name;
     args[7] = apr_itoa(r->pool, q->cfg->fee_bps);
     args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->payment_expiry);
-    args[9] = checkout_url(q, provider, id);
+    cr = checkout_req(q, pv, id, NULL);
+    /* a redirect gateway's link is stored with the payment, in one call */
+    args[9] = pv->checkout_link ? tz_provider_checkout(q, pv, &cr) : NULL;
     if (tz_db_json(r, TZ_Q_PAYMENT_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     }
     if (json_object_get(res, "error")) {
         tz_idem_release(q, &key);
         return invalid(r, "creator_id", "is not a creator");
     }
-    if (!args[9] && !(res = with_provider_checkout(q, provider, res))) {
+    if (!pv->checkout_link && !(res = with_provider_checkout(q, pv, res))) {
         tz_idem_release(q, &key);
         return tz_send_problem(r, HTTP_BAD_GATEWAY, "provider_unavailable",
                                "the payment provider failed; the payment is marked failed");
@@ -136,7 +128,7 @@ int tz_h_payment_get(tz_req_t *q)
     const char *args[3] = {q->id, q->user.id, q->user.role};
     int rc = tz_db_json(q->r, TZ_Q_PAYMENT_GET, args, &out);
     if (rc != OK)
-        return tz_send_problem(q->r, rc, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     if (!out)
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such payment");
     return tz_send_json(q->r, HTTP_OK, out);
@@ -149,7 +141,7 @@ int tz_h_payments_list(tz_req_t *q)
     if (tz_page_or_422(q, &args[1], &args[2]) != OK)
         return OK;
     if (tz_db_json(q->r, TZ_Q_PAYMENTS_LIST, args, &out) != OK || !out)
-        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     return tz_send_json(q->r, HTTP_OK, out);
 }
 
@@ -165,7 +157,7 @@ int tz_h_payment_refund(tz_req_t *q)
         return OK;
     if (tz_db_json(r, TZ_Q_PAYMENT_REFUND, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     }
     if ((err = tz_json_str(res, "error"))) {
         tz_idem_release(q, &key);

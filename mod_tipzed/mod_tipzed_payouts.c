@@ -1,8 +1,12 @@
 /* /payouts and the payout lifecycle shared with /admin/payouts.  Bank
  * details are sealed like the profile's and shown masked to the last 4. */
-#include "mod_tipzed.h"
-#include "tz_parse.h"
-#include "apr_lib.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_idempotency.h"
+#include "mod_tipzed_payouts.h"
+#include "tz_schema.h"
+#include "tz_validate.h"
 
 /* Replaces "bank_account_enc" with "****1234". */
 static void mask_bank(tz_req_t *q, json_t *payout)
@@ -27,19 +31,6 @@ static void mask_page(tz_req_t *q, json_t *page)
         mask_bank(q, p);
 }
 
-int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset)
-{
-    int64_t l, o;
-    const char *field, *why = tz_parse_page(tz_query_arg(q->r, "limit"),
-                                            tz_query_arg(q->r, "offset"), &l, &o, &field);
-    if (why)
-        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field,
-                                     why), DONE;
-    *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, l);
-    *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, o);
-    return OK;
-}
-
 static int request_failed(tz_req_t *q, const char *err)
 {
     if (strcmp(err, "insufficient_funds") == 0)
@@ -62,7 +53,7 @@ int tz_h_payout_request(tz_req_t *q)
         return OK;
     cur = tz_json_str(q->body, "currency");
     bank = tz_json_str(q->body, "bank_account");
-    if (cur && strcmp(cur, q->cfg->default_currency) != 0 && tz_parse_currency(cur))
+    if (cur && !tz_cfg_currency_ok(q->cfg, cur))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", "currency",
                                      "is not an accepted currency");
     if (tz_idem_begin(q, "/payouts/request", &key) != OK)
@@ -76,7 +67,7 @@ int tz_h_payout_request(tz_req_t *q)
     args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->min_payout);
     if (tz_db_json(r, TZ_Q_PAYOUT_REQUEST, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     }
     if ((err = tz_json_str(res, "error"))) {
         tz_idem_release(q, &key);
@@ -86,12 +77,11 @@ int tz_h_payout_request(tz_req_t *q)
     return tz_idem_respond(q, &key, HTTP_CREATED, res);
 }
 
-/* A page of payouts for args {creator or NULL, status or NULL, limit, offset}. */
-int tz_h_payouts_page(tz_req_t *q, const char **args)
+int tz_payouts_page(tz_req_t *q, const char **args)
 {
     json_t *res;
     if (tz_db_json(q->r, TZ_Q_PAYOUTS_LIST, args, &res) != OK || !res)
-        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(q->r);
     mask_page(q, res);
     return tz_send_json(q->r, HTTP_OK, res);
 }
@@ -101,18 +91,16 @@ int tz_h_payouts_me(tz_req_t *q)
     const char *args[4] = {q->user.id, NULL, NULL, NULL};
     if (tz_page_or_422(q, &args[2], &args[3]) != OK)
         return OK;
-    return tz_h_payouts_page(q, args);
+    return tz_payouts_page(q, args);
 }
 
-/* One lifecycle step for the caller; text is the note, reason or provider
- * reference that goes with it. */
 int tz_payout_step(tz_req_t *q, const char *action, const char *text)
 {
     request_rec *r = q->r;
     const char *args[6] = {q->id, action, q->user.id, q->user.role, text, q->request_id}, *err;
     json_t *res;
     if (tz_db_json(r, TZ_Q_PAYOUT_ACTION, args, &res) != OK || !res)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     if ((err = tz_json_str(res, "error"))) {
         if (strcmp(err, "not_found") == 0)
             return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such payout");

@@ -2,7 +2,7 @@
  * tz_ratelimit.c live in anonymous shared memory created before the
  * children fork, guarded by a global mutex (configurable with
  * `Mutex ... tipzed-ratelimit`, like any httpd mutex). */
-#include "mod_tipzed.h"
+#include "mod_tipzed_ratelimit.h"
 #include "tz_ratelimit.h"
 #include "apr_shm.h"
 #include "apr_global_mutex.h"

@@ -1,34 +1,27 @@
-/* The sandbox provider (TipzedSandbox On): a checkout page served by the
- * module whose Approve / Decline buttons send a correctly signed generic
- * webhook from the browser, so the whole flow runs on one machine, like a
- * provider's test mode.  The signed deliveries are embedded in the page as
- * JSON (id "tipzed-sandbox"), which scripts and tests can post as well. */
-#include "mod_tipzed.h"
+/* The sandbox provider's checkout page (TipzedSandbox On): its Approve /
+ * Decline buttons send a correctly signed generic webhook from the
+ * browser, so the whole flow runs on one machine, like a provider's test
+ * mode.  The signed deliveries are embedded in the page as JSON (id
+ * "tipzed-sandbox"), which scripts and tests can post as well. */
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
 #include "tz_sig.h"
-
-const char *tz_sandbox_secret(apr_pool_t *p, const tz_cfg_t *c, apr_size_t *len)
-{
-    unsigned char mac[TZ_SHA256_LEN];
-    static const char label[] = "tipzed-sandbox-webhook";
-    tz_hmac_sha256(c->jwt_key, c->jwt_keylen, label, sizeof label - 1, mac);
-    *len = 2 * TZ_SHA256_LEN;
-    return tz_hex_encode(p, mac, TZ_SHA256_LEN);
-}
 
 /* {"body": <raw delivery>, "signature": <X-Tipzed-Signature>} */
 static json_t *signed_delivery(tz_req_t *q, json_t *pay, const char *status)
 {
     apr_pool_t *p = q->r->pool;
-    apr_size_t len;
     long long now = apr_time_sec(apr_time_now());
-    const char *secret = tz_sandbox_secret(p, q->cfg, &len);
+    const tz_prov_cfg_t *sbx = &q->cfg->providers[TZ_PROV_SANDBOX];
     json_t *ev = tz_json_pool(p, json_pack("{s:s, s:s, s:I, s:s, s:O, s:O}",
         "payment_id", q->id, "status", status, "timestamp", (json_int_t)now,
         "provider_transaction_id", apr_pstrcat(p, "sbx_", tz_random_hex(p, 8), NULL),
         "amount", json_object_get(pay, "amount"), "currency", json_object_get(pay, "currency")));
     const char *body = tz_json_dump(p, ev);
     return json_pack("{s:s, s:s}", "body", body,
-                     "signature", tz_sig_sign_tv1(p, secret, len, body, strlen(body), now));
+                     "signature", tz_sig_sign_tv1(p, sbx->webhook_secret, sbx->webhook_secret_len, body,
+                                                strlen(body), now));
 }
 
 static const char *page(tz_req_t *q, json_t *pay, const char *data)
@@ -60,15 +53,15 @@ int tz_h_sandbox_checkout(tz_req_t *q)
     json_t *pay, *data;
     const char *args[1] = {q->id}, *prov;
     char *text;
-    if (!q->cfg->sandbox)
+    if (!q->cfg->providers[TZ_PROV_SANDBOX].enabled)
         return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "the sandbox is off");
     if (tz_db_json(r, TZ_Q_PAYMENT_PUBLIC, args, &pay) != OK)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable", "please retry");
+        return tz_send_db_unavailable(r);
     prov = pay ? tz_json_str(pay, "provider") : NULL;
     if (!prov || strcmp(prov, "sandbox") != 0)
         return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such sandbox payment");
     data = tz_json_pool(r->pool, json_pack("{s:s, s:o, s:o}", "webhook",
-        ap_construct_url(r->pool, apr_pstrcat(r->pool, tz_api_base(r), "/payments/webhook", NULL), r),
+        apr_pstrcat(r->pool, tz_api_url(r), "/webhooks/sandbox", NULL),
         "approve", signed_delivery(q, pay, "success"), "decline", signed_delivery(q, pay, "failed")));
     text = json_dumps(data, JSON_COMPACT | JSON_ESCAPE_SLASH);
     const char *html = page(q, pay, text ? apr_pstrdup(r->pool, text) : "{}");

@@ -1,19 +1,15 @@
 /* /wallets: the creator's balance per currency and its ledger lines. */
-#include "mod_tipzed.h"
-#include "tz_parse.h"
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "tz_validate.h"
 
 /* ?currency= must be one of TipzedCurrencies; absent means the default. */
 static const char *wallet_currency(tz_req_t *q, int *ok)
 {
     const char *c = tz_query_arg(q->r, "currency");
-    *ok = 1;
-    if (!c)
-        return q->cfg->default_currency;
-    for (int i = 0; i < q->cfg->currencies->nelts; i++)
-        if (strcmp(c, APR_ARRAY_IDX(q->cfg->currencies, i, const char *)) == 0)
-            return c;
-    *ok = 0;
-    return NULL;
+    *ok = !c || tz_cfg_currency_ok(q->cfg, c);
+    return c ? c : q->cfg->default_currency;
 }
 
 static int bad_currency(tz_req_t *q)
@@ -30,8 +26,7 @@ int tz_h_wallet(tz_req_t *q)
     if (!ok)
         return bad_currency(q);
     if ((rc = tz_db_json(q->r, TZ_Q_WALLET, args, &out)) != OK || !out)
-        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
-                               "please retry");
+        return tz_send_db_unavailable(q->r);
     return tz_send_json(q->r, HTTP_OK, out);
 }
 
@@ -45,7 +40,6 @@ int tz_h_wallet_transactions(tz_req_t *q)
     if (tz_page_or_422(q, &args[2], &args[3]) != OK)
         return OK;
     if (tz_db_json(q->r, TZ_Q_WALLET_TRANSACTIONS, args, &out) != OK || !out)
-        return tz_send_problem(q->r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
-                               "please retry");
+        return tz_send_db_unavailable(q->r);
     return tz_send_json(q->r, HTTP_OK, out);
 }

@@ -1,7 +1,8 @@
 /* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
  * compiled into Debian's httpd) expires stale pending payments every
  * TZ_EXPIRY_INTERVAL seconds -- one runner across all children. */
-#include "mod_tipzed.h"
+#include "mod_tipzed_watchdog.h"
+#include "mod_tipzed_db.h"
 #include "mod_watchdog.h"
 
 #define TZ_WATCHDOG_NAME "_tipzed_"

@@ -1,128 +1,96 @@
-/* Provider callbacks.  Signatures are checked on the raw body before it
- * is parsed; every delivery is recorded under the provider's event id, so
- * duplicates, however many and however concurrent, change nothing. */
-#include "mod_tipzed.h"
-#include "tz_sig.h"
+/* Provider callbacks, one handler for every provider of the table:
+ * POST /webhooks/{provider}, and /payments/webhook for the providers that
+ * speak the generic protocol (the gateway's address since the first
+ * release).  The signature is checked on the raw body before it is parsed;
+ * a provider with a verify operation is asked about the event before it is
+ * applied; every delivery is recorded under its event id, so duplicates,
+ * however many and however concurrent, change nothing. */
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_http.h"
+#include "mod_tipzed_providers.h"
 
-static const char *const tz_event_kinds[] = {"success", "failed", "refunded", "ignored",
-                                             "unverified"};
-
-int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev)
+static tz_sig_status_e check_signature(tz_req_t *q, const tz_provider_t *pv)
 {
-    request_rec *r = q->r;
-    json_t *res;
-    const char *outcome, *args[7] = {
-        provider, ev->event_id, ev->payment_id, tz_event_kinds[ev->kind], ev->provider_tx_id,
-        ev->has_amount ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)ev->amount) : NULL,
-        ev->currency};
-    if (ev->kind == TZ_EV_IGNORED)
-        return tz_send_json_text(r, HTTP_OK, "{\"status\":\"ignored\"}");
-    if (tz_db_json(r, TZ_Q_APPLY_EVENT, args, &res) != OK || !res)
-        return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
-                               "not recorded; deliver again");
-    outcome = tz_json_str(res, "outcome");
-    if (strcmp(outcome, "not_found") == 0)
-        return tz_send_problem(r, HTTP_NOT_FOUND, "payment_not_found", "no such payment");
-    if (strcmp(outcome, "credited") == 0 || strcmp(outcome, "refunded") == 0)
-        tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, APLOGNO(10550)
-                  "tipzed: %s event %s for payment %s: %s", provider, ev->event_id,
-                  ev->payment_id, outcome);
-    return tz_send_json_text(r, HTTP_OK, "{\"status\":\"success\"}");
+    tz_webhook_t in = {apr_table_get(q->r->headers_in, pv->signature_header), q->raw, q->rawlen,
+                       apr_time_sec(apr_time_now())};
+    return pv->verify_signature(tz_provider_cfg(q->cfg, pv), &in);
 }
 
-/* Which generic secret signed the body: the mobile-money gateway's or the
- * sandbox's.  NULL (and *st set) when none did. */
-static const char *generic_signer(tz_req_t *q, tz_sig_status_e *st)
-{
-    tz_cfg_t *c = q->cfg;
-    const char *h = apr_table_get(q->r->headers_in, "X-Tipzed-Signature");
-    long long now = apr_time_sec(apr_time_now());
-    tz_provider_cfg_t *mm = &c->providers[TZ_PROV_MOBILE_MONEY];
-    *st = TZ_SIG_MISSING;
-    if (mm->webhook_secret) {
-        *st = tz_sig_verify_tv1(h, mm->webhook_secret, mm->webhook_secret_len, q->raw,
-                                q->rawlen, now, c->webhook_tolerance);
-        if (*st == TZ_SIG_OK)
-            return "mobile_money";
-    }
-    if (c->sandbox && *st != TZ_SIG_STALE) {
-        apr_size_t len;
-        const char *secret = tz_sandbox_secret(q->r->pool, c, &len);
-        *st = tz_sig_verify_tv1(h, secret, len, q->raw, q->rawlen, now, c->webhook_tolerance);
-        if (*st == TZ_SIG_OK)
-            return "sandbox";
-    }
-    return NULL;
-}
-
-int tz_h_webhook_generic(tz_req_t *q)
-{
-    tz_sig_status_e st;
-    tz_event_t ev;
-    const char *provider = generic_signer(q, &st);
-    if (!provider)
-        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
-    if (tz_generic_parse_event(q->r->pool, q->raw, q->rawlen, &ev) != TZ_PARSE_OK)
-        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event",
-                               "expected {payment_id, status: success|failed, timestamp, ...}");
-    return tz_apply_event(q, provider, &ev);
-}
-
-int tz_h_webhook_stripe(tz_req_t *q)
-{
-    tz_prov_cfg_t pc = tz_prov_cfg(q->cfg, TZ_PROV_STRIPE);
-    tz_event_t ev;
-    tz_sig_status_e st;
-    if (!q->cfg->providers[TZ_PROV_STRIPE].enabled || !pc.webhook_secret)
-        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "stripe is not enabled");
-    st = tz_stripe_verify_webhook(&pc, apr_table_get(q->r->headers_in, "Stripe-Signature"),
-                                  q->raw, q->rawlen, apr_time_sec(apr_time_now()));
-    if (st != TZ_SIG_OK)
-        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
-    if (tz_stripe_parse_event(q->r->pool, q->raw, q->rawlen, &ev) != TZ_PARSE_OK)
-        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event", "not a Stripe event");
-    return tz_apply_event(q, "stripe", &ev);
-}
-
-/* Flutterwave: the webhook is only a hint.  The charge is verified with
- * GET /v3/transactions/{id}/verify, and credited only when the verified
- * status, tx_ref, amount and currency all match; a contradiction sends the
- * payment to review. */
-static int flw_verify(tz_req_t *q, tz_prov_cfg_t *pc, tz_event_t *ev)
+/* Folds the provider's answer about ev into ev.  Only a 2xx answer that
+ * parses is a verdict; a transport error, a timeout, 429, 5xx or any other
+ * status means the provider cannot be trusted yet: HTTP_BAD_GATEWAY, and
+ * nothing is recorded, so the provider delivers again. */
+static int confirm(tz_req_t *q, const tz_provider_t *pv, tz_event_t *ev)
 {
     tz_out_req_t req;
     tz_http_resp_t resp;
     tz_event_t v;
-    tz_flw_verify_request(q->r->pool, pc, ev->provider_tx_id, &req);
-    if (tz_provider_call(q->r, q->cfg, &req, &resp) != 0 || resp.status >= 500)
+    pv->verify(q->r->pool, tz_provider_cfg(q->cfg, pv), ev, &req);
+    if (tz_provider_call(q->r, q->cfg, &req, &resp) != 0 || resp.status < 200 ||
+        resp.status > 299 || pv->verify_answer(q->r->pool, resp.body, resp.bodylen, &v) != TZ_PARSE_OK)
         return HTTP_BAD_GATEWAY;
-    if (resp.status != 200 ||
-        tz_flw_parse_verify(q->r->pool, resp.body, resp.bodylen, &v) != TZ_PARSE_OK ||
-        v.kind != TZ_EV_SUCCESS || strcmp(v.payment_id, ev->payment_id) != 0) {
-        ev->kind = TZ_EV_UNVERIFIED;
+    if (!v.payment_id || strcmp(v.payment_id, ev->payment_id) != 0) {
+        ev->kind = TZ_EV_UNVERIFIED; /* the provider's charge belongs to another payment */
         ev->has_amount = 0;
-        return OK;
+    } else if (v.kind == TZ_EV_SUCCESS || v.kind == TZ_EV_FAILED) {
+        ev->kind = v.kind; /* the provider's word, whatever the webhook said */
+        ev->has_amount = v.has_amount;
+        ev->amount = v.amount;
+        ev->currency = v.currency;
+    } else if (ev->kind == TZ_EV_SUCCESS) {
+        ev->kind = TZ_EV_UNVERIFIED; /* a success the provider does not confirm */
+        ev->has_amount = 0;
+    } else {
+        return HTTP_BAD_GATEWAY; /* a failure the provider has not settled yet */
     }
-    ev->amount = v.amount;
-    ev->currency = v.currency;
     return OK;
 }
 
-int tz_h_webhook_flutterwave(tz_req_t *q)
+/* The signed delivery's event: parsed, confirmed, applied. */
+static int handle_event(tz_req_t *q, const tz_provider_t *pv)
 {
-    tz_prov_cfg_t pc = tz_prov_cfg(q->cfg, TZ_PROV_FLUTTERWAVE);
     tz_event_t ev;
-    tz_sig_status_e st;
-    if (!q->cfg->providers[TZ_PROV_FLUTTERWAVE].enabled || !pc.webhook_secret)
-        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "flutterwave is not enabled");
-    st = tz_flw_verify_webhook(&pc, apr_table_get(q->r->headers_in, "verif-hash"));
-    if (st != TZ_SIG_OK)
-        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
-    if (tz_flw_parse_event(q->r->pool, q->raw, q->rawlen, &ev) != TZ_PARSE_OK)
-        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_event", "not a Flutterwave event");
-    if (ev.kind == TZ_EV_SUCCESS && flw_verify(q, &pc, &ev) != OK)
+    switch (pv->parse_event(q->r->pool, q->raw, q->rawlen, &ev)) {
+    case TZ_PARSE_MALFORMED:
+        return tz_send_problem(q->r, HTTP_BAD_REQUEST, "invalid_json",
+                               "the body is not a JSON object");
+    case TZ_PARSE_INVALID:
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "invalid_event",
+                                     ev.bad_field, "is missing or not valid");
+    case TZ_PARSE_OK:
+        break;
+    }
+    if (pv->verify && (ev.kind == TZ_EV_SUCCESS || ev.kind == TZ_EV_FAILED) &&
+        confirm(q, pv, &ev) != OK)
         return tz_send_problem(q->r, HTTP_BAD_GATEWAY, "provider_unavailable",
-                               "the charge could not be verified; deliver again");
-    return tz_apply_event(q, "flutterwave", &ev);
+                               "the event could not be verified with the provider; deliver again");
+    return tz_apply_event(q, pv->name, &ev);
+}
+
+int tz_h_webhook(tz_req_t *q)
+{
+    const tz_provider_t *pv = tz_provider_enabled(q->cfg, q->id);
+    tz_sig_status_e st;
+    if (!pv)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found",
+                               "no such provider is enabled on this server");
+    if ((st = check_signature(q, pv)) != TZ_SIG_OK)
+        return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
+    return handle_event(q, pv);
+}
+
+/* The generic protocol's address: whichever enabled generic provider's
+ * secret signed the body.  A header that is missing, malformed or stale
+ * fails for every secret alike, so only a mismatch tries the next one. */
+int tz_h_webhook_generic(tz_req_t *q)
+{
+    tz_sig_status_e st = TZ_SIG_MISSING;
+    for (int i = 0; i < TZ_PROV__COUNT && (st == TZ_SIG_MISSING || st == TZ_SIG_MISMATCH); i++) {
+        const tz_provider_t *pv = tz_providers[i];
+        if (!pv->generic || !q->cfg->providers[i].enabled)
+            continue;
+        if ((st = check_signature(q, pv)) == TZ_SIG_OK)
+            return handle_event(q, pv);
+    }
+    return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
 }

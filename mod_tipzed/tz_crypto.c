@@ -1,7 +1,7 @@
 /* OpenSSL 3.0 primitives: randomness, SHA-256, HMAC-SHA256, AES-256-GCM and
  * the hex / base64url encodings around them.
  *
- * Algorithms are fetched once (PITFALLS 17): an implicit fetch such as
+ * Algorithms are fetched once: an implicit fetch such as
  * EVP_sha256() inside a convenience call takes the method-store lock on every
  * call, which serialises a threaded MPM.  HMAC is the subtle one: setting the
  * "digest" parameter on an EVP_MAC_CTX fetches SHA-256 again, so a keyed

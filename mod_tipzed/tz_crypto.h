@@ -1,5 +1,5 @@
 /* Cryptographic primitives: randomness, digests, MACs, AES-256-GCM.
- * The only file that includes OpenSSL.  No httpd types. */
+ * With tz_password.c, the only files that include OpenSSL.  No httpd types. */
 #ifndef TZ_CRYPTO_H
 #define TZ_CRYPTO_H
 #include <stddef.h>
@@ -9,7 +9,8 @@
 #define TZ_AEAD_KEY_LEN 32
 #define TZ_KEY_ID_LEN 8 /* hex characters */
 
-/* Fetches the algorithms once (PITFALLS 17).  Call before threads start;
+/* Fetches the algorithms once (an implicit fetch takes a lock on every
+ * call under a threaded MPM).  Call before threads start;
  * idempotent.  Returns 0 on success. */
 int tz_crypto_init(void);
 
@@ -36,7 +37,7 @@ char *tz_sha256_hex(apr_pool_t *p, const void *data, size_t n);
 int tz_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
                    unsigned char out[TZ_SHA256_LEN]);
 
-/* Constant-time equality (PITFALLS 18): 1 when lengths and bytes are equal. */
+/* Constant-time equality, lengths checked first: 1 when lengths and bytes are equal. */
 int tz_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
 /* AES-256-GCM with a key id so keys can rotate. */

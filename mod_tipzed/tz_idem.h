@@ -1,4 +1,4 @@
-/* Idempotency keys (SPEC §2): the request fingerprint that tells "same
+/* Idempotency keys: the request fingerprint that tells "same
  * request" from "different request" under one key.  No httpd types. */
 #ifndef TZ_IDEM_H
 #define TZ_IDEM_H

@@ -11,7 +11,7 @@
 json_t *tz_json_pool(apr_pool_t *p, json_t *j);
 
 /* Parses exactly len bytes (no NUL terminator needed) with duplicate keys
- * rejected (PITFALLS 12-14).  The result is pool-tied.  On failure returns
+ * rejected.  The result is pool-tied.  On failure returns
  * NULL and *err (from p) says why ("duplicate object key 'a' at line 1"). */
 json_t *tz_json_parse(apr_pool_t *p, const char *buf, size_t len, const char **err);
 

@@ -1,4 +1,4 @@
-/* JWT HS256 through libjwt 1.10, failing closed (PITFALLS 9-11).
+/* JWT HS256 through libjwt 1.10, failing closed.
  *
  * libjwt takes the algorithm from the token and validates no claim, so:
  * keys shorter than 32 bytes are refused before libjwt sees them (with an

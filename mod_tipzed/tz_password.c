@@ -2,9 +2,9 @@
  *   $scrypt$ln=15,r=8,p=3$<b64url salt>$<b64url hash>
  * The cost lives in the string, so raising it later only affects new hashes.
  *
- * The scrypt KDF is fetched once (PITFALLS 17; EVP_PBE_scrypt() would fetch
+ * The scrypt KDF is fetched once (EVP_PBE_scrypt() would fetch
  * it on every call) and always given an explicit memory limit, since
- * OpenSSL's 32 MB default refuses N=2^15, r=8 (PITFALLS 16). */
+ * OpenSSL's 32 MB default refuses N=2^15, r=8 unless maxmem is passed. */
 #include <string.h>
 #include <stdint.h>
 #include <pthread.h>

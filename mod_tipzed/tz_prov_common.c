@@ -141,3 +141,9 @@ int tz_decimal_to_minor(const char *text, int64_t *minor)
     *minor = whole * 100 + (digits == 1 ? frac * 10 : frac);
     return 0;
 }
+
+tz_parse_status_e tz_event_invalid(tz_event_t *ev, const char *field)
+{
+    ev->bad_field = field;
+    return TZ_PARSE_INVALID;
+}

@@ -87,9 +87,9 @@ const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len)
     return apr_pstrdup(p, link);
 }
 
-tz_sig_status_e tz_flw_verify_webhook(const tz_prov_cfg_t *cfg, const char *verif_hash)
+tz_sig_status_e tz_flw_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in)
 {
-    return tz_sig_verify_hash(verif_hash, cfg->webhook_secret, cfg->webhook_secret_len);
+    return tz_sig_verify_hash(in->signature, cfg->webhook_secret, cfg->webhook_secret_len);
 }
 
 /* A major-unit JSON number (integer or real, >= 0) as minor units. */
@@ -114,16 +114,23 @@ static int tz_flw_amount(json_t *v, int64_t *minor)
     return rc;
 }
 
-/* Reads data.{id, tx_ref, amount, currency} into ev. */
+/* Reads data.{id, tx_ref, amount, currency} into ev; INVALID names the
+ * first member at fault. */
 static tz_parse_status_e tz_flw_read_data(apr_pool_t *p, json_t *data, tz_event_t *ev)
 {
     json_t *id = json_object_get(data, "id");
     const char *ref = tz_flw_str(data, "tx_ref"), *cur = tz_flw_str(data, "currency");
     int64_t amount;
-    if (!json_is_object(data) || !json_is_integer(id) || json_integer_value(id) <= 0 ||
-        !ref || !tz_is_uuid(ref) || !cur || tz_parse_currency(cur) ||
-        tz_flw_amount(json_object_get(data, "amount"), &amount) != 0)
-        return TZ_PARSE_MALFORMED;
+    if (!json_is_object(data))
+        return tz_event_invalid(ev, "data");
+    if (!json_is_integer(id) || json_integer_value(id) <= 0)
+        return tz_event_invalid(ev, "data.id");
+    if (!ref || !tz_is_uuid(ref))
+        return tz_event_invalid(ev, "data.tx_ref");
+    if (!cur || tz_parse_currency(cur))
+        return tz_event_invalid(ev, "data.currency");
+    if (tz_flw_amount(json_object_get(data, "amount"), &amount) != 0)
+        return tz_event_invalid(ev, "data.amount");
     ev->provider_tx_id = apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(id));
     ev->payment_id = tz_ascii_lower(p, ref); /* our UUIDs are stored lower case */
     ev->currency = apr_pstrdup(p, cur);
@@ -138,16 +145,19 @@ tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len
     const char *err, *event, *status;
     json_t *j = tz_json_parse(p, body, len, &err), *data;
     memset(ev, 0, sizeof(*ev));
-    if (!json_is_object(j) || !(event = tz_flw_str(j, "event")))
+    if (!json_is_object(j))
         return TZ_PARSE_MALFORMED;
+    if (!(event = tz_flw_str(j, "event")))
+        return tz_event_invalid(ev, "event");
     if (strcmp(event, "charge.completed") != 0) {
         ev->kind = TZ_EV_IGNORED; /* transfers, subscriptions: not ours to act on */
         return TZ_PARSE_OK;
     }
     data = json_object_get(j, "data");
-    status = tz_flw_str(data, "status");
-    if (!status || tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
-        return TZ_PARSE_MALFORMED;
+    if (tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
+        return TZ_PARSE_INVALID;
+    if (!(status = tz_flw_str(data, "status")))
+        return tz_event_invalid(ev, "data.status");
     ev->kind = strcmp(status, "successful") == 0 ? TZ_EV_SUCCESS
              : strcmp(status, "failed") == 0     ? TZ_EV_FAILED : TZ_EV_IGNORED;
     /* the status is part of the id: a failed attempt and a later success
@@ -156,12 +166,13 @@ tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len
     return TZ_PARSE_OK;
 }
 
-void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *tx_id,
+void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_event_t *ev,
                            tz_out_req_t *out)
 {
     out->method = "GET";
-    out->url = tz_prov_url(p, cfg->base_url, apr_pstrcat(p, "/v3/transactions/",
-                                                         tz_url_escape(p, tx_id), "/verify", NULL));
+    out->url = tz_prov_url(p, cfg->base_url,
+                           apr_pstrcat(p, "/v3/transactions/", tz_url_escape(p, ev->provider_tx_id),
+                                       "/verify", NULL));
     out->headers = tz_prov_headers(p, cfg->api_secret, NULL);
     out->body = NULL;
     out->bodylen = 0;
@@ -176,10 +187,12 @@ tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t le
     if (!json_is_object(j))
         return TZ_PARSE_MALFORMED;
     data = json_object_get(j, "data");
-    status = tz_flw_str(j, "status");
-    dstatus = tz_flw_str(data, "status");
-    if (!status || !dstatus || tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
-        return TZ_PARSE_MALFORMED;
+    if (!(status = tz_flw_str(j, "status")))
+        return tz_event_invalid(ev, "status");
+    if (tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
+        return TZ_PARSE_INVALID;
+    if (!(dstatus = tz_flw_str(data, "status")))
+        return tz_event_invalid(ev, "data.status");
     if (strcmp(status, "success") == 0 && strcmp(dstatus, "successful") == 0)
         ev->kind = TZ_EV_SUCCESS;
     else
@@ -187,3 +200,14 @@ tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t le
     ev->event_id = apr_pstrcat(p, "flw:", ev->provider_tx_id, ":", dstatus, NULL);
     return TZ_PARSE_OK;
 }
+
+const tz_provider_t tz_provider_flutterwave = {
+    .name = "flutterwave",
+    .signature_header = "verif-hash",
+    .checkout = tz_flw_checkout_request,
+    .checkout_answer = tz_flw_checkout_link,
+    .verify_signature = tz_flw_verify_signature,
+    .parse_event = tz_flw_parse_event,
+    .verify = tz_flw_verify_request,
+    .verify_answer = tz_flw_parse_verify,
+};

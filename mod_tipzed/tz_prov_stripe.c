@@ -59,11 +59,10 @@ const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len)
     return apr_pstrdup(p, url);
 }
 
-tz_sig_status_e tz_stripe_verify_webhook(const tz_prov_cfg_t *cfg, const char *header,
-                                         const char *body, size_t len, int64_t now)
+tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in)
 {
-    return tz_sig_verify_tv1(header, cfg->webhook_secret, cfg->webhook_secret_len, body, len,
-                             now, cfg->tolerance);
+    return tz_sig_verify_tv1(in->signature, cfg->webhook_secret, cfg->webhook_secret_len,
+                             in->body, in->len, in->now, cfg->tolerance);
 }
 
 /* The event types acted on, and where each keeps the amount. */
@@ -133,9 +132,9 @@ static tz_parse_status_e tz_stripe_read(apr_pool_t *p, const tz_stripe_type_t *t
     if (json_is_null(amount))
         amount = NULL;
     if (amount && (!json_is_integer(amount) || json_integer_value(amount) < 0))
-        return TZ_PARSE_MALFORMED;
+        return tz_event_invalid(ev, apr_pstrcat(p, "data.object.", t->amount_key, NULL));
     if (cur && !json_is_null(cur) && !tz_stripe_currency_ok(tz_stripe_str(obj, "currency")))
-        return TZ_PARSE_MALFORMED;
+        return tz_event_invalid(ev, "data.object.currency");
     ev->payment_id = tz_ascii_lower(p, pid);
     ev->has_amount = amount != NULL;
     ev->amount = amount ? (int64_t)json_integer_value(amount) : 0;
@@ -152,20 +151,32 @@ tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t 
     const tz_stripe_type_t *t;
     json_t *j = tz_json_parse(p, body, len, &err), *obj;
     memset(ev, 0, sizeof(*ev));
-    if (!json_is_object(j) || !(type = tz_stripe_str(j, "type")) ||
-        !(id = tz_stripe_str(j, "id")) || !*id)
+    if (!json_is_object(j))
         return TZ_PARSE_MALFORMED;
+    if (!(type = tz_stripe_str(j, "type")))
+        return tz_event_invalid(ev, "type");
+    if (!(id = tz_stripe_str(j, "id")) || !*id)
+        return tz_event_invalid(ev, "id");
     ev->event_id = apr_pstrdup(p, id);
     ev->kind = TZ_EV_IGNORED;
     if (!(t = tz_stripe_type(type)))
         return TZ_PARSE_OK; /* Stripe sends many types; only ours are read */
     obj = json_object_get(json_object_get(j, "data"), "object");
     if (!json_is_object(obj))
-        return TZ_PARSE_MALFORMED;
+        return tz_event_invalid(ev, "data.object");
     if (!(pid = tz_stripe_payment_id(obj)) || tz_stripe_kind(t, obj) == TZ_EV_IGNORED)
         return TZ_PARSE_OK;
     if (tz_stripe_read(p, t, obj, pid, ev) != TZ_PARSE_OK)
-        return TZ_PARSE_MALFORMED;
+        return TZ_PARSE_INVALID;
     ev->kind = tz_stripe_kind(t, obj);
     return TZ_PARSE_OK;
 }
+
+const tz_provider_t tz_provider_stripe = {
+    .name = "stripe",
+    .signature_header = "Stripe-Signature",
+    .checkout = tz_stripe_checkout_request,
+    .checkout_answer = tz_stripe_checkout_url,
+    .verify_signature = tz_stripe_verify_signature,
+    .parse_event = tz_stripe_parse_event,
+};

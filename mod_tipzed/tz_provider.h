@@ -1,8 +1,13 @@
-/* Payment providers as adapters behind one small interface.  Pure
- * functions (no httpd types): each adapter builds its outbound requests,
- * reads the provider's answers, verifies and parses its webhooks.  The
- * HTTP transport is tz_http_client.h; the glue in mod_tipzed_payments.c
- * strings them together. */
+/* Payment providers as one const table of adapters (tz_providers[]).
+ * Pure functions, no httpd types: each adapter builds its outbound
+ * requests, reads the provider's answers, verifies and parses its
+ * webhooks.  The HTTP transport is tz_http_client.h; the glue
+ * (mod_tipzed_providers.c, mod_tipzed_webhooks.c) drives the operations a
+ * row has, and answers accordingly where an operation is NULL.
+ *
+ * Adding a provider: one adapter file (tz_prov_<name>.c) defining its
+ * const tz_provider_t, one enum value and one row in tz_provider.c.  The
+ * steps are written out in docs/providers.md. */
 #ifndef TZ_PROVIDER_H
 #define TZ_PROVIDER_H
 #include <stddef.h>
@@ -11,12 +16,26 @@
 #include <apr_tables.h>
 #include "tz_sig.h"
 
+/* The providers, in the order the default provider is chosen (the sandbox
+ * last: a live provider wins when both are on). */
+typedef enum {
+    TZ_PROV_MOBILE_MONEY,
+    TZ_PROV_FLUTTERWAVE,
+    TZ_PROV_STRIPE,
+    TZ_PROV_SANDBOX,
+    TZ_PROV__COUNT
+} tz_provider_id_e;
+
+/* One provider's configuration: TipzedProvider (or TipzedSandbox),
+ * TipzedProviderSecretFile, TipzedWebhookSecretFile, and the global
+ * TipzedWebhookTolerance copied in at startup. */
 typedef struct {
-    const char *base_url;        /* from TipzedProvider, no trailing slash needed */
-    const char *api_secret;      /* TipzedProviderSecretFile (may be NULL) */
-    const char *webhook_secret;  /* TipzedWebhookSecretFile (may be NULL) */
+    int enabled;
+    const char *base_url;        /* API or checkout base URL, no trailing slash needed */
+    const char *api_secret;      /* outbound API secret (may be NULL) */
+    const char *webhook_secret;  /* webhook signing secret / hash (may be NULL) */
     size_t webhook_secret_len;
-    int64_t tolerance;           /* TipzedWebhookTolerance, seconds */
+    int64_t tolerance;           /* seconds of accepted signature timestamp skew */
 } tz_prov_cfg_t;
 
 /* What a checkout is created for. */
@@ -27,8 +46,9 @@ typedef struct {
     const char *description;     /* e.g. "Tip for <creator name>" */
     const char *customer_email;
     const char *phone_number;    /* may be NULL */
-    const char *callback_url;    /* absolute URL of our webhook endpoint */
-    const char *return_url;      /* where the provider sends the payer back */
+    const char *api_url;         /* absolute URL of the API base (".../api/v1") */
+    const char *callback_url;    /* absolute URL of this provider's webhook endpoint */
+    const char *return_url;      /* where the provider sends the payer back (may be NULL) */
 } tz_checkout_req_t;
 
 /* An outbound HTTP request an adapter wants made. */
@@ -41,6 +61,14 @@ typedef struct {
     size_t bodylen;
 } tz_out_req_t;
 
+/* A signed delivery as it arrived. */
+typedef struct {
+    const char *signature;       /* the value of the provider's signature header, or NULL */
+    const char *body;            /* raw bytes, before any parsing */
+    size_t len;
+    int64_t now;                 /* Unix seconds */
+} tz_webhook_t;
+
 typedef enum {
     TZ_EV_SUCCESS = 0,  /* money taken */
     TZ_EV_FAILED,       /* the charge failed */
@@ -52,19 +80,93 @@ typedef enum {
 /* A webhook event reduced to what crediting needs. */
 typedef struct {
     tz_event_kind_e kind;
-    const char *event_id;        /* the provider's unique delivery/event id */
+    const char *event_id;        /* unique per fact: a redelivery has the same id */
     const char *payment_id;      /* our UUID as echoed by the provider, or NULL */
     const char *provider_tx_id;  /* provider transaction/charge id, or NULL */
     int has_amount;              /* amount/currency present in the event */
     int64_t amount;              /* minor units */
     const char *currency;        /* upper case */
-    int64_t timestamp;           /* generic scheme's "timestamp", else 0 */
+    int64_t timestamp;           /* the generic scheme's "timestamp", else 0 */
+    const char *bad_field;       /* on TZ_PARSE_INVALID: the member at fault */
 } tz_event_t;
 
 typedef enum {
     TZ_PARSE_OK = 0,
-    TZ_PARSE_MALFORMED           /* not the provider's shape: 400 */
+    TZ_PARSE_MALFORMED,          /* not JSON (or not an object): 400 */
+    TZ_PARSE_INVALID             /* JSON, but a known member is missing or of the
+                                    wrong type or value: 422 naming ev->bad_field */
 } tz_parse_status_e;
+
+/* What a refund is asked for. */
+typedef struct {
+    const char *refund_id;       /* our id of this refund: the provider's idempotency key */
+    const char *payment_id;
+    const char *provider_tx_id;  /* the provider's id of the charge */
+    int64_t amount;              /* minor units, <= what is left of the payment */
+    const char *currency;
+    const char *reason;
+} tz_refund_req_t;
+
+/* One provider's operations.  A NULL operation is one the provider does
+ * not have: checkout_link for providers whose checkout is an API call
+ * (they have checkout + checkout_answer instead); verify for providers
+ * whose signature alone is trusted; refund for providers whose refunds are
+ * recorded in the ledger only; status for providers that cannot be asked
+ * about a payment. */
+typedef struct {
+    const char *name;             /* as in directives, URLs and payments.provider */
+    const char *signature_header; /* the request header carrying the webhook signature */
+    int generic;                  /* speaks the generic protocol at /payments/webhook too */
+
+    /* Redirect gateways: the payer's link, built without any call. */
+    const char *(*checkout_link)(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                                 const tz_checkout_req_t *req);
+    /* API checkouts: the request that creates the checkout, and the link
+     * read from its 2xx answer (NULL when unusable). */
+    void (*checkout)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_checkout_req_t *req,
+                     tz_out_req_t *out);
+    const char *(*checkout_answer)(apr_pool_t *p, const char *body, size_t len);
+
+    /* The webhook: its signature (on the raw bytes), then its event. */
+    tz_sig_status_e (*verify_signature)(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
+    tz_parse_status_e (*parse_event)(apr_pool_t *p, const char *body, size_t len,
+                                     tz_event_t *ev);
+
+    /* Asks the provider about a reported event before it is applied; the
+     * 2xx answer is read into v (TZ_PARSE_OK: a verdict). */
+    void (*verify)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_event_t *ev,
+                   tz_out_req_t *out);
+    tz_parse_status_e (*verify_answer)(apr_pool_t *p, const char *body, size_t len,
+                                       tz_event_t *v);
+
+    /* Refunds through the provider, and the status of a payment whose
+     * webhook has not come (both read their 2xx answer as an event). */
+    void (*refund)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_refund_req_t *req,
+                   tz_out_req_t *out);
+    tz_parse_status_e (*refund_answer)(apr_pool_t *p, const char *body, size_t len,
+                                       tz_event_t *v);
+    void (*status)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *payment_id,
+                   const char *provider_tx_id, tz_out_req_t *out);
+    tz_parse_status_e (*status_answer)(apr_pool_t *p, const char *body, size_t len,
+                                       tz_event_t *v);
+} tz_provider_t;
+
+/* The table, indexed by tz_provider_id_e. */
+extern const tz_provider_t *const tz_providers[TZ_PROV__COUNT];
+
+/* The id of the provider called name, or -1. */
+int tz_provider_id(const char *name);
+
+/* "mobile_money, flutterwave, stripe, sandbox": for error messages. */
+const char *tz_provider_names(apr_pool_t *p);
+
+/* The adapters' rows. */
+extern const tz_provider_t tz_provider_generic;
+extern const tz_provider_t tz_provider_flutterwave;
+extern const tz_provider_t tz_provider_stripe;
+extern const tz_provider_t tz_provider_sandbox;
+
+/* ---- helpers shared by the adapters ---- */
 
 /* Minor units <-> a decimal major-unit string for currencies with two
  * decimals ("2550" <-> "25.50"), exact, without floating point. */
@@ -76,7 +178,6 @@ int tz_decimal_to_minor(const char *text, int64_t *minor);
 /* RFC 3986 percent-encoding of everything but unreserved characters. */
 char *tz_url_escape(apr_pool_t *p, const char *s);
 
-/* ---- helpers shared by the adapters ---- */
 typedef struct {
     const char *key;
     const char *value;           /* NULL: the pair is left out */
@@ -94,18 +195,32 @@ apr_array_header_t *tz_prov_headers(apr_pool_t *p, const char *secret,
 /* ASCII-only case mapping (locale independent), copied into p. */
 char *tz_ascii_upper(apr_pool_t *p, const char *s);
 char *tz_ascii_lower(apr_pool_t *p, const char *s);
+/* Marks ev invalid because of member field; returns TZ_PARSE_INVALID. */
+tz_parse_status_e tz_event_invalid(tz_event_t *ev, const char *field);
 
-/* ---- generic mobile-money gateway (SPEC §3) and the sandbox ---- */
+/* ---- the generic mobile-money gateway (and the sandbox's wire format) ---- */
 /* <base>?reference=<id>&amount=<minor>&currency=<c>&callback=<url>, escaped. */
-char *tz_generic_checkout_url(apr_pool_t *p, const char *base, const tz_checkout_req_t *req);
+const char *tz_generic_checkout_link(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                                     const tz_checkout_req_t *req);
+/* X-Tipzed-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>. */
+tz_sig_status_e tz_generic_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* {payment_id, status: success|failed, timestamp, provider_transaction_id?,
- * amount?, currency?}: payment_id a UUID string (lower-cased), timestamp and
- * amount JSON integers (amount >= 0), currency three upper-case letters;
- * optional members sent as null count as absent; unknown members are
- * ignored; anything else is MALFORMED.  event id = provider_transaction_id,
- * else payment_id + ":" + status. */
+ * amount?, currency?}: payment_id a UUID string (lower-cased), timestamp
+ * RFC 3339 text or Unix seconds, amount a JSON integer >= 0, currency
+ * three upper-case letters; optional members sent as null count as absent;
+ * unknown members are ignored.  event id = payment_id ":"
+ * provider_transaction_id (empty when absent) ":" status. */
 tz_parse_status_e tz_generic_parse_event(apr_pool_t *p, const char *body, size_t len,
                                          tz_event_t *ev);
+
+/* ---- the sandbox ---- */
+/* <api_url>/sandbox/checkout/<payment id>: the module's own page. */
+const char *tz_sandbox_checkout_link(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                                     const tz_checkout_req_t *req);
+/* The sandbox's webhook secret: HMAC-SHA256 of a fixed label under the
+ * JWT key, as hex, so every child and every restart agree on it. */
+const char *tz_sandbox_secret(apr_pool_t *p, const void *jwt_key, size_t jwt_keylen,
+                              size_t *len);
 
 /* ---- Flutterwave v3 ---- */
 /* POST <base>/v3/payments with Bearer secret and a JSON body (tx_ref,
@@ -114,18 +229,18 @@ void tz_flw_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                              const tz_checkout_req_t *req, tz_out_req_t *out);
 /* data.link of {"status":"success","data":{"link":...}}; NULL otherwise. */
 const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len);
-/* verif-hash header equals the configured secret hash. */
-tz_sig_status_e tz_flw_verify_webhook(const tz_prov_cfg_t *cfg, const char *verif_hash);
+/* The verif-hash header equals the configured secret hash. */
+tz_sig_status_e tz_flw_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* charge.completed -> SUCCESS when data.status == "successful", FAILED when
  * "failed", IGNORED for other statuses; other events IGNORED.  payment_id =
  * data.tx_ref (a UUID, lower-cased), provider_tx_id = data.id (as text),
  * event_id = "flw:" + data.id + ":" + data.status.  data.amount (major
  * units, integer or real) is converted exactly; more than two decimals,
- * negative amounts or reals of 10^13 and above are MALFORMED. */
+ * negative amounts or reals of 10^13 and above are INVALID. */
 tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len,
                                      tz_event_t *ev);
-/* GET <base>/v3/transactions/<id>/verify with Bearer secret. */
-void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *tx_id,
+/* GET <base>/v3/transactions/<ev->provider_tx_id>/verify with Bearer secret. */
+void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_event_t *ev,
                            tz_out_req_t *out);
 /* Reads the verify answer into ev (kind SUCCESS only when status=="success"
  * and data.status=="successful", FAILED when data.status=="failed", else
@@ -143,8 +258,7 @@ void tz_stripe_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
 /* "url" of the created session; NULL otherwise. */
 const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len);
 /* Stripe-Signature over the raw body (tz_sig_verify_tv1). */
-tz_sig_status_e tz_stripe_verify_webhook(const tz_prov_cfg_t *cfg, const char *header,
-                                         const char *body, size_t len, int64_t now);
+tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* checkout.session.completed (payment_status "paid"),
  * checkout.session.async_payment_succeeded and payment_intent.succeeded ->
  * SUCCESS; payment_intent.payment_failed and

@@ -1,4 +1,5 @@
-/* Route matching: literal segments and "{id}" (a canonical UUID).  Every
+/* Route matching: literal segments, "{id}" (a canonical UUID) and "{name}"
+ * (a lower-case word); who may use a route.  Every
  * segment must be non-empty, so "//" and a leading or doubled slash never
  * reach a handler; only one trailing slash is forgiven. */
 #include <string.h>
@@ -7,6 +8,21 @@
 #include "apr_strings.h"
 
 #define TZ_ID_TOKEN "{id}"
+#define TZ_NAME_TOKEN "{name}"
+#define TZ_NAME_MAX 32
+
+/* A {name} segment: 1..32 of [a-z0-9_]; copied into name. */
+static int match_name(const char *seg, size_t sl, char name[37])
+{
+    if (sl == 0 || sl > TZ_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < sl; i++)
+        if (!((seg[i] >= 'a' && seg[i] <= 'z') || (seg[i] >= '0' && seg[i] <= '9') || seg[i] == '_'))
+            return 0;
+    memcpy(name, seg, sl);
+    name[sl] = '\0';
+    return 1;
+}
 
 /* Compares one segment; an {id} segment must be a UUID and is copied,
  * lower-cased, into id (so handlers and SQL see one spelling). */
@@ -24,6 +40,8 @@ static int match_segment(const char *pat, size_t pl, const char *seg, size_t sl,
             id[i] = (buf[i] >= 'A' && buf[i] <= 'F') ? (char)(buf[i] - 'A' + 'a') : buf[i];
         return 1;
     }
+    if (pl == sizeof TZ_NAME_TOKEN - 1 && memcmp(pat, TZ_NAME_TOKEN, pl) == 0)
+        return match_name(seg, sl, id);
     return pl == sl && memcmp(pat, seg, pl) == 0;
 }
 
@@ -92,4 +110,16 @@ tz_route_result_e tz_route_match(apr_pool_t *p, const tz_route_t *routes, size_t
     if (out->route)
         return TZ_ROUTE_FOUND;
     return allow ? TZ_ROUTE_BAD_METHOD : TZ_ROUTE_NOT_FOUND;
+}
+
+int tz_role_allowed(unsigned flags, const char *role)
+{
+    unsigned need = flags & (TZ_R_FAN | TZ_R_CREATOR | TZ_R_ADMIN);
+    if (!role)
+        return 0;
+    if (!need)
+        return 1;
+    return ((need & TZ_R_FAN) && strcmp(role, "fan") == 0) ||
+           ((need & TZ_R_CREATOR) && strcmp(role, "creator") == 0) ||
+           ((need & TZ_R_ADMIN) && strcmp(role, "admin") == 0);
 }

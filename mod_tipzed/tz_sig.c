@@ -1,5 +1,5 @@
 /* "t=<unix>,v1=<hex>" webhook signatures (generic and Stripe) and
- * Flutterwave's verif-hash (PITFALLS 18-19).
+ * Flutterwave's verif-hash.
  *
  * The header is parsed strictly but, like Stripe's own libraries, keys other
  * than t and v1 (v0, future schemes) are ignored and several v1 values are

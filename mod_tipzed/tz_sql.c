@@ -8,8 +8,8 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     [TZ_Q_REGISTER] = {"tipzed_insert_user",
         "SELECT tz_register(%s, %s, %s, %s)::text", 4},
     [TZ_Q_USER_BY_EMAIL] = {"tipzed_get_user_by_email",
-        "SELECT id::text, role, password_hash, tz_user_json(u)::text"
-        " FROM users u WHERE lower(email) = lower(%s)", 1},
+        "SELECT json_build_object('id', id, 'role', role, 'password_hash', password_hash,"
+        " 'user', tz_user_json(u))::text FROM users u WHERE lower(email) = lower(%s)", 1},
     [TZ_Q_USER_BY_ID] = {"tipzed_get_user_by_id",
         "SELECT tz_user_json(u)::text FROM users u WHERE id = %s::uuid", 1},
     [TZ_Q_REFRESH_ISSUE] = {"tipzed_insert_refresh",

@@ -23,8 +23,7 @@ static const tz_route_t routes[] = {
     {"GET", "/wallets/me/transactions", NULL},
     {"POST", "/payments/initiate", NULL},
     {"POST", "/payments/webhook", NULL},
-    {"POST", "/webhooks/flutterwave", NULL},
-    {"POST", "/webhooks/stripe", NULL},
+    {"POST", "/webhooks/{name}", NULL},
     {"GET", "/payments", NULL},
     {"GET", "/payments/{id}", NULL},
     {"POST", "/payments/{id}/refund", NULL},
@@ -65,6 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             TZ_FUZZ_ASSERT(tz_is_uuid(m.id));
             for (const char *c = m.id; *c; c++)
                 TZ_FUZZ_ASSERT(!(*c >= 'A' && *c <= 'Z'));
+        } else if (strstr(m.route->pattern, "{name}")) {
+            TZ_FUZZ_ASSERT(m.id[0] && strlen(m.id) <= 32 &&
+                           strspn(m.id, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(m.id));
         } else {
             TZ_FUZZ_ASSERT(m.id[0] == '\0');
         }

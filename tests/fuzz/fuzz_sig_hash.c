@@ -1,5 +1,5 @@
 /* Flutterwave's verif-hash header: tz_sig_verify_hash and
- * tz_flw_verify_webhook with a fixed secret; the input is the header. */
+ * tz_flw_verify_signature with a fixed secret; the input is the header. */
 #include "fuzz_common.h"
 #include "fuzz_keys.h"
 #include "tz_sig.h"
@@ -9,14 +9,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = tz_fuzz_pool();
     char *header = apr_pstrmemdup(p, (const char *)data, size);
-    tz_prov_cfg_t cfg = {"https://flw.invalid", "sk", TZ_FUZZ_SECRET, sizeof TZ_FUZZ_SECRET - 1,
+    tz_prov_cfg_t cfg = {1, "https://flw.invalid", "sk", TZ_FUZZ_SECRET, sizeof TZ_FUZZ_SECRET - 1,
                          TZ_FUZZ_TOLERANCE};
-    tz_prov_cfg_t none = {"https://flw.invalid", "sk", NULL, 0, TZ_FUZZ_TOLERANCE};
+    tz_prov_cfg_t none = {1, "https://flw.invalid", "sk", NULL, 0, TZ_FUZZ_TOLERANCE};
+    tz_webhook_t in = {header, "", 0, 0};
     tz_sig_status_e a = tz_sig_verify_hash(header, TZ_FUZZ_SECRET, sizeof TZ_FUZZ_SECRET - 1);
-    tz_sig_status_e b = tz_flw_verify_webhook(&cfg, header);
+    tz_sig_status_e b = tz_flw_verify_signature(&cfg, &in);
     TZ_FUZZ_ASSERT(a == b);
     TZ_FUZZ_ASSERT((a == TZ_SIG_OK) == (strcmp(header, TZ_FUZZ_SECRET) == 0));
-    TZ_FUZZ_ASSERT(tz_flw_verify_webhook(&none, header) != TZ_SIG_OK);
+    TZ_FUZZ_ASSERT(tz_flw_verify_signature(&none, &in) != TZ_SIG_OK);
     TZ_FUZZ_ASSERT(tz_sig_verify_hash(header, "", 0) != TZ_SIG_OK);
     apr_pool_destroy(p);
     return 0;

@@ -11,13 +11,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = tz_fuzz_pool();
     char *header, *body;
     size_t bodylen;
-    tz_prov_cfg_t cfg = {"https://stripe.invalid", "sk", TZ_FUZZ_SECRET,
+    tz_prov_cfg_t cfg = {1, "https://stripe.invalid", "sk", TZ_FUZZ_SECRET,
                          sizeof TZ_FUZZ_SECRET - 1, TZ_FUZZ_TOLERANCE};
     tz_fuzz_split(p, data, size, &header, &body, &bodylen);
+    tz_webhook_t in = {header, body, bodylen, TZ_FUZZ_NOW};
     tz_sig_status_e a = tz_sig_verify_tv1(header, TZ_FUZZ_SECRET, sizeof TZ_FUZZ_SECRET - 1,
                                           body, bodylen, TZ_FUZZ_NOW, TZ_FUZZ_TOLERANCE);
-    tz_sig_status_e b = tz_stripe_verify_webhook(&cfg, header, body, bodylen, TZ_FUZZ_NOW);
+    tz_sig_status_e b = tz_stripe_verify_signature(&cfg, &in);
     TZ_FUZZ_ASSERT(a == b);
+    TZ_FUZZ_ASSERT(tz_generic_verify_signature(&cfg, &in) == a);
     TZ_FUZZ_ASSERT(tz_sig_status_str(a) != NULL);
     /* No secret, no match; and the signer's own header always verifies. */
     TZ_FUZZ_ASSERT(tz_sig_verify_tv1(header, "", 0, body, bodylen, TZ_FUZZ_NOW,

@@ -45,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 4: (void)tz_flw_checkout_link(p, body, len); break;
     case 5: (void)tz_stripe_checkout_url(p, body, len); break;
     }
+    if (st == TZ_PARSE_INVALID)
+        TZ_FUZZ_ASSERT(ev.bad_field && *ev.bad_field);
     if (st == TZ_PARSE_OK) {
         check_event(&ev);
         if (ev.has_amount)

@@ -16,6 +16,7 @@ class StandIn:
         self.requests = []
         self.verify = {}          # Flutterwave transaction id -> verify answer
         self._fail = []           # statuses for the next create calls
+        self.verify_fail = []     # statuses for the next verify calls
         self._hang = 0
         self.routes = routes
         owner = self
@@ -77,6 +78,8 @@ def flutterwave_routes(fw, method, path, headers, body):
                      "data": {"link": f"{fw.base_url}/pay/{req['tx_ref']}"}}
     if method == "GET" and path.startswith("/v3/transactions/") and path.endswith("/verify"):
         tx = path.split("/")[3]
+        if fw.verify_fail:
+            return fw.verify_fail.pop(0), {"status": "error", "message": "Try again", "data": None}
         if tx in fw.verify:
             return 200, fw.verify[tx]
         return 404, {"status": "error", "message": "No transaction was found for this id", "data": None}

@@ -1,4 +1,4 @@
-"""Auth endpoints of SPEC §3: every success and error path."""
+"""Auth endpoints: every success and error path."""
 import base64
 import hashlib
 import hmac

@@ -1,5 +1,5 @@
 """Bad input of any shape on every write endpoint gets a 4xx problem: no
-500, no crash, nothing written (SPEC §6 guarantee 5)."""
+500, no crash, nothing written (bad input of any shape gets a 4xx problem)."""
 import json
 import uuid
 

@@ -1,4 +1,4 @@
-"""Creators, follows and wallets (SPEC §3): shapes, validation, roles, and
+"""Creators, follows and wallets: shapes, validation, roles, and
 isolation between users."""
 import time
 import uuid

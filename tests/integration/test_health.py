@@ -1,4 +1,4 @@
-"""Health, routing and HTTP shapes of SPEC §2."""
+"""Health, routing and the API's HTTP conventions."""
 from tzclient import assert_problem
 
 

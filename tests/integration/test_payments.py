@@ -1,4 +1,4 @@
-"""Payments (SPEC §2 idempotency, §3 payments, §4 crediting): the sandbox
+"""Payments (idempotency, the payment states, crediting): the sandbox
 flow, the generic signed webhook, the state machine, refunds, isolation."""
 import hashlib
 import hmac
@@ -125,14 +125,50 @@ def test_webhook_signature_failures_401(api, stack, pair):
 def test_webhook_unknown_payment_and_malformed(api, stack):
     r = mm_webhook(api, stack, {"payment_id": str(uuid.uuid4()), "status": "success", "timestamp": 1})
     assert_problem(r, 404)
-    for bad in [{"status": "success"}, {"payment_id": "x", "status": "success"},
-                {"payment_id": str(uuid.uuid4()), "status": "weird"},
-                {"payment_id": str(uuid.uuid4()), "status": "success", "amount": 10.5}]:
-        assert_problem(mm_webhook(api, stack, bad), 400, "invalid_event")
-    body = b"not json"
-    r = api.post("/payments/webhook", body=body, headers={
-        "X-Tipzed-Signature": sign(stack.secret("webhook_mobile_money"), body)})
-    assert_problem(r, 400)
+    pid = str(uuid.uuid4())
+    for bad, field in [({"status": "success", "timestamp": 1}, "payment_id"),
+                       ({"payment_id": "x", "status": "success", "timestamp": 1}, "payment_id"),
+                       ({"payment_id": pid, "status": "weird", "timestamp": 1}, "status"),
+                       ({"payment_id": pid, "status": "success"}, "timestamp"),
+                       ({"payment_id": pid, "status": "success", "timestamp": "yesterday"}, "timestamp"),
+                       ({"payment_id": pid, "status": "success", "timestamp": 1, "amount": 10.5}, "amount"),
+                       ({"payment_id": pid, "status": "success", "timestamp": 1, "currency": 5}, "currency")]:
+        r = mm_webhook(api, stack, bad)
+        assert_problem(r, 422, "invalid_event")
+        assert r.json["errors"][0]["field"] == field, (bad, r.json)
+    for body in (b"not json", b"[]", b'{"a":1,"a":2}'):
+        r = api.post("/payments/webhook", body=body, headers={
+            "X-Tipzed-Signature": sign(stack.secret("webhook_mobile_money"), body)})
+        assert_problem(r, 400, "invalid_json")
+
+
+def test_webhook_timestamp_rfc3339_credits(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    assert mm_webhook(api, stack, {"payment_id": p["id"], "status": "success",
+                                   "timestamp": now}).status == 200
+    assert wallet(api, creator)["balance"] == 2125
+
+
+def test_webhook_event_id_names_the_payment(api, stack, pair):
+    """One provider transaction id reused: a failure and a later success of
+    one payment are two facts (the success reaches the state machine, which
+    sends it to review), and two payments never collide on one id."""
+    creator, fan = pair
+    tx = f"mm-{uuid.uuid4().hex[:8]}"
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    ev = {"payment_id": p["id"], "timestamp": int(time.time()), "provider_transaction_id": tx}
+    assert mm_webhook(api, stack, {**ev, "status": "failed"}).status == 200
+    assert mm_webhook(api, stack, {**ev, "status": "success"}).status == 200
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "review"
+    a = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    b = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    for q in (a, b):
+        assert mm_webhook(api, stack, {"payment_id": q["id"], "status": "success", "amount": 2500,
+                                       "timestamp": int(time.time()),
+                                       "provider_transaction_id": "shared-tx-1"}).status == 200
+    assert wallet(api, creator)["balance"] == 2 * 2125
 
 
 def test_amount_mismatch_goes_to_review(api, stack, pair):

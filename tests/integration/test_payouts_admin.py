@@ -1,4 +1,4 @@
-"""Payouts (SPEC §3, seed 001 lifecycle), the admin API, the audit log and
+"""Payouts (the payout lifecycle), the admin API, the audit log and
 full reconciliation."""
 import threading
 import uuid

@@ -98,9 +98,59 @@ def test_flutterwave_verify_mismatch_goes_to_review(api, stack, flw, pair):
     # the webhook claims the full amount; the verification says otherwise
     assert flw_deliver(api, stack, flw_event(tx, p["id"], 25)).status == 200
     assert status(api, fan, p["id"]) == "review" and balance(api, creator) == 0
+    # the provider's charge belongs to another payment: a contradiction too
     p2 = initiate(api, fan, creator, "flutterwave").json
-    assert flw_deliver(api, stack, flw_event(tx + 7, p2["id"], 25)).status == 200  # verify: 404
+    assert flw_deliver(api, stack, flw_event(tx, p2["id"], 25)).status == 200
     assert status(api, fan, p2["id"]) == "review" and balance(api, creator) == 0
+
+
+def verified(flw, tx, pid, st="successful", amount=25.0):
+    flw.verify[str(tx)] = {"status": "success", "message": "Transaction fetched successfully",
+                           "data": {"id": tx, "tx_ref": pid, "amount": amount, "currency": "ZMW",
+                                    "status": st}}
+
+
+def test_flutterwave_verify_outage_is_no_verdict(api, stack, flw, pair):
+    """A verify call that cannot be trusted yet (transport error, 429, 5xx,
+    an unexpected 4xx such as 404 for a transaction not yet visible)
+    answers 502 and records nothing: the redelivery after the provider
+    recovers still credits."""
+    creator, fan = pair
+    p = initiate(api, fan, creator, "flutterwave").json
+    tx = int(time.time() * 1000) % 10 ** 9 + 3
+    assert_problem(flw_deliver(api, stack, flw_event(tx, p["id"], 25)), 502, "provider_unavailable")
+    for code in (429, 500, 503, 401, 403, 400):
+        flw.verify_fail.append(code)
+        assert_problem(flw_deliver(api, stack, flw_event(tx, p["id"], 25)), 502)
+    assert status(api, fan, p["id"]) == "pending" and balance(api, creator) == 0
+    verified(flw, tx, p["id"])
+    assert flw_deliver(api, stack, flw_event(tx, p["id"], 25)).status == 200
+    assert status(api, fan, p["id"]) == "succeeded" and balance(api, creator) == 2125
+
+
+def test_flutterwave_failure_events_are_verified(api, stack, flw, pair):
+    """A reported failure is checked with the provider too: the provider's
+    word wins, so a charge that in fact succeeded is credited, and a
+    failure the provider has not settled is retried later."""
+    creator, fan = pair
+    p = initiate(api, fan, creator, "flutterwave").json
+    tx = int(time.time() * 1000) % 10 ** 9 + 5
+    verified(flw, tx, p["id"], st="pending")
+    assert_problem(flw_deliver(api, stack, flw_event(tx, p["id"], 25, st="failed")), 502)
+    assert status(api, fan, p["id"]) == "pending"
+    verified(flw, tx, p["id"], st="successful")
+    assert flw_deliver(api, stack, flw_event(tx, p["id"], 25, st="failed")).status == 200
+    assert status(api, fan, p["id"]) == "succeeded" and balance(api, creator) == 2125
+    p2 = initiate(api, fan, creator, "flutterwave").json
+    verified(flw, tx + 1, p2["id"], st="failed")
+    assert flw_deliver(api, stack, flw_event(tx + 1, p2["id"], 25, st="failed")).status == 200
+    assert status(api, fan, p2["id"]) == "failed"
+
+
+def test_unknown_or_disabled_provider_webhook_is_404(api):
+    for name in ("paypal", "momo", "x"):
+        assert_problem(api.post(f"/webhooks/{name}", body=b"{}"), 404, "not_found")
+    assert_problem(api.post("/webhooks/Stripe", body=b"{}"), 404)
 
 
 def test_flutterwave_webhook_auth_and_shape(api, stack, flw, pair):
@@ -109,7 +159,11 @@ def test_flutterwave_webhook_auth_and_shape(api, stack, flw, pair):
     body = flw_event(99, p["id"], 25)
     assert_problem(flw_deliver(api, stack, body, secret=b"wrong-hash-0123456789"), 401)
     assert_problem(api.post("/webhooks/flutterwave", body=body), 401)
-    assert_problem(flw_deliver(api, stack, b"{not json"), 400)
+    assert_problem(flw_deliver(api, stack, b"{not json"), 400, "invalid_json")
+    r = flw_deliver(api, stack, json.dumps({"event": "charge.completed", "data": {
+        "id": 5, "tx_ref": p["id"], "amount": "25", "currency": "ZMW", "status": "successful"}}).encode())
+    assert_problem(r, 422, "invalid_event")
+    assert r.json["errors"][0]["field"] == "data.amount"
     other = json.dumps({"event": "transfer.completed", "data": {}}).encode()
     assert flw_deliver(api, stack, other).status == 200
     assert status(api, fan, p["id"]) == "pending"

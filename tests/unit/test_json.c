@@ -1,4 +1,5 @@
-/* Strict JSON parsing (PITFALLS 12-14), pool-tied lifetimes, compact
+/* Strict JSON parsing (duplicate keys, reals as amounts, unterminated
+ * bodies), pool-tied lifetimes, compact
  * output, and request-body validation with field-naming errors. */
 #include "tz_test.h"
 #include "tz_json.h"

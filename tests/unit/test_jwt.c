@@ -1,4 +1,4 @@
-/* JWT accept/reject table (PITFALLS 9-11).  Malicious tokens are built by
+/* JWT accept/reject table.  Malicious tokens are built by
  * hand where libjwt cannot produce them:
  * base64url(header).base64url(claims).base64url(HMAC(key, signing input)). */
 #include "tz_test.h"

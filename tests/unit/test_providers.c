@@ -1,6 +1,6 @@
-/* Provider adapters: exact decimal conversion, shared encoders, the
- * generic gateway, Flutterwave and Stripe request building, webhook
- * verification and event parsing. */
+/* Provider adapters: the table, exact decimal conversion, shared encoders,
+ * the generic gateway and the sandbox, Flutterwave and Stripe request
+ * building, webhook verification and event parsing. */
 #include "tz_test.h"
 #include "tz_provider.h"
 #include "tz_json.h"
@@ -87,19 +87,65 @@ END_TEST
 
 /* ------------------------------------------------------------ generic gateway */
 
+/* The generic gateway's link for a checkout base URL. */
+static const char *generic_link(const char *base, const tz_checkout_req_t *req)
+{
+    tz_prov_cfg_t cfg = {1, base, NULL, NULL, 0, 300};
+    return tz_generic_checkout_link(tz_tp, &cfg, req);
+}
+
 START_TEST(generic_checkout_url)
 {
-    tz_checkout_req_t req = {PID, 2500, "ZMW", NULL, NULL, NULL,
+    tz_checkout_req_t req = {PID, 2500, "ZMW", NULL, NULL, NULL, "http://h/api/v1",
                              "http://h/api/v1/payments/webhook?a=1&b=2", NULL};
-    ck_assert_str_eq(tz_generic_checkout_url(tz_tp, "https://gw.example/pay", &req),
+    ck_assert_str_eq(generic_link("https://gw.example/pay", &req),
                      "https://gw.example/pay?reference=" PID "&amount=2500&currency=ZMW&callback="
                      "http%3A%2F%2Fh%2Fapi%2Fv1%2Fpayments%2Fwebhook%3Fa%3D1%26b%3D2");
     /* a base with a query of its own keeps it */
-    ck_assert_str_eq(tz_generic_checkout_url(tz_tp, "https://gw/pay?merchant=7", &req),
+    ck_assert_str_eq(generic_link("https://gw/pay?merchant=7", &req),
                      "https://gw/pay?merchant=7&reference=" PID "&amount=2500&currency=ZMW&callback="
                      "http%3A%2F%2Fh%2Fapi%2Fv1%2Fpayments%2Fwebhook%3Fa%3D1%26b%3D2");
-    ck_assert_ptr_nonnull(strstr(tz_generic_checkout_url(tz_tp, "https://gw/pay?", &req),
-                                 "/pay?reference="));
+    ck_assert_ptr_nonnull(strstr(generic_link("https://gw/pay?", &req), "/pay?reference="));
+}
+END_TEST
+
+START_TEST(sandbox_checkout_link_and_secret)
+{
+    tz_checkout_req_t req = {PID, 2500, "ZMW", NULL, NULL, NULL, "http://h:8080/api/v1",
+                             "http://h:8080/api/v1/payments/webhook", NULL};
+    tz_prov_cfg_t cfg = {1, NULL, NULL, NULL, 0, 300};
+    size_t n1, n2, n3;
+    ck_assert_str_eq(tz_sandbox_checkout_link(tz_tp, &cfg, &req),
+                     "http://h:8080/api/v1/sandbox/checkout/" PID);
+    const char *a = tz_sandbox_secret(tz_tp, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", 32, &n1);
+    const char *b = tz_sandbox_secret(tz_tp, "k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1k1", 32, &n2);
+    const char *c = tz_sandbox_secret(tz_tp, "k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2k2", 32, &n3);
+    ck_assert_uint_eq(n1, 64);
+    ck_assert_str_eq(a, b); /* every child and restart agrees */
+    ck_assert_str_ne(a, c); /* and it follows the key */
+}
+END_TEST
+
+/* The table: every row is named, found by its name, and has the
+ * operations its kind needs. */
+START_TEST(provider_table_is_consistent)
+{
+    for (int i = 0; i < TZ_PROV__COUNT; i++) {
+        const tz_provider_t *pv = tz_providers[i];
+        ck_assert_ptr_nonnull(pv);
+        ck_assert_int_eq(tz_provider_id(pv->name), i);
+        ck_assert_ptr_nonnull(pv->signature_header);
+        ck_assert_ptr_nonnull(pv->verify_signature);
+        ck_assert_ptr_nonnull(pv->parse_event);
+        /* a checkout is either a local link or an API call with its answer */
+        ck_assert_msg(!pv->checkout_link != !(pv->checkout && pv->checkout_answer), "%s", pv->name);
+        ck_assert_msg(!pv->verify == !pv->verify_answer, "%s", pv->name);
+        ck_assert_msg(!pv->refund == !pv->refund_answer, "%s", pv->name);
+        ck_assert_msg(!pv->status == !pv->status_answer, "%s", pv->name);
+    }
+    ck_assert_int_eq(tz_provider_id("paypal"), -1);
+    ck_assert_int_eq(tz_provider_id(NULL), -1);
+    ck_assert_str_eq(tz_provider_names(tz_tp), "mobile_money, flutterwave, stripe, sandbox");
 }
 END_TEST
 
@@ -115,7 +161,7 @@ START_TEST(generic_event_valid)
                      TZ_PARSE_OK);
     ck_assert_int_eq(ev.kind, TZ_EV_SUCCESS);
     ck_assert_str_eq(ev.payment_id, PID); /* one spelling of the UUID */
-    ck_assert_str_eq(ev.event_id, PID ":success");
+    ck_assert_str_eq(ev.event_id, PID "::success");
     ck_assert_int_eq(ev.timestamp, 1700000000);
     ck_assert(!ev.has_amount && !ev.currency && !ev.provider_tx_id);
     ck_assert_int_eq(generic("{\"payment_id\":\"" PID "\",\"status\":\"failed\",\"timestamp\":1,"
@@ -124,50 +170,85 @@ START_TEST(generic_event_valid)
     ck_assert(ev.kind == TZ_EV_FAILED && ev.has_amount && ev.amount == 100);
     ck_assert_str_eq(ev.currency, "ZMW");
     ck_assert_str_eq(ev.provider_tx_id, "mm-1");
-    ck_assert_str_eq(ev.event_id, "mm-1");
+    ck_assert_str_eq(ev.event_id, PID ":mm-1:failed"); /* the payment is part of the id */
     /* optional members sent as null are absent */
     ck_assert_int_eq(generic("{\"payment_id\":\"" PID "\",\"status\":\"failed\",\"timestamp\":1,"
                              "\"provider_transaction_id\":null,\"amount\":null,\"currency\":null}"),
                      TZ_PARSE_OK);
     ck_assert(!ev.has_amount && !ev.currency);
-    ck_assert_str_eq(ev.event_id, PID ":failed");
+    ck_assert_str_eq(ev.event_id, PID "::failed");
+}
+END_TEST
+
+/* The timestamp is RFC 3339, like every timestamp of the API, or Unix seconds. */
+START_TEST(generic_event_timestamps)
+{
+    static const struct { const char *ts; int64_t secs; } ok[] = {
+        {"\"2023-11-14T22:13:20Z\"", 1700000000}, {"\"2023-11-14T22:13:20.123Z\"", 1700000000},
+        {"\"2023-11-15T00:13:20+02:00\"", 1700000000}, {"\"2023-11-14t22:13:20z\"", 1700000000},
+        {"1700000000", 1700000000}, {"0", 0}};
+    static const char *bad[] = {"\"2023-11-14\"", "\"2023-02-30T00:00:00Z\"", "\"1700000000\"",
+                                "\"2023-11-14 22:13:20Z\"", "\"2023-11-14T22:13:20\"", "-1", "1.5",
+                                "\"\"", "null", "true"};
+    for (size_t i = 0; i < LEN(ok); i++) {
+        char *body = apr_psprintf(tz_tp, "{\"payment_id\":\"" PID "\",\"status\":\"success\","
+                                  "\"timestamp\":%s}", ok[i].ts);
+        ck_assert_msg(generic(body) == TZ_PARSE_OK, "refused %s", ok[i].ts);
+        ck_assert_int_eq(ev.timestamp, ok[i].secs);
+    }
+    for (size_t i = 0; i < LEN(bad); i++) {
+        char *body = apr_psprintf(tz_tp, "{\"payment_id\":\"" PID "\",\"status\":\"success\","
+                                  "\"timestamp\":%s}", bad[i]);
+        ck_assert_msg(generic(body) == TZ_PARSE_INVALID, "accepted %s", bad[i]);
+        ck_assert_str_eq(ev.bad_field, "timestamp");
+    }
 }
 END_TEST
 
 START_TEST(generic_event_malformed)
 {
 #define G(rest) "{\"payment_id\":\"" PID "\",\"status\":\"success\",\"timestamp\":1" rest "}"
-    static const char *bad[] = {
-        "{\"status\":\"success\",\"timestamp\":1}",
-        "{\"payment_id\":\"" PID "\",\"timestamp\":1}",                         /* no status */
-        "{\"payment_id\":\"" PID "\",\"status\":\"success\"}",                  /* no timestamp */
-        "{\"payment_id\":\"" PID "\",\"status\":\"weird\",\"timestamp\":1}",
-        "{\"payment_id\":\"" PID "\",\"status\":\"SUCCESS\",\"timestamp\":1}",
-        "{\"payment_id\":\"x\",\"status\":\"success\",\"timestamp\":1}",
-        "{\"payment_id\":42,\"status\":\"success\",\"timestamp\":1}",
-        "{\"payment_id\":\"" PID "\",\"status\":\"success\",\"timestamp\":1.5}",
-        "{\"payment_id\":\"" PID "\",\"status\":\"success\",\"timestamp\":\"1\"}",
-        "{\"payment_id\":\"" PID "\\u0000x\",\"status\":\"success\",\"timestamp\":1}",
-        G(",\"amount\":10.5"), G(",\"amount\":\"10\""), G(",\"amount\":-1"), G(",\"amount\":1e2"),
-        G(",\"currency\":\"zmw\""), G(",\"currency\":\"ZMWX\""), G(",\"currency\":5"),
-        G(",\"provider_transaction_id\":\"\""), G(",\"provider_transaction_id\":7"),
-        G(",\"provider_transaction_id\":\"a b\""),
-        G(",\"status\":\"failed\""), /* duplicate key */
-        "[]", "nope", "", "null", "{\"payment_id\":\"" PID "\""};
+    /* JSON objects with a known member missing or wrong: INVALID, naming it */
+    static const struct { const char *body, *field; } invalid[] = {
+        {"{\"status\":\"success\",\"timestamp\":1}", "payment_id"},
+        {"{\"payment_id\":\"" PID "\",\"timestamp\":1}", "status"},
+        {"{\"payment_id\":\"" PID "\",\"status\":\"success\"}", "timestamp"},
+        {"{\"payment_id\":\"" PID "\",\"status\":\"weird\",\"timestamp\":1}", "status"},
+        {"{\"payment_id\":\"" PID "\",\"status\":\"SUCCESS\",\"timestamp\":1}", "status"},
+        {"{\"payment_id\":\"x\",\"status\":\"success\",\"timestamp\":1}", "payment_id"},
+        {"{\"payment_id\":42,\"status\":\"success\",\"timestamp\":1}", "payment_id"},
+        {"{\"payment_id\":\"" PID "\",\"status\":\"success\",\"timestamp\":1.5}", "timestamp"},
+        {"{\"payment_id\":\"" PID "\",\"status\":\"success\",\"timestamp\":\"1\"}", "timestamp"},
+        {G(",\"amount\":10.5"), "amount"}, {G(",\"amount\":\"10\""), "amount"},
+        {G(",\"amount\":-1"), "amount"}, {G(",\"amount\":1e2"), "amount"},
+        {G(",\"currency\":\"zmw\""), "currency"}, {G(",\"currency\":\"ZMWX\""), "currency"},
+        {G(",\"currency\":5"), "currency"}, {G(",\"provider_transaction_id\":\"\""), "provider_transaction_id"},
+        {G(",\"provider_transaction_id\":7"), "provider_transaction_id"},
+        {G(",\"provider_transaction_id\":\"a b\""), "provider_transaction_id"}};
+    /* not a JSON object at all: MALFORMED */
+    static const char *malformed[] = {G(",\"status\":\"failed\""), /* duplicate key */
+        "{\"payment_id\":\"" PID "\\u0000x\",\"status\":\"success\",\"timestamp\":1}", /* NUL */
+                                      "[]", "nope", "", "null", "{\"payment_id\":\"" PID "\""};
 #undef G
-    for (size_t i = 0; i < LEN(bad); i++)
-        ck_assert_msg(generic(bad[i]) == TZ_PARSE_MALFORMED, "accepted %s", bad[i]);
+    for (size_t i = 0; i < LEN(invalid); i++) {
+        ck_assert_msg(generic(invalid[i].body) == TZ_PARSE_INVALID, "accepted %s", invalid[i].body);
+        ck_assert_str_eq(ev.bad_field, invalid[i].field);
+    }
+    for (size_t i = 0; i < LEN(malformed); i++)
+        ck_assert_msg(generic(malformed[i]) == TZ_PARSE_MALFORMED, "accepted %s", malformed[i]);
 }
 END_TEST
 
 /* ------------------------------------------------------------ Flutterwave */
 
-static const tz_prov_cfg_t flw_cfg = {"https://api.flw.example/", "FLWSECK_TEST-x", "hash-123", 8, 300};
+static const tz_prov_cfg_t flw_cfg = {1, "https://api.flw.example/", "FLWSECK_TEST-x", "hash-123", 8,
+                                      300};
 
 static json_t *flw_body(int64_t amount, const char *return_url, tz_out_req_t *out)
 {
     tz_checkout_req_t req = {PID, amount, "NGN", "Tip for \"Ada\"", "fan@example.com",
-                             "+2348000000000", "https://h/api/v1/webhooks/flutterwave", return_url};
+                             "+2348000000000", "https://h/api/v1",
+                             "https://h/api/v1/webhooks/flutterwave", return_url};
     const char *err;
     tz_flw_checkout_request(tz_tp, &flw_cfg, &req, out);
     return tz_json_parse(tz_tp, out->body, out->bodylen, &err);
@@ -202,7 +283,8 @@ END_TEST
 
 START_TEST(flw_checkout_request_optional_and_invalid)
 {
-    tz_checkout_req_t req = {PID, 500, "NGN", NULL, "fan@example.com", NULL, "https://h/cb", NULL};
+    tz_checkout_req_t req = {PID, 500, "NGN", NULL, "fan@example.com", NULL, "https://h",
+                             "https://h/cb", NULL};
     tz_out_req_t out;
     const char *err;
     tz_flw_checkout_request(tz_tp, &flw_cfg, &req, &out);
@@ -233,17 +315,23 @@ START_TEST(flw_checkout_link)
 }
 END_TEST
 
+static tz_sig_status_e flw_hash(const tz_prov_cfg_t *cfg, const char *header)
+{
+    tz_webhook_t in = {header, "{}", 2, 1000};
+    return tz_flw_verify_signature(cfg, &in);
+}
+
 START_TEST(flw_webhook_hash)
 {
     tz_prov_cfg_t none = flw_cfg;
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, "hash-123"), TZ_SIG_OK);
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, "hash-124"), TZ_SIG_MISMATCH);
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, "hash-1234"), TZ_SIG_MISMATCH);
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, "hash-12"), TZ_SIG_MISMATCH);
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, NULL), TZ_SIG_MISSING);
-    ck_assert_int_eq(tz_flw_verify_webhook(&flw_cfg, ""), TZ_SIG_MISSING);
+    ck_assert_int_eq(flw_hash(&flw_cfg, "hash-123"), TZ_SIG_OK);
+    ck_assert_int_eq(flw_hash(&flw_cfg, "hash-124"), TZ_SIG_MISMATCH);
+    ck_assert_int_eq(flw_hash(&flw_cfg, "hash-1234"), TZ_SIG_MISMATCH);
+    ck_assert_int_eq(flw_hash(&flw_cfg, "hash-12"), TZ_SIG_MISMATCH);
+    ck_assert_int_eq(flw_hash(&flw_cfg, NULL), TZ_SIG_MISSING);
+    ck_assert_int_eq(flw_hash(&flw_cfg, ""), TZ_SIG_MISSING);
     none.webhook_secret = NULL, none.webhook_secret_len = 0; /* never "equal to nothing" */
-    ck_assert_int_ne(tz_flw_verify_webhook(&none, "hash-123"), TZ_SIG_OK);
+    ck_assert_int_ne(flw_hash(&none, "hash-123"), TZ_SIG_OK);
 }
 END_TEST
 
@@ -277,7 +365,7 @@ START_TEST(flw_charge_completed)
     static const char *bad_amounts[] = {"25.505", "-25", "-0.5", "\"25\"", "null", "1e15",
                                         "12345678901234.5", "true"};
     for (size_t i = 0; i < LEN(bad_amounts); i++)
-        ck_assert_msg(flw_charge(bad_amounts[i], "successful") == TZ_PARSE_MALFORMED,
+        ck_assert_msg(flw_charge(bad_amounts[i], "successful") == TZ_PARSE_INVALID,
                       "accepted amount %s", bad_amounts[i]);
 }
 END_TEST
@@ -300,20 +388,31 @@ END_TEST
 START_TEST(flw_event_malformed_and_ignored)
 {
 #define D(x) "{\"event\":\"charge.completed\",\"data\":{" x "}}"
-    static const char *bad[] = {
-        D("\"id\":1,\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),  /* no tx_ref */
-        D("\"id\":1,\"tx_ref\":\"VISIBUY_1\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
-        D("\"id\":\"1\",\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
-        D("\"id\":0,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
-        D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"ngn\",\"status\":\"successful\""),
-        D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"status\":\"successful\""),
-        D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\""),       /* no status */
-        "{\"event\":\"charge.completed\",\"data\":[]}", "{\"event\":\"charge.completed\"}",
-        "{\"data\":{}}", "{\"event\":5}", "{not json", "[]"};
+    static const struct { const char *body, *field; } invalid[] = {
+        {D("\"id\":1,\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""), "data.tx_ref"},
+        {D("\"id\":1,\"tx_ref\":\"VISIBUY_1\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
+         "data.tx_ref"},
+        {D("\"id\":\"1\",\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
+         "data.id"},
+        {D("\"id\":0,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\",\"status\":\"successful\""),
+         "data.id"},
+        {D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"ngn\",\"status\":\"successful\""),
+         "data.currency"},
+        {D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"status\":\"successful\""), "data.currency"},
+        {D("\"id\":1,\"tx_ref\":\"" PID "\",\"amount\":1,\"currency\":\"NGN\""), "data.status"},
+        {"{\"event\":\"charge.completed\",\"data\":[]}", "data"},
+        {"{\"event\":\"charge.completed\"}", "data"}, {"{\"data\":{}}", "event"},
+        {"{\"event\":5}", "event"}};
+    static const char *malformed[] = {"{not json", "[]"};
 #undef D
-    for (size_t i = 0; i < LEN(bad); i++)
-        ck_assert_msg(tz_flw_parse_event(tz_tp, bad[i], strlen(bad[i]), &ev) == TZ_PARSE_MALFORMED,
-                      "accepted %s", bad[i]);
+    for (size_t i = 0; i < LEN(invalid); i++) {
+        const char *b = invalid[i].body;
+        ck_assert_msg(tz_flw_parse_event(tz_tp, b, strlen(b), &ev) == TZ_PARSE_INVALID, "accepted %s", b);
+        ck_assert_str_eq(ev.bad_field, invalid[i].field);
+    }
+    for (size_t i = 0; i < LEN(malformed); i++)
+        ck_assert_msg(tz_flw_parse_event(tz_tp, malformed[i], strlen(malformed[i]), &ev) ==
+                      TZ_PARSE_MALFORMED, "accepted %s", malformed[i]);
     const char *other = "{\"event\":\"transfer.completed\",\"data\":{\"id\":\"x\"}}";
     ck_assert_int_eq(tz_flw_parse_event(tz_tp, other, strlen(other), &ev), TZ_PARSE_OK);
     ck_assert_int_eq(ev.kind, TZ_EV_IGNORED);
@@ -332,12 +431,14 @@ static tz_parse_status_e flw_verify(const char *status, const char *dstatus, con
 START_TEST(flw_verify_request_and_answer)
 {
     tz_out_req_t out;
-    tz_flw_verify_request(tz_tp, &flw_cfg, "285959875", &out);
+    tz_event_t asked = {.provider_tx_id = "285959875"};
+    tz_flw_verify_request(tz_tp, &flw_cfg, &asked, &out);
     ck_assert_str_eq(out.method, "GET");
     ck_assert_str_eq(out.url, "https://api.flw.example/v3/transactions/285959875/verify");
     ck_assert_ptr_null(out.body);
     ck_assert_str_eq(APR_ARRAY_IDX(out.headers, 0, const char *), "Authorization: Bearer FLWSECK_TEST-x");
-    tz_flw_verify_request(tz_tp, &flw_cfg, "1/../x", &out);
+    asked.provider_tx_id = "1/../x";
+    tz_flw_verify_request(tz_tp, &flw_cfg, &asked, &out);
     ck_assert_str_eq(out.url, "https://api.flw.example/v3/transactions/1%2F..%2Fx/verify");
     ck_assert_int_eq(flw_verify("success", "successful", "25.5"), TZ_PARSE_OK);
     ck_assert(ev.kind == TZ_EV_SUCCESS && ev.amount == 2550 && ev.has_amount);
@@ -349,21 +450,23 @@ START_TEST(flw_verify_request_and_answer)
     ck_assert_int_eq(ev.kind, TZ_EV_UNVERIFIED);
     ck_assert_int_eq(flw_verify("error", "successful", "25.5"), TZ_PARSE_OK);
     ck_assert_int_ne(ev.kind, TZ_EV_SUCCESS);
-    ck_assert_int_eq(flw_verify("success", "successful", "25.555"), TZ_PARSE_MALFORMED);
+    ck_assert_int_eq(flw_verify("success", "successful", "25.555"), TZ_PARSE_INVALID);
     const char *notfound = "{\"status\":\"error\",\"message\":\"No transaction was found for this id\",\"data\":null}";
-    ck_assert_int_eq(tz_flw_parse_verify(tz_tp, notfound, strlen(notfound), &ev), TZ_PARSE_MALFORMED);
+    ck_assert_int_eq(tz_flw_parse_verify(tz_tp, notfound, strlen(notfound), &ev), TZ_PARSE_INVALID);
+    ck_assert_int_eq(tz_flw_parse_verify(tz_tp, "<html>", 6, &ev), TZ_PARSE_MALFORMED);
 }
 END_TEST
 
 /* ------------------------------------------------------------ Stripe */
 
-static const tz_prov_cfg_t st_cfg = {"https://api.stripe.example", "sk_test_1",
+static const tz_prov_cfg_t st_cfg = {1, "https://api.stripe.example", "sk_test_1",
                                      "whsec_1234567890abcdef", 22, 300};
 
 START_TEST(stripe_checkout_request_form)
 {
     tz_checkout_req_t req = {PID, 2500, "ZMW", "Tip for Ada & Co", "fan+1@example.com", NULL,
-                             "https://h/api/v1/webhooks/stripe", "https://app/back?x=1"};
+                             "https://h/api/v1", "https://h/api/v1/webhooks/stripe",
+                             "https://app/back?x=1"};
     tz_out_req_t out;
     tz_stripe_checkout_request(tz_tp, &st_cfg, &req, &out);
     ck_assert_str_eq(out.method, "POST");
@@ -409,7 +512,8 @@ static const char *st_body = "{\"id\":\"evt_1\",\"type\":\"checkout.session.comp
 
 static tz_sig_status_e st_verify(const char *header, const char *body, int64_t now)
 {
-    return tz_stripe_verify_webhook(&st_cfg, header, body, strlen(body), now);
+    tz_webhook_t in = {header, body, strlen(body), now};
+    return tz_stripe_verify_signature(&st_cfg, &in);
 }
 
 START_TEST(stripe_signature)
@@ -503,20 +607,27 @@ START_TEST(stripe_ignored_and_malformed)
                                "\"metadata\":{\"order\":\"77\"}}"), TZ_PARSE_OK);
     ck_assert_int_eq(ev.kind, TZ_EV_IGNORED); /* another integration's payment */
     ck_assert_int_eq(stripe_ev("payment_intent.succeeded",
-                               apr_psprintf(tz_tp, mine, "25.0", "\"usd\"")), TZ_PARSE_MALFORMED);
+                               apr_psprintf(tz_tp, mine, "25.0", "\"usd\"")), TZ_PARSE_INVALID);
     ck_assert_int_eq(stripe_ev("payment_intent.succeeded",
-                               apr_psprintf(tz_tp, mine, "\"2500\"", "\"usd\"")), TZ_PARSE_MALFORMED);
+                               apr_psprintf(tz_tp, mine, "\"2500\"", "\"usd\"")), TZ_PARSE_INVALID);
     ck_assert_int_eq(stripe_ev("payment_intent.succeeded",
-                               apr_psprintf(tz_tp, mine, "2500", "\"us\"")), TZ_PARSE_MALFORMED);
+                               apr_psprintf(tz_tp, mine, "2500", "\"us\"")), TZ_PARSE_INVALID);
     ck_assert_int_eq(stripe_ev("payment_intent.succeeded",
-                               apr_psprintf(tz_tp, mine, "2500", "7")), TZ_PARSE_MALFORMED);
-    ck_assert_int_eq(stripe_ev("payment_intent.succeeded", "\"x\""), TZ_PARSE_MALFORMED);
-    static const char *bad[] = {"not json", "", "[]", "{\"type\":\"charge.refunded\"}",
-                                "{\"id\":\"evt_1\"}", "{\"id\":\"\",\"type\":\"x\"}",
-                                "{\"id\":\"evt_1\",\"type\":\"charge.refunded\"}"};
+                               apr_psprintf(tz_tp, mine, "2500", "7")), TZ_PARSE_INVALID);
+    ck_assert_int_eq(stripe_ev("payment_intent.succeeded", "\"x\""), TZ_PARSE_INVALID);
+    static const char *bad[] = {"not json", "", "[]"};
+    static const struct { const char *body, *field; } invalid[] = {
+        {"{\"type\":\"charge.refunded\"}", "id"}, {"{\"id\":\"evt_1\"}", "type"},
+        {"{\"id\":\"\",\"type\":\"x\"}", "id"},
+        {"{\"id\":\"evt_1\",\"type\":\"charge.refunded\"}", "data.object"}};
     for (size_t i = 0; i < LEN(bad); i++)
         ck_assert_msg(tz_stripe_parse_event(tz_tp, bad[i], strlen(bad[i]), &ev) == TZ_PARSE_MALFORMED,
                       "accepted %s", bad[i]);
+    for (size_t i = 0; i < LEN(invalid); i++) {
+        const char *b = invalid[i].body;
+        ck_assert_msg(tz_stripe_parse_event(tz_tp, b, strlen(b), &ev) == TZ_PARSE_INVALID, "accepted %s", b);
+        ck_assert_str_eq(ev.bad_field, invalid[i].field);
+    }
 }
 END_TEST
 
@@ -533,6 +644,9 @@ static Suite *providers_suite(void)
     tcase_add_test(gen, generic_checkout_url);
     tcase_add_test(gen, generic_event_valid);
     tcase_add_test(gen, generic_event_malformed);
+    tcase_add_test(gen, generic_event_timestamps);
+    tcase_add_test(gen, sandbox_checkout_link_and_secret);
+    tcase_add_test(gen, provider_table_is_consistent);
     tcase_add_test(flw, flw_checkout_request_shape);
     tcase_add_test(flw, flw_checkout_request_optional_and_invalid);
     tcase_add_test(flw, flw_checkout_link);

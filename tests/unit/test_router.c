@@ -17,6 +17,7 @@ static const tz_route_t routes[] = {
     {"POST", "/creators/{id}/follow", "follow"},
     {"DELETE", "/creators/{id}/follow", "unfollow"},
     {"POST", "/payments/{id}/refund", "refund"},
+    {"POST", "/webhooks/{name}", "webhook"},
 };
 #define ID "123e4567-e89b-42d3-a456-426614174000"
 #define ID_UPPER "123E4567-E89B-42D3-A456-426614174000"
@@ -47,6 +48,11 @@ START_TEST(found_routes)
         {"/creators/" ID_UPPER "/follow/", "DELETE", "unfollow", ID},
         {"/payments/" ID "/refund", "POST", "refund", ID},
         {"/payments/" ID_UPPER "/refund/", "POST", "refund", ID},
+        {"/webhooks/stripe", "POST", "webhook", "stripe"},
+        {"/webhooks/mobile_money/", "POST", "webhook", "mobile_money"},
+        {"/webhooks/a", "POST", "webhook", "a"},
+        {"/webhooks/abcdefghijklmnopqrstuvwxyz012345", "POST", "webhook",
+         "abcdefghijklmnopqrstuvwxyz012345"},
     };
     for (size_t i = 0; i < NELTS(t); i++) {
         tz_route_match_t m;
@@ -71,7 +77,9 @@ START_TEST(not_found)
         "/creators/123e4567-e89b-42d3-a456-42661417400g", "/creators/123e4567-e89b-42d3-a456-42661417400",
         "/creators/{id}", "/creators/" ID "//", "/creators/" ID "/follow/x", "/creators/" ID "//follow",
         "/creators/me/follow", "/payments//refund", "/payments/" ID, "/payments/" ID "/refund//",
-        "/api/v1/auth/login"};
+        "/api/v1/auth/login", "/webhooks", "/webhooks/", "/webhooks//", "/webhooks/Stripe",
+        "/webhooks/str-ipe", "/webhooks/a.b", "/webhooks/%73", "/webhooks/stripe/x",
+        "/webhooks/abcdefghijklmnopqrstuvwxyz0123456", "/webhooks/\xc3\xa9"};
     static const char *methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"};
     for (size_t i = 0; i < NELTS(paths); i++)
         for (size_t j = 0; j < NELTS(methods); j++) {
@@ -143,6 +151,23 @@ START_TEST(id_is_lowercased_copy)
 }
 END_TEST
 
+/* Who may use a route: its role flags, or every authenticated user. */
+START_TEST(roles)
+{
+    static const struct { unsigned flags; const char *role; int ok; } t[] = {
+        {TZ_R_USER, "fan", 1}, {TZ_R_USER, "creator", 1}, {TZ_R_USER, "admin", 1},
+        {TZ_R_USER | TZ_R_JSON, "fan", 1}, {TZ_R_FAN, "fan", 1}, {TZ_R_FAN, "creator", 0},
+        {TZ_R_FAN, "admin", 0}, {TZ_R_CREATOR, "creator", 1}, {TZ_R_CREATOR, "fan", 0},
+        {TZ_R_ADMIN, "admin", 1}, {TZ_R_ADMIN, "creator", 0}, {TZ_R_ADMIN | TZ_R_JSON, "fan", 0},
+        {TZ_R_FAN | TZ_R_CREATOR, "creator", 1}, {TZ_R_FAN | TZ_R_CREATOR, "fan", 1},
+        {TZ_R_FAN | TZ_R_CREATOR, "admin", 0}, {TZ_R_ADMIN, "Admin", 0}, {TZ_R_ADMIN, "admin ", 0},
+        {TZ_R_ADMIN, "", 0}, {TZ_R_ADMIN, NULL, 0}, {TZ_R_USER, NULL, 0}};
+    for (size_t i = 0; i < NELTS(t); i++)
+        ck_assert_msg(tz_role_allowed(t[i].flags, t[i].role) == t[i].ok, "flags %#x role %s",
+                      t[i].flags, t[i].role ? t[i].role : "NULL");
+}
+END_TEST
+
 static Suite *router_suite(void)
 {
     Suite *s = suite_create("router");
@@ -152,6 +177,7 @@ static Suite *router_suite(void)
     tcase_add_test(tc, bad_method_lists_allow);
     tcase_add_test(tc, allow_on_found_and_no_duplicates);
     tcase_add_test(tc, id_is_lowercased_copy);
+    tcase_add_test(tc, roles);
     suite_add_tcase(s, tc);
     return s;
 }

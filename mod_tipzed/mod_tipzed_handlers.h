@@ -1,0 +1,47 @@
+/* Every API handler, as the route table (mod_tipzed_routes.c) names them;
+ * each is defined in the file of its resource. */
+#ifndef MOD_TIPZED_HANDLERS_H
+#define MOD_TIPZED_HANDLERS_H
+#include "mod_tipzed.h"
+
+/* mod_tipzed_health.c, mod_tipzed_openapi.c */
+int tz_h_health(tz_req_t *q);
+int tz_h_health_detailed(tz_req_t *q);
+int tz_h_openapi(tz_req_t *q);
+/* mod_tipzed_auth.c */
+int tz_h_register(tz_req_t *q);
+int tz_h_login(tz_req_t *q);
+int tz_h_refresh(tz_req_t *q);
+int tz_h_logout(tz_req_t *q);
+int tz_h_me(tz_req_t *q);
+/* mod_tipzed_creators.c, mod_tipzed_wallets.c */
+int tz_h_creator_get(tz_req_t *q);
+int tz_h_creator_me(tz_req_t *q);
+int tz_h_creator_update(tz_req_t *q);
+int tz_h_follow(tz_req_t *q);
+int tz_h_unfollow(tz_req_t *q);
+int tz_h_wallet(tz_req_t *q);
+int tz_h_wallet_transactions(tz_req_t *q);
+/* mod_tipzed_payments.c, mod_tipzed_webhooks.c, mod_tipzed_sandbox.c */
+int tz_h_payment_initiate(tz_req_t *q);
+int tz_h_payment_get(tz_req_t *q);
+int tz_h_payments_list(tz_req_t *q);
+int tz_h_payment_refund(tz_req_t *q);
+int tz_h_webhook(tz_req_t *q);
+int tz_h_webhook_generic(tz_req_t *q);
+int tz_h_sandbox_checkout(tz_req_t *q);
+/* mod_tipzed_payouts.c, mod_tipzed_admin.c */
+int tz_h_payout_request(tz_req_t *q);
+int tz_h_payouts_me(tz_req_t *q);
+int tz_h_payout_cancel(tz_req_t *q);
+int tz_h_admin_payouts(tz_req_t *q);
+int tz_h_admin_payout_approve(tz_req_t *q);
+int tz_h_admin_payout_reject(tz_req_t *q);
+int tz_h_admin_payout_process(tz_req_t *q);
+int tz_h_admin_payout_complete(tz_req_t *q);
+int tz_h_admin_payout_fail(tz_req_t *q);
+int tz_h_admin_transactions(tz_req_t *q);
+int tz_h_admin_reconciliation(tz_req_t *q);
+int tz_h_admin_audit_log(tz_req_t *q);
+
+#endif
