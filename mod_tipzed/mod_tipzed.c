@@ -15,10 +15,31 @@
 #include "tz_password.h"
 #include <unistd.h>
 
+/* Defaults and cross-directive checks of every server using the API, in
+ * the check_config hook so that `apachectl configtest` refuses what could
+ * only fail later, as a start would. */
+static int tz_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err;
+    for (server_rec *v = s; v; v = v->next) {
+        tz_cfg_t *c = ap_get_module_config(v->module_config, &tipzed_module);
+        /* A server without any key directive does not use the API: it
+         * answers 503 not_configured instead of refusing to start. */
+        if (!c->jwt_key && !c->enc_keys)
+            continue;
+        if ((err = tz_cfg_finalize(pconf, c))) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, v, APLOGNO(10502)
+                         "tipzed: %s (server %s:%u)", err, v->server_hostname, v->port);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->active = 1;
+    }
+    return OK;
+}
+
 static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                           server_rec *s)
 {
-    const char *err;
     int watchdog = ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG;
     if (tz_crypto_init() != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, APLOGNO(10501)
@@ -32,16 +53,8 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     for (server_rec *v = s; v; v = v->next) {
         tz_cfg_t *c = ap_get_module_config(v->module_config, &tipzed_module);
-        /* A server without any key directive does not use the API: it
-         * answers 503 not_configured instead of refusing to start. */
-        if (!c->jwt_key && !c->enc_keys)
+        if (!c->active)
             continue;
-        if ((err = tz_cfg_finalize(pconf, c))) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, APLOGNO(10502)
-                         "tipzed: %s (server %s:%u)", err, v->server_hostname, v->port);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        c->active = 1;
         tz_db_register(pconf, v);
         if (watchdog) /* one expiry runner, for the first server using the API */
             tz_watchdog_register(pconf, v);
@@ -78,6 +91,7 @@ static void tz_register_hooks(apr_pool_t *p)
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
     ap_hook_pre_config(tz_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(tz_cache_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(tz_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(tz_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(tz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(tz_handler, NULL, NULL, APR_HOOK_MIDDLE);

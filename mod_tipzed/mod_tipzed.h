@@ -38,6 +38,9 @@ typedef struct {
     tz_prov_cfg_t providers[TZ_PROV__COUNT]; /* indexed by tz_provider_id_e */
     unsigned providers_set;         /* bit i: provider i configured in this server */
     const char *default_provider;
+    int sandbox_mixed;              /* TipzedSandbox On mixed: live providers too */
+    const char *public_url;         /* TipzedPublicURL, no trailing slash */
+    const char *return_url;         /* TipzedCheckoutReturnURL, or NULL: our page */
     apr_int64_t webhook_tolerance;
     apr_int64_t provider_timeout;   /* seconds, total per outbound call */
     apr_array_header_t *enc_keys;   /* tz_aead_key_t; first one seals */

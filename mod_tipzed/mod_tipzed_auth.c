@@ -101,11 +101,10 @@ static int too_many(request_rec *r, apr_int64_t wait)
                            "too many failed logins; retry later");
 }
 
-/* One answer for an unknown email and a wrong password. */
-static int login_failed(tz_req_t *q, const char *ipkey, const char *emailkey)
+/* One answer for an unknown email and a wrong password; the attempt was
+ * counted before the password was checked. */
+static int login_failed(tz_req_t *q)
 {
-    tz_rl_record_failure(q->r, ipkey, q->cfg->rl_window);
-    tz_rl_record_failure(q->r, emailkey, q->cfg->rl_window);
     return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_credentials",
                            "the email or password is wrong");
 }
@@ -113,31 +112,29 @@ static int login_failed(tz_req_t *q, const char *ipkey, const char *emailkey)
 int tz_h_login(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[1], *email, *ipkey, *emailkey, *id, *role;
+    const char *args[1], *email, *keys[2], *id, *role;
     apr_int64_t wait;
     json_t *found;
     if (tz_validate_or_422(q, &tz_schema_login))
         return OK;
     email = tz_json_str(q->body, "email");
-    ipkey = apr_pstrcat(r->pool, "ip:", tz_client_ip(r), NULL);
-    emailkey = apr_pstrcat(r->pool, "email:", email, NULL);
-    ap_str_tolower((char *)emailkey);
-    wait = tz_rl_check(r, ipkey, (unsigned)q->cfg->rl_count, q->cfg->rl_window);
-    if (!wait)
-        wait = tz_rl_check(r, emailkey, (unsigned)q->cfg->rl_count, q->cfg->rl_window);
-    if (wait)
+    keys[0] = apr_pstrcat(r->pool, "ip:", tz_client_ip(r), NULL);
+    keys[1] = apr_pstrcat(r->pool, "email:", email, NULL);
+    ap_str_tolower((char *)keys[1]);
+    if ((wait = tz_rl_begin(r, keys, 2, (unsigned)q->cfg->rl_count, q->cfg->rl_window)))
         return too_many(r, wait);
     args[0] = email;
     if (tz_db_json(r, TZ_Q_USER_BY_EMAIL, args, &found) != OK)
         return tz_send_db_unavailable(r);
     if (!found) {
         tz_password_burn(r->pool, tz_json_str(q->body, "password"));
-        return login_failed(q, ipkey, emailkey);
+        return login_failed(q);
     }
     if (tz_password_verify(r->pool, tz_json_str(q->body, "password"),
                            tz_json_str(found, "password_hash")) != 1)
-        return login_failed(q, ipkey, emailkey);
-    tz_rl_clear(r, emailkey);
+        return login_failed(q);
+    /* the address keeps its other attempts; the account starts afresh */
+    tz_rl_succeeded(r, keys[0], keys[1]);
     id = tz_json_str(found, "id");
     role = tz_json_str(found, "role");
     apr_table_setn(r->notes, "tipzed-user", id);

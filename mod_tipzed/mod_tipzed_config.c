@@ -13,6 +13,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->fee_bps = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
+    c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
     c->rl_window = TZ_UNSET;
@@ -44,6 +45,9 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
         m->providers[i] = (add->providers_set & (1u << i)) ? add->providers[i] : base->providers[i];
     m->providers_set = add->providers_set | base->providers_set;
     TZ_MERGE_PTR(default_provider);
+    TZ_MERGE_INT(sandbox_mixed);
+    TZ_MERGE_PTR(public_url);
+    TZ_MERGE_PTR(return_url);
     TZ_MERGE_INT(webhook_tolerance);
     TZ_MERGE_INT(provider_timeout);
     TZ_MERGE_PTR(enc_keys);
@@ -191,11 +195,39 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     return NULL;
 }
 
-static const char *set_sandbox(cmd_parms *cmd, void *d, int on)
+/* "On", "Off", or "On mixed": the sandbox beside live providers only when
+ * that is said explicitly, since its checkout lets anyone approve a
+ * payment, and so credit a creator for nothing. */
+static const char *set_sandbox(cmd_parms *cmd, void *d, const char *flag, const char *mixed)
 {
     tz_cfg_t *c = srv(cmd);
+    int on;
+    const char *why = tz_parse_flag(flag, &on);
+    if (why)
+        return bad(cmd, flag, why);
+    if (mixed && (!on || strcasecmp(mixed, "mixed") != 0))
+        return bad(cmd, mixed, "the only option is \"mixed\", after On");
     c->providers[TZ_PROV_SANDBOX].enabled = on;
     c->providers_set |= 1u << TZ_PROV_SANDBOX;
+    c->sandbox_mixed = mixed != NULL;
+    return NULL;
+}
+
+/* An absolute URL; with_query for the return URL, which may carry one. */
+static const char *set_url(cmd_parms *cmd, void *d, const char *v)
+{
+    int with_query = cmd->info != NULL;
+    const char *why = tz_parse_url(v, with_query);
+    char *url = apr_pstrdup(cmd->pool, v);
+    apr_size_t n = strlen(url);
+    if (why)
+        return bad(cmd, v, why);
+    while (!with_query && n > 8 && url[n - 1] == '/')
+        url[--n] = '\0'; /* paths are appended with their own slash */
+    if (with_query)
+        srv(cmd)->return_url = url;
+    else
+        srv(cmd)->public_url = url;
     return NULL;
 }
 
@@ -352,8 +384,15 @@ const command_rec tz_cmds[] = {
                   "accepted webhook timestamp skew (default 5m)"),
     AP_INIT_TAKE1("TipzedProviderTimeout", set_duration, TZ_OFF(provider_timeout), RSRC_CONF,
                   "total time allowed for one outbound provider call (default 10s)"),
-    AP_INIT_FLAG("TipzedSandbox", set_sandbox, NULL, RSRC_CONF,
-                 "enable the sandbox provider (default Off)"),
+    AP_INIT_TAKE12("TipzedSandbox", set_sandbox, NULL, RSRC_CONF,
+                   "On|Off [mixed]: the sandbox provider (default Off); mixed allows it beside"
+                   " live providers"),
+    AP_INIT_TAKE1("TipzedPublicURL", set_url, NULL, RSRC_CONF,
+                  "the server's public URL, the only source of absolute URLs sent to providers"
+                  " and payers (required when a provider is enabled)"),
+    AP_INIT_TAKE1("TipzedCheckoutReturnURL", set_url, (void *)1, RSRC_CONF,
+                  "where payers land after a provider's checkout (payment_id is added);"
+                  " default: the built-in page /payments/{id}/return"),
     AP_INIT_TAKE1("TipzedEncryptionKeyFile", set_enc_keys, NULL, RSRC_CONF,
                   "file of AES-256 keys, 64 hex characters per line, current first"),
     AP_INIT_TAKE1("TipzedMaxBodySize", set_size, NULL, RSRC_CONF,
@@ -401,7 +440,8 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
         pc->tolerance = c->webhook_tolerance;
         if (i == TZ_PROV_SANDBOX && pc->enabled) {
             apr_size_t len;
-            pc->webhook_secret = tz_sandbox_secret(p, c->jwt_key, c->jwt_keylen, &len);
+            if (!(pc->webhook_secret = tz_sandbox_secret(p, c->jwt_key, c->jwt_keylen, &len)))
+                return "TipzedSandbox: cannot derive the sandbox's webhook secret";
             pc->webhook_secret_len = len;
         } else if (pc->enabled && !pc->webhook_secret) {
             return apr_psprintf(p, "TipzedProvider %s has no TipzedWebhookSecretFile %s: its "
@@ -409,6 +449,25 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
                                 tz_providers[i]->name);
         }
     }
+    return NULL;
+}
+
+/* What cannot work once requests come: absolute URLs without
+ * TipzedPublicURL (the Host header is the client's to choose), and the
+ * sandbox beside live providers unless said explicitly. */
+static const char *check_providers(apr_pool_t *p, tz_cfg_t *c)
+{
+    const char *live = NULL;
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (i != TZ_PROV_SANDBOX && c->providers[i].enabled)
+            live = live ? apr_pstrcat(p, live, ", ", tz_providers[i]->name, NULL)
+                        : tz_providers[i]->name;
+    if ((live || c->providers[TZ_PROV_SANDBOX].enabled) && !c->public_url)
+        return "TipzedPublicURL is required when a provider is enabled: it is the only source "
+               "of the absolute URLs sent to providers and payers";
+    if (live && c->providers[TZ_PROV_SANDBOX].enabled && c->sandbox_mixed != 1)
+        return apr_psprintf(p, "TipzedSandbox On beside live providers (%s) lets anyone approve "
+                            "a payment for nothing; say TipzedSandbox On mixed to allow it", live);
     if (c->default_provider && !c->providers[tz_provider_id(c->default_provider)].enabled)
         return apr_psprintf(p, "TipzedDefaultProvider %s is not enabled", c->default_provider);
     return NULL;
@@ -448,7 +507,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
         return "TipzedJWTSecretFile is required";
     if (!c->enc_keys)
         return "TipzedEncryptionKeyFile is required";
-    if ((err = finalize_providers(p, c)))
+    if ((err = finalize_providers(p, c)) || (err = check_providers(p, c)))
         return err;
     c->jwt.key = (const unsigned char *)c->jwt_key;
     c->jwt.keylen = c->jwt_keylen;

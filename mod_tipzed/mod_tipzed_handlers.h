@@ -30,6 +30,8 @@ int tz_h_payment_refund(tz_req_t *q);
 int tz_h_webhook(tz_req_t *q);
 int tz_h_webhook_generic(tz_req_t *q);
 int tz_h_sandbox_checkout(tz_req_t *q);
+/* mod_tipzed_return.c */
+int tz_h_payment_return(tz_req_t *q);
 /* mod_tipzed_payouts.c, mod_tipzed_admin.c */
 int tz_h_payout_request(tz_req_t *q);
 int tz_h_payouts_me(tz_req_t *q);

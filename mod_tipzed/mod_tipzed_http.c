@@ -144,7 +144,10 @@ const char *tz_api_base(request_rec *r)
     return apr_pstrmemdup(r->pool, base, n);
 }
 
+/* Never built from the request's Host header, which is the client's to
+ * choose: a forged one would send payers and providers elsewhere. */
 const char *tz_api_url(request_rec *r)
 {
-    return ap_construct_url(r->pool, tz_api_base(r), r);
+    const char *pub = tz_cfg(r)->public_url;
+    return pub ? apr_pstrcat(r->pool, pub, tz_api_base(r), NULL) : NULL;
 }

@@ -26,7 +26,9 @@ int tz_validate_or_422(tz_req_t *q, const tz_schema_t *schema);
 int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset);
 /* The <Location> path the handler is mounted on, without a trailing slash. */
 const char *tz_api_base(request_rec *r);
-/* The absolute URL of the API base, e.g. "http://host:port/api/v1". */
+/* The absolute URL of the API base from TipzedPublicURL, e.g.
+ * "https://pay.example/api/v1"; NULL when it is not configured (then no
+ * provider is enabled). */
 const char *tz_api_url(request_rec *r);
 
 #endif

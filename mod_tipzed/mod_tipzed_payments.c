@@ -55,13 +55,14 @@ static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, cons
                                       json_t *pay)
 {
     request_rec *r = q->r;
-    const char *api = tz_api_url(r);
+    const char *api = tz_api_url(r), *ret = q->cfg->return_url;
     tz_checkout_req_t cr = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
         pay ? apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL) : NULL,
         pay ? tz_json_str(pay, "_fan_email") : NULL, tz_json_str(q->body, "phone_number"), api,
         pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
                     : apr_pstrcat(r->pool, api, "/webhooks/", pv->name, NULL),
-        NULL};
+        ret ? apr_pstrcat(r->pool, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", id, NULL)
+            : apr_pstrcat(r->pool, api, "/payments/", id, "/return", NULL)};
     return cr;
 }
 

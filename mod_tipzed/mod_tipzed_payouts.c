@@ -56,6 +56,9 @@ int tz_h_payout_request(tz_req_t *q)
     if (cur && !tz_cfg_currency_ok(q->cfg, cur))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", "currency",
                                      "is not an accepted currency");
+    if (bank && !tz_bank_account_ok(bank))
+        return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "bank_account", "may hold only letters, digits, spaces and dashes");
     if (tz_idem_begin(q, "/payouts/request", &key) != OK)
         return OK;
     args[0] = tz_uuid4(r->pool);

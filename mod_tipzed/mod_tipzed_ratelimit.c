@@ -45,9 +45,11 @@ void tz_rl_child_init(apr_pool_t *p, server_rec *s)
                                     apr_global_mutex_lockfile(tz_rl_mutex), p);
 }
 
-/* Remaining seconds of a block, 0 when allowed.  Fails open only if the
- * mutex itself is broken, which is logged. */
-apr_int64_t tz_rl_check(request_rec *r, const char *key, unsigned limit, apr_int64_t window)
+/* Counts a login attempt against every key, unless one is blocked: 0 when
+ * counted, else the seconds to wait.  Fails open only if the mutex itself
+ * is broken, which is logged. */
+apr_int64_t tz_rl_begin(request_rec *r, const char *const *keys, apr_size_t n, unsigned limit,
+                        apr_int64_t window)
 {
     apr_int64_t wait;
     if (!tz_rl_table || apr_global_mutex_lock(tz_rl_mutex) != APR_SUCCESS) {
@@ -55,23 +57,16 @@ apr_int64_t tz_rl_check(request_rec *r, const char *key, unsigned limit, apr_int
                       "tipzed: rate-limit table unavailable");
         return 0;
     }
-    wait = tz_rl_blocked(tz_rl_table, key, apr_time_sec(apr_time_now()), limit, window);
+    wait = tz_rl_attempt(tz_rl_table, keys, n, apr_time_sec(apr_time_now()), limit, window);
     apr_global_mutex_unlock(tz_rl_mutex);
     return wait;
 }
 
-void tz_rl_record_failure(request_rec *r, const char *key, apr_int64_t window)
+void tz_rl_succeeded(request_rec *r, const char *undo_key, const char *clear_key)
 {
     if (tz_rl_table && apr_global_mutex_lock(tz_rl_mutex) == APR_SUCCESS) {
-        tz_rl_fail(tz_rl_table, key, apr_time_sec(apr_time_now()), window);
-        apr_global_mutex_unlock(tz_rl_mutex);
-    }
-}
-
-void tz_rl_clear(request_rec *r, const char *key)
-{
-    if (tz_rl_table && apr_global_mutex_lock(tz_rl_mutex) == APR_SUCCESS) {
-        tz_rl_reset(tz_rl_table, key);
+        tz_rl_undo(tz_rl_table, undo_key, apr_time_sec(apr_time_now()));
+        tz_rl_reset(tz_rl_table, clear_key);
         apr_global_mutex_unlock(tz_rl_mutex);
     }
 }

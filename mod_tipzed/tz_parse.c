@@ -214,6 +214,33 @@ const char *tz_parse_origin(const char *s)
     return NULL;
 }
 
+const char *tz_parse_url(const char *s, int allow_query)
+{
+    const char *end;
+    int64_t port;
+    if (!s || (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0))
+        return "must be an absolute http:// or https:// URL";
+    if (!(end = origin_host(s + (s[4] == 's' ? 8 : 7))))
+        return "must name a lower-case host name or an IP address";
+    if (*end == ':') {
+        const char *digits = ++end;
+        port = 0;
+        while (TZ_IS_DIGIT(*end) && end - digits < 6)
+            port = port * 10 + (*end++ - '0');
+        if (end == digits || TZ_IS_DIGIT(*end) || port < 1 || port > 65535)
+            return "has an invalid port";
+    }
+    if (*end && *end != '/' && !(allow_query && *end == '?'))
+        return "must be scheme://host[:port][/path]";
+    for (const unsigned char *c = (const unsigned char *)end; *c; c++) {
+        if (*c <= ' ' || *c >= 0x7f || *c == '"' || *c == '\'' || *c == '<' || *c == '>' ||
+            *c == '\\' || *c == '#' || (*c == '?' && !allow_query))
+            return allow_query ? "has a character that is not allowed in a URL (or a #fragment)"
+                               : "must not have a query, a fragment or unsafe characters";
+    }
+    return NULL;
+}
+
 int tz_is_uuid(const char *s)
 {
     if (!s)

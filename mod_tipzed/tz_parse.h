@@ -30,6 +30,11 @@ const char *tz_parse_flag(const char *s, int *out);
 /* An origin "scheme://host[:port]" with scheme http or https and no path. */
 const char *tz_parse_origin(const char *s);
 
+/* An absolute URL "http(s)://host[:port][/path]" (a lower-case host name,
+ * IPv4 or bracketed IPv6; printable ASCII without quotes, angle brackets,
+ * backslashes or a #fragment), with "?query" only when allow_query. */
+const char *tz_parse_url(const char *s, int allow_query);
+
 /* Canonical UUID 8-4-4-4-12 hex (either case): 1 if s is one. */
 int tz_is_uuid(const char *s);
 

@@ -35,7 +35,8 @@ static const char *tz_flw_str(json_t *obj, const char *key)
  * is not valid UTF-8 (jansson refuses it). */
 static json_t *tz_flw_checkout_json(apr_pool_t *p, const tz_checkout_req_t *req)
 {
-    const char *redirect = req->return_url ? req->return_url : req->callback_url;
+    /* the payer comes back to the return page, never to the webhook (POST only) */
+    const char *redirect = req->return_url;
     return tz_json_pool(p, json_pack("{s:s, s:s, s:s, s:{s:s*, s:s*}, s:{s:s}}",
         "tx_ref", req->payment_id, "currency", req->currency, "redirect_url", redirect,
         "customer", "email", req->customer_email, "phonenumber", req->phone_number,

@@ -20,7 +20,8 @@ const char *tz_sandbox_secret(apr_pool_t *p, const void *jwt_key, size_t jwt_key
 {
     static const char label[] = "tipzed-sandbox-webhook";
     unsigned char mac[TZ_SHA256_LEN];
-    tz_hmac_sha256(jwt_key, jwt_keylen, label, sizeof label - 1, mac);
+    if (tz_hmac_sha256(jwt_key, jwt_keylen, label, sizeof label - 1, mac) != 0)
+        return NULL;
     *len = 2 * TZ_SHA256_LEN;
     return tz_hex_encode(p, mac, TZ_SHA256_LEN);
 }

@@ -10,7 +10,8 @@
 void tz_stripe_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                                 const tz_checkout_req_t *req, tz_out_req_t *out)
 {
-    const char *back = req->return_url ? req->return_url : req->callback_url;
+    /* the payer comes back to the return page, never to the webhook (POST only) */
+    const char *back = req->return_url;
     const tz_kv_t form[] = {
         {"mode", "payment"},
         {"success_url", back},

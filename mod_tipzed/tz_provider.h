@@ -218,7 +218,8 @@ tz_parse_status_e tz_generic_parse_event(apr_pool_t *p, const char *body, size_t
 const char *tz_sandbox_checkout_link(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                                      const tz_checkout_req_t *req);
 /* The sandbox's webhook secret: HMAC-SHA256 of a fixed label under the
- * JWT key, as hex, so every child and every restart agree on it. */
+ * JWT key, as hex, so every child and every restart agree on it (NULL
+ * when the MAC cannot be computed). */
 const char *tz_sandbox_secret(apr_pool_t *p, const void *jwt_key, size_t jwt_keylen,
                               size_t *len);
 

@@ -128,3 +128,24 @@ void tz_rl_reset(tz_rl_table_t *t, const char *key)
     if (s)
         memset(s, 0, sizeof *s); /* safe: lookups never stop at an empty slot */
 }
+
+int64_t tz_rl_attempt(tz_rl_table_t *t, const char *const *keys, size_t n, int64_t now,
+                      unsigned limit, int64_t window)
+{
+    int64_t wait = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t w = tz_rl_blocked(t, keys[i], now, limit, window);
+        wait = w > wait ? w : wait;
+    }
+    for (size_t i = 0; !wait && i < n; i++)
+        tz_rl_fail(t, keys[i], now, window);
+    return wait;
+}
+
+void tz_rl_undo(tz_rl_table_t *t, const char *key, int64_t now)
+{
+    tz_rl_key_t k = rl_key(key);
+    tz_rl_slot_t *s = find(t, &k, now, 0);
+    if (s && s->window_end > now && s->count > 0)
+        s->count--;
+}

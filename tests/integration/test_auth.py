@@ -165,6 +165,45 @@ def test_login_rate_limit_per_email_from_parallel_clients(api, new_client):
     assert 0 < int(r.headers["Retry-After"]) <= 60
 
 
+def test_login_rate_limit_holds_for_a_concurrent_burst(api, new_client):
+    """30 wrong passwords for one email at once, from three addresses: the
+    attempts are counted before the password is checked, so at most 5 are
+    checked (401) and the rest are refused (429)."""
+    s = register(api)
+    clients = [new_client() for _ in range(3)]
+    statuses, lock, go = [], threading.Lock(), threading.Event()
+
+    def attempt(client):
+        go.wait()
+        st = login(client, s["email"], "wrong password!").status
+        with lock:
+            statuses.append(st)
+
+    threads = [threading.Thread(target=attempt, args=(clients[i % 3],)) for i in range(30)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {401, 429}, statuses
+    assert statuses.count(401) <= 5 and statuses.count(429) >= 25, statuses
+
+
+def test_successful_logins_do_not_use_up_the_address(api, new_client):
+    """A success takes its attempt back: one address can log in more often
+    than the limit, and a success clears the email's failures."""
+    s = register(api)
+    c = new_client()
+    for _ in range(8):
+        assert login(c, s["email"], s["password"]).status == 200
+    for _ in range(4):
+        assert login(c, s["email"], "wrong password!").status == 401
+    assert login(c, s["email"], s["password"]).status == 200
+    for _ in range(4):
+        assert login(new_client(), s["email"], "wrong password!").status == 401
+    assert login(new_client(), s["email"], s["password"]).status == 200
+
+
 def test_login_rate_limit_per_client_ip(api, new_client):
     """One address failing on five different emails is blocked for all of
     them, while another address can still log in."""

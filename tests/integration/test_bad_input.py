@@ -56,3 +56,40 @@ def test_every_write_endpoint_refuses_bad_bodies(api, stack, users, admin):
                 assert "X-Injected" not in r.headers
     assert counts(stack) == before
     assert "Segmentation fault" not in stack.error_log_text()
+
+
+# Query parameters PostgreSQL would refuse (a cast, a range) are checked in C
+# first: 422 naming the parameter, never a 503 from the database.
+BAD_QUERIES = [
+    ("/admin/transactions", "from", ["2026-13-45T99:99:99Z", "2026-02-30", "2026-01-01T24:00:00Z",
+                                     "99999-01-01", "2026-01-01T00:00:00", "yesterday", "1969-12-31"]),
+    ("/admin/transactions", "to", ["2026-04-31T00:00:00Z", "0000-00-00"]),
+    ("/admin/transactions", "creator_id", ["not-a-uuid", "123e4567-e89b-42d3-a456-42661417400g"]),
+    ("/admin/transactions", "status", ["Succeeded", "x;y", "1"]),
+    ("/admin/transactions", "limit", ["0", "101", "-1", "1e2", "99999999999999999999"]),
+    ("/admin/payouts", "status", ["done", "PENDING"]),
+    ("/admin/audit-log", "offset", ["-1", "x", "9223372036854775808"]),
+]
+
+
+def test_query_parameters_are_checked_before_postgresql(api, admin):
+    for path, name, values in BAD_QUERIES:
+        for v in values:
+            r = api.get(f"{path}?{name}={v}", token=admin["access_token"])
+            assert r.status == 422, (path, name, v, r)
+            assert r.json["errors"][0]["field"] == name, (path, name, v, r.json)
+    ok = api.get("/admin/transactions?from=2026-01-01&to=2026-12-31T23:59:59%2B02:00",
+                 token=admin["access_token"])
+    assert ok.status == 200, ok
+
+
+def test_payout_bank_account_and_currency_follow_the_profile_rules(api, users):
+    creator = users["creator"]["access_token"]
+    for body, field in [({"amount": 1000, "bank_account": "<b>\u202eabcd"}, "bank_account"),
+                        ({"amount": 1000, "bank_account": "12.34.56"}, "bank_account"),
+                        ({"amount": 1000, "currency": "USD", "bank_account": "1234"}, "currency"),
+                        ({"amount": 1000, "currency": "zmw", "bank_account": "1234"}, "currency")]:
+        r = api.post("/payouts/request", token=creator, json=body,
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        assert r.status == 422, (body, r)
+        assert r.json["errors"][0]["field"] == field, (body, r.json)

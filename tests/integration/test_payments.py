@@ -405,3 +405,19 @@ def test_state_machine_table(stack, states_db, start, kind, amount, outcome, end
     credits = stack.psql(f"SELECT count(*) FROM journal_entries WHERE payment_id = '{pid}'", db=db)[0][0]
     assert credits == ("1" if outcome == "credited" else "0")
     assert stack.psql(call, db=db)[0][0] == "duplicate"  # the same event id changes nothing
+
+
+def test_return_page_shows_the_state_and_polls_until_final(api, stack, pair):
+    creator, fan = pair
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    page = api.get(f"/payments/{p['id']}/return")
+    assert page.status == 200 and page.headers["Content-Type"].startswith("text/html"), page
+    assert page.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert b'http-equiv="refresh"' in page.body and b">pending<" in page.body
+    assert b"Tip of 25.00 ZMW to Chanda" in page.body, page.body
+    assert mm_webhook(api, stack, {"payment_id": p["id"], "status": "success",
+                                   "timestamp": int(time.time())}).status == 200
+    page = api.get(f"/payments/{p['id']}/return")
+    assert b">succeeded<" in page.body and b'http-equiv="refresh"' not in page.body
+    assert_problem(api.get(f"/payments/{uuid.uuid4()}/return"), 404)
+    assert_problem(api.post(f"/payments/{p['id']}/return"), 405)

@@ -5,6 +5,7 @@ import hmac
 import json
 import os
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -245,3 +246,30 @@ def test_stripe_amount_mismatch_and_failure(api, stack, stripe, pair):
               "data": {"object": {"id": "pi_y", "metadata": {"payment_id": p2["id"]}}}}
     assert stripe_deliver(api, stack, failed).status == 200
     assert status(api, fan, p2["id"]) == "failed"
+
+
+def test_absolute_urls_come_from_tipzed_public_url(api, stack, stripe, pair):
+    """A forged Host header changes no URL sent to a provider or a payer:
+    TipzedPublicURL is their only source, and the payer comes back to the
+    return page, never to the POST-only webhook."""
+    creator, fan = pair
+    public = stack.base_url + "/api/v1"
+
+    def initiate_as(provider):
+        r = api.post("/payments/initiate", token=fan["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex, "Host": "evil.example"},
+                     json={"creator_id": creator["user"]["id"], "amount": 2500, "currency": "ZMW",
+                           "provider": provider})
+        assert r.status == 201, r
+        return r.json
+
+    link = initiate_as("mobile_money")["mobile_money_url"]
+    assert "evil" not in link
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+    assert query["callback"] == [public + "/payments/webhook"]
+    assert initiate_as("sandbox")["mobile_money_url"].startswith(public + "/sandbox/checkout/")
+    p = initiate_as("stripe")
+    form = [x for x in stripe.requests if x["path"] == "/v1/checkout/sessions"][-1]
+    sent = dict(urllib.parse.parse_qsl(form["body"].decode()))
+    assert sent["success_url"] == sent["cancel_url"] == f"{public}/payments/{p['id']}/return"
+    assert b"evil" not in form["body"]

@@ -28,13 +28,15 @@ def test_postgres_restart_recovers(api, stack):
     assert "Segmentation fault" not in log and "exit signal" not in log
 
 
-def _configtest(stack, extra):
+def _configtest(stack, extra=None, edit=None):
+    """apache2 -t on the stack's httpd.conf with one line replaced by extra,
+    or the whole text passed through edit."""
     conf = stack.env["TZ_HTTPD_CONF"]
     with open(conf) as f:
         text = f.read()
     bad = conf + ".bad"
     with open(bad, "w") as f:
-        f.write(text.replace("TipzedLoginRateLimit 5 1m", extra))
+        f.write(edit(text) if edit else text.replace("TipzedLoginRateLimit 5 1m", extra))
     try:
         env = dict(os.environ)
         env.update(kv.split("=", 1) for kv in stack.env.get("TZ_APACHE_ENV", "").split())
@@ -42,6 +44,29 @@ def _configtest(stack, extra):
                               timeout=30, env=env)
     finally:
         os.unlink(bad)
+
+
+def test_configtest_refuses_what_would_only_fail_later(stack):
+    """Cross-directive mistakes are found by configtest (the check_config
+    hook), not by a server that starts and then cannot work."""
+    def drop(prefix):
+        return lambda t: "\n".join(x for x in t.splitlines() if not x.startswith(prefix))
+    cases = [
+        (lambda t: t.replace("TipzedSandbox On mixed", "TipzedSandbox On"),
+         "TipzedSandbox On mixed"),
+        (drop("TipzedPublicURL "), "TipzedPublicURL is required"),
+        (drop("TipzedWebhookSecretFile stripe "), "no TipzedWebhookSecretFile stripe"),
+        (lambda t: t.replace("TipzedSandbox On mixed", "TipzedDefaultProvider sandbox"),
+         "TipzedDefaultProvider sandbox is not enabled"),
+        (drop("TipzedEncryptionKeyFile "), "TipzedEncryptionKeyFile is required"),
+    ]
+    assert "TipzedSandbox On mixed" in open(stack.env["TZ_HTTPD_CONF"]).read()
+    for edit, message in cases:
+        r = _configtest(stack, edit=edit)
+        assert r.returncode != 0 and message in r.stderr, (message, r.stderr)
+        assert "Syntax OK" not in r.stdout + r.stderr
+    ok = _configtest(stack, edit=lambda t: t)
+    assert ok.returncode == 0, ok.stderr
 
 
 def test_configtest_names_bad_directive(stack):
@@ -60,12 +85,19 @@ def test_configtest_names_bad_directive(stack):
         "<VirtualHost 127.0.0.1:9>\nTipzedCreatorCache shmcb\n</VirtualHost>": "TipzedCreatorCache",
         "<VirtualHost 127.0.0.1:9>\nTipzedPasswordHashConcurrency 2\n</VirtualHost>":
             "TipzedPasswordHashConcurrency",
+        "TipzedSandbox On sometimes": "TipzedSandbox",
+        "TipzedSandbox Off mixed": "TipzedSandbox",
+        "TipzedProvider sandbox http://x": "TipzedProvider",
+        "TipzedPublicURL ftp://x": "TipzedPublicURL",
+        "TipzedPublicURL https://x/a?b": "TipzedPublicURL",
+        "TipzedCheckoutReturnURL https://x/back#top": "TipzedCheckoutReturnURL",
+        "TipzedCheckoutReturnURL /relative": "TipzedCheckoutReturnURL",
     }
     for line, name in cases.items():
         r = _configtest(stack, line)
         assert r.returncode != 0, line
         assert name in r.stderr and "line" in r.stderr, (line, r.stderr)
     for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
-                 "TipzedCreatorCache none"):
+                 "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr

@@ -250,11 +250,14 @@ TipzedLoginRateLimit 5 1m
 TipzedCORSOrigin https://app.tipzed.test
 # Public profiles from shared memory (mod_socache_shmcb), at most 2 s old.
 TipzedCreatorCache shmcb 2s
+# The only source of the absolute URLs sent to providers and payers.
+TipzedPublicURL http://127.0.0.1:$port
 # The mobile_money gateway's checkout base URL (a placeholder on this host).
 TipzedProvider mobile_money http://127.0.0.1:$port/mm-checkout
 TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"
 CONF
-  if [ "$sandbox" = On ]; then echo "TipzedSandbox On"; fi
+  # Beside a live provider the sandbox must be allowed explicitly.
+  if [ "$sandbox" = On ]; then echo "TipzedSandbox On mixed"; fi
 }
 
 write_conf() {

@@ -257,7 +257,7 @@ static json_t *flw_body(int64_t amount, const char *return_url, tz_out_req_t *ou
 START_TEST(flw_checkout_request_shape)
 {
     tz_out_req_t out;
-    json_t *body = flw_body(2550, NULL, &out), *cust;
+    json_t *body = flw_body(2550, "https://h/api/v1/payments/" PID "/return", &out), *cust;
     ck_assert_str_eq(out.method, "POST");
     ck_assert_str_eq(out.url, "https://api.flw.example/v3/payments");
     ck_assert_ptr_nonnull(body);
@@ -265,7 +265,7 @@ START_TEST(flw_checkout_request_shape)
     ck_assert_ptr_nonnull(strstr(out.body, "\"amount\":25.50,"));
     ck_assert_str_eq(tz_json_str(body, "tx_ref"), PID);
     ck_assert_str_eq(tz_json_str(body, "currency"), "NGN");
-    ck_assert_str_eq(tz_json_str(body, "redirect_url"), "https://h/api/v1/webhooks/flutterwave");
+    ck_assert_str_eq(tz_json_str(body, "redirect_url"), "https://h/api/v1/payments/" PID "/return");
     cust = json_object_get(body, "customer");
     ck_assert_str_eq(tz_json_str(cust, "email"), "fan@example.com");
     ck_assert_str_eq(tz_json_str(cust, "phonenumber"), "+2348000000000");
@@ -276,15 +276,18 @@ START_TEST(flw_checkout_request_shape)
     body = flw_body(1, "https://app/back", &out);
     ck_assert_ptr_nonnull(strstr(out.body, "\"amount\":0.01,"));
     ck_assert_str_eq(tz_json_str(body, "redirect_url"), "https://app/back");
-    body = flw_body(123456789012345, NULL, &out);
+    body = flw_body(123456789012345, "https://app/back", &out);
     ck_assert_ptr_nonnull(strstr(out.body, "\"amount\":1234567890123.45,"));
+    /* no way back for the payer, no checkout: never the webhook instead */
+    flw_body(100, NULL, &out);
+    ck_assert_ptr_null(out.url);
 }
 END_TEST
 
 START_TEST(flw_checkout_request_optional_and_invalid)
 {
     tz_checkout_req_t req = {PID, 500, "NGN", NULL, "fan@example.com", NULL, "https://h",
-                             "https://h/cb", NULL};
+                             "https://h/cb", "https://h/back"};
     tz_out_req_t out;
     const char *err;
     tz_flw_checkout_request(tz_tp, &flw_cfg, &req, &out);
@@ -488,7 +491,8 @@ START_TEST(stripe_checkout_request_form)
     ck_assert_str_eq(APR_ARRAY_IDX(out.headers, 3, const char *), "Idempotency-Key: tipzed-" PID);
     req.return_url = NULL, req.customer_email = NULL;
     tz_stripe_checkout_request(tz_tp, &st_cfg, &req, &out);
-    ck_assert_ptr_nonnull(strstr(out.body, "success_url=https%3A%2F%2Fh%2Fapi%2Fv1%2Fwebhooks%2Fstripe&"));
+    /* never the webhook as the payer's way back: it answers POST only */
+    ck_assert_ptr_null(strstr(out.body, "webhooks"));
     ck_assert_ptr_null(strstr(out.body, "customer_email"));
 }
 END_TEST

@@ -168,6 +168,37 @@ START_TEST(position_independent_and_edge_cases)
 }
 END_TEST
 
+/* Attempts are counted before the work: every key counts, a blocked key
+ * counts nothing, and a success takes its attempt back. */
+START_TEST(attempts_count_first_and_successes_are_taken_back)
+{
+    tz_rl_table_t *rl = table(64);
+    const char *keys[] = {"ip:10.0.0.1", "email:a@x"}, *other[] = {"ip:10.0.0.1", "email:b@x"};
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(tz_rl_attempt(rl, keys, 2, T0, 5, 60), 0);
+    /* the sixth attempt, however concurrent the first five were, waits */
+    ck_assert_int_eq(tz_rl_attempt(rl, keys, 2, T0 + 1, 5, 60), 59);
+    /* the address is blocked for every email, and a blocked attempt counts
+     * nothing for the other key */
+    ck_assert_int_eq(tz_rl_attempt(rl, other, 2, T0 + 1, 5, 60), 59);
+    ck_assert_int_eq(tz_rl_blocked(rl, "email:b@x", T0 + 1, 1, 60), 0);
+    /* a success: the address gets one attempt back, the email starts afresh */
+    tz_rl_undo(rl, "ip:10.0.0.1", T0 + 1);
+    tz_rl_reset(rl, "email:a@x");
+    ck_assert_int_eq(tz_rl_attempt(rl, keys, 2, T0 + 1, 5, 60), 0);
+    ck_assert_int_eq(tz_rl_attempt(rl, keys, 2, T0 + 1, 5, 60), 59);
+    /* undo never goes below zero nor touches an ended window */
+    tz_rl_undo(rl, "email:nobody", T0);
+    tz_rl_undo(rl, "ip:10.0.0.1", T0 + 60);
+    ck_assert_int_eq(tz_rl_attempt(rl, keys, 2, T0 + 60, 5, 60), 0);
+    for (int i = 0; i < 10; i++)
+        tz_rl_undo(rl, "ip:10.0.0.1", T0 + 61);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(tz_rl_attempt(rl, &keys[0], 1, T0 + 61, 5, 60), 0);
+    ck_assert_int_ne(tz_rl_attempt(rl, &keys[0], 1, T0 + 61, 5, 60), 0);
+}
+END_TEST
+
 static Suite *rl_suite(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -178,6 +209,7 @@ static Suite *rl_suite(void)
     tcase_add_test(tc, full_table_evicts_soonest_window);
     tcase_add_test(tc, flood_never_grows_or_crashes);
     tcase_add_test(tc, position_independent_and_edge_cases);
+    tcase_add_test(tc, attempts_count_first_and_successes_are_taken_back);
     suite_add_tcase(s, tc);
     return s;
 }
