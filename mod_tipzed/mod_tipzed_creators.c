@@ -36,7 +36,7 @@ static int reveal_bank_account(tz_req_t *q, json_t *me)
     if (sealed) {
         tz_cfg_t *c = q->cfg;
         if (tz_aead_open(q->r->pool, (const tz_aead_key_t *)c->enc_keys->elts,
-                         (size_t)c->enc_keys->nelts, sealed, &plain, &len) != 0) {
+                         (size_t)c->enc_keys->nelts, q->user.id, sealed, &plain, &len) != 0) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, q->r, APLOGNO(10530)
                           "tipzed: the bank account of creator %s cannot be decrypted"
                           " (unknown key id or tampered data)", q->user.id);
@@ -89,8 +89,9 @@ int tz_h_creator_update(tz_req_t *q)
     args[1] = tz_json_str(q->body, "full_name");
     args[2] = tz_json_str(q->body, "bio");
     args[3] = avatar;
+    /* bound to its owner: moved to another creator's row it opens no more */
     args[4] = bank ? tz_aead_seal(r->pool, (const tz_aead_key_t *)q->cfg->enc_keys->elts,
-                                  bank, strlen(bank)) : NULL;
+                                  q->user.id, bank, strlen(bank)) : NULL;
     args[5] = tz_json_str(q->body, "account_name");
     args[6] = q->cfg->default_currency;
     if (bank && !args[4])

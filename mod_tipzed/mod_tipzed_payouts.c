@@ -17,7 +17,8 @@ static void mask_bank(tz_req_t *q, json_t *payout)
     const char *shown = NULL;
     tz_cfg_t *c = q->cfg;
     if (sealed && tz_aead_open(q->r->pool, (const tz_aead_key_t *)c->enc_keys->elts,
-                               (size_t)c->enc_keys->nelts, sealed, &plain, &len) == 0)
+                               (size_t)c->enc_keys->nelts, tz_json_str(payout, "creator_id"),
+                               sealed, &plain, &len) == 0)
         shown = apr_pstrcat(q->r->pool, "****", len > 4 ? plain + len - 4 : plain, NULL);
     json_object_del(payout, "bank_account_enc");
     json_object_set_new(payout, "bank_account", shown ? json_string(shown) : json_null());
@@ -65,7 +66,8 @@ int tz_h_payout_request(tz_req_t *q)
     args[1] = q->user.id;
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
     args[3] = cur ? cur : q->cfg->default_currency;
-    args[4] = bank ? tz_aead_seal(r->pool, (const tz_aead_key_t *)q->cfg->enc_keys->elts, bank, strlen(bank)) : NULL;
+    args[4] = bank ? tz_aead_seal(r->pool, (const tz_aead_key_t *)q->cfg->enc_keys->elts, q->user.id,
+                                  bank, strlen(bank)) : NULL;
     args[5] = tz_json_str(q->body, "account_name");
     args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->min_payout);
     if (tz_db_json(r, TZ_Q_PAYOUT_REQUEST, args, &res) != OK || !res) {

@@ -251,7 +251,9 @@ const char *tz_aead_key_from_hex(const char *hex, tz_aead_key_t *out)
 
 /* One GCM pass; enc = 1 seals (writes tag), 0 opens (checks tag).  The key
  * id is authenticated as AAD, so a value cannot be relabelled to another key. */
-static int gcm(int enc, const tz_aead_key_t *k, const unsigned char *nonce,
+/* AES-256-GCM over in[0..inlen) with the key id, and for v2 values a NUL
+ * and the context, as authenticated data. */
+static int gcm(int enc, const tz_aead_key_t *k, const char *context, const unsigned char *nonce,
                const unsigned char *in, int inlen, unsigned char *out, unsigned char *tag)
 {
     EVP_CIPHER_CTX *ctx;
@@ -260,6 +262,9 @@ static int gcm(int enc, const tz_aead_key_t *k, const unsigned char *nonce,
         return -1;
     ok = EVP_CipherInit_ex2(ctx, tz_cipher_gcm, k->key, nonce, enc, NULL) &&
          EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)k->id, TZ_KEY_ID_LEN) &&
+         (!context || (EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)"", 1) &&
+                       EVP_CipherUpdate(ctx, NULL, &len, (const unsigned char *)context,
+                                        (int)strlen(context)))) &&
          (inlen == 0 || EVP_CipherUpdate(ctx, out, &len, in, inlen));
     if (inlen == 0)
         len = 0;
@@ -272,20 +277,23 @@ static int gcm(int enc, const tz_aead_key_t *k, const unsigned char *nonce,
     return ok ? 0 : -1;
 }
 
-char *tz_aead_seal(apr_pool_t *p, const tz_aead_key_t *key, const char *plain, size_t len)
+char *tz_aead_seal(apr_pool_t *p, const tz_aead_key_t *key, const char *context,
+                   const char *plain, size_t len)
 {
     unsigned char *buf;
     size_t total = TZ_GCM_NONCE + len + TZ_GCM_TAG;
-    if (!key || (len && !plain) || len > TZ_AEAD_MAX_PLAIN)
+    if (!key || (len && !plain) || len > TZ_AEAD_MAX_PLAIN ||
+        (context && strlen(context) > TZ_AEAD_MAX_CONTEXT))
         return NULL;
     buf = apr_palloc(p, total);
     /* A fresh random 96-bit nonce per value: never reused under one key
      * for any realistic number of writes (2^32 values keep the risk < 2^-32). */
     if (tz_random_bytes(buf, TZ_GCM_NONCE) != 0 ||
-        gcm(1, key, buf, (const unsigned char *)plain, (int)len, buf + TZ_GCM_NONCE,
+        gcm(1, key, context, buf, (const unsigned char *)plain, (int)len, buf + TZ_GCM_NONCE,
             buf + TZ_GCM_NONCE + len) != 0)
         return NULL;
-    return apr_pstrcat(p, "v1.", key->id, ".", tz_b64url_encode(p, buf, total), NULL);
+    return apr_pstrcat(p, context ? "v2." : "v1.", key->id, ".", tz_b64url_encode(p, buf, total),
+                       NULL);
 }
 
 /* The key whose id the sealed value names, or NULL. */
@@ -297,14 +305,16 @@ static const tz_aead_key_t *find_key(const tz_aead_key_t *keys, size_t nkeys, co
     return NULL;
 }
 
-int tz_aead_open(apr_pool_t *p, const tz_aead_key_t *keys, size_t nkeys, const char *sealed,
-                 char **out, size_t *outlen)
+int tz_aead_open(apr_pool_t *p, const tz_aead_key_t *keys, size_t nkeys, const char *context,
+                 const char *sealed, char **out, size_t *outlen)
 {
     const tz_aead_key_t *k;
     unsigned char *raw, *plain;
     size_t rawlen, len;
+    int v2 = sealed && strncmp(sealed, "v2.", 3) == 0;
     *out = NULL;
-    if (!sealed || strncmp(sealed, "v1.", 3) != 0 ||
+    /* a v2 value opens only with its context; a v1 value predates contexts */
+    if (!sealed || (!v2 && strncmp(sealed, "v1.", 3) != 0) || (v2 && !context) ||
         strnlen(sealed + 3, TZ_KEY_ID_LEN + 1) < TZ_KEY_ID_LEN + 1 ||
         sealed[3 + TZ_KEY_ID_LEN] != '.' || !(k = find_key(keys, nkeys, sealed + 3)))
         return -1;
@@ -313,7 +323,8 @@ int tz_aead_open(apr_pool_t *p, const tz_aead_key_t *keys, size_t nkeys, const c
         return -1;
     len = rawlen - TZ_GCM_NONCE - TZ_GCM_TAG;
     plain = apr_palloc(p, len + 1);
-    if (gcm(0, k, raw, raw + TZ_GCM_NONCE, (int)len, plain, raw + TZ_GCM_NONCE + len) != 0) {
+    if (gcm(0, k, v2 ? context : NULL, raw, raw + TZ_GCM_NONCE, (int)len, plain,
+            raw + TZ_GCM_NONCE + len) != 0) {
         /* Never hand out unauthenticated plaintext. */
         OPENSSL_cleanse(plain, len + 1);
         return -1;

@@ -50,14 +50,23 @@ typedef struct {
  * Returns NULL on success, else an error message (static string). */
 const char *tz_aead_key_from_hex(const char *hex, tz_aead_key_t *out);
 
-/* Seals plaintext with a fresh random 96-bit nonce and the key's id as AAD.
- * Result: "v1.<keyid>.<base64url(nonce || ciphertext || tag)>" from p; NULL on failure. */
-char *tz_aead_seal(apr_pool_t *p, const tz_aead_key_t *key, const char *plain, size_t len);
+/* Longest context a sealed value can be bound to. */
+#define TZ_AEAD_MAX_CONTEXT 256
 
-/* Opens a sealed string with whichever of keys[0..nkeys) carries its id.
- * Returns 0 and a NUL-terminated *out from p; -1 on unknown key id, malformed
- * input, or authentication failure (tampering). */
-int tz_aead_open(apr_pool_t *p, const tz_aead_key_t *keys, size_t nkeys,
+/* Seals plaintext with a fresh random 96-bit nonce.  The key's id and the
+ * context (e.g. the owner's id) are authenticated data, so a value moved to
+ * another owner's row no longer opens.  Result from p:
+ * "v2.<keyid>.<base64url(nonce || ciphertext || tag)>"; with a NULL context
+ * "v1.<keyid>...", the form of values sealed before contexts existed.  NULL
+ * on failure. */
+char *tz_aead_seal(apr_pool_t *p, const tz_aead_key_t *key, const char *context,
+                   const char *plain, size_t len);
+
+/* Opens a sealed string with whichever of keys[0..nkeys) carries its id; a
+ * v2 value only under the context it was sealed with (a v1 value under
+ * any).  Returns 0 and a NUL-terminated *out from p; -1 on unknown key id,
+ * malformed input, another context, or authentication failure. */
+int tz_aead_open(apr_pool_t *p, const tz_aead_key_t *keys, size_t nkeys, const char *context,
                  const char *sealed, char **out, size_t *outlen);
 
 /* base64url without padding, and its inverse (-1 on bad input). */

@@ -49,11 +49,34 @@ def test_me_and_update_with_encrypted_bank_account(api, stack, creator):
     pub = api.get(f"/creators/{creator['user']['id']}").json
     assert "bank_account" not in pub and "account_name" not in pub
     stored = stack.psql(f"SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{creator['user']['id']}'")[0][0]
-    assert "3456" not in stored and stored.startswith("v1.")
+    assert "3456" not in stored and stored.startswith("v2.")
     # each write uses a fresh nonce
     api.put("/creators/me", token=tok, json={"bank_account": "ZM12 3456 7890"})
     again = stack.psql(f"SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{creator['user']['id']}'")[0][0]
     assert again != stored
+
+
+def test_sealed_bank_accounts_are_bound_to_their_owner(api, stack, new_client):
+    """Someone who can write the database swaps two creators' sealed bank
+    accounts: neither value opens for the other owner (the owner's id is
+    authenticated data), so no payout can be sent to the other account."""
+    a = register(new_client(), role="creator")
+    b = register(new_client(), role="creator")
+    for who, acct in ((a, "ZM11 1111 1111"), (b, "ZM22 2222 2222")):
+        assert api.put("/creators/me", token=who["access_token"],
+                       json={"bank_account": acct}).status == 200
+    ida, idb = a["user"]["id"], b["user"]["id"]
+    stack.psql(f"UPDATE creator_profiles SET bank_account_enc = CASE user_id"
+               f" WHEN '{ida}' THEN (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{idb}')"
+               f" ELSE (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{ida}') END"
+               f" WHERE user_id IN ('{ida}', '{idb}')")
+    r = api.get("/creators/me", token=a["access_token"])
+    assert r.status == 500 and b"2222" not in r.body, r
+    credit(stack, ida, 5000)
+    r = api.post("/payouts/request", token=a["access_token"], json={"amount": 1000},
+                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+    assert r.status == 201 and r.json["bank_account"] is None, r  # not shown as B's
+    assert "tipzed: the bank account of creator" in stack.error_log_text()
 
 
 def test_update_validation_names_field(api, creator):

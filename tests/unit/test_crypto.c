@@ -219,21 +219,21 @@ START_TEST(aead_round_trip)
         plainbuf[i] = (char)('a' + i % 26);
     plainbuf[3] = '\0'; /* binary-safe: the length, not a NUL, ends the value */
     for (size_t i = 0; i < LEN(lens); i++) {
-        char *s = tz_aead_seal(tz_tp, &k, plainbuf, lens[i]);
+        char *s = tz_aead_seal(tz_tp, &k, NULL, plainbuf, lens[i]);
         ck_assert_ptr_nonnull(s);
         ck_assert(strncmp(s, "v1.", 3) == 0 && strncmp(s + 3, k.id, TZ_KEY_ID_LEN) == 0 &&
                   s[3 + TZ_KEY_ID_LEN] == '.');
-        ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, s, &plain, &len), 0);
+        ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, NULL, s, &plain, &len), 0);
         ck_assert_uint_eq(len, lens[i]);
         ck_assert(memcmp(plain, plainbuf, len) == 0 && plain[len] == '\0');
     }
     /* a fresh nonce per write */
-    ck_assert_str_ne(tz_aead_seal(tz_tp, &k, "ZM12 3456", 9), tz_aead_seal(tz_tp, &k, "ZM12 3456", 9));
+    ck_assert_str_ne(tz_aead_seal(tz_tp, &k, NULL, "ZM12 3456", 9), tz_aead_seal(tz_tp, &k, NULL, "ZM12 3456", 9));
     /* the length argument may be omitted */
-    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, tz_aead_seal(tz_tp, &k, "x", 1), &plain, NULL), 0);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, NULL, tz_aead_seal(tz_tp, &k, NULL, "x", 1), &plain, NULL), 0);
     ck_assert_str_eq(plain, "x");
-    ck_assert_ptr_null(tz_aead_seal(tz_tp, &k, NULL, 5));
-    ck_assert_ptr_null(tz_aead_seal(tz_tp, &k, plainbuf, (1u << 20) + 1));
+    ck_assert_ptr_null(tz_aead_seal(tz_tp, &k, NULL, NULL, 5));
+    ck_assert_ptr_null(tz_aead_seal(tz_tp, &k, NULL, plainbuf, (1u << 20) + 1));
 }
 END_TEST
 
@@ -244,17 +244,17 @@ START_TEST(aead_key_rotation)
     size_t len;
     tz_aead_key_from_hex(KEY_A, &a);
     tz_aead_key_from_hex(KEY_B, &b);
-    char *sa = tz_aead_seal(tz_tp, &a, "ZM12 3456", 9);
-    char *sb = tz_aead_seal(tz_tp, &b, "ZM99 0000", 9);
+    char *sa = tz_aead_seal(tz_tp, &a, NULL, "ZM12 3456", 9);
+    char *sb = tz_aead_seal(tz_tp, &b, NULL, "ZM99 0000", 9);
     tz_aead_key_t rotated[2] = {b, a}; /* the new key first, the old one still reads */
-    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, sa, &plain, &len), 0);
+    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, NULL, sa, &plain, &len), 0);
     ck_assert_str_eq(plain, "ZM12 3456");
-    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, sb, &plain, &len), 0);
+    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, NULL, sb, &plain, &len), 0);
     ck_assert_str_eq(plain, "ZM99 0000");
     /* a retired key's values no longer open */
-    ck_assert_int_eq(tz_aead_open(tz_tp, &b, 1, sa, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &b, 1, NULL, sa, &plain, &len), -1);
     ck_assert_ptr_null(plain);
-    ck_assert_int_eq(tz_aead_open(tz_tp, NULL, 0, sa, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, NULL, 0, NULL, sa, &plain, &len), -1);
 }
 END_TEST
 
@@ -265,15 +265,15 @@ START_TEST(aead_wrong_key_under_known_id)
     size_t len;
     tz_aead_key_from_hex(KEY_A, &a);
     tz_aead_key_from_hex(KEY_B, &b);
-    char *sa = tz_aead_seal(tz_tp, &a, "secret", 6);
+    char *sa = tz_aead_seal(tz_tp, &a, NULL, "secret", 6);
     /* relabelled to B's id: B's key fails to authenticate (and the id is AAD) */
     char *relabelled = apr_pstrcat(tz_tp, "v1.", b.id, sa + 3 + TZ_KEY_ID_LEN, NULL);
     tz_aead_key_t both[2] = {a, b};
-    ck_assert_int_eq(tz_aead_open(tz_tp, both, 2, relabelled, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, both, 2, NULL, relabelled, &plain, &len), -1);
     /* a key carrying A's id but other bytes */
     tz_aead_key_t impostor = b;
     memcpy(impostor.id, a.id, sizeof a.id);
-    ck_assert_int_eq(tz_aead_open(tz_tp, &impostor, 1, sa, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &impostor, 1, NULL, sa, &plain, &len), -1);
     ck_assert_ptr_null(plain);
 }
 END_TEST
@@ -285,7 +285,7 @@ START_TEST(aead_rejects_tampering)
     size_t len, rawlen;
     unsigned char *raw;
     tz_aead_key_from_hex(KEY_A, &k);
-    char *s = tz_aead_seal(tz_tp, &k, "1234567890", 10);
+    char *s = tz_aead_seal(tz_tp, &k, NULL, "1234567890", 10);
     const char *body = s + 4 + TZ_KEY_ID_LEN;
     ck_assert_int_eq(tz_b64url_decode(tz_tp, body, &raw, &rawlen), 0);
     ck_assert_uint_eq(rawlen, 12 + 10 + 16);
@@ -295,7 +295,7 @@ START_TEST(aead_rejects_tampering)
             unsigned char *t = apr_pmemdup(tz_tp, raw, rawlen);
             t[pos] ^= (unsigned char)(1 << bit);
             char *forged = apr_pstrcat(tz_tp, "v1.", k.id, ".", tz_b64url_encode(tz_tp, t, rawlen), NULL);
-            ck_assert_msg(tz_aead_open(tz_tp, &k, 1, forged, &plain, &len) == -1, "byte %zu", pos);
+            ck_assert_msg(tz_aead_open(tz_tp, &k, 1, NULL, forged, &plain, &len) == -1, "byte %zu", pos);
             ck_assert_ptr_null(plain);
         }
     }
@@ -303,7 +303,7 @@ START_TEST(aead_rejects_tampering)
     for (size_t pos = 0; s[pos]; pos++) {
         char *t = apr_pstrdup(tz_tp, s);
         t[pos] = t[pos] == 'A' ? 'B' : 'A';
-        ck_assert_msg(tz_aead_open(tz_tp, &k, 1, t, &plain, &len) == -1, "char %zu", pos);
+        ck_assert_msg(tz_aead_open(tz_tp, &k, 1, NULL, t, &plain, &len) == -1, "char %zu", pos);
     }
 }
 END_TEST
@@ -314,7 +314,7 @@ START_TEST(aead_malformed)
     char *plain;
     size_t len;
     tz_aead_key_from_hex(KEY_A, &k);
-    char *s = tz_aead_seal(tz_tp, &k, "1234567890", 10);
+    char *s = tz_aead_seal(tz_tp, &k, NULL, "1234567890", 10);
     size_t n = strlen(s);
     const char *bad[] = {
         "", "plaintext", "v1.", "v1.00000000.AAAA", apr_pstrndup(tz_tp, s, n - 4),
@@ -324,10 +324,47 @@ START_TEST(aead_malformed)
         apr_pstrcat(tz_tp, "v1.", k.id, ".", tz_b64url_encode(tz_tp, (const unsigned char *)"short", 5), NULL),
     };
     for (size_t i = 0; i < LEN(bad); i++) {
-        ck_assert_msg(tz_aead_open(tz_tp, &k, 1, bad[i], &plain, &len) == -1, "opened %s", bad[i]);
+        ck_assert_msg(tz_aead_open(tz_tp, &k, 1, NULL, bad[i], &plain, &len) == -1, "opened %s", bad[i]);
         ck_assert_ptr_null(plain);
     }
-    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, NULL, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, NULL, NULL, &plain, &len), -1);
+}
+END_TEST
+
+/* A value bound to its owner opens only for that owner: a database writer
+ * who swaps two creators' sealed bank accounts gets nothing to open. */
+START_TEST(aead_bound_to_context)
+{
+    tz_aead_key_t k, b;
+    char *plain;
+    size_t len;
+    tz_aead_key_from_hex(KEY_A, &k);
+    tz_aead_key_from_hex(KEY_B, &b);
+    char *sa = tz_aead_seal(tz_tp, &k, "owner-a", "ZM12 3456", 9);
+    ck_assert(strncmp(sa, "v2.", 3) == 0);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "owner-a", sa, &plain, &len), 0);
+    ck_assert_str_eq(plain, "ZM12 3456");
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "owner-b", sa, &plain, &len), -1);
+    ck_assert_ptr_null(plain);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "owner-", sa, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "", sa, &plain, &len), -1);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, NULL, sa, &plain, &len), -1);
+    /* relabelled as a v1 value it does not open either (the context is AAD) */
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "owner-a", apr_pstrcat(tz_tp, "v1", sa + 2, NULL),
+                                  &plain, &len), -1);
+    /* a v1 value (sealed before contexts) still opens, whatever the context */
+    char *old = tz_aead_seal(tz_tp, &k, NULL, "ZM12 3456", 9);
+    ck_assert_int_eq(tz_aead_open(tz_tp, &k, 1, "owner-a", old, &plain, &len), 0);
+    ck_assert_str_eq(plain, "ZM12 3456");
+    /* rotation keeps the binding */
+    tz_aead_key_t rotated[2] = {b, k};
+    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, "owner-a", sa, &plain, &len), 0);
+    ck_assert_int_eq(tz_aead_open(tz_tp, rotated, 2, "owner-b", sa, &plain, &len), -1);
+    /* an oversized context is refused at sealing */
+    char big[TZ_AEAD_MAX_CONTEXT + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ck_assert_ptr_null(tz_aead_seal(tz_tp, &k, big, "x", 1));
 }
 END_TEST
 
@@ -353,6 +390,7 @@ static Suite *crypto_suite(void)
     tcase_add_test(tc, aead_wrong_key_under_known_id);
     tcase_add_test(tc, aead_rejects_tampering);
     tcase_add_test(tc, aead_malformed);
+    tcase_add_test(tc, aead_bound_to_context);
     suite_add_tcase(s, tc);
     return s;
 }
