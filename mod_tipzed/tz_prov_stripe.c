@@ -77,8 +77,11 @@ static const tz_stripe_type_t tz_stripe_types[] = {
     {"checkout.session.completed", TZ_EV_SUCCESS, "amount_total"},
     {"checkout.session.async_payment_succeeded", TZ_EV_SUCCESS, "amount_total"},
     {"checkout.session.async_payment_failed", TZ_EV_FAILED, "amount_total"},
+    {"checkout.session.expired", TZ_EV_FAILED, "amount_total"},
     {"payment_intent.succeeded", TZ_EV_SUCCESS, "amount_received"},
-    {"payment_intent.payment_failed", TZ_EV_FAILED, "amount"},
+    /* not final: Checkout lets the payer retry with another card until the
+     * session completes or expires, so a failed attempt changes nothing */
+    {"payment_intent.payment_failed", TZ_EV_IGNORED, "amount"},
     {"charge.refunded", TZ_EV_REFUNDED, "amount"},
 };
 

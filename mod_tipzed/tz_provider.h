@@ -262,8 +262,10 @@ const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len);
 tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* checkout.session.completed (payment_status "paid"),
  * checkout.session.async_payment_succeeded and payment_intent.succeeded ->
- * SUCCESS; payment_intent.payment_failed and
- * checkout.session.async_payment_failed -> FAILED; charge.refunded (fully
+ * SUCCESS; checkout.session.async_payment_failed and
+ * checkout.session.expired -> FAILED (the session is over);
+ * payment_intent.payment_failed IGNORED (the payer may retry within the
+ * session); charge.refunded (fully
  * refunded) -> REFUNDED; others IGNORED, and so is an event whose object
  * carries no payment id of ours (another integration on the same account).
  * event_id = "id"; payment_id from metadata.payment_id or

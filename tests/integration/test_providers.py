@@ -242,10 +242,27 @@ def test_stripe_amount_mismatch_and_failure(api, stack, stripe, pair):
     assert stripe_deliver(api, stack, session_completed(p["id"], amount=100)).status == 200
     assert status(api, fan, p["id"]) == "review" and balance(api, creator) == 0
     p2 = initiate(api, fan, creator, "stripe").json
-    failed = {"id": f"evt_{uuid.uuid4().hex}", "type": "payment_intent.payment_failed",
-              "data": {"object": {"id": "pi_y", "metadata": {"payment_id": p2["id"]}}}}
-    assert stripe_deliver(api, stack, failed).status == 200
+    expired = {"id": f"evt_{uuid.uuid4().hex}", "type": "checkout.session.expired",
+               "data": {"object": {"id": "cs_y", "client_reference_id": p2["id"],
+                                   "amount_total": 2500, "currency": "zmw"}}}
+    assert stripe_deliver(api, stack, expired).status == 200
     assert status(api, fan, p2["id"]) == "failed"
+
+
+def test_stripe_card_declined_then_retried_in_the_same_session(api, stack, stripe, pair):
+    """Checkout lets the payer try another card after a decline: the
+    PaymentIntent's failure is not final, and the session's completion
+    credits the payment instead of stranding it in review."""
+    creator, fan = pair
+    p = initiate(api, fan, creator, "stripe").json
+    declined = {"id": f"evt_{uuid.uuid4().hex}", "type": "payment_intent.payment_failed",
+                "data": {"object": {"id": "pi_z", "amount": 2500, "currency": "zmw",
+                                    "metadata": {"payment_id": p["id"]}}}}
+    r = stripe_deliver(api, stack, declined)
+    assert r.status == 200 and r.json == {"status": "ignored"}, r
+    assert status(api, fan, p["id"]) == "pending"
+    assert stripe_deliver(api, stack, session_completed(p["id"])).status == 200
+    assert status(api, fan, p["id"]) == "succeeded" and balance(api, creator) == 2125
 
 
 def test_absolute_urls_come_from_tipzed_public_url(api, stack, stripe, pair):
