@@ -2,6 +2,7 @@
  * configuration in mod_tipzed_config.c, routing in mod_tipzed_routes.c,
  * database access in mod_tipzed_db.c, one file per API resource. */
 #include "mod_tipzed.h"
+#include "mod_tipzed_schema.h"
 #include "tz_crypto.h"
 #include "tz_password.h"
 #include "http_core.h"
@@ -48,6 +49,7 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     tz_rl_child_init(p, s);
     tz_cache_child_init(p, s);
+    tz_schema_child_init(p, s);
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
                                                     : (unsigned)(cpus > 0 ? cpus : 1));
 }

@@ -121,10 +121,10 @@ static int login_failed(tz_req_t *q, const char *ipkey, const char *emailkey)
 int tz_h_login(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[1], *cols[4], *email, *ipkey, *emailkey;
+    const char *args[1], *cols[3], *email, *ipkey, *emailkey;
     apr_int64_t wait;
-    tz_rows_t rows;
-    int rc, found;
+    json_t *found, *user;
+    int rc;
     if (tz_validate_or_422(q, &tz_schema_login))
         return OK;
     email = tz_json_str(q->body, "email");
@@ -137,21 +137,19 @@ int tz_h_login(tz_req_t *q)
     if (wait)
         return too_many(r, wait);
     args[0] = email;
-    if ((rc = tz_db_select(r, TZ_Q_USER_BY_EMAIL, &rows, args)) != OK)
+    if ((rc = tz_db_json(r, TZ_Q_USER_BY_EMAIL, args, &found)) != OK)
         return tz_send_problem(r, rc, "database_unavailable", "please retry");
-    found = tz_db_next(r, &rows, cols, 4);
-    while (found && tz_db_next(r, &rows, (const char *[4]){0}, 4))
-        ;
-    if (!found) {
+    cols[0] = found ? json_string_value(json_object_get(found, "id")) : NULL;
+    cols[1] = found ? json_string_value(json_object_get(found, "role")) : NULL;
+    cols[2] = found ? json_string_value(json_object_get(found, "password_hash")) : NULL;
+    user = found ? json_object_get(found, "user") : NULL;
+    if (!cols[0] || !cols[2] || !json_is_object(user)) {
         tz_password_burn(r->pool, tz_json_str(q->body, "password"));
         return login_failed(q, ipkey, emailkey);
     }
     if (tz_password_verify(r->pool, tz_json_str(q->body, "password"), cols[2]) != 1)
         return login_failed(q, ipkey, emailkey);
     tz_rl_clear(r, emailkey);
-    json_t *user = tz_json_parse(r->pool, cols[3], strlen(cols[3]), &args[0]);
-    if (!user)
-        return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "bad user record");
     apr_table_setn(r->notes, "tipzed-user", cols[0]);
     if (cols[1] && strcmp(cols[1], "admin") == 0)
         tz_audit(q, cols[0], "admin.login", "user", cols[0], tz_client_ip(r));
