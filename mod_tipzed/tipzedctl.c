@@ -42,6 +42,7 @@ typedef struct {
     const char *digest;                /* of the function files */
     const char *db_digest;             /* recorded in the database, or NULL */
     const char *runtime_role;          /* recorded in the database, or NULL */
+    apr_array_header_t *drift;         /* const char *: tz_* functions not as in the files */
     int db_version;                    /* highest step recorded */
     int n_pending;
 } tz_plan_t;
@@ -207,6 +208,28 @@ static int recorded(PGconn *db, const char *sql, const char *key, const char *sh
     return yes;
 }
 
+/* The database's tz_* functions whose body is not the text of any function
+ * file: changed by hand, or left over from a release that defined them. */
+static int load_drift(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
+{
+    const char *text = "";
+    const char *params[1];
+    PGresult *res;
+    for (int i = 0; i < plan->funcs->nelts; i++)
+        text = apr_pstrcat(p, text, APR_ARRAY_IDX(plan->funcs, i, tz_file_t).sql, NULL);
+    params[0] = text;
+    res = query(db, "SELECT p.oid::regprocedure::text FROM pg_proc p"
+                    " WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'tz\\_%'"
+                    " AND strpos($1, p.prosrc) = 0 ORDER BY 1", 1, params);
+    plan->drift = apr_array_make(p, 4, sizeof(const char *));
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        APR_ARRAY_PUSH(plan->drift, const char *) = apr_pstrdup(p, PQgetvalue(res, i, 0));
+    PQclear(res);
+    return 0;
+}
+
 /* Marks what the database lacks as pending.  Reads only: the bookkeeping
  * tables may not exist yet (a new database, or one of an earlier release
  * that had no function files). */
@@ -243,6 +266,9 @@ static int load_state(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
     }
     if (!plan->db_digest || strcmp(plan->db_digest, plan->digest) != 0)
         plan->n_pending += plan->n_pending == 0; /* e.g. a function file was deleted */
+    if (load_drift(p, db, plan) != 0)
+        return -1;
+    plan->n_pending += plan->drift->nelts;
     return 0;
 }
 
@@ -261,6 +287,9 @@ static void print_pending(const tz_plan_t *plan)
     if (!plan->db_digest || strcmp(plan->db_digest, plan->digest) != 0)
         printf("pending: functions digest %.12s (database: %.12s)\n", plan->digest,
                plan->db_digest ? plan->db_digest : "none");
+    for (int i = 0; i < plan->drift->nelts; i++)
+        printf("pending: %s differs from every function file (changed by hand, or to be"
+               " dropped by a schema step)\n", APR_ARRAY_IDX(plan->drift, i, const char *));
 }
 
 /* --check and status: what migrate would do; exit 1 when anything. */
@@ -313,10 +342,11 @@ static int apply_functions(PGconn *db, const tz_plan_t *plan, tz_file_t *f)
 
 /* Schema steps first, then function files.  After any schema step every
  * function file is applied again: a step may have dropped what a function
- * or trigger depends on, or a function whose signature changes. */
+ * or trigger depends on, or a function whose signature changes.  So are
+ * they when a function in the database is not as its file says. */
 static int apply_pending(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
 {
-    int stepped = 0;
+    int stepped = plan->drift->nelts > 0;
     for (int i = 0; i < plan->steps->nelts; i++) {
         tz_file_t *f = &APR_ARRAY_IDX(plan->steps, i, tz_file_t);
         if (f->pending && apply_step(db, plan, f, p) != 0)
@@ -357,6 +387,11 @@ static int finish(apr_pool_t *p, PGconn *db, tz_plan_t *plan, const char *role)
     params[0] = names;
     if (!run_params(db, "DELETE FROM tz_function_files WHERE name <> ALL ($1::text[])", 1, params))
         return -1;
+    if (load_drift(p, db, plan) != 0)
+        return -1;
+    for (int i = 0; i < plan->drift->nelts; i++)
+        fprintf(stderr, "tipzedctl: warning: %s is defined in no function file; drop it in a"
+                        " schema step\n", APR_ARRAY_IDX(plan->drift, i, const char *));
     params[0] = role;
     if (!(res = query(db, "SELECT tz_grant_runtime($1)", 1, params)))
         return -1;

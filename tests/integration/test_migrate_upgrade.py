@@ -249,3 +249,19 @@ def test_a_failed_migration_applies_nothing(stack, sql_copy):
         assert "pending: functions/" not in r.stdout, r.stdout
     finally:
         stack.drop_db("tz_scratch_migrate_tool")
+
+
+def test_a_function_changed_by_hand_is_pending_until_migrated(stack):
+    db = "tz_scratch_migrate_tool"
+    conninfo = stack.scratch_db(db)
+    try:
+        stack.psql("CREATE OR REPLACE FUNCTION tz_fee(p_gross bigint, p_bps int) RETURNS bigint"
+                   " LANGUAGE sql IMMUTABLE AS 'SELECT 0::bigint'", db=db)
+        r = stack.tipzedctl("status", SQL_DIR, conninfo=conninfo)
+        assert r.returncode == 1 and "pending: tz_fee(bigint,integer) differs" in r.stdout, r.stdout
+        r = stack.tipzedctl("migrate", SQL_DIR, conninfo=conninfo)
+        assert r.returncode == 0 and "applied functions/10_common.sql" in r.stdout, r.stdout + r.stderr
+        assert stack.psql("SELECT tz_fee(2500, 1500)", db=db) == [("375",)]
+        assert stack.tipzedctl("status", SQL_DIR, conninfo=conninfo).returncode == 0
+    finally:
+        stack.drop_db(db)
