@@ -9,6 +9,7 @@
 #include "mod_tipzed_http.h"
 #include "tz_query.h"
 #include "tz_router.h"
+#include "mod_tipzed_schema.h"
 #include "tz_validate.h"
 
 #define R(m, pat, fn, fl) {m, pat, &(const tz_route_data_t){fn, fl}}
@@ -156,6 +157,8 @@ int tz_dispatch(request_rec *r, const char *path)
     case TZ_ROUTE_FOUND:
         break;
     }
+    if (tz_schema_ready(r, ((const tz_route_data_t *)m.route->data)->fn) != OK)
+        return DONE;
     q.id = m.id[0] ? apr_pstrdup(r->pool, m.id) : NULL;
     q.request_id = tz_random_hex(r->pool, 8);
     apr_table_setn(r->headers_out, "X-Request-Id", q.request_id);

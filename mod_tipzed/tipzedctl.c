@@ -1,12 +1,16 @@
 /* tipzedctl: schema migrations, admin accounts, and the reconciliation
  * report, from the command line.  Uses the same core library as the module
- * (password hashing) and libpq directly.
+ * (password hashing, SHA-256) and libpq directly.
  *
- *   tipzedctl [-d CONNINFO] migrate [SQL_DIR]
+ *   tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]
+ *   tipzedctl [-d CONNINFO] status [SQL_DIR]
  *   tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME]  (password on stdin)
  *   tipzedctl [-d CONNINFO] reconcile
  *
- * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed". */
+ * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed".  SQL_DIR (default
+ * "sql") holds schema/NNN_name.sql, schema steps applied once in order, and
+ * functions/NN_name.sql, function files re-applied whenever their SHA-256
+ * changes (docs/database.md). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,11 +20,37 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
+#include "tz_crypto.h"
 #include "tz_password.h"
+
+/* The advisory lock every migrate holds for its transaction (the same key
+ * earlier releases took, so an old and a new tipzedctl exclude each other). */
+#define TZ_MIGRATE_LOCK "7351001"
+
+typedef struct {
+    const char *name; /* file name, e.g. 009_api_names.sql */
+    int version;      /* schema steps: the number */
+    const char *sql;
+    const char *sha;  /* SHA-256 of the file, hex */
+    int pending;
+} tz_file_t;
+
+typedef struct {
+    const char *dir;
+    apr_array_header_t *steps, *funcs; /* tz_file_t, by name */
+    const char *digest;                /* of the function files */
+    const char *db_digest;             /* recorded in the database, or NULL */
+    const char *runtime_role;          /* recorded in the database, or NULL */
+    apr_array_header_t *drift;         /* const char *: tz_* functions not as in the files */
+    int db_version;                    /* highest step recorded */
+    int n_pending;
+} tz_plan_t;
 
 static int usage(void)
 {
-    fputs("usage: tipzedctl [-d CONNINFO] migrate [SQL_DIR]\n"
+    fputs("usage: tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]\n"
+          "       tipzedctl [-d CONNINFO] status [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] < password\n"
           "       tipzedctl [-d CONNINFO] reconcile\n", stderr);
     return 2;
@@ -37,7 +67,27 @@ static int exec_ok(PGconn *db, const char *sql)
     return ok;
 }
 
-static char *read_file(apr_pool_t *p, const char *path)
+/* Runs a parameterised statement; the result when it succeeded, else NULL
+ * after printing the error. */
+static PGresult *query(PGconn *db, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return res;
+    fprintf(stderr, "tipzedctl: %s", PQerrorMessage(db));
+    PQclear(res);
+    return NULL;
+}
+
+static int run_params(PGconn *db, const char *sql, int n, const char *const *params)
+{
+    PGresult *res = query(db, sql, n, params);
+    PQclear(res);
+    return res != NULL;
+}
+
+static char *read_file(apr_pool_t *p, const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     long n;
@@ -54,83 +104,317 @@ static char *read_file(apr_pool_t *p, const char *path)
     }
     fclose(f);
     buf[n] = '\0';
+    *len = (size_t)n;
     return buf;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int file_cmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const tz_file_t *)a)->name, ((const tz_file_t *)b)->name);
 }
 
-/* Migration files are NNN_name.sql; the number is the version. */
-static int list_migrations(apr_pool_t *p, const char *dir, char ***names, int *n)
+/* NNN_name.sql with `digits` leading digits (0: one or more). */
+static int sql_name(const char *s, int digits)
 {
-    DIR *d = opendir(dir);
+    size_t len = strlen(s), d = strspn(s, "0123456789");
+    if (d == 0 || (digits && d != (size_t)digits) || s[d] != '_' || len < d + 6)
+        return 0;
+    return strcmp(s + len - 4, ".sql") == 0 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.") == len;
+}
+
+/* The files of dir/sub, sorted by name (byte order), read and hashed. */
+static int list_files(apr_pool_t *p, const char *dir, const char *sub, int digits,
+                      apr_array_header_t **out)
+{
+    const char *path = apr_pstrcat(p, dir, "/", sub, NULL);
+    DIR *d = opendir(path);
     struct dirent *e;
-    int cap = 64;
+    *out = apr_array_make(p, 32, sizeof(tz_file_t));
     if (!d) {
-        fprintf(stderr, "tipzedctl: cannot open %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "tipzedctl: cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
-    *names = apr_palloc(p, sizeof(char *) * (apr_size_t)cap);
-    *n = 0;
-    while ((e = readdir(d)) && *n < cap) {
-        size_t len = strlen(e->d_name);
-        if (len > 8 && e->d_name[3] == '_' && strcmp(e->d_name + len - 4, ".sql") == 0 &&
-            strspn(e->d_name, "0123456789") == 3 &&
-            strspn(e->d_name, "abcdefghijklmnopqrstuvwxyz0123456789_.") == len)
-            (*names)[(*n)++] = apr_pstrdup(p, e->d_name);
+    while ((e = readdir(d))) {
+        tz_file_t *f;
+        size_t len;
+        if (!sql_name(e->d_name, digits))
+            continue;
+        f = apr_array_push(*out);
+        f->name = apr_pstrdup(p, e->d_name);
+        f->version = atoi(f->name);
+        f->pending = 0;
+        if (!(f->sql = read_file(p, apr_pstrcat(p, path, "/", f->name, NULL), &len)) ||
+            !(f->sha = tz_sha256_hex(p, f->sql, len))) {
+            fprintf(stderr, "tipzedctl: cannot read %s/%s\n", path, f->name);
+            closedir(d);
+            return -1;
+        }
     }
     closedir(d);
-    qsort(*names, (size_t)*n, sizeof(char *), name_cmp);
+    qsort((*out)->elts, (size_t)(*out)->nelts, sizeof(tz_file_t), file_cmp);
     return 0;
 }
 
-static int applied(PGconn *db, int version)
+/* The digest the module is built with (apxs/module.mk): SHA-256 of the
+ * lines "<sha256 of file>  <file name>\n" of the function files in name
+ * order, which is what `sha256sum *.sql | sha256sum` prints. */
+static const char *functions_digest(apr_pool_t *p, const apr_array_header_t *funcs)
 {
-    char v[16];
-    const char *params[1] = {v};
-    snprintf(v, sizeof v, "%d", version);
-    PGresult *res = PQexecParams(db, "SELECT 1 FROM tz_schema_migrations WHERE version = $1::int",
-                                 1, NULL, params, NULL, NULL, 0);
-    int yes = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0;
+    const char *text = "";
+    for (int i = 0; i < funcs->nelts; i++) {
+        const tz_file_t *f = &APR_ARRAY_IDX(funcs, i, tz_file_t);
+        text = apr_pstrcat(p, text, f->sha, "  ", f->name, "\n", NULL);
+    }
+    return tz_sha256_hex(p, text, strlen(text));
+}
+
+static int load_files(apr_pool_t *p, const char *dir, tz_plan_t *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->dir = dir;
+    if (list_files(p, dir, "schema", 3, &plan->steps) != 0 ||
+        list_files(p, dir, "functions", 0, &plan->funcs) != 0)
+        return -1;
+    for (int i = 1; i < plan->steps->nelts; i++)
+        if (APR_ARRAY_IDX(plan->steps, i, tz_file_t).version ==
+            APR_ARRAY_IDX(plan->steps, i - 1, tz_file_t).version) {
+            fprintf(stderr, "tipzedctl: two schema steps numbered %d\n",
+                    APR_ARRAY_IDX(plan->steps, i, tz_file_t).version);
+            return -1;
+        }
+    plan->digest = functions_digest(p, plan->funcs);
+    return plan->digest ? 0 : -1;
+}
+
+static const char *one_value(apr_pool_t *p, PGconn *db, const char *sql)
+{
+    PGresult *res = query(db, sql, 0, NULL);
+    const char *v = NULL;
+    if (res && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        v = apr_pstrdup(p, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
+/* Whether `sql` (one parameter: the name or version) finds a row that
+ * says the file is applied as it is. */
+static int recorded(PGconn *db, const char *sql, const char *key, const char *sha)
+{
+    const char *params[2] = {key, sha};
+    PGresult *res = query(db, sql, sha ? 2 : 1, params);
+    int yes = res && PQntuples(res) > 0;
     PQclear(res);
     return yes;
 }
 
-/* Each pending file runs in its own transaction with its version row, under
- * an advisory lock so two concurrent runs cannot both apply it. */
-static int cmd_migrate(apr_pool_t *p, PGconn *db, const char *dir)
+/* The database's tz_* functions whose body is not the text of any function
+ * file: changed by hand, or left over from a release that defined them. */
+static int load_drift(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
 {
-    char **names;
-    int n, done = 0;
-    if (!exec_ok(db, "SET client_min_messages = warning;"
-                     "CREATE TABLE IF NOT EXISTS tz_schema_migrations (version int PRIMARY KEY,"
-                     " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
-                     "SELECT pg_advisory_lock(7351001)") ||
-        list_migrations(p, dir, &names, &n) != 0)
-        return 1;
-    for (int i = 0; i < n; i++) {
-        int version = atoi(names[i]);
-        if (applied(db, version))
-            continue;
-        char *sql = read_file(p, apr_pstrcat(p, dir, "/", names[i], NULL));
-        if (!sql) {
-            fprintf(stderr, "tipzedctl: cannot read %s/%s\n", dir, names[i]);
-            return 1;
-        }
-        char *tx = apr_psprintf(p, "BEGIN;\n%s\n;INSERT INTO tz_schema_migrations (version, name)"
-                                   " VALUES (%d, '%s');COMMIT;", sql, version, names[i]);
-        if (!exec_ok(db, tx)) {
-            exec_ok(db, "ROLLBACK");
-            fprintf(stderr, "tipzedctl: migration %s failed; nothing of it was applied\n",
-                    names[i]);
-            return 1;
-        }
-        printf("applied %s\n", names[i]);
-        done++;
+    const char *text = "";
+    const char *params[1];
+    PGresult *res;
+    for (int i = 0; i < plan->funcs->nelts; i++)
+        text = apr_pstrcat(p, text, APR_ARRAY_IDX(plan->funcs, i, tz_file_t).sql, NULL);
+    params[0] = text;
+    res = query(db, "SELECT p.oid::regprocedure::text FROM pg_proc p"
+                    " WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'tz\\_%'"
+                    " AND strpos($1, p.prosrc) = 0 ORDER BY 1", 1, params);
+    plan->drift = apr_array_make(p, 4, sizeof(const char *));
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        APR_ARRAY_PUSH(plan->drift, const char *) = apr_pstrdup(p, PQgetvalue(res, i, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* Marks what the database lacks as pending.  Reads only: the bookkeeping
+ * tables may not exist yet (a new database, or one of an earlier release
+ * that had no function files). */
+static int load_state(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
+{
+    int have_steps = one_value(p, db, "SELECT to_regclass('tz_schema_migrations')") != NULL;
+    int have_funcs = one_value(p, db, "SELECT to_regclass('tz_function_files')") != NULL;
+    int have_settings = one_value(p, db, "SELECT to_regclass('tz_settings')") != NULL;
+    const char *v;
+    plan->n_pending = 0;
+    plan->db_version = 0;
+    if (have_steps && (v = one_value(p, db, "SELECT max(version) FROM tz_schema_migrations")))
+        plan->db_version = atoi(v);
+    plan->db_digest = plan->runtime_role = NULL;
+    if (have_settings) {
+        plan->db_digest = one_value(p, db, "SELECT value FROM tz_settings"
+                                           " WHERE key = 'functions_digest'");
+        plan->runtime_role = one_value(p, db, "SELECT value FROM tz_settings"
+                                              " WHERE key = 'runtime_role'");
     }
-    printf("migrations: %d applied, schema up to date\n", done);
+    for (int i = 0; i < plan->steps->nelts; i++) {
+        tz_file_t *f = &APR_ARRAY_IDX(plan->steps, i, tz_file_t);
+        f->pending = !have_steps ||
+                     !recorded(db, "SELECT 1 FROM tz_schema_migrations WHERE version = $1::int",
+                               apr_itoa(p, f->version), NULL);
+        plan->n_pending += f->pending;
+    }
+    for (int i = 0; i < plan->funcs->nelts; i++) {
+        tz_file_t *f = &APR_ARRAY_IDX(plan->funcs, i, tz_file_t);
+        f->pending = !have_funcs ||
+                     !recorded(db, "SELECT 1 FROM tz_function_files WHERE name = $1"
+                                   " AND sha256 = $2", f->name, f->sha);
+        plan->n_pending += f->pending;
+    }
+    if (!plan->db_digest || strcmp(plan->db_digest, plan->digest) != 0)
+        plan->n_pending += plan->n_pending == 0; /* e.g. a function file was deleted */
+    if (load_drift(p, db, plan) != 0)
+        return -1;
+    plan->n_pending += plan->drift->nelts;
+    return 0;
+}
+
+static void print_pending(const tz_plan_t *plan)
+{
+    for (int i = 0; i < plan->steps->nelts; i++) {
+        const tz_file_t *f = &APR_ARRAY_IDX(plan->steps, i, tz_file_t);
+        if (f->pending)
+            printf("pending: schema/%s\n", f->name);
+    }
+    for (int i = 0; i < plan->funcs->nelts; i++) {
+        const tz_file_t *f = &APR_ARRAY_IDX(plan->funcs, i, tz_file_t);
+        if (f->pending)
+            printf("pending: functions/%s\n", f->name);
+    }
+    if (!plan->db_digest || strcmp(plan->db_digest, plan->digest) != 0)
+        printf("pending: functions digest %.12s (database: %.12s)\n", plan->digest,
+               plan->db_digest ? plan->db_digest : "none");
+    for (int i = 0; i < plan->drift->nelts; i++)
+        printf("pending: %s differs from every function file (changed by hand, or to be"
+               " dropped by a schema step)\n", APR_ARRAY_IDX(plan->drift, i, const char *));
+}
+
+/* --check and status: what migrate would do; exit 1 when anything. */
+static int report(apr_pool_t *p, PGconn *db, tz_plan_t *plan, int verbose)
+{
+    const tz_file_t *last = plan->steps->nelts
+        ? &APR_ARRAY_IDX(plan->steps, plan->steps->nelts - 1, tz_file_t) : NULL;
+    if (load_state(p, db, plan) != 0)
+        return 2;
+    if (verbose) {
+        printf("schema version: %d (%s has %d)\n", plan->db_version, plan->dir,
+               last ? last->version : 0);
+        printf("functions digest: %s (%s has %s)\n", plan->db_digest ? plan->db_digest : "none",
+               plan->dir, plan->digest);
+        printf("runtime role: %s\n", plan->runtime_role ? plan->runtime_role : "none");
+    }
+    print_pending(plan);
+    if (plan->n_pending) {
+        printf("schema: behind %s; run tipzedctl migrate\n", plan->dir);
+        return 1;
+    }
+    printf("schema: up to date\n");
+    return 0;
+}
+
+static int apply_step(PGconn *db, const tz_plan_t *plan, tz_file_t *f, apr_pool_t *p)
+{
+    const char *params[2] = {apr_itoa(p, f->version), f->name};
+    if (!exec_ok(db, f->sql)) {
+        fprintf(stderr, "tipzedctl: %s/schema/%s failed\n", plan->dir, f->name);
+        return -1;
+    }
+    printf("applied schema/%s\n", f->name);
+    return run_params(db, "INSERT INTO tz_schema_migrations (version, name) VALUES ($1::int, $2)",
+                      2, params) ? 0 : -1;
+}
+
+static int apply_functions(PGconn *db, const tz_plan_t *plan, tz_file_t *f)
+{
+    const char *params[2] = {f->name, f->sha};
+    if (!exec_ok(db, f->sql)) {
+        fprintf(stderr, "tipzedctl: %s/functions/%s failed\n", plan->dir, f->name);
+        return -1;
+    }
+    printf("applied functions/%s\n", f->name);
+    return run_params(db, "INSERT INTO tz_function_files (name, sha256) VALUES ($1, $2)"
+                          " ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256,"
+                          " applied_at = now()", 2, params) ? 0 : -1;
+}
+
+/* Schema steps first, then function files.  After any schema step every
+ * function file is applied again: a step may have dropped what a function
+ * or trigger depends on, or a function whose signature changes.  So are
+ * they when a function in the database is not as its file says. */
+static int apply_pending(apr_pool_t *p, PGconn *db, tz_plan_t *plan)
+{
+    int stepped = plan->drift->nelts > 0;
+    for (int i = 0; i < plan->steps->nelts; i++) {
+        tz_file_t *f = &APR_ARRAY_IDX(plan->steps, i, tz_file_t);
+        if (f->pending && apply_step(db, plan, f, p) != 0)
+            return -1;
+        stepped |= f->pending;
+    }
+    for (int i = 0; i < plan->funcs->nelts; i++) {
+        tz_file_t *f = &APR_ARRAY_IDX(plan->funcs, i, tz_file_t);
+        if ((f->pending || stepped) && apply_functions(db, plan, f) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char bookkeeping_sql[] =
+    "SET LOCAL client_min_messages = warning;"
+    "SELECT pg_advisory_xact_lock(" TZ_MIGRATE_LOCK ");"
+    "CREATE TABLE IF NOT EXISTS tz_schema_migrations (version int PRIMARY KEY,"
+    " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE IF NOT EXISTS tz_function_files (name text PRIMARY KEY,"
+    " sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE IF NOT EXISTS tz_settings (key text PRIMARY KEY, value text NOT NULL)";
+
+/* Records the digest, forgets function files that are gone, and grants the
+ * runtime role (new or remembered) its EXECUTE rights. */
+static int finish(apr_pool_t *p, PGconn *db, tz_plan_t *plan, const char *role)
+{
+    const char *params[1] = {plan->digest};
+    const char *names = "{";
+    PGresult *res;
+    for (int i = 0; i < plan->funcs->nelts; i++)
+        names = apr_pstrcat(p, names, i ? "," : "", APR_ARRAY_IDX(plan->funcs, i, tz_file_t).name,
+                            NULL);
+    names = apr_pstrcat(p, names, "}", NULL);
+    if (!run_params(db, "INSERT INTO tz_settings (key, value) VALUES ('functions_digest', $1)"
+                        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 1, params))
+        return -1;
+    params[0] = names;
+    if (!run_params(db, "DELETE FROM tz_function_files WHERE name <> ALL ($1::text[])", 1, params))
+        return -1;
+    if (load_drift(p, db, plan) != 0)
+        return -1;
+    for (int i = 0; i < plan->drift->nelts; i++)
+        fprintf(stderr, "tipzedctl: warning: %s is defined in no function file; drop it in a"
+                        " schema step\n", APR_ARRAY_IDX(plan->drift, i, const char *));
+    params[0] = role;
+    if (!(res = query(db, "SELECT tz_grant_runtime($1)", 1, params)))
+        return -1;
+    if (!PQgetisnull(res, 0, 0))
+        printf("runtime role %s: EXECUTE on the tz_api_* functions only\n", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* Everything pending in ONE transaction under the advisory lock: all of it
+ * is applied, or nothing. */
+static int cmd_migrate(apr_pool_t *p, PGconn *db, tz_plan_t *plan, const char *role)
+{
+    if (!exec_ok(db, "BEGIN") || !exec_ok(db, bookkeeping_sql) ||
+        load_state(p, db, plan) != 0 || apply_pending(p, db, plan) != 0 ||
+        finish(p, db, plan, role) != 0 || !exec_ok(db, "COMMIT")) {
+        PQclear(PQexec(db, "ROLLBACK"));
+        fputs("tipzedctl: migration failed; nothing of it was applied\n", stderr);
+        return 1;
+    }
+    printf("migrations: %d pending applied, schema up to date (version %d, functions %.12s)\n",
+           plan->n_pending, APR_ARRAY_IDX(plan->steps, plan->steps->nelts - 1, tz_file_t).version,
+           plan->digest);
     return 0;
 }
 
@@ -158,14 +442,12 @@ static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const 
         return 1;
     }
     const char *params[3] = {email, name, hash};
-    PGresult *res = PQexecParams(db, "SELECT tz_register($1, $2, 'admin', $3)::json->>'error'",
-                                 3, NULL, params, NULL, NULL, 0);
+    PGresult *res = query(db, "SELECT tz_api_register($1, $2, 'admin', $3)::json->>'error'",
+                          3, params);
     int rc = 1;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        fprintf(stderr, "tipzedctl: %s", PQerrorMessage(db));
-    else if (!PQgetisnull(res, 0, 0))
+    if (res && !PQgetisnull(res, 0, 0))
         fprintf(stderr, "tipzedctl: cannot create %s: %s\n", email, PQgetvalue(res, 0, 0));
-    else {
+    else if (res) {
         printf("admin %s created\n", email);
         rc = 0;
     }
@@ -176,14 +458,11 @@ static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const 
 /* Prints each mismatch as "check<TAB>id<TAB>detail"; exits 1 when any. */
 static int cmd_reconcile(PGconn *db)
 {
-    PGresult *res = PQexec(db, "SELECT check_name, id, detail FROM tz_reconcile()"
-                               " ORDER BY check_name, id");
+    PGresult *res = query(db, "SELECT check_name, id, detail FROM tz_reconcile()"
+                              " ORDER BY check_name, id", 0, NULL);
     int n, rc;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "tipzedctl: %s", PQerrorMessage(db));
-        PQclear(res);
+    if (!res)
         return 2;
-    }
     n = PQntuples(res);
     for (int i = 0; i < n; i++)
         printf("%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
@@ -197,11 +476,36 @@ static int cmd_reconcile(PGconn *db)
     return rc;
 }
 
+/* migrate [--check] [--runtime-role ROLE] [SQL_DIR], and status [SQL_DIR]. */
+static int cmd_schema(apr_pool_t *p, PGconn *db, int argc, char **argv)
+{
+    const char *dir = "sql", *role = NULL;
+    int check = strcmp(argv[0], "status") == 0, verbose = check;
+    tz_plan_t plan;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0 && !verbose)
+            check = 1;
+        else if (strcmp(argv[i], "--runtime-role") == 0 && i + 1 < argc && !verbose)
+            role = argv[++i];
+        else if (argv[i][0] != '-' && i == argc - 1)
+            dir = argv[i];
+        else
+            return usage();
+    }
+    if (load_files(p, dir, &plan) != 0)
+        return 2;
+    if (plan.steps->nelts == 0) {
+        fprintf(stderr, "tipzedctl: %s/schema has no NNN_name.sql steps\n", dir);
+        return 2;
+    }
+    return check ? report(p, db, &plan, verbose) : cmd_migrate(p, db, &plan, role);
+}
+
 static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
 {
     const char *cmd = argv[0], *email = NULL, *name = "Administrator";
-    if (strcmp(cmd, "migrate") == 0)
-        return cmd_migrate(p, db, argc > 1 ? argv[1] : "sql");
+    if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "status") == 0)
+        return cmd_schema(p, db, argc, argv);
     if (strcmp(cmd, "reconcile") == 0)
         return cmd_reconcile(db);
     if (strcmp(cmd, "create-admin") != 0)

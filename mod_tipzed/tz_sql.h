@@ -1,12 +1,17 @@
 /* Every SQL statement of the module: one table of labelled statements,
  * registered with mod_dbd at config time and prepared on each pooled
- * connection.  Placeholders are apr_dbd's (%s = text, cast in SQL). */
+ * connection.  Placeholders are apr_dbd's (%s = text, cast in SQL).
+ *
+ * One name stem per statement: enum TZ_Q_<STEM>, label tipzed_<stem>, and
+ * the SQL function it calls, tz_api_<stem> (sql/functions/), which returns
+ * exactly one value: every statement answers one row of one text column.
+ * TZ_Q_PING alone calls no function. */
 #ifndef TZ_SQL_H
 #define TZ_SQL_H
 
 typedef enum {
     TZ_Q_PING,
-    TZ_Q_SCHEMA_VERSION,
+    TZ_Q_SCHEMA_STATE,
     TZ_Q_REGISTER,
     TZ_Q_USER_BY_EMAIL,
     TZ_Q_USER_BY_ID,
@@ -41,9 +46,10 @@ typedef enum {
 } tz_query_e;
 
 typedef struct {
-    const char *label; /* tipzed_<verb>_<noun> */
-    const char *sql;
+    const char *label; /* tipzed_<stem> */
+    const char *sql;   /* SELECT tz_api_<stem>(...)::text */
     int nargs;
+    const char *stem;  /* <STEM> of TZ_Q_<STEM>, as spelled in the enum */
 } tz_stmt_t;
 
 extern const tz_stmt_t tz_statements[TZ_Q__COUNT];

@@ -92,7 +92,7 @@ def pgbench_ceiling(d, env, n_pending):
     script = os.path.join(d, "webhook.pgbench")
     with open(script, "w") as f:
         f.write(f"\\set n random(200001, {n_pending})\n"
-                "SELECT tz_apply_event('sandbox', 'pgb-' || :n || '-' || :client_id || '-' || random(),"
+                "SELECT tz_api_apply_event('sandbox', 'pgb-' || :n || '-' || :client_id || '-' || random(),"
                 " (SELECT id FROM bench_pending WHERE n = :n), 'success', NULL, NULL, NULL);\n")
     os.chmod(script, 0o644)
     os.chmod(d, 0o755)

@@ -177,7 +177,7 @@ def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
     cid = creator["user"]["id"]
     first = api.get(f"/creators/{cid}")
     assert first.json["name"] == "Chanda Mulenga" and first.headers["X-Tipzed-Cache"] == "miss"
-    stack.psql(f"UPDATE creator_profiles SET name = 'Behind The Back' WHERE user_id = '{cid}'")
+    stack.psql(f"UPDATE users SET full_name = 'Behind The Back' WHERE id = '{cid}'")
     again = api.get(f"/creators/{cid}")
     assert again.json["name"] == "Chanda Mulenga" and again.headers["X-Tipzed-Cache"] == "hit"
     assert again.body == first.body
@@ -188,7 +188,7 @@ def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
     r = api.put("/creators/me", token=creator["access_token"], json={"full_name": "Chanda M."})
     assert r.status == 200
     assert api.get(f"/creators/{cid}").json["name"] == "Chanda M."  # own edit seen at once
-    stack.psql(f"UPDATE creator_profiles SET name = 'Later' WHERE user_id = '{cid}'")
+    stack.psql(f"UPDATE users SET full_name = 'Later' WHERE id = '{cid}'")
     assert api.get(f"/creators/{cid}").json["name"] == "Chanda M."
     time.sleep(2.5)  # the configured TTL is 2 s
     assert api.get(f"/creators/{cid}").json["name"] == "Later"

@@ -1,11 +1,11 @@
-"""The ledger's invariants are enforced by PostgreSQL itself (SPEC §4), so
+"""The ledger's invariants are enforced by PostgreSQL itself, so
 these tests speak SQL to the stack's database, bypassing the module:
 immutability, balanced entries at commit, non-negative wallets, idempotent
 posting, lock ordering under concurrency, the fee rule, the stored creator
 figures, and reconciliation (including its speed on a million postings).
 
 SQLSTATEs: TZ001 insufficient_funds, TZ002 immutable row, TZ003 malformed
-or unbalanced entry, 22023 fee outside its domain (sql/002_ledger.sql)."""
+or unbalanced entry, 22023 fee outside its domain (sql/functions/30_ledger.sql)."""
 import re
 import threading
 import uuid
@@ -301,51 +301,90 @@ def test_account_identity(stack, wallet):
 
 
 # -- fee rule ---------------------------------------------------------------------
+# tz_fee() is the one definition of the platform fee: F = round-half-up(G * bps
+# / 10000) in exact integers, for G in 1 .. 2^53 and bps in 0 .. 10000.
 MAX53 = 2 ** 53
-# The table of tests/unit/test_fee.c: the SQL rule must agree with the C one.
 FEE_TABLE = [
-    (100, 1500, 15), (3, 1500, 0), (10, 1500, 2), (1, 250, 0), (20, 250, 1), (19, 250, 0),
-    (60, 250, 2), (1, 5000, 1), (1, 4999, 0), (1, 1, 0), (5000, 1, 1), (4999, 1, 0),
-    (12345, 1500, 1852), (333, 1500, 50), (2500, 1500, 375), (9999, 1500, 1500),
-    (10001, 1500, 1500), (100, 0, 0), (1, 0, 0), (100, 10000, 100), (1, 10000, 1),
-    (MAX53, 10000, MAX53), (MAX53, 1500, 1351079888211149), (MAX53, 1, 900719925474),
-    (MAX53 - 1, 9999, 9006298534815517)]
+    (100, 1500, 15),             # 15% of 100
+    (3, 1500, 0),                # 0.45 rounds down
+    (10, 1500, 2),               # 1.5 rounds up
+    (1, 250, 0),                 # 2.5% of 1 = 0.025
+    (20, 250, 1),                # 0.5 rounds up
+    (19, 250, 0),                # 0.475
+    (60, 250, 2),                # 1.5 rounds up
+    (1, 5000, 1),                # 0.5 of the smallest unit
+    (1, 4999, 0),                # 0.4999
+    (1, 1, 0),                   # 0.0001
+    (5000, 1, 1),                # exactly 0.5
+    (4999, 1, 0),                # 0.4999
+    (12345, 1500, 1852),         # 1851.75
+    (333, 1500, 50),             # 49.95
+    (2500, 1500, 375),           # K25.00 at 15%
+    (9999, 1500, 1500),          # 1499.85
+    (10001, 1500, 1500),         # 1500.15
+    (100, 0, 0),                 # no fee
+    (1, 0, 0),
+    (100, 10000, 100),           # everything
+    (1, 10000, 1),
+    (MAX53, 10000, MAX53),       # the largest amount, whole
+    (MAX53, 1500, 1351079888211149),       # 1351079888211148.8
+    (MAX53, 1, 900719925474),              # 900719925474.0992
+    (MAX53 - 1, 9999, 9006298534815517)]   # ...516.9009
+FEE_REFUSED = [
+    (2 ** 63 - 1, 1500),         # would overflow a naive G * bps
+    (MAX53 + 1, 1500),           # beyond the largest amount
+    (MAX53 + 1, 0), (2 ** 63 - 1, 10000),
+    (0, 1500), (-1, 1500), (-100, 1500), (-2 ** 63, 1500),   # gross must be positive
+    (100, -1), (100, 10001), (100, 2 ** 31 - 1), (100, -2 ** 31)]   # bps within 0..10000
 
 
 def fee_call(gross, bps):
     return f"tz_fee(({gross})::bigint, ({bps})::int)"
 
 
-def test_sql_fee_rule_matches_the_c_table(stack):
+def test_fee_table(stack):
     sql = "SELECT " + ", ".join(fee_call(g, b) for g, b, _ in FEE_TABLE)
     assert list(stack.psql(sql)[0]) == [str(f) for _, _, f in FEE_TABLE]
 
 
-def test_sql_fee_rule_matches_the_definition(stack):
-    """round-half-up(G * bps / 10000) in exact integers, over random inputs."""
+def test_fee_matches_the_definition(stack):
+    """round-half-up(G * bps / 10000) in exact integers, over the first
+    thousands of amounts and random ones up to 2^53."""
     import random
     rnd = random.Random(7)
-    cases = [(rnd.randint(1, 10 ** rnd.randint(1, 15)) if i % 2 else rnd.randint(1, MAX53),
-              rnd.choice([0, 1, 99, 250, 1234, 1500, 4999, 5000, 9999, 10000, rnd.randint(0, 10000)]))
-             for i in range(2000)]
+    bps = [0, 1, 99, 250, 1234, 1500, 4999, 5000, 9999, 10000]
+    cases = [(n + 1, bps[n % len(bps)]) for n in range(2000)]
+    cases += [(rnd.randint(1, 10 ** rnd.randint(1, 15)) if i % 2 else rnd.randint(1, MAX53),
+               rnd.choice(bps + [rnd.randint(0, 10000)])) for i in range(2000)]
     values = ", ".join(f"({i}, {g}::bigint, {b})" for i, (g, b) in enumerate(cases))
     rows = stack.psql(f"SELECT i, tz_fee(g, b) FROM (VALUES {values}) v(i, g, b) ORDER BY i")
     assert [int(f) for _, f in rows] == [(g * b + 5000) // 10000 for g, b in cases]
 
 
-def test_sql_fee_refuses_what_c_refuses(stack):
-    for gross, bps in [(2 ** 63 - 1, 1500), (MAX53 + 1, 1500), (MAX53 + 1, 0), (2 ** 63 - 1, 10000),
-                       (0, 1500), (-1, 1500), (-100, 1500), (-2 ** 63, 1500), (100, -1),
-                       (100, 10001), (100, 2 ** 31 - 1), (100, -2 ** 31)]:
+def test_fee_refuses_what_is_outside_its_domain(stack):
+    for gross, bps in FEE_REFUSED:
         ok, state, err = run_sql(stack, f"SELECT {fee_call(gross, bps)};")
         assert not ok and state == "22023", (gross, bps, err)
+
+
+def test_payment_fee_is_tz_fee(stack, new_client):
+    """A payment's stored fee and net come from tz_fee(), the only rule."""
+    creator = register(new_client(), role="creator")["user"]["id"]
+    fan = register(new_client(), role="fan")["user"]["id"]
+    for gross, bps, fee in [(12345, 1500, 1852), (10, 1500, 2), (60, 250, 2)]:
+        p = str(uuid.uuid4())
+        stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', {gross}, 'ZMW',"
+                   f" '', 'sandbox', {bps}, 1800, NULL)")
+        assert stack.psql(f"SELECT fee, net FROM payments WHERE id = '{p}'") == \
+            [(str(fee), str(gross - fee))]
 
 
 # -- creators ---------------------------------------------------------------------
 def test_creator_profile_exists_from_registration(stack, new_client):
     creator = register(new_client(), role="creator", full_name="Mwila Banda")["user"]["id"]
     fan = register(new_client(), role="fan")["user"]["id"]
-    assert stack.psql(f"SELECT name, bio, followers FROM creator_profiles WHERE user_id = '{creator}'") \
+    assert stack.psql(f"SELECT u.full_name, p.bio, p.followers FROM creator_profiles p"
+                      f" JOIN users u ON u.id = p.user_id WHERE p.user_id = '{creator}'") \
         == [("Mwila Banda", "", "0")]
     assert one(stack, f"SELECT count(*) FROM creator_profiles WHERE user_id = '{fan}'") == "0"
     for sql in [f"UPDATE creator_profiles SET bio = repeat('x', 1001) WHERE user_id = '{creator}'",
@@ -370,7 +409,7 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
     for p in payments:
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', 2500, 'ZMW', 'hi',"
                    f" 'sandbox', 1500, 1800, NULL)")
-        stack.psql(f"SELECT tz_apply_event('sandbox', 'ev:{p}', '{p}', 'success', NULL, 2500, 'ZMW')")
+        stack.psql(f"SELECT tz_api_apply_event('sandbox', 'ev:{p}', '{p}', 'success', NULL, 2500, 'ZMW')")
     stack.psql(f"SELECT tz_api_payment_refund('{payments[1]}')")
     stack.psql(f"SELECT tz_api_follow('{fan}', '{creator}', true)")
     assert stack.psql(f"SELECT s.earnings, p.followers FROM creator_profiles p"

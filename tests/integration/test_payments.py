@@ -332,7 +332,7 @@ def test_expired_payment_still_credits_late_success(api, stack, pair):
     p = initiate(api, fan, creator["user"]["id"]).json
     d = sandbox_deliveries(api, p["mobile_money_url"])
     stack.psql(f"UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = '{p['id']}'")
-    assert int(stack.psql("SELECT tz_payments_expire()")[0][0]) >= 1
+    assert int(stack.psql("SELECT tz_api_payments_expire()")[0][0]) >= 1
     assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "expired"
     assert post_delivery(api, d, "approve").status == 200
     assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
@@ -391,14 +391,14 @@ def states_db(stack):
 
 @pytest.mark.parametrize("start,kind,amount,outcome,end", TRANSITIONS)
 def test_state_machine_table(stack, states_db, start, kind, amount, outcome, end):
-    """The transition table of tz_apply_event(), one row per case."""
+    """The transition table of tz_api_apply_event(), one row per case."""
     db = states_db
     pid = str(uuid.uuid4())
     stack.psql(f"INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net,"
                f" provider, status, expires_at) VALUES ('{pid}', '{FAN}', '{CREATOR}', 2500, 'ZMW',"
                f" 1500, 375, 2125, 'sandbox', '{start}', now())", db=db)
     amt = "NULL" if amount is None else str(amount)
-    call = (f"SELECT tz_apply_event('sandbox', 'evt-{pid}', '{pid}', '{kind}', NULL, {amt}, NULL)"
+    call = (f"SELECT tz_api_apply_event('sandbox', 'evt-{pid}', '{pid}', '{kind}', NULL, {amt}, NULL)"
             "::json->>'outcome'")
     assert stack.psql(call, db=db)[0][0] == outcome
     assert stack.psql(f"SELECT status FROM payments WHERE id = '{pid}'", db=db)[0][0] == end

@@ -42,6 +42,8 @@ class Stack:
         self.build = self.env["TZ_BUILD"]
         self.pghost = self.env["TZ_PGHOST"]
         self.pguser_os = self.env.get("TZ_PGUSER_OS", "")
+        # The runtime role (DBDParams): it may only execute tz_api_* functions.
+        self.app_role = self.env.get("TZ_APP_ROLE", "tipzed_app")
 
     @staticmethod
     def _run(*args, input=None, check=False, timeout=120):
@@ -66,15 +68,22 @@ class Stack:
         return self._run(STACK, "psql", self.dir, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1",
                          "-q", input=sql)
 
-    def scratch_db(self, name):
-        """A fresh database `name` with every migration applied, for tests
-        that corrupt data; returns its conninfo."""
+    def empty_db(self, name):
+        """A fresh, empty database `name` owned by tipzed; its conninfo."""
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name) or name in ("tipzed", "postgres"):
             raise ValueError(f"bad scratch database name {name!r}")
         self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", db="postgres", user="postgres")
         self.psql(f"CREATE DATABASE {name} OWNER tipzed", db="postgres", user="postgres")
-        conninfo = re.sub(r"\bdbname=\S+", f"dbname={name}", self.conninfo)
-        r = self.tipzedctl("migrate", SQL_DIR, conninfo=conninfo)
+        return re.sub(r"\bdbname=\S+", f"dbname={name}", self.conninfo)
+
+    def drop_db(self, name):
+        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", db="postgres", user="postgres")
+
+    def scratch_db(self, name):
+        """A fresh database `name` with every migration applied, for tests
+        that corrupt data; returns its conninfo."""
+        conninfo = self.empty_db(name)
+        r = self.tipzedctl("migrate", "--runtime-role", self.app_role, SQL_DIR, conninfo=conninfo)
         assert r.returncode == 0, f"migrating {name} failed: {r.stdout}{r.stderr}"
         return conninfo
 

@@ -12,6 +12,11 @@
 #   stack.sh psql DIR [PSQL ARGS...]   psql on database tipzed as role tipzed (-U/-d override)
 #   stack.sh walkthrough DIR           the base URL and a curl walkthrough of the API
 #
+# Two database roles: tipzed owns every table and function and runs the
+# migrations (tipzedctl, the tests' ledger-level checks); tipzed_app is the
+# runtime role in DBDParams, which may only execute the tz_api_* functions
+# (docs/database.md).
+#
 # Layout: DIR/pg (cluster), DIR/sock (its socket), DIR/logs (error_log,
 # access_log, postgresql.log, sanitizer logs), DIR/run (pid file, mutexes),
 # DIR/secrets (development secrets, generated once), DIR/httpd.conf, DIR/env.
@@ -29,6 +34,7 @@ set -euo pipefail
 PGBIN=${TZ_PGBIN:-/usr/lib/postgresql/15/bin}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OSUSER=tipzed
+APP_ROLE=tipzed_app
 APACHE_MODS=/usr/lib/apache2/modules
 HEALTH_TIMEOUT=20
 
@@ -97,6 +103,7 @@ set_paths() {
   SECRETS=$D/secrets CONF=$D/httpd.conf ENVF=$D/env
   PIDFILE=$RUN/httpd.pid ERROR_LOG=$LOGS/error_log
   CONNINFO="host=$SOCK dbname=tipzed user=tipzed"
+  APP_CONNINFO="host=$SOCK dbname=tipzed user=$APP_ROLE"
   BUILD=build/std
   if [ -n "${SANITIZE:-}" ]; then BUILD=build/san; fi
   BUILD_ABS=$REPO/$BUILD
@@ -110,6 +117,7 @@ load_env() {
   . "$d/env"
   D=$TZ_DIR PGDATA=$TZ_PGDATA SOCK=$TZ_PGHOST CONF=$TZ_HTTPD_CONF ERROR_LOG=$TZ_ERROR_LOG
   SECRETS=$TZ_SECRETS CONNINFO=$TZ_CONNINFO BUILD_ABS=$TZ_BUILD ENVF=$d/env
+  APP_CONNINFO=${TZ_APP_CONNINFO:-"host=$SOCK dbname=tipzed user=$APP_ROLE"}
   LOGS=$(dirname "$ERROR_LOG")
   PIDFILE=$(sed -n 's/^PidFile "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$CONF" 2>/dev/null | head -1)
   PIDFILE=${PIDFILE:-${TZ_STATE:-$D}/run/httpd.pid}
@@ -187,8 +195,12 @@ pg_up() {
       { tail -n 20 "$LOGS/postgresql.log" >&2; die "PostgreSQL did not start (log: $LOGS/postgresql.log)"; }
   fi
   local q=(psql -X -q -v ON_ERROR_STOP=1 -h "$SOCK" -U postgres -d postgres)
+  # The owner of the schema, and the runtime role that owns nothing.
   if [ -z "$(as_db "${q[@]}" -At -c "SELECT 1 FROM pg_roles WHERE rolname = 'tipzed'")" ]; then
     as_db "${q[@]}" -c "CREATE ROLE tipzed LOGIN" >/dev/null
+  fi
+  if [ -z "$(as_db "${q[@]}" -At -c "SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE'")" ]; then
+    as_db "${q[@]}" -c "CREATE ROLE $APP_ROLE LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" >/dev/null
   fi
   if [ -z "$(as_db "${q[@]}" -At -c "SELECT 1 FROM pg_database WHERE datname = 'tipzed'")" ]; then
     as_db "${q[@]}" -c "CREATE DATABASE tipzed OWNER tipzed" >/dev/null
@@ -205,7 +217,7 @@ pg_down() {
 migrate() {
   local out
   [ -x "$BUILD_ABS/tipzedctl" ] || die "$BUILD_ABS/tipzedctl is missing: build it first (make)"
-  out=$("$BUILD_ABS/tipzedctl" -d "$CONNINFO" migrate "$REPO/sql" 2>&1) ||
+  out=$("$BUILD_ABS/tipzedctl" -d "$CONNINFO" migrate --runtime-role "$APP_ROLE" "$REPO/sql" 2>&1) ||
     { printf '%s\n' "$out" >&2; die "migrations failed"; }
 }
 
@@ -299,8 +311,9 @@ GracefulShutdownTimeout 10
 # so ServerLimit x DBDMax (4 x 25 = 100) must stay below PostgreSQL's
 # max_connections (200) with room for psql and tipzedctl; DBDMax should not
 # exceed ThreadsPerChild.  connect_timeout bounds a wait for a dead server.
+# The module connects as the runtime role, which may only call tz_api_*.
 DBDriver pgsql
-DBDParams "$CONNINFO connect_timeout=3"
+DBDParams "$APP_CONNINFO connect_timeout=3"
 DBDMin 1
 DBDKeep 8
 DBDMax 25
@@ -339,6 +352,8 @@ write_env() {
     env_line TZ_PGDATA "$PGDATA"
     env_line TZ_PGUSER_OS "$pguser"
     env_line TZ_CONNINFO "$CONNINFO"
+    env_line TZ_APP_CONNINFO "$APP_CONNINFO"
+    env_line TZ_APP_ROLE "$APP_ROLE"
     env_line TZ_BUILD "$BUILD_ABS"
     env_line TZ_SECRETS "$SECRETS"
     env_line TZ_ERROR_LOG "$ERROR_LOG"

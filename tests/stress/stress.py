@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make stress`: the bank invariant under concurrency and faults (SPEC §6).
+"""`make stress`: the bank invariant under concurrency and faults (money is never created or lost, whatever fails).
 
 Many concurrent clients drive every money-moving path of a running stack
 (registrations, payment initiations with idempotency keys and retries of the

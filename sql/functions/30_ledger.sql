@@ -1,6 +1,5 @@
--- 002: the double-entry ledger (SPEC §4).  Its rules are enforced by
--- PostgreSQL itself, so they hold whoever writes: the module, tipzedctl,
--- or an operator with psql.
+-- The double-entry ledger's rules, enforced by PostgreSQL itself so they
+-- hold whoever writes: the module, tipzedctl, or an operator with psql.
 --
 --   rule                                     enforced by
 --   ---------------------------------------  ----------------------------------------
@@ -18,9 +17,8 @@
 --     postings, in the same transaction
 --   cached balances equal their postings,    tz_reconcile_ledger(), which reports each
 --     balance_after is the running sum         mismatch by id
---
--- Amounts are signed integers of the currency's minor unit (bigint), never
--- floating point.
+--   the runtime role cannot change history   it owns nothing and may only execute
+--                                              tz_api_* functions (docs/database.md)
 --
 -- Every money movement is ONE call of a SQL function (one round trip, one
 -- transaction): tz_post_entry() directly, or a business function built on
@@ -51,61 +49,14 @@
 -- Bulk loads that insert entries and postings in separate transactions must
 -- disable journal_entries_balanced and postings_balanced for the load and
 -- run tz_reconcile_ledger() afterwards.
-
-CREATE TABLE accounts (
-  id         bigserial PRIMARY KEY,
-  kind       text NOT NULL CHECK (kind IN ('wallet', 'platform_fees', 'provider_clearing',
-                                           'payout_hold', 'payouts_settled')),
-  owner_id   uuid REFERENCES users (id),   -- wallets only: the user
-  provider   text,                         -- provider_clearing only: the provider
-  currency   char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
-  balance    bigint NOT NULL DEFAULT 0,    -- cache of sum(postings.amount)
-  created_at timestamptz NOT NULL DEFAULT now(),
-  CHECK ((kind = 'wallet') = (owner_id IS NOT NULL)),
-  CHECK ((kind = 'provider_clearing') = (provider IS NOT NULL)),
-  CONSTRAINT wallet_not_negative CHECK (kind <> 'wallet' OR balance >= 0),
-  UNIQUE (id, currency)                    -- target of the postings' currency key
-);
--- One account per (kind, owner or provider, currency): a wallet per user
--- and currency, a system account per kind, provider and currency.  The
--- wallet key is on plain columns so that every wallet read by owner is an
--- index lookup.
-CREATE UNIQUE INDEX accounts_wallet_key ON accounts (owner_id, currency) WHERE kind = 'wallet';
-CREATE UNIQUE INDEX accounts_system_key
-  ON accounts (kind, coalesce(provider, ''), currency) WHERE kind <> 'wallet';
-
-CREATE TABLE journal_entries (
-  id         bigserial PRIMARY KEY,
-  reference  text NOT NULL UNIQUE CHECK (length(reference) BETWEEN 1 AND 200),
-  kind       text NOT NULL CHECK (kind IN ('payment', 'refund', 'payout_hold', 'payout_settle',
-                                           'payout_release', 'adjustment')),
-  payment_id uuid,
-  payout_id  uuid,
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX journal_entries_payment_idx ON journal_entries (payment_id) WHERE payment_id IS NOT NULL;
-CREATE INDEX journal_entries_payout_idx ON journal_entries (payout_id) WHERE payout_id IS NOT NULL;
-
-CREATE TABLE postings (
-  id            bigserial PRIMARY KEY,
-  uid           uuid NOT NULL DEFAULT gen_random_uuid(),  -- the id the API shows
-  entry_id      bigint NOT NULL REFERENCES journal_entries (id),
-  account_id    bigint NOT NULL,
-  amount        bigint NOT NULL CHECK (amount <> 0),
-  currency      char(3) NOT NULL,
-  balance_after bigint NOT NULL,     -- the account's balance right after this posting
-  created_at    timestamptz NOT NULL DEFAULT now(),
-  FOREIGN KEY (account_id, currency) REFERENCES accounts (id, currency)
-);
--- Both indexes cover what the commit-time check and reconciliation read, so
--- those run as index-only scans streamed in order (no sort, no hash of a
--- million rows).  The wallet history reads postings_account_idx backwards
--- (newest first).
-CREATE INDEX postings_entry_idx ON postings (entry_id) INCLUDE (currency, amount);
-CREATE INDEX postings_account_idx ON postings (account_id, id) INCLUDE (amount, balance_after);
+--
+-- Triggers are declared next to their trigger function, as DROP TRIGGER IF
+-- EXISTS + CREATE TRIGGER (constraint triggers cannot be replaced in
+-- place); the whole file runs in one transaction, so no write ever sees a
+-- table without them.
 
 -- Append-only tables refuse UPDATE, DELETE and TRUNCATE.
-CREATE FUNCTION tz_ledger_immutable() RETURNS trigger
+CREATE OR REPLACE FUNCTION tz_ledger_immutable() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% rows are immutable: % refused', TG_TABLE_NAME, TG_OP
@@ -113,12 +64,16 @@ BEGIN
           HINT = 'Post a new, reversing entry instead of changing one.';
 END $$;
 
+DROP TRIGGER IF EXISTS journal_entries_immutable ON journal_entries;
 CREATE TRIGGER journal_entries_immutable BEFORE UPDATE OR DELETE ON journal_entries
   FOR EACH ROW EXECUTE FUNCTION tz_ledger_immutable();
+DROP TRIGGER IF EXISTS journal_entries_no_truncate ON journal_entries;
 CREATE TRIGGER journal_entries_no_truncate BEFORE TRUNCATE ON journal_entries
   FOR EACH STATEMENT EXECUTE FUNCTION tz_ledger_immutable();
+DROP TRIGGER IF EXISTS postings_immutable ON postings;
 CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON postings
   FOR EACH ROW EXECUTE FUNCTION tz_ledger_immutable();
+DROP TRIGGER IF EXISTS postings_no_truncate ON postings;
 CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
   FOR EACH STATEMENT EXECUTE FUNCTION tz_ledger_immutable();
 
@@ -126,8 +81,12 @@ CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
 -- two postings, and they sum to zero in each currency.  The trigger on
 -- journal_entries catches an entry left without postings; the one on
 -- postings catches postings added to an entry of an earlier transaction.
-CREATE FUNCTION tz_entry_balanced() RETURNS trigger
-LANGUAGE plpgsql AS $$
+-- A deferred trigger fires at COMMIT, after the tz_api_* function that
+-- posted has returned, so it runs as the session's role: as its owner's
+-- (SECURITY DEFINER) it can read postings when the session is the runtime
+-- role, which may not.
+CREATE OR REPLACE FUNCTION tz_entry_balanced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   eid bigint;
   n bigint;
@@ -152,8 +111,10 @@ BEGIN
   RETURN NULL;
 END $$;
 
+DROP TRIGGER IF EXISTS journal_entries_balanced ON journal_entries;
 CREATE CONSTRAINT TRIGGER journal_entries_balanced AFTER INSERT ON journal_entries
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tz_entry_balanced();
+DROP TRIGGER IF EXISTS postings_balanced ON postings;
 CREATE CONSTRAINT TRIGGER postings_balanced AFTER INSERT ON postings
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tz_entry_balanced();
 
@@ -161,7 +122,7 @@ CREATE CONSTRAINT TRIGGER postings_balanced AFTER INSERT ON postings
 -- first uses both end with the one row (INSERT ... ON CONFLICT DO NOTHING
 -- waits for the other insert to commit; the next statement's snapshot then
 -- sees the winner's row).
-CREATE FUNCTION tz_account(p_kind text, p_owner uuid, p_provider text, p_currency text)
+CREATE OR REPLACE FUNCTION tz_account(p_kind text, p_owner uuid, p_provider text, p_currency text)
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
@@ -201,9 +162,10 @@ END $$;
 -- a wallet below zero raises TZ001 'insufficient_funds': the whole call
 -- fails and nothing of the entry remains (callers that want an answer
 -- instead catch SQLSTATE TZ001 in a sub-block).
-CREATE FUNCTION tz_post_entry(p_reference text, p_kind text, p_payment uuid, p_payout uuid,
-                              p_currency text, p_accounts bigint[], p_amounts bigint[],
-                              OUT entry_id bigint, OUT duplicate boolean)
+CREATE OR REPLACE FUNCTION tz_post_entry(p_reference text, p_kind text, p_payment uuid,
+                                         p_payout uuid, p_currency text, p_accounts bigint[],
+                                         p_amounts bigint[],
+                                         OUT entry_id bigint, OUT duplicate boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
   n_null bigint;
@@ -267,70 +229,3 @@ BEGIN
     VALUES (entry_id, leg.a, leg.m, p_currency, bal);
   END LOOP;
 END $$;
-
--- Platform fee, the same rule as tz_fee_compute() in C (mod_tipzed/tz_fee.c):
--- round half up of gross * bps / 10000 in exact arithmetic, for gross in
--- 1 .. 2^53 (the largest amount the API accepts) and bps in 0 .. 10000.
-CREATE FUNCTION tz_fee(p_gross bigint, p_bps int) RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-BEGIN
-  IF p_gross <= 0 OR p_gross > 9007199254740992 OR p_bps < 0 OR p_bps > 10000 THEN
-    RAISE EXCEPTION 'fee of % at % bps is undefined', p_gross, p_bps USING ERRCODE = '22023';
-  END IF;
-  RETURN div(p_gross::numeric * p_bps + 5000, 10000)::bigint;
-END $$;
-
--- Ledger reconciliation: one row per mismatch, none on a healthy ledger.
---   entries_balanced     entry id: fewer than two postings, or a currency
---                        whose postings do not sum to zero
---   cached_balances      account id: balance differs from the sum of its
---                        postings, or a posting's balance_after differs from
---                        the running sum of the account's postings by id
---   no_negative_wallets  wallet account id with a balance below zero
--- Set-based: each check is one ordered pass over a covering index
--- (postings_entry_idx, postings_account_idx), about a second per million
--- postings, without sorting or hashing the postings.
--- JIT is off for it: correlated sub-queries that almost never run inflate
--- the estimated cost, and compiling them would take longer than the checks.
-CREATE FUNCTION tz_reconcile_ledger() RETURNS TABLE (check_name text, id text, detail text)
-LANGUAGE sql STABLE SET jit = off AS $$
-  WITH per_entry AS (
-    SELECT entry_id, count(*) AS n, sum(amount) AS total,
-           min(currency) AS c_min, max(currency) AS c_max
-      FROM postings GROUP BY entry_id
-  ), running AS (
-    SELECT * FROM (
-      SELECT account_id, id AS posting_id, balance_after,
-             sum(amount) OVER w AS run, lead(id) OVER w IS NULL AS last
-        FROM postings WINDOW w AS (PARTITION BY account_id ORDER BY id)) r
-     WHERE balance_after <> run OR last
-  )
-  SELECT 'entries_balanced', e.id::text,
-         format('%s posting(s); sums: %s', coalesce(p.n, 0),
-                coalesce((SELECT string_agg(format('%s %s', currency, s), ', ' ORDER BY currency)
-                            FROM (SELECT currency, sum(amount) AS s FROM postings
-                                   WHERE entry_id = e.id GROUP BY currency) c), 'none'))
-    FROM journal_entries e LEFT JOIN per_entry p ON p.entry_id = e.id
-   WHERE coalesce(p.n, 0) < 2 OR p.total <> 0
-      OR (p.c_min <> p.c_max
-          AND EXISTS (SELECT 1 FROM postings q WHERE q.entry_id = e.id
-                       GROUP BY q.currency HAVING sum(q.amount) <> 0))
-  UNION ALL
-  SELECT 'cached_balances', a.id::text,
-         format('cached %s, postings sum to %s', a.balance, coalesce(r.run, 0))
-    FROM accounts a LEFT JOIN running r ON r.account_id = a.id AND r.last
-   WHERE a.balance <> coalesce(r.run, 0)
-  UNION ALL
-  SELECT 'cached_balances', r.account_id::text,
-         format('posting %s: balance_after %s, running sum %s', r.posting_id, r.balance_after, r.run)
-    FROM running r WHERE r.balance_after <> r.run
-  UNION ALL
-  SELECT 'no_negative_wallets', a.id::text, format('balance %s', a.balance)
-    FROM accounts a WHERE a.kind = 'wallet' AND a.balance < 0
-$$;
-
--- The full report; later migrations add payment and payout checks.
-CREATE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id text, detail text)
-LANGUAGE sql STABLE AS $$
-  SELECT * FROM tz_reconcile_ledger()
-$$;

@@ -1,0 +1,273 @@
+-- Payments: idempotency keys, creation, the provider's checkout answer, the
+-- one function that applies a provider event (state machine + ledger entry
+-- in one transaction), refunds, reads and expiry.
+--
+-- Payment states: pending -> succeeded | failed | expired; succeeded ->
+-- refunded; review is entered when money and record disagree.  Terminal
+-- states never go back, except that a verified success for an expired
+-- payment still credits (the money was taken).
+
+CREATE OR REPLACE FUNCTION tz_payment_json(p payments) RETURNS json
+LANGUAGE sql STABLE AS $$
+  SELECT json_build_object(
+    'id', p.id, 'fan_id', p.fan_id, 'creator_id', p.creator_id, 'amount', p.amount,
+    'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
+    'provider', p.provider, 'provider_transaction_id', p.provider_transaction_id,
+    'message', p.message, 'mobile_money_url', p.mobile_money_url,
+    'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at))
+$$;
+
+-- Claims an idempotency key.  {"state": "new"} when this request owns it;
+-- "replay" with the stored status and response; "mismatch" when the key was
+-- used for a different request; "in_flight" while the first is running.
+-- A key left in flight for over 5 minutes (its request died) is taken over.
+CREATE OR REPLACE FUNCTION tz_api_idem_begin(p_user uuid, p_key text, p_fingerprint text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  k idempotency_keys;
+BEGIN
+  DELETE FROM idempotency_keys
+   WHERE user_id = p_user AND key = p_key AND created_at < now() - interval '24 hours';
+  INSERT INTO idempotency_keys (user_id, key, fingerprint)
+  VALUES (p_user, p_key, p_fingerprint)
+  ON CONFLICT DO NOTHING RETURNING * INTO k;
+  IF k.user_id IS NOT NULL THEN
+    RETURN json_build_object('state', 'new');
+  END IF;
+  SELECT * INTO k FROM idempotency_keys WHERE user_id = p_user AND key = p_key FOR UPDATE;
+  IF k.fingerprint <> p_fingerprint THEN
+    RETURN json_build_object('state', 'mismatch');
+  ELSIF k.state = 'done' THEN
+    RETURN json_build_object('state', 'replay', 'status', k.status, 'response', k.response);
+  ELSIF k.created_at < now() - interval '5 minutes' THEN
+    UPDATE idempotency_keys SET created_at = now() WHERE user_id = p_user AND key = p_key;
+    RETURN json_build_object('state', 'new');
+  END IF;
+  RETURN json_build_object('state', 'in_flight');
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_api_idem_finish(p_user uuid, p_key text, p_status int,
+                                              p_response text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  UPDATE idempotency_keys SET state = 'done', status = p_status, response = p_response
+   WHERE user_id = p_user AND key = p_key;
+END $$;
+
+-- Releases a key whose request failed for a retryable reason (5xx).
+CREATE OR REPLACE FUNCTION tz_api_idem_abort(p_user uuid, p_key text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  DELETE FROM idempotency_keys WHERE user_id = p_user AND key = p_key AND state = 'in_flight';
+END $$;
+
+-- Creates a pending payment; the fee is fixed at creation with tz_fee().
+-- {"error": "creator_not_found"} unless creator_id is a creator.
+CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
+                                                 p_amount bigint, p_currency text,
+                                                 p_message text, p_provider text,
+                                                 p_fee_bps int, p_expiry bigint, p_url text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+  fee bigint;
+BEGIN
+  PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
+  IF NOT FOUND THEN
+    RETURN json_build_object('error', 'creator_not_found');
+  END IF;
+  fee := tz_fee(p_amount, p_fee_bps);
+  INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
+                        message, mobile_money_url, expires_at)
+  VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
+          p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry))
+  RETURNING * INTO p;
+  -- _fan_email and _creator_name feed the provider's checkout; the module
+  -- removes them before answering.
+  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object(
+            'payment_id', p.id,
+            '_fan_email', (SELECT email FROM users WHERE id = p_fan),
+            '_creator_name', (SELECT full_name FROM users WHERE id = p_creator)))::json;
+END $$;
+
+-- Records what the provider's checkout API answered.
+CREATE OR REPLACE FUNCTION tz_api_payment_checkout(p_id uuid, p_url text, p_failed boolean)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+BEGIN
+  UPDATE payments SET mobile_money_url = CASE WHEN p_failed THEN mobile_money_url ELSE p_url END,
+                      status = CASE WHEN p_failed AND status = 'pending' THEN 'failed' ELSE status END,
+                      updated_at = now()
+   WHERE id = p_id
+  RETURNING * INTO p;
+  IF p.id IS NULL THEN
+    RETURN NULL;
+  END IF;
+  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id))::json;
+END $$;
+
+-- Posts the credit of a succeeded payment with gross G and fee F:
+-- provider_clearing -G, creator wallet +(G-F), platform_fees +F.
+CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  SELECT * INTO r FROM tz_post_entry(
+    'payment:' || p.id || ':credit', 'payment', p.id, NULL, p.currency,
+    ARRAY[tz_account('provider_clearing', NULL, p.provider, p.currency),
+          tz_account('wallet', p.creator_id, NULL, p.currency),
+          tz_account('platform_fees', NULL, NULL, p.currency)],
+    ARRAY[-p.amount, p.net, p.fee]);
+  IF NOT r.duplicate THEN
+    INSERT INTO creator_stats (creator_id, currency, earnings) VALUES (p.creator_id, p.currency, p.net)
+    ON CONFLICT (creator_id, currency) DO UPDATE SET earnings = creator_stats.earnings + EXCLUDED.earnings;
+  END IF;
+END $$;
+
+-- Reverses the credit; raises TZ001 when the wallet cannot cover it.
+CREATE OR REPLACE FUNCTION tz_payment_reverse(p payments) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+BEGIN
+  SELECT * INTO r FROM tz_post_entry(
+    'payment:' || p.id || ':refund', 'refund', p.id, NULL, p.currency,
+    ARRAY[tz_account('wallet', p.creator_id, NULL, p.currency),
+          tz_account('platform_fees', NULL, NULL, p.currency),
+          tz_account('provider_clearing', NULL, p.provider, p.currency)],
+    ARRAY[-p.net, -p.fee, p.amount]);
+  IF NOT r.duplicate THEN
+    UPDATE creator_stats SET earnings = earnings - p.net
+     WHERE creator_id = p.creator_id AND currency = p.currency;
+  END IF;
+END $$;
+
+-- Applies one provider event to its payment, atomically: the delivery is
+-- recorded under its event id (a duplicate changes nothing), the state
+-- machine decides, and a success posts the credit in the same transaction.
+-- Kinds: success, failed, refunded, unverified (a reported success the
+-- provider's verification contradicts).
+-- Outcomes: duplicate, not_found, credited, review, failed, refunded, noop.
+-- The answer names the payment's creator, so that the module can drop the
+-- creator's cached public profile (earnings) after a credit or a refund.
+CREATE OR REPLACE FUNCTION tz_api_apply_event(p_provider text, p_event_id text, p_payment uuid,
+                                              p_kind text, p_provider_tx text, p_amount bigint,
+                                              p_currency text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+  v_outcome text;
+  mismatch boolean;
+BEGIN
+  SELECT * INTO p FROM payments WHERE id = p_payment AND provider = p_provider FOR UPDATE;
+  IF p.id IS NULL THEN
+    RETURN json_build_object('outcome', 'not_found');
+  END IF;
+  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
+  VALUES (p_provider, p_event_id, p_payment, p_kind, 'received') ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
+  END IF;
+  mismatch := (p_amount IS NOT NULL AND p_amount <> p.amount)
+              OR (p_currency IS NOT NULL AND p_currency <> p.currency);
+  v_outcome := CASE
+    WHEN p_kind = 'success' AND p.status IN ('pending', 'expired') AND mismatch THEN 'review'
+    WHEN p_kind = 'success' AND p.status IN ('pending', 'expired') THEN 'credited'
+    WHEN p_kind = 'success' AND p.status = 'failed' THEN 'review'
+    WHEN p_kind = 'unverified' AND p.status IN ('pending', 'expired', 'failed') THEN 'review'
+    WHEN p_kind = 'failed' AND p.status = 'pending' THEN 'failed'
+    WHEN p_kind = 'refunded' AND p.status = 'succeeded' THEN 'refunded'
+    ELSE 'noop' END;
+  IF v_outcome = 'credited' THEN
+    PERFORM tz_payment_credit(p);
+  ELSIF v_outcome = 'refunded' THEN
+    BEGIN
+      PERFORM tz_payment_reverse(p);
+    EXCEPTION WHEN SQLSTATE 'TZ001' THEN
+      v_outcome := 'review';
+    END;
+  END IF;
+  IF v_outcome <> 'noop' THEN
+    UPDATE payments SET
+      status = CASE v_outcome WHEN 'credited' THEN 'succeeded' ELSE v_outcome END,
+      provider_transaction_id = coalesce(p_provider_tx, provider_transaction_id),
+      review_reason = CASE WHEN v_outcome = 'review' THEN
+        CASE WHEN mismatch THEN 'amount or currency differs from the payment'
+             WHEN p_kind = 'refunded' THEN 'provider refund exceeds the wallet balance'
+             WHEN p_kind = 'unverified' THEN 'the provider did not confirm the charge'
+             ELSE 'success reported for a failed payment' END END,
+      updated_at = now()
+     WHERE id = p.id RETURNING * INTO p;
+  END IF;
+  UPDATE webhook_events SET outcome = v_outcome
+   WHERE provider = p_provider AND event_id = p_event_id;
+  RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id);
+END $$;
+
+-- Admin refund of a succeeded payment.
+CREATE OR REPLACE FUNCTION tz_api_payment_refund(p_id uuid) RETURNS json
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+BEGIN
+  SELECT * INTO p FROM payments WHERE id = p_id FOR UPDATE;
+  IF p.id IS NULL THEN
+    RETURN json_build_object('error', 'not_found');
+  ELSIF p.status <> 'succeeded' THEN
+    RETURN json_build_object('error', 'not_refundable', 'status', p.status);
+  END IF;
+  BEGIN
+    PERFORM tz_payment_reverse(p);
+  EXCEPTION WHEN SQLSTATE 'TZ001' THEN
+    RETURN json_build_object('error', 'insufficient_funds');
+  END;
+  UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = p_id RETURNING * INTO p;
+  RETURN tz_payment_json(p);
+END $$;
+
+-- A payment as its payer, its recipient or an admin sees it; NULL for
+-- anyone else (the API answers 404: existence does not leak).
+CREATE OR REPLACE FUNCTION tz_api_payment_get(p_id uuid, p_user uuid, p_role text) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (SELECT tz_payment_json(p) FROM payments p
+           WHERE p.id = p_id AND (p_role = 'admin' OR p.fan_id = p_user OR p.creator_id = p_user));
+END $$;
+
+-- The sandbox checkout page's view (no caller: the page is the payer's link).
+CREATE OR REPLACE FUNCTION tz_api_payment_public(p_id uuid) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (SELECT json_build_object('id', p.id, 'amount', p.amount, 'currency', p.currency,
+                                   'status', p.status, 'provider', p.provider,
+                                   'creator', (SELECT full_name FROM users WHERE id = p.creator_id))
+            FROM payments p WHERE p.id = p_id);
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_api_payments_list(p_user uuid, p_limit int, p_offset bigint)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (WITH page AS (
+    SELECT tz_payment_json(p) AS j, row_number() OVER () AS n FROM (
+      SELECT * FROM payments WHERE fan_id = p_user OR creator_id = p_user
+       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) p
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
+
+-- Stale pending payments expire (run by the module's watchdog); returns how
+-- many did.
+CREATE OR REPLACE FUNCTION tz_api_payments_expire() RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  n int;
+BEGIN
+  UPDATE payments SET status = 'expired', updated_at = now()
+   WHERE status = 'pending' AND expires_at < now();
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $$;

@@ -1,0 +1,67 @@
+-- Wallets: GET /wallets/me and its transactions, read from the ledger.
+
+-- What a posting on a wallet means to its owner.
+CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  pay payments;
+  st text;
+BEGIN
+  IF e.payment_id IS NOT NULL THEN
+    SELECT * INTO pay FROM payments WHERE id = e.payment_id;
+    st := pay.status;
+  END IF;
+  IF e.payout_id IS NOT NULL THEN
+    st := tz_payout_status(e.payout_id);
+  END IF;
+  RETURN json_build_object(
+    'id', p.uid, 'amount', p.amount,
+    'type', CASE e.kind WHEN 'payment' THEN 'payment' WHEN 'refund' THEN 'refund'
+                        WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
+                        ELSE e.kind END,
+    'status', st, 'payment_id', e.payment_id, 'payout_id', e.payout_id,
+    'gross', pay.amount, 'fee', pay.fee, 'balance_after', p.balance_after,
+    'created_at', tz_ts(p.created_at));
+END $$;
+
+-- The page is chosen on the (account_id, id DESC) index first; only its
+-- rows are turned into JSON, so deep offsets stay cheap.
+CREATE OR REPLACE FUNCTION tz_wallet_lines(p_user uuid, p_currency text, p_limit int,
+                                           p_offset bigint)
+RETURNS SETOF json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+  SELECT tz_wallet_line(p, e)
+    FROM (SELECT p.id FROM postings p
+           WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
+                                  AND owner_id = p_user AND currency = p_currency)
+           ORDER BY p.id DESC LIMIT p_limit OFFSET p_offset) page
+    JOIN postings p ON p.id = page.id
+    JOIN journal_entries e ON e.id = p.entry_id
+   ORDER BY p.id DESC;
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_api_wallet(p_user uuid, p_currency text) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
+    'balance', coalesce((SELECT balance FROM accounts WHERE kind = 'wallet'
+                          AND owner_id = p_user AND currency = p_currency), 0),
+    'currency', p_currency,
+    'pending_payouts', tz_pending_payouts(p_user, p_currency),
+    'transactions', coalesce((SELECT json_agg(l) FROM tz_wallet_lines(p_user, p_currency, 20, 0) l),
+                             '[]'::json)));
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_api_wallet_transactions(p_user uuid, p_currency text, p_limit int,
+                                                      p_offset bigint)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (WITH page AS (
+    SELECT l FROM tz_wallet_lines(p_user, p_currency, p_limit + 1, p_offset) l
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(l) FROM (SELECT l FROM page LIMIT p_limit) x), '[]'::json),
+    'limit', p_limit, 'offset', p_offset,
+    'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;

@@ -1,0 +1,52 @@
+-- The audit log (append-only: who did what, when: admin actions, refunds,
+-- admin logins) and the admin listings.
+
+DROP TRIGGER IF EXISTS audit_log_immutable ON audit_log;
+CREATE TRIGGER audit_log_immutable BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION tz_ledger_immutable();
+DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION tz_ledger_immutable();
+
+CREATE OR REPLACE FUNCTION tz_api_audit(p_actor uuid, p_action text, p_type text, p_target text,
+                                        p_note text, p_request text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  INSERT INTO audit_log (actor_id, action, target_type, target_id, note, request_id)
+  VALUES (p_actor, p_action, p_type, p_target, p_note, p_request);
+END $$;
+
+-- GET /admin/transactions: payments with filters.
+CREATE OR REPLACE FUNCTION tz_api_admin_transactions(p_status text, p_creator uuid, p_fan uuid,
+                                                     p_from timestamptz, p_to timestamptz,
+                                                     p_limit int, p_offset bigint)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (WITH page AS (
+    SELECT tz_payment_json(p) AS j, row_number() OVER () AS n FROM (
+      SELECT * FROM payments
+       WHERE (p_status IS NULL OR status = p_status) AND (p_creator IS NULL OR creator_id = p_creator)
+         AND (p_fan IS NULL OR fan_id = p_fan) AND (p_from IS NULL OR created_at >= p_from)
+         AND (p_to IS NULL OR created_at < p_to)
+       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) p
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_api_audit_log(p_limit int, p_offset bigint) RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (WITH page AS (
+    SELECT json_build_object('id', a.id, 'actor_id', a.actor_id, 'action', a.action,
+                             'target_type', a.target_type, 'target_id', a.target_id,
+                             'note', a.note, 'request_id', a.request_id,
+                             'created_at', tz_ts(a.created_at)) AS j,
+           row_number() OVER (ORDER BY a.id DESC) AS n
+      FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT p_limit + 1 OFFSET p_offset) a
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
