@@ -27,6 +27,7 @@ int tz_h_payment_initiate(tz_req_t *q);
 int tz_h_payment_get(tz_req_t *q);
 int tz_h_payments_list(tz_req_t *q);
 int tz_h_payment_refund(tz_req_t *q);
+int tz_h_payment_resolve(tz_req_t *q);
 int tz_h_webhook(tz_req_t *q);
 int tz_h_webhook_generic(tz_req_t *q);
 int tz_h_sandbox_checkout(tz_req_t *q);

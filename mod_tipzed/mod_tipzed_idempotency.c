@@ -1,14 +1,31 @@
-/* X-Idempotency-Key for money-moving POSTs.  A key is claimed
- * before the work and keeps the successful response, which is replayed
- * with Idempotent-Replayed: true.  Failed attempts release the key, so a
- * corrected retry with the same key is processed. */
+/* X-Idempotency-Key for money-moving POSTs.  A key is claimed before the
+ * work; the SQL function that moves the money stores the successful answer
+ * under it in the same transaction, so once the money moved the key can
+ * only replay that answer (with Idempotent-Replayed: true), whatever
+ * happens to the connection or the child before it is sent.  Failed
+ * attempts release the key, so a corrected retry with the same key is
+ * processed. */
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
 #include "tz_idem.h"
 #include "tz_parse.h"
 
-int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k)
+/* Sends a stored answer as the first request's answer was sent: through
+ * the same fix (e.g. masking), when the route has one. */
+static int replay(tz_req_t *q, json_t *res, tz_idem_fix_fn fix)
+{
+    const char *text = tz_json_str(res, "response"), *err;
+    int status = (int)tz_json_int(res, "status", 200);
+    json_t *answer = fix && text ? tz_json_parse(q->r->pool, text, strlen(text), &err) : NULL;
+    apr_table_setn(q->r->headers_out, "Idempotent-Replayed", "true");
+    if (!answer)
+        return tz_send_json_text(q->r, status, text ? text : "{}");
+    fix(q, answer);
+    return tz_send_json(q->r, status, answer);
+}
+
+int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k, tz_idem_fix_fn fix)
 {
     request_rec *r = q->r;
     const char *key = apr_table_get(r->headers_in, "X-Idempotency-Key"), *args[3];
@@ -34,20 +51,8 @@ int tz_idem_begin(tz_req_t *q, const char *route, tz_idem_key_t *k)
     if (strcmp(state, "in_flight") == 0)
         return tz_send_problem(r, HTTP_CONFLICT, "idempotency_key_in_use",
                                "a request with this key is still being processed"), DONE;
-    apr_table_setn(r->headers_out, "Idempotent-Replayed", "true");
-    tz_send_json_text(r, (int)tz_json_int(res, "status", 200), tz_json_str(res, "response"));
+    replay(q, res, fix);
     return DONE;
-}
-
-int tz_idem_respond(tz_req_t *q, tz_idem_key_t *k, int status, json_t *body)
-{
-    request_rec *r = q->r;
-    const char *text = tz_json_dump(r->pool, body), *ignored;
-    const char *args[4] = {q->user.id, k->key, apr_itoa(r->pool, status), text};
-    if (tz_db_value(r, TZ_Q_IDEM_FINISH, args, &ignored) != OK)
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10540)
-                      "tipzed: the response for an idempotency key was not stored");
-    return tz_send_json_text(r, status, text);
 }
 
 void tz_idem_release(tz_req_t *q, tz_idem_key_t *k)

@@ -68,15 +68,17 @@ static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, cons
 
 /* API checkouts: create the checkout now and store its URL; when the
  * provider fails the payment is marked failed and NULL is returned. */
-static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json_t *pay)
+static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json_t *pay,
+                                      const char *key)
 {
-    const char *id = tz_json_str(pay, "id"), *args[3], *url;
+    const char *id = tz_json_str(pay, "id"), *args[4], *url;
     tz_checkout_req_t cr = checkout_req(q, pv, id, pay);
     json_t *out;
     url = tz_provider_checkout(q, pv, &cr);
     args[0] = id;
     args[1] = url;
     args[2] = url ? "false" : "true";
+    args[3] = key;
     if (tz_db_json(q->r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
         return NULL;
     return out;
@@ -85,13 +87,13 @@ static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json
 int tz_h_payment_initiate(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *id = tz_uuid4(r->pool), *args[10];
+    const char *id = tz_uuid4(r->pool), *args[11];
     const tz_provider_t *pv;
     tz_checkout_req_t cr;
     tz_idem_key_t key;
     json_t *res;
     if (tz_validate_or_422(q, &tz_schema_initiate) || check_initiate(q, &pv) != OK ||
-        tz_idem_begin(q, "/payments/initiate", &key) != OK)
+        tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
         return OK;
     args[0] = id;
     args[1] = q->user.id;
@@ -105,6 +107,7 @@ int tz_h_payment_initiate(tz_req_t *q)
     cr = checkout_req(q, pv, id, NULL);
     /* a redirect gateway's link is stored with the payment, in one call */
     args[9] = pv->checkout_link ? tz_provider_checkout(q, pv, &cr) : NULL;
+    args[10] = key.key;
     if (tz_db_json(r, TZ_Q_PAYMENT_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);
@@ -113,14 +116,14 @@ int tz_h_payment_initiate(tz_req_t *q)
         tz_idem_release(q, &key);
         return invalid(r, "creator_id", "is not a creator");
     }
-    if (!pv->checkout_link && !(res = with_provider_checkout(q, pv, res))) {
+    if (!pv->checkout_link && !(res = with_provider_checkout(q, pv, res, key.key))) {
         tz_idem_release(q, &key);
         return tz_send_problem(r, HTTP_BAD_GATEWAY, "provider_unavailable",
                                "the payment provider failed; the payment is marked failed");
     }
     json_object_del(res, "_fan_email");
     json_object_del(res, "_creator_name");
-    return tz_idem_respond(q, &key, HTTP_CREATED, res);
+    return tz_send_json(r, HTTP_CREATED, res);
 }
 
 int tz_h_payment_get(tz_req_t *q)
@@ -146,32 +149,73 @@ int tz_h_payments_list(tz_req_t *q)
     return tz_send_json(q->r, HTTP_OK, out);
 }
 
+/* 404, or 409 naming what stands in the way. */
+static int payment_refused(tz_req_t *q, json_t *res, const char *verb, const char *state)
+{
+    const char *err = tz_json_str(res, "error");
+    if (strcmp(err, "not_found") == 0)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such payment");
+    if (strcmp(err, "insufficient_funds") == 0)
+        return tz_send_problem(q->r, HTTP_CONFLICT, "insufficient_funds",
+                               "the creator's wallet cannot cover the refund");
+    return tz_send_problem(q->r, HTTP_CONFLICT, strcmp(verb, "refund") == 0 ? "not_refundable"
+                                                                               : "not_in_review",
+                           apr_psprintf(q->r->pool, "the payment is %s; only %s payments can be %s",
+                                        tz_json_str(res, "status"), state, verb));
+}
+
+/* One admin action on a payment: the SQL function moves the money, writes
+ * the audit row and stores the answer under the key, in one transaction. */
+static int admin_payment_action(tz_req_t *q, tz_query_e query, const char **args,
+                                tz_idem_key_t *key, const char *verb, const char *state)
+{
+    json_t *res;
+    if (tz_db_json(q->r, query, args, &res) != OK || !res) {
+        tz_idem_release(q, key);
+        return tz_send_db_unavailable(q->r);
+    }
+    if (tz_json_str(res, "error")) {
+        tz_idem_release(q, key);
+        return payment_refused(q, res, verb, state);
+    }
+    tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
+    return tz_send_json(q->r, HTTP_OK, res);
+}
+
 int tz_h_payment_refund(tz_req_t *q)
 {
     request_rec *r = q->r;
     tz_idem_key_t key;
-    json_t *res;
-    const char *args[1] = {q->id}, *err;
+    const char *args[4] = {q->id, q->user.id, q->request_id, NULL};
     if (q->body && json_object_size(q->body) > 0)
         return invalid(r, json_object_iter_key(json_object_iter(q->body)), "is not a known field");
-    if (tz_idem_begin(q, apr_pstrcat(r->pool, "/payments/", q->id, "/refund", NULL), &key) != OK)
+    if (tz_idem_begin(q, apr_pstrcat(r->pool, "/payments/", q->id, "/refund", NULL), &key,
+                      NULL) != OK)
         return OK;
-    if (tz_db_json(r, TZ_Q_PAYMENT_REFUND, args, &res) != OK || !res) {
-        tz_idem_release(q, &key);
-        return tz_send_db_unavailable(r);
-    }
-    if ((err = tz_json_str(res, "error"))) {
-        tz_idem_release(q, &key);
-        if (strcmp(err, "not_found") == 0)
-            return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such payment");
-        if (strcmp(err, "insufficient_funds") == 0)
-            return tz_send_problem(r, HTTP_CONFLICT, "insufficient_funds",
-                                   "the creator's wallet cannot cover the refund");
-        return tz_send_problem(r, HTTP_CONFLICT, "not_refundable",
-                               apr_psprintf(r->pool, "the payment is %s; only succeeded payments "
-                                            "can be refunded", tz_json_str(res, "status")));
-    }
-    tz_audit(q, q->user.id, "payment.refund", "payment", q->id, NULL);
-    tz_cache_forget(q, tz_json_str(res, "creator_id"));
-    return tz_idem_respond(q, &key, HTTP_OK, res);
+    args[3] = key.key;
+    return admin_payment_action(q, TZ_Q_PAYMENT_REFUND, args, &key, "refund", "succeeded");
+}
+
+/* POST /admin/payments/{id}/resolve {action: credit|fail, reason}: the way
+ * out of review, decided by an admin. */
+int tz_h_payment_resolve(tz_req_t *q)
+{
+    request_rec *r = q->r;
+    tz_idem_key_t key;
+    const char *action, *args[6];
+    if (tz_validate_or_422(q, &tz_schema_resolve))
+        return OK;
+    action = tz_json_str(q->body, "action");
+    if (strcmp(action, "credit") != 0 && strcmp(action, "fail") != 0)
+        return invalid(r, "action", "must be \"credit\" or \"fail\"");
+    if (tz_idem_begin(q, apr_pstrcat(r->pool, "/admin/payments/", q->id, "/resolve", NULL), &key,
+                      NULL) != OK)
+        return OK;
+    args[0] = q->id;
+    args[1] = action;
+    args[2] = tz_json_str(q->body, "reason");
+    args[3] = q->user.id;
+    args[4] = q->request_id;
+    args[5] = key.key;
+    return admin_payment_action(q, TZ_Q_PAYMENT_RESOLVE, args, &key, "resolved", "in review");
 }

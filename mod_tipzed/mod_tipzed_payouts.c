@@ -47,7 +47,7 @@ static int request_failed(tz_req_t *q, const char *err)
 int tz_h_payout_request(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *cur, *bank, *args[7], *err;
+    const char *cur, *bank, *args[8], *err;
     tz_idem_key_t key;
     json_t *res;
     if (tz_validate_or_422(q, &tz_schema_payout_request))
@@ -60,7 +60,7 @@ int tz_h_payout_request(tz_req_t *q)
     if (bank && !tz_bank_account_ok(bank))
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "bank_account", "may hold only letters, digits, spaces and dashes");
-    if (tz_idem_begin(q, "/payouts/request", &key) != OK)
+    if (tz_idem_begin(q, "/payouts/request", &key, mask_bank) != OK)
         return OK;
     args[0] = tz_uuid4(r->pool);
     args[1] = q->user.id;
@@ -70,6 +70,7 @@ int tz_h_payout_request(tz_req_t *q)
                                   bank, strlen(bank)) : NULL;
     args[5] = tz_json_str(q->body, "account_name");
     args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->min_payout);
+    args[7] = key.key;
     if (tz_db_json(r, TZ_Q_PAYOUT_REQUEST, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);
@@ -79,7 +80,7 @@ int tz_h_payout_request(tz_req_t *q)
         return request_failed(q, err);
     }
     mask_bank(q, res);
-    return tz_idem_respond(q, &key, HTTP_CREATED, res);
+    return tz_send_json(r, HTTP_CREATED, res);
 }
 
 int tz_payouts_page(tz_req_t *q, const char **args)

@@ -6,6 +6,7 @@
  *   tipzedctl [-d CONNINFO] status [SQL_DIR]
  *   tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME]  (password on stdin)
  *   tipzedctl [-d CONNINFO] reconcile
+ *   tipzedctl [-d CONNINFO] reseal --key-file FILE
  *
  * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed".  SQL_DIR (default
  * "sql") holds schema/NNN_name.sql, schema steps applied once in order, and
@@ -52,7 +53,8 @@ static int usage(void)
     fputs("usage: tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] status [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] < password\n"
-          "       tipzedctl [-d CONNINFO] reconcile\n", stderr);
+          "       tipzedctl [-d CONNINFO] reconcile\n"
+          "       tipzedctl [-d CONNINFO] reseal --key-file FILE\n", stderr);
     return 2;
 }
 
@@ -456,24 +458,47 @@ static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const 
 }
 
 /* Prints each mismatch as "check<TAB>id<TAB>detail"; exits 1 when any. */
+/* Prints the open items ("open<TAB>kind<TAB>id<TAB>age<TAB>detail"): what
+ * the ledger agrees with but a person must still decide.  They do not make
+ * the report fail. */
+static int print_open_items(PGconn *db)
+{
+    PGresult *res = query(db, "SELECT to_regprocedure('tz_open_items()') IS NOT NULL", 0, NULL);
+    int failed = !res, n = res && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!n)
+        return failed ? -1 : 0; /* a database not migrated yet has no open items to tell */
+    if (!(res = query(db, "SELECT kind, id, age_seconds, detail FROM tz_open_items()", 0, NULL)))
+        return -1;
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++)
+        printf("open\t%s\t%s\t%ss\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+               PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+    PQclear(res);
+    return n;
+}
+
+/* Prints each mismatch as "check<TAB>id<TAB>detail", then the open items;
+ * exits 1 when there is any mismatch. */
 static int cmd_reconcile(PGconn *db)
 {
     PGresult *res = query(db, "SELECT check_name, id, detail FROM tz_reconcile()"
                               " ORDER BY check_name, id", 0, NULL);
-    int n, rc;
+    int n, open;
     if (!res)
         return 2;
     n = PQntuples(res);
     for (int i = 0; i < n; i++)
         printf("%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                PQgetvalue(res, i, 2));
-    rc = n ? 1 : 0;
-    if (n)
-        printf("reconciliation: %d mismatch(es)\n", n);
-    else
-        puts("reconciliation: ok");
     PQclear(res);
-    return rc;
+    if ((open = print_open_items(db)) < 0)
+        return 2;
+    if (n)
+        printf("reconciliation: %d mismatch(es), %d open item(s)\n", n, open);
+    else
+        printf("reconciliation: ok, %d open item(s)\n", open);
+    return n ? 1 : 0;
 }
 
 /* migrate [--check] [--runtime-role ROLE] [SQL_DIR], and status [SQL_DIR]. */
@@ -501,6 +526,90 @@ static int cmd_schema(apr_pool_t *p, PGconn *db, int argc, char **argv)
     return check ? report(p, db, &plan, verbose) : cmd_migrate(p, db, &plan, role);
 }
 
+/* The keys of an encryption key file (TipzedEncryptionKeyFile's format:
+ * 64 hex characters a line, '#' comments, the current key first). */
+static apr_array_header_t *read_keys(apr_pool_t *p, const char *path)
+{
+    size_t len;
+    char *text = read_file(p, path, &len), *line, *state;
+    apr_array_header_t *keys = apr_array_make(p, 2, sizeof(tz_aead_key_t));
+    const char *why;
+    if (!text) {
+        fprintf(stderr, "tipzedctl: cannot read %s\n", path);
+        return NULL;
+    }
+    for (line = apr_strtok(text, "\n", &state); line; line = apr_strtok(NULL, "\n", &state)) {
+        if (!*line || *line == '#')
+            continue;
+        if ((why = tz_aead_key_from_hex(line, apr_array_push(keys)))) {
+            fprintf(stderr, "tipzedctl: %s: %s\n", path, why);
+            return NULL;
+        }
+    }
+    if (!keys->nelts)
+        fprintf(stderr, "tipzedctl: %s holds no key\n", path);
+    return keys->nelts ? keys : NULL;
+}
+
+/* One sealed bank account sealed again, under the current key and bound to
+ * its owner; 1 when it changed, 0 when it was current, -1 when it cannot be
+ * opened (tampered, moved to another owner, or under a key not in the
+ * file). */
+static int reseal_one(apr_pool_t *p, PGconn *db, const apr_array_header_t *keys, PGresult *res,
+                      int row)
+{
+    const char *table = PQgetvalue(res, row, 0), *id = PQgetvalue(res, row, 1);
+    const char *owner = PQgetvalue(res, row, 2), *sealed = PQgetvalue(res, row, 3);
+    const tz_aead_key_t *current = (const tz_aead_key_t *)keys->elts;
+    char *plain, *fresh;
+    size_t len;
+    if (strncmp(sealed, "v2.", 3) == 0 && strncmp(sealed + 3, current->id, TZ_KEY_ID_LEN) == 0)
+        return 0;
+    if (tz_aead_open(p, current, (size_t)keys->nelts, owner, sealed, &plain, &len) != 0) {
+        fprintf(stderr, "tipzedctl: the bank account of %s %s does not open for its owner\n",
+                table, id);
+        return -1;
+    }
+    if (!(fresh = tz_aead_seal(p, current, owner, plain, len)))
+        return -1;
+    const char *params[3] = {fresh, id, sealed};
+    return run_params(db, strcmp(table, "payout") == 0
+                              ? "UPDATE payouts SET bank_account_enc = $1 WHERE id = $2::uuid"
+                                " AND bank_account_enc = $3"
+                              : "UPDATE creator_profiles SET bank_account_enc = $1"
+                                " WHERE user_id = $2::uuid AND bank_account_enc = $3",
+                      3, params) ? 1 : -1;
+}
+
+/* reseal --key-file FILE: every sealed bank account, in one transaction,
+ * sealed under the file's first key and bound to its owner's id.  Run it
+ * after adding a key at the top of the file (rotation) and after upgrading
+ * from a release whose values were not bound to their owner. */
+static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
+{
+    apr_array_header_t *keys = read_keys(p, keyfile);
+    PGresult *res;
+    int changed = 0, n, rc = 0;
+    if (!keys || !exec_ok(db, "BEGIN"))
+        return 2;
+    res = query(db, "SELECT 'profile', user_id::text, user_id::text, bank_account_enc"
+                    "  FROM creator_profiles WHERE bank_account_enc IS NOT NULL"
+                    " UNION ALL SELECT 'payout', id::text, creator_id::text, bank_account_enc"
+                    "  FROM payouts ORDER BY 1, 2", 0, NULL);
+    n = res ? PQntuples(res) : 0;
+    for (int i = 0; res && i < n && rc >= 0; i++)
+        if ((rc = reseal_one(p, db, keys, res, i)) > 0)
+            changed++;
+    PQclear(res);
+    if (!res || rc < 0 || !exec_ok(db, "COMMIT")) {
+        exec_ok(db, "ROLLBACK");
+        fputs("tipzedctl: nothing was resealed\n", stderr);
+        return 1;
+    }
+    printf("resealed %d of %d bank account(s)\n", changed, n);
+    return 0;
+}
+
 static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
 {
     const char *cmd = argv[0], *email = NULL, *name = "Administrator";
@@ -508,6 +617,9 @@ static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
         return cmd_schema(p, db, argc, argv);
     if (strcmp(cmd, "reconcile") == 0)
         return cmd_reconcile(db);
+    if (strcmp(cmd, "reseal") == 0)
+        return argc == 3 && strcmp(argv[1], "--key-file") == 0 ? cmd_reseal(p, db, argv[2])
+                                                               : usage();
     if (strcmp(cmd, "create-admin") != 0)
         return usage();
     for (int i = 1; i + 1 < argc; i += 2) {

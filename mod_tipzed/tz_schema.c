@@ -59,9 +59,15 @@ SCHEMA(tz_schema_admin_reason, "admin_reason", reason_fields);
 static const tz_field_t ref_fields[] = {{"provider_reference", TZ_F_NULLABLE_STRING, 0, 1, 200}};
 SCHEMA(tz_schema_admin_ref, "admin_ref", ref_fields);
 
+static const tz_field_t resolve_fields[] = {
+    {"action", TZ_F_STRING, 1, 1, 20},
+    {"reason", TZ_F_STRING, 1, 1, 1000},
+};
+SCHEMA(tz_schema_resolve, "resolve", resolve_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
-    &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref,
+    &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -46,12 +46,18 @@ BEGIN
   RETURN json_build_object('state', 'in_flight');
 END $$;
 
-CREATE OR REPLACE FUNCTION tz_api_idem_finish(p_user uuid, p_key text, p_status int,
-                                              p_response text)
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- Stores the answer under the caller's key, in the transaction of the
+-- money movement it describes: once that commits, the same key can only
+-- replay it, whatever happens to the connection or the child before the
+-- answer is sent.  Returns p_response, for the caller to return.
+CREATE OR REPLACE FUNCTION tz_idem_store(p_user uuid, p_key text, p_status int, p_response json)
+RETURNS json LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE idempotency_keys SET state = 'done', status = p_status, response = p_response
-   WHERE user_id = p_user AND key = p_key;
+  IF p_key IS NOT NULL THEN
+    UPDATE idempotency_keys SET state = 'done', status = p_status, response = p_response::text
+     WHERE user_id = p_user AND key = p_key AND state = 'in_flight';
+  END IF;
+  RETURN p_response;
 END $$;
 
 -- Releases a key whose request failed for a retryable reason (5xx).
@@ -62,15 +68,20 @@ BEGIN
 END $$;
 
 -- Creates a pending payment; the fee is fixed at creation with tz_fee().
--- {"error": "creator_not_found"} unless creator_id is a creator.
+-- {"error": "creator_not_found"} unless creator_id is a creator.  With a
+-- checkout link (p_url: a redirect gateway's) the answer is complete and is
+-- stored under the fan's idempotency key p_key in this transaction; an API
+-- checkout stores it with tz_api_payment_checkout instead.
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
-                                                 p_fee_bps int, p_expiry bigint, p_url text)
+                                                 p_fee_bps int, p_expiry bigint, p_url text,
+                                                 p_key text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
   fee bigint;
+  answer jsonb;
 BEGIN
   PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
   IF NOT FOUND THEN
@@ -82,16 +93,21 @@ BEGIN
   VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
           p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry))
   RETURNING * INTO p;
+  answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
+  IF p_url IS NOT NULL THEN
+    PERFORM tz_idem_store(p_fan, p_key, 201, answer::json);
+  END IF;
   -- _fan_email and _creator_name feed the provider's checkout; the module
-  -- removes them before answering.
-  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object(
-            'payment_id', p.id,
+  -- removes them before answering (the stored answer never had them).
+  RETURN (answer || jsonb_build_object(
             '_fan_email', (SELECT email FROM users WHERE id = p_fan),
             '_creator_name', (SELECT full_name FROM users WHERE id = p_creator)))::json;
 END $$;
 
--- Records what the provider's checkout API answered.
-CREATE OR REPLACE FUNCTION tz_api_payment_checkout(p_id uuid, p_url text, p_failed boolean)
+-- Records what the provider's checkout API answered; a link completes the
+-- answer, stored under the fan's idempotency key in this transaction.
+CREATE OR REPLACE FUNCTION tz_api_payment_checkout(p_id uuid, p_url text, p_failed boolean,
+                                                   p_key text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
@@ -103,8 +119,11 @@ BEGIN
   RETURNING * INTO p;
   IF p.id IS NULL THEN
     RETURN NULL;
+  ELSIF p_failed THEN
+    RETURN tz_payment_json(p);
   END IF;
-  RETURN (tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id))::json;
+  RETURN tz_idem_store(p.fan_id, p_key, 201,
+                       (tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id))::json);
 END $$;
 
 -- Posts the credit of a succeeded payment with gross G and fee F:
@@ -206,9 +225,11 @@ BEGIN
   RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id);
 END $$;
 
--- Admin refund of a succeeded payment.
-CREATE OR REPLACE FUNCTION tz_api_payment_refund(p_id uuid) RETURNS json
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+-- Admin refund of a succeeded payment: the reversal, the state, the audit
+-- row and the answer under the admin's idempotency key, one transaction.
+CREATE OR REPLACE FUNCTION tz_api_payment_refund(p_id uuid, p_admin uuid, p_request text,
+                                                 p_key text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
 BEGIN
@@ -224,7 +245,35 @@ BEGIN
     RETURN json_build_object('error', 'insufficient_funds');
   END;
   UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = p_id RETURNING * INTO p;
-  RETURN tz_payment_json(p);
+  PERFORM tz_api_audit(p_admin, 'payment.refund', 'payment', p_id::text, NULL, p_request);
+  RETURN tz_idem_store(p_admin, p_key, 200, tz_payment_json(p));
+END $$;
+
+-- An admin resolves a payment in review: credit (the money was taken) or
+-- fail (it was not); the state, the ledger entry, the audit row and the
+-- answer under the admin's idempotency key, one transaction.
+-- {"error": "not_found"} or {"error": "conflict", "status": <current>}.
+CREATE OR REPLACE FUNCTION tz_api_payment_resolve(p_id uuid, p_action text, p_reason text,
+                                                  p_admin uuid, p_request text, p_key text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+BEGIN
+  SELECT * INTO p FROM payments WHERE id = p_id FOR UPDATE;
+  IF p.id IS NULL THEN
+    RETURN json_build_object('error', 'not_found');
+  ELSIF p.status <> 'review' OR p_action NOT IN ('credit', 'fail') THEN
+    RETURN json_build_object('error', 'conflict', 'status', p.status);
+  END IF;
+  IF p_action = 'credit' THEN
+    PERFORM tz_payment_credit(p);
+  END IF;
+  UPDATE payments SET status = CASE p_action WHEN 'credit' THEN 'succeeded' ELSE 'failed' END,
+                      updated_at = now()
+   WHERE id = p_id RETURNING * INTO p;
+  PERFORM tz_api_audit(p_admin, 'payment.resolve', 'payment', p_id::text,
+                         p_action || ': ' || p_reason, p_request);
+  RETURN tz_idem_store(p_admin, p_key, 200, tz_payment_json(p));
 END $$;
 
 -- A payment as its payer, its recipient or an admin sees it; NULL for

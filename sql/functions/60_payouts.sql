@@ -38,10 +38,11 @@ BEGIN
 END $$;
 
 -- {"error": "below_minimum" | "no_bank_account" | "insufficient_funds"} or
--- the payout plus payout_id.
+-- the payout plus payout_id, stored under the creator's idempotency key
+-- p_key in the transaction of the hold.
 CREATE OR REPLACE FUNCTION tz_api_payout_request(p_id uuid, p_creator uuid, p_amount bigint,
                                                  p_currency text, p_bank_enc text,
-                                                 p_account_name text, p_min bigint)
+                                                 p_account_name text, p_min bigint, p_key text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   o payouts;
@@ -64,7 +65,8 @@ BEGIN
     DELETE FROM payouts WHERE id = p_id;
     RETURN json_build_object('error', 'insufficient_funds');
   END;
-  RETURN (tz_payout_json(o)::jsonb || jsonb_build_object('payout_id', o.id))::json;
+  RETURN tz_idem_store(p_creator, p_key, 201,
+                       (tz_payout_json(o)::jsonb || jsonb_build_object('payout_id', o.id))::json);
 END $$;
 
 -- One lifecycle step.  {"error": "not_found"} or {"error": "conflict",

@@ -105,6 +105,21 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
+-- Open items: what the ledger agrees with but a person must still decide.
+-- Every payment in review, oldest first, with its age in seconds; they do
+-- not make the report fail (the ledger is consistent), but nothing leaves
+-- review by itself: an admin resolves it (POST /admin/payments/{id}/resolve).
+CREATE OR REPLACE FUNCTION tz_open_items() RETURNS TABLE (kind text, id text, age_seconds bigint,
+                                                          detail text)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN QUERY
+    SELECT 'payment_review'::text, p.id::text,
+           floor(extract(epoch FROM now() - p.updated_at))::bigint,
+           coalesce(p.review_reason, 'in review')
+      FROM payments p WHERE p.status = 'review' ORDER BY p.updated_at, p.id;
+END $$;
+
 CREATE OR REPLACE FUNCTION tz_api_reconciliation() RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
@@ -115,6 +130,10 @@ BEGIN
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),
+    'open_items', coalesce((SELECT json_agg(json_build_object('kind', o.kind, 'id', o.id,
+                                                              'age_seconds', o.age_seconds,
+                                                              'detail', o.detail))
+                              FROM tz_open_items() o), '[]'::json),
     'checks', (SELECT json_agg(json_build_object(
         'name', c.name, 'ok', NOT EXISTS (SELECT 1 FROM m WHERE m.check_name = c.name),
         'mismatches', coalesce((SELECT json_agg(json_build_object('id', m.id, 'detail', m.detail))

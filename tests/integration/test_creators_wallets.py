@@ -66,10 +66,11 @@ def test_sealed_bank_accounts_are_bound_to_their_owner(api, stack, new_client):
         assert api.put("/creators/me", token=who["access_token"],
                        json={"bank_account": acct}).status == 200
     ida, idb = a["user"]["id"], b["user"]["id"]
-    stack.psql(f"UPDATE creator_profiles SET bank_account_enc = CASE user_id"
-               f" WHEN '{ida}' THEN (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{idb}')"
-               f" ELSE (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{ida}') END"
-               f" WHERE user_id IN ('{ida}', '{idb}')")
+    swap = (f"UPDATE creator_profiles SET bank_account_enc = CASE user_id"
+            f" WHEN '{ida}' THEN (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{idb}')"
+            f" ELSE (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{ida}') END"
+            f" WHERE user_id IN ('{ida}', '{idb}')")
+    stack.psql(swap)
     r = api.get("/creators/me", token=a["access_token"])
     assert r.status == 500 and b"2222" not in r.body, r
     credit(stack, ida, 5000)
@@ -77,6 +78,53 @@ def test_sealed_bank_accounts_are_bound_to_their_owner(api, stack, new_client):
                  headers={"X-Idempotency-Key": uuid.uuid4().hex})
     assert r.status == 201 and r.json["bank_account"] is None, r  # not shown as B's
     assert "tipzed: the bank account of creator" in stack.error_log_text()
+    # put the values back where they belong (tipzedctl reseal checks every one)
+    stack.psql(swap)
+    stack.psql(f"UPDATE payouts SET bank_account_enc = (SELECT bank_account_enc FROM creator_profiles"
+               f" WHERE user_id = '{ida}') WHERE id = '{r.json['id']}'")
+    assert api.get("/creators/me", token=a["access_token"]).status == 200
+
+
+def test_reseal_moves_every_bank_account_to_the_first_key(api, stack, new_client, tmp_path):
+    """tipzedctl reseal seals every bank account again under the key file's
+    first key, bound to its owner, in one transaction (key rotation, and
+    values from before owners were bound); a value that does not open for
+    its owner stops it with nothing changed."""
+    c = register(new_client(), role="creator")
+    cid = c["user"]["id"]
+    assert api.put("/creators/me", token=c["access_token"], json={"bank_account": "ZM33 3333 3333"}).status == 200
+    credit(stack, cid, 5000)
+    po = api.post("/payouts/request", token=c["access_token"], json={"amount": 1000},
+                  headers={"X-Idempotency-Key": uuid.uuid4().hex}).json
+
+    def stored():
+        return stack.psql(f"SELECT (SELECT bank_account_enc FROM creator_profiles WHERE user_id = '{cid}'),"
+                          f" (SELECT bank_account_enc FROM payouts WHERE id = '{po['id']}')")[0]
+
+    current = stack.secret("enc.key").decode().strip()
+    other = uuid.uuid4().hex + uuid.uuid4().hex
+    before = stored()
+    rotated = tmp_path / "rotated.key"
+    rotated.write_text(f"# new key first\n{other}\n{current}\n")
+    r = stack.tipzedctl("reseal", "--key-file", str(rotated))
+    assert r.returncode == 0 and "resealed" in r.stdout, r.stdout + r.stderr
+    after = stored()
+    assert all(a.startswith("v2.") and a[:12] != b[:12] for a, b in zip(after, before)), (before, after)
+    assert api.get("/creators/me", token=c["access_token"]).status == 500  # the server lacks the new key
+    back = tmp_path / "back.key"
+    back.write_text(f"{current}\n{other}\n")
+    assert stack.tipzedctl("reseal", "--key-file", str(back)).returncode == 0
+    me = api.get("/creators/me", token=c["access_token"])
+    assert me.status == 200 and me.json["bank_account"] == "ZM33 3333 3333", me
+    assert stored()[0][:12] == before[0][:12]
+    # a value moved to another owner stops the reseal, and nothing changes
+    stack.psql(f"UPDATE payouts SET bank_account_enc = (SELECT bank_account_enc FROM creator_profiles"
+               f" WHERE bank_account_enc IS NOT NULL AND user_id <> '{cid}' LIMIT 1) WHERE id = '{po['id']}'")
+    moved = stored()
+    r = stack.tipzedctl("reseal", "--key-file", str(rotated))
+    assert r.returncode == 1 and "does not open for its owner" in r.stderr, r.stdout + r.stderr
+    assert stored() == moved
+    stack.psql(f"UPDATE payouts SET bank_account_enc = '{before[1]}' WHERE id = '{po['id']}'")
 
 
 def test_update_validation_names_field(api, creator):

@@ -283,6 +283,12 @@ def test_refund_reverses_credit(api, stack, pair, admin):
     log = api.get("/admin/audit-log", token=admin["access_token"]).json["data"]
     assert any(e["action"] == "payment.refund" and e["target_id"] == p["id"] and
                e["actor_id"] == admin["user"]["id"] for e in log)
+    # the reversal, the audit row and the stored answer: one transaction
+    same_tx = stack.psql(
+        "SELECT p.xmin::text = a.xmin::text, p.xmin::text = k.xmin::text FROM payments p,"
+        f" audit_log a, idempotency_keys k WHERE p.id = '{p['id']}' AND a.target_id = '{p['id']}'"
+        f" AND a.action = 'payment.refund' AND k.key = '{key}'")
+    assert same_tx == [("t", "t")], same_tx
     assert_problem(api.post(f"/payments/{p['id']}/refund", token=admin["access_token"],
                             headers={"X-Idempotency-Key": uuid.uuid4().hex}), 409, "not_refundable")
     assert_problem(api.post(f"/payments/{uuid.uuid4()}/refund", token=admin["access_token"],
@@ -421,3 +427,55 @@ def test_return_page_shows_the_state_and_polls_until_final(api, stack, pair):
     assert b">succeeded<" in page.body and b'http-equiv="refresh"' not in page.body
     assert_problem(api.get(f"/payments/{uuid.uuid4()}/return"), 404)
     assert_problem(api.post(f"/payments/{p['id']}/return"), 405)
+
+
+def review_payment(api, stack, fan, creator):
+    p = initiate(api, fan, creator["user"]["id"], provider="mobile_money").json
+    assert mm_webhook(api, stack, {"payment_id": p["id"], "status": "success", "timestamp": 1,
+                                   "amount": 100, "currency": "ZMW"}).status == 200
+    return p["id"]
+
+
+def test_review_is_resolved_by_an_admin_and_listed_until_then(api, stack, pair, admin):
+    """A payment in review is an open item of the reconciliation (with its
+    age) until an admin resolves it: credit posts the entry, fail does not;
+    the audit row and the answer under the key are in the same transaction."""
+    creator, fan = pair
+    tok = admin["access_token"]
+    pid, other = review_payment(api, stack, fan, creator), review_payment(api, stack, fan, creator)
+    items = {i["id"]: i for i in api.get("/admin/reconciliation", token=tok).json["open_items"]}
+    assert items[pid]["kind"] == "payment_review" and items[pid]["age_seconds"] >= 0
+    assert "amount" in items[pid]["detail"]
+    out = stack.tipzedctl("reconcile")
+    assert f"open\tpayment_review\t{pid}\t" in out.stdout, out.stdout
+    url, key = f"/admin/payments/{pid}/resolve", uuid.uuid4().hex
+    body = {"action": "credit", "reason": "the gateway confirmed K25.00 by phone"}
+    assert_problem(api.post(url, token=fan["access_token"], json=body,
+                            headers={"X-Idempotency-Key": key}), 403)
+    assert_problem(api.post(url, token=tok, json={"action": "refund", "reason": "x"},
+                            headers={"X-Idempotency-Key": key}), 422, field="action")
+    assert_problem(api.post(url, token=tok, json={"action": "credit"},
+                            headers={"X-Idempotency-Key": key}), 422, field="reason")
+    assert_problem(api.post(url, token=tok, json=body), 400)
+    r = api.post(url, token=tok, json=body, headers={"X-Idempotency-Key": key})
+    assert r.status == 200 and r.json["status"] == "succeeded", r
+    assert wallet(api, creator)["balance"] == 2125
+    again = api.post(url, token=tok, json=body, headers={"X-Idempotency-Key": key})
+    assert again.json == r.json and again.headers["Idempotent-Replayed"] == "true"
+    assert wallet(api, creator)["balance"] == 2125
+    assert_problem(api.post(url, token=tok, json=body, headers={"X-Idempotency-Key": uuid.uuid4().hex}),
+                   409, "not_in_review")
+    assert_problem(api.post(f"/admin/payments/{uuid.uuid4()}/resolve", token=tok, json=body,
+                            headers={"X-Idempotency-Key": uuid.uuid4().hex}), 404)
+    same_tx = stack.psql(
+        "SELECT p.xmin::text = a.xmin::text, p.xmin::text = k.xmin::text FROM payments p,"
+        f" audit_log a, idempotency_keys k WHERE p.id = '{pid}' AND a.target_id = '{pid}'"
+        f" AND a.action = 'payment.resolve' AND k.key = '{key}'")
+    assert same_tx == [("t", "t")], same_tx
+    r = api.post(f"/admin/payments/{other}/resolve", token=tok, headers={"X-Idempotency-Key": key + "x"},
+                 json={"action": "fail", "reason": "never paid"})
+    assert r.status == 200 and r.json["status"] == "failed"
+    assert wallet(api, creator)["balance"] == 2125
+    open_now = {i["id"] for i in api.get("/admin/reconciliation", token=tok).json["open_items"]}
+    assert pid not in open_now and other not in open_now
+    assert stack.tipzedctl("reconcile").returncode == 0

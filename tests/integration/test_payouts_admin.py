@@ -112,6 +112,24 @@ def test_idempotent_payout_replay(api, creator):
     assert_problem(request(api, creator, 4001, key=key), 422, "idempotency_key_reused")
 
 
+def test_the_answer_is_stored_in_the_transaction_of_the_hold(api, stack, creator):
+    """The key's answer and the payout (with its hold) are written by one
+    transaction (one xmin): once the money moved, a retry with the key can
+    only replay, whatever happened to the connection or the child before
+    the answer was sent."""
+    key = uuid.uuid4().hex
+    r = request(api, creator, 3000, key=key)
+    assert r.status == 201, r
+    rows = stack.psql(
+        "SELECT o.xmin::text = k.xmin::text, k.state, k.status FROM payouts o, idempotency_keys k"
+        f" WHERE o.id = '{r.json['id']}' AND k.key = '{key}' AND k.user_id = '{creator['user']['id']}'")
+    assert rows == [("t", "done", "201")], rows
+    assert stack.psql("SELECT count(*) FROM journal_entries WHERE kind = 'payout_hold'"
+                      f" AND payout_id = '{r.json['id']}'") == [("1",)]
+    stored = stack.psql(f"SELECT response FROM idempotency_keys WHERE key = '{key}'")[0][0]
+    assert r.json["payout_id"] in stored and "bank_account_enc" in stored  # masked when sent
+
+
 def test_concurrent_requests_never_overdraw(api, creator, new_client):
     # 100000 in the wallet; 20 requests of 30% each: exactly three fit
     results = []
@@ -176,7 +194,7 @@ def test_reconcile_names_corrupted_payout(stack):
                " ARRAY[-5000, 5000]::bigint[])", db=db)
     pid = "00000000-0000-4000-8000-0000000000aa"
     stack.psql(f"SELECT tz_api_payout_request('{pid}', '00000000-0000-4000-8000-000000000001',"
-               " 2000, 'ZMW', 'v1.x.y', 'P', 1000)", db=db)
+               " 2000, 'ZMW', 'v1.x.y', 'P', 1000, NULL)", db=db)
     assert stack.tipzedctl("reconcile", conninfo=conninfo).returncode == 0
     stack.psql(f"UPDATE payouts SET status = 'completed' WHERE id = '{pid}'", db=db)
     r = stack.tipzedctl("reconcile", conninfo=conninfo)
