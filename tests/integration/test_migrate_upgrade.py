@@ -158,8 +158,9 @@ def test_version_8_migrates_with_data_intact(stack, upgraded):
     for table, rows in upgraded["before"].items():
         assert after[table] == rows, f"{table} changed by the migration"
     assert stack.tipzedctl("reconcile", conninfo=upgraded["conninfo"]).returncode == 0
+    steps = sorted(int(n[:3]) for n in os.listdir(os.path.join(SQL_DIR, "schema")) if n.endswith(".sql"))
     assert [v for v, in q(stack, "SELECT version FROM tz_schema_migrations ORDER BY 1", OLD_DB)] == \
-        [str(v) for v in range(1, 11)]
+        [str(v) for v in steps]
     again = stack.tipzedctl("migrate", "--check", SQL_DIR, conninfo=upgraded["conninfo"])
     assert again.returncode == 0 and "schema: up to date" in again.stdout, again.stdout
 
