@@ -7,8 +7,11 @@ STACK       := tests/stack/stack.sh
 RUN_DIR     ?= $(CURDIR)/.run
 PYTEST      ?= /usr/bin/python3 -m pytest
 export SANITIZE
+# Debian puts apache2, apache2ctl and useradd in /usr/sbin, which an
+# ordinary user's PATH lacks.
+export PATH := $(PATH):/usr/sbin:/sbin
 
-.PHONY: all deps module ctl unit-bins unit integration test run stop install clean valgrind bench stress
+.PHONY: all deps module ctl unit-bins unit integration test run stop install uninstall clean valgrind bench stress
 
 all: $(MODULE) $(CTL) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -59,10 +62,37 @@ stress: deps
 valgrind: $(UNIT_BINS) $(REPLAY_BINS)
 	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS) $(REPLAY_BINS)
 
-install: $(MODULE)
-	$(APXS) -i -n tipzed $(MODULE)
-	install -d $(DESTDIR)/etc/apache2/mods-available
-	install -m 644 conf/tipzed.load conf/tipzed.conf $(DESTDIR)/etc/apache2/mods-available/
+# Installs like a Debian module: the module into Apache's module directory,
+# tipzed.load and tipzed.conf into mods-available (an edited tipzed.conf is
+# never overwritten: the new one goes beside it as tipzed.conf.dist),
+# tipzedctl, its man page and the SQL it migrates with under PREFIX.
+# DESTDIR installs into a staging tree (as the install test does).
+PREFIX      ?= /usr/local
+APACHE_MODS := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
+MODS_AVAIL  := /etc/apache2/mods-available
+install: $(MODULE) $(CTL)
+	install -d $(DESTDIR)$(APACHE_MODS) $(DESTDIR)$(MODS_AVAIL) $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/tipzed/sql/schema \
+	  $(DESTDIR)$(PREFIX)/share/tipzed/sql/functions
+	install -m 644 $(MODULE) $(DESTDIR)$(APACHE_MODS)/mod_tipzed.so
+	install -m 644 conf/tipzed.load $(DESTDIR)$(MODS_AVAIL)/tipzed.load
+	@if [ -f $(DESTDIR)$(MODS_AVAIL)/tipzed.conf ] && \
+	    ! cmp -s conf/tipzed.conf $(DESTDIR)$(MODS_AVAIL)/tipzed.conf; then \
+	  install -m 644 conf/tipzed.conf $(DESTDIR)$(MODS_AVAIL)/tipzed.conf.dist; \
+	  echo "kept your $(MODS_AVAIL)/tipzed.conf; the new one is tipzed.conf.dist beside it"; \
+	else install -m 644 conf/tipzed.conf $(DESTDIR)$(MODS_AVAIL)/tipzed.conf; fi
+	install -m 755 $(CTL) $(DESTDIR)$(PREFIX)/bin/tipzedctl
+	install -m 644 conf/tipzedctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/tipzedctl.1
+	install -m 644 sql/schema/*.sql $(DESTDIR)$(PREFIX)/share/tipzed/sql/schema/
+	install -m 644 sql/functions/*.sql $(DESTDIR)$(PREFIX)/share/tipzed/sql/functions/
+
+uninstall:
+	rm -f $(DESTDIR)$(APACHE_MODS)/mod_tipzed.so $(DESTDIR)$(MODS_AVAIL)/tipzed.load \
+	  $(DESTDIR)$(MODS_AVAIL)/tipzed.conf.dist $(DESTDIR)$(PREFIX)/bin/tipzedctl \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/tipzedctl.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/tipzed
+	@if [ -f $(DESTDIR)$(MODS_AVAIL)/tipzed.conf ]; then \
+	  echo "kept $(MODS_AVAIL)/tipzed.conf (your configuration); remove it by hand"; fi
 
 clean:
 	rm -rf build

@@ -70,7 +70,8 @@ $(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json $(SCH
 	cp $(BUILD)/apxs/.libs/mod_tipzed.so $@.tmp && mv -f $@.tmp $@  # a new inode: a running server keeps its mapped copy
 
 $(CTL): mod_tipzed/tipzedctl.c $(CORE_LIB)
-	$(CC) $(CORE_CFLAGS) $(PQ_INC) -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(SAN_FLAGS)
+	$(CC) $(CORE_CFLAGS) $(PQ_INC) -DTZ_SQL_DIR='"$(or $(PREFIX),/usr/local)/share/tipzed/sql"' \
+	  -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(SAN_FLAGS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tz_test.h $(CORE_LIB)
 	@mkdir -p $(@D)

@@ -1,6 +1,7 @@
 /* mod_tipzed: the module record and its hooks.  The work is elsewhere:
  * configuration in mod_tipzed_config.c, routing in mod_tipzed_routes.c,
  * database access in mod_tipzed_db.c, one file per API resource. */
+#define TZ_MODULE_RECORD /* AP_DECLARE_MODULE below names the module for logging */
 #include "mod_tipzed.h"
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_config.h"
@@ -29,13 +30,35 @@ static int tz_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         if (!c->jwt_key && !c->enc_keys)
             continue;
         if ((err = tz_cfg_finalize(pconf, c))) {
-            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, v, APLOGNO(10502)
-                         "tipzed: %s (server %s:%u)", err, v->server_hostname, v->port);
+            /* at startup this goes to stderr, so configtest shows it */
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, NULL, APLOGNO(10502)
+                         "tipzed: %s (%s)", err, v->is_virtual
+                             ? apr_psprintf(ptemp, "virtual host %s, %s:%d", v->server_hostname
+                                            ? v->server_hostname : "(unnamed)", v->defn_name,
+                                            v->defn_line_number)
+                             : "main server");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         c->active = 1;
     }
     return OK;
+}
+
+/* One line per server using the API when Apache starts: what an operator
+ * checks first. */
+static void startup_notice(apr_pool_t *p, server_rec *v, const tz_cfg_t *c)
+{
+    const char *on = NULL;
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (c->providers[i].enabled)
+            on = on ? apr_pstrcat(p, on, ", ", tz_providers[i]->name, NULL) : tz_providers[i]->name;
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v, APLOGNO(10504)
+                 "tipzed %s: serving %s (%s:%d): providers %s; sandbox %s; needs schema %"
+                 APR_INT64_T_FMT " (tipzedctl migrate)", TZ_MODULE_VERSION,
+                 v->server_hostname ? v->server_hostname : "(unnamed)", v->defn_name ? v->defn_name
+                 : "main config", v->defn_line_number, on ? on : "none",
+                 !c->providers[TZ_PROV_SANDBOX].enabled ? "off"
+                 : c->sandbox_mixed == 1 ? "on (mixed)" : "on", tz_schema_expected_version());
 }
 
 static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -56,6 +79,8 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         tz_cfg_t *c = ap_get_module_config(v->module_config, &tipzed_module);
         if (!c->active)
             continue;
+        if (watchdog)
+            startup_notice(ptemp, v, c);
         tz_db_register(pconf, v);
         if (watchdog) /* one expiry runner, for the first server using the API */
             tz_watchdog_register(pconf, v);

@@ -19,8 +19,15 @@
 #include "tz_validate.h"
 
 extern module AP_MODULE_DECLARE_DATA tipzed_module;
+/* Every glue file logs as the module: lines read "[tipzed:level]" and obey
+ * "LogLevel tipzed:debug".  The module record's file gets the same from
+ * AP_DECLARE_MODULE, and may not declare it twice. */
+#ifndef TZ_MODULE_RECORD
+APLOG_USE_MODULE(tipzed);
+#endif
 
 #define TZ_UNSET (-1)
+#define TZ_MODULE_VERSION "1.1.0"
 
 /* Server configuration.  Fields start unset (NULL / TZ_UNSET) so merging can
  * tell "not given" from an explicit value; tz_cfg_finalize() applies the
@@ -50,6 +57,7 @@ typedef struct {
     apr_int64_t rl_window;
     tz_jwt_cfg_t jwt;               /* derived at finalize */
     int active;                     /* 0: no Tipzed directives in this server */
+    int told_inactive;              /* the "not configured" warning was logged */
 } tz_cfg_t;
 
 static inline tz_cfg_t *tz_cfg(const request_rec *r)

@@ -72,9 +72,14 @@ static const char *read_secret(cmd_parms *cmd, const char *path, const char **ou
     apr_finfo_t fi;
     apr_size_t n;
     char *buf;
-    if (!full || apr_file_open(&f, full, APR_FOPEN_READ, 0, cmd->pool) != APR_SUCCESS)
-        return apr_psprintf(cmd->pool, "%s: cannot read secret file '%s'",
-                            cmd->directive->directive, path);
+    apr_status_t rv;
+    char reason[120];
+    if (!full)
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->directive->directive, path);
+    if ((rv = apr_file_open(&f, full, APR_FOPEN_READ, 0, cmd->pool)) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "%s: cannot read secret file '%s': %s",
+                            cmd->directive->directive, full,
+                            apr_strerror(rv, reason, sizeof reason));
     if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size > 65536) {
         apr_file_close(f);
         return apr_psprintf(cmd->pool, "%s: secret file '%s' is unreadable or larger than 64K",
@@ -446,6 +451,10 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
         } else if (pc->enabled && !pc->webhook_secret) {
             return apr_psprintf(p, "TipzedProvider %s has no TipzedWebhookSecretFile %s: its "
                                 "webhooks could not be verified", tz_providers[i]->name,
+                                tz_providers[i]->name);
+        } else if (pc->enabled && tz_providers[i]->needs_api_secret && !pc->api_secret) {
+            return apr_psprintf(p, "TipzedProvider %s has no TipzedProviderSecretFile %s: no "
+                                "checkout could be created", tz_providers[i]->name,
                                 tz_providers[i]->name);
         }
     }

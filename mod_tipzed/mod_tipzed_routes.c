@@ -142,9 +142,16 @@ int tz_dispatch(request_rec *r, const char *path)
     tz_route_match_t m;
     tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL, NULL};
     int handled, rc;
-    if (!c->active)
+    if (!c->active) {
+        /* once per child and server: say why, without a line per request */
+        if (!__atomic_exchange_n(&c->told_inactive, 1, __ATOMIC_RELAXED))
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, APLOGNO(10590)
+                          "tipzed: %s is mounted here but this server has no "
+                          "TipzedJWTSecretFile nor TipzedEncryptionKeyFile: every request "
+                          "answers 503 not_configured", r->uri);
         return tz_send_problem(r, HTTP_SERVICE_UNAVAILABLE, "not_configured",
                                "the API is not configured on this server");
+    }
     rc = tz_cors(r, c, &handled);
     if (handled)
         return rc;

@@ -9,7 +9,7 @@
  *   tipzedctl [-d CONNINFO] reseal --key-file FILE
  *
  * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed".  SQL_DIR (default
- * "sql") holds schema/NNN_name.sql, schema steps applied once in order, and
+ * TZ_SQL_DIR, where make install puts the SQL) holds schema/NNN_name.sql, schema steps applied once in order, and
  * functions/NN_name.sql, function files re-applied whenever their SHA-256
  * changes (docs/database.md). */
 #include <dirent.h>
@@ -48,14 +48,25 @@ typedef struct {
     int n_pending;
 } tz_plan_t;
 
-static int usage(void)
+#ifndef TZ_SQL_DIR
+#define TZ_SQL_DIR "/usr/local/share/tipzed/sql" /* where make install puts it */
+#endif
+
+static int usage_to(FILE *out, int rc)
 {
     fputs("usage: tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] status [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] < password\n"
           "       tipzedctl [-d CONNINFO] reconcile\n"
-          "       tipzedctl [-d CONNINFO] reseal --key-file FILE\n", stderr);
-    return 2;
+          "       tipzedctl [-d CONNINFO] reseal --key-file FILE\n"
+          "CONNINFO (libpq) defaults to $TIPZED_DB, then \"dbname=tipzed\"; SQL_DIR to "
+          TZ_SQL_DIR ".\nSee tipzedctl(1).\n", out);
+    return rc;
+}
+
+static int usage(void)
+{
+    return usage_to(stderr, 2);
 }
 
 static int exec_ok(PGconn *db, const char *sql)
@@ -504,7 +515,7 @@ static int cmd_reconcile(PGconn *db)
 /* migrate [--check] [--runtime-role ROLE] [SQL_DIR], and status [SQL_DIR]. */
 static int cmd_schema(apr_pool_t *p, PGconn *db, int argc, char **argv)
 {
-    const char *dir = "sql", *role = NULL;
+    const char *dir = TZ_SQL_DIR, *role = NULL;
     int check = strcmp(argv[0], "status") == 0, verbose = check;
     tz_plan_t plan;
     for (int i = 1; i < argc; i++) {
@@ -638,6 +649,8 @@ int main(int argc, char **argv)
     const char *conninfo = getenv("TIPZED_DB");
     apr_pool_t *p;
     int i = 1, rc;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return usage_to(stdout, 0); /* no database needed to read the usage */
     if (argc > 2 && strcmp(argv[1], "-d") == 0) {
         conninfo = argv[2];
         i = 3;

@@ -205,6 +205,7 @@ tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t le
 const tz_provider_t tz_provider_flutterwave = {
     .name = "flutterwave",
     .signature_header = "verif-hash",
+    .needs_api_secret = 1,
     .checkout = tz_flw_checkout_request,
     .checkout_answer = tz_flw_checkout_link,
     .verify_signature = tz_flw_verify_signature,

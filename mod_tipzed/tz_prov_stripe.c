@@ -179,6 +179,7 @@ tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t 
 const tz_provider_t tz_provider_stripe = {
     .name = "stripe",
     .signature_header = "Stripe-Signature",
+    .needs_api_secret = 1,
     .checkout = tz_stripe_checkout_request,
     .checkout_answer = tz_stripe_checkout_url,
     .verify_signature = tz_stripe_verify_signature,

@@ -117,6 +117,7 @@ typedef struct {
     const char *name;             /* as in directives, URLs and payments.provider */
     const char *signature_header; /* the request header carrying the webhook signature */
     int generic;                  /* speaks the generic protocol at /payments/webhook too */
+    int needs_api_secret;         /* its outbound calls need TipzedProviderSecretFile */
 
     /* Redirect gateways: the payer's link, built without any call. */
     const char *(*checkout_link)(apr_pool_t *p, const tz_prov_cfg_t *cfg,

@@ -14,6 +14,9 @@ def test_health_detailed(api):
     assert r.status == 200, r
     assert r.json["database"]["status"] == "ok"
     assert r.json["database"]["schema_version"] >= 5
+    # milliseconds as measured (to the microsecond), not a 17-digit binary fraction
+    import re
+    assert re.search(rb'"round_trip_ms":\d+(\.\d{1,3})?[,}]', r.body), r.body
 
 
 def test_unknown_route_404_problem(api):

@@ -46,6 +46,15 @@ def _configtest(stack, extra=None, edit=None):
         os.unlink(bad)
 
 
+def test_startup_notice_names_what_an_operator_checks_first(stack):
+    """One line per server at start: version, providers, sandbox, schema."""
+    lines = [x for x in stack.error_log_text().splitlines() if "AH10504" in x]
+    assert lines, "no startup notice"
+    last = lines[-1]
+    assert "[tipzed:notice]" in last and "providers mobile_money, flutterwave, stripe, sandbox" in last
+    assert "sandbox on (mixed)" in last and "needs schema " in last, last
+
+
 def test_configtest_refuses_what_would_only_fail_later(stack):
     """Cross-directive mistakes are found by configtest (the check_config
     hook), not by a server that starts and then cannot work."""
@@ -59,6 +68,18 @@ def test_configtest_refuses_what_would_only_fail_later(stack):
         (lambda t: t.replace("TipzedSandbox On mixed", "TipzedDefaultProvider sandbox"),
          "TipzedDefaultProvider sandbox is not enabled"),
         (drop("TipzedEncryptionKeyFile "), "TipzedEncryptionKeyFile is required"),
+        (drop("TipzedProviderSecretFile stripe "), "no TipzedProviderSecretFile stripe"),
+        (lambda t: t.replace("TipzedLoginRateLimit 5 1m", "TipzedCurrencies USD"),
+         "TipzedDefaultCurrency is not one of TipzedCurrencies"),
+        (lambda t: t.replace("TipzedLoginRateLimit 5 1m", "TipzedCurrencies ZMW JPY"),
+         "JPY does not have two decimals"),
+        (lambda t: t.replace("TipzedLoginRateLimit 5 1m",
+                             "TipzedMinPayment 5000\nTipzedMaxPayment 4000"),
+         "TipzedMinPayment is larger than TipzedMaxPayment"),
+        # in a virtual host, the message names it and where it is defined
+        (lambda t: t + "\n<VirtualHost 127.0.0.1:9>\nServerName shop.example\n"
+                       "TipzedMinPayment 5000\nTipzedMaxPayment 4000\n</VirtualHost>\n",
+         "virtual host shop.example, "),
     ]
     assert "TipzedSandbox On mixed" in open(stack.env["TZ_HTTPD_CONF"]).read()
     for edit, message in cases:
@@ -97,6 +118,9 @@ def test_configtest_names_bad_directive(stack):
         r = _configtest(stack, line)
         assert r.returncode != 0, line
         assert name in r.stderr and "line" in r.stderr, (line, r.stderr)
+    # a secret file that cannot be read says why
+    r = _configtest(stack, "TipzedJWTSecretFile /nonexistent/key")
+    assert "No such file or directory" in r.stderr, r.stderr
     for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
                  "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1"):
         ok = _configtest(stack, line)

@@ -544,8 +544,7 @@ cmd_psql() {
 
 cmd_walkthrough() {
   load_env "$1"
-  local b=$TZ_BASE_URL/api/v1 n
-  n=$(date +%s)
+  local b=$TZ_BASE_URL/api/v1
   cat <<TXT
 
 mod_tipzed is running at $b
@@ -556,6 +555,7 @@ mod_tipzed is running at $b
 Try it (bash; python3 extracts fields from the JSON answers):
 
   B=$b
+  N=\$(date +%s%N)   # new accounts each time this is pasted
   j() { python3 -c 'import json, sys
 v = json.load(sys.stdin)
 for k in sys.argv[1].split("."): v = v[k]
@@ -564,13 +564,13 @@ print(v)' "\$1"; }
 
   # a creator and a fan
   CREATOR_ID=\$(curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
-    -d '{"email":"ana-$n@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}' | j user.id)
+    -d '{"email":"ana-'\$N'@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}' | j user.id)
   curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
-    -d '{"email":"ben-$n@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan"}'; echo
+    -d '{"email":"ben-'\$N'@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan"}'; echo
 
   # log in (an access token for 15 minutes) and ask who we are
   FAN=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
-    -d '{"email":"ben-$n@example.com","password":"correct horse battery"}' | j access_token)
+    -d '{"email":"ben-'\$N'@example.com","password":"correct horse battery"}' | j access_token)
   curl -s \$B/auth/me -H "Authorization: Bearer \$FAN"; echo
 
   # the fan tips the creator K25.00 through the sandbox provider
@@ -586,7 +586,7 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
 
   # the creator's wallet: 2125 ngwee (K25.00 less the 15% platform fee)
   CREATOR=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
-    -d '{"email":"ana-$n@example.com","password":"correct horse battery"}' | j access_token)
+    -d '{"email":"ana-'\$N'@example.com","password":"correct horse battery"}' | j access_token)
   curl -s \$B/wallets/me -H "Authorization: Bearer \$CREATOR"; echo
 
 The OpenAPI document: $b/openapi.json

@@ -125,6 +125,9 @@ START_TEST(dump_is_compact_pool_memory)
     json_t *n = tz_json_pool(tz_tp, json_integer(42));
     ck_assert_str_eq(tz_json_dump(tz_tp, n), "42");
     ck_assert_str_eq(tz_json_dump(tz_tp, NULL), "null");
+    /* a measurement reads as written, not as its 17-digit binary value */
+    ck_assert_str_eq(tz_json_dump(tz_tp, tz_json_pool(tz_tp, json_real(2837 / 1000.0))), "2.837");
+    ck_assert_str_eq(tz_json_dump(tz_tp, tz_json_pool(tz_tp, json_real(0.1 + 0.2))), "0.3");
 }
 END_TEST
 
