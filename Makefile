@@ -11,7 +11,7 @@ export SANITIZE
 # ordinary user's PATH lacks.
 export PATH := $(PATH):/usr/sbin:/sbin
 
-.PHONY: all deps module ctl unit-bins unit integration test run stop install uninstall clean valgrind bench stress
+.PHONY: all deps module ctl unit-bins unit integration test run stop install uninstall clean valgrind bench stress test-as-user
 
 all: $(MODULE) $(CTL) $(UNIT_BINS) $(REPLAY_BINS)
 
@@ -59,7 +59,16 @@ stress: deps
 	@$(MAKE) --no-print-directory all
 	@DURATION=$(or $(DURATION),600) tests/stack/stress.sh
 
+# `make run` and `make test` as an ordinary user with Debian's default PATH,
+# in a fresh clone of the committed tree (run as root: it creates the user).
+test-as-user:
+	@tests/stack/as-user.sh
+
+# The unit tests and the fuzz replays under valgrind (leaks are failures).
 valgrind: $(UNIT_BINS) $(REPLAY_BINS)
+	@command -v valgrind >/dev/null || { [ "$$(id -u)" -ne 0 ] && \
+	  echo "make valgrind needs valgrind: sudo apt-get install -y valgrind" >&2 && exit 1; \
+	  apt-get install -y -qq valgrind >/dev/null; }
 	@tests/stack/run-unit.sh --valgrind $(UNIT_BINS) $(REPLAY_BINS)
 
 # Installs like a Debian module: the module into Apache's module directory,

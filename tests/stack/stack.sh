@@ -32,6 +32,8 @@
 set -euo pipefail
 
 PGBIN=${TZ_PGBIN:-/usr/lib/postgresql/15/bin}
+# Debian puts apache2 and useradd in /usr/sbin, which an ordinary user's PATH lacks.
+PATH=$PATH:/usr/sbin:/sbin
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OSUSER=tipzed
 APP_ROLE=tipzed_app
@@ -458,8 +460,10 @@ cmd_up() {
   dir=$(cd "$dir" && pwd)
   check_path "$dir"
   check_path "$REPO"
-  command -v apache2 >/dev/null || die "apache2 is not installed (run: make deps)"
-  [ -x "$PGBIN/initdb" ] || die "PostgreSQL 15 is not installed (run: make deps)"
+  command -v apache2 >/dev/null ||
+    die "apache2 is not installed (Debian package apache2: sudo apt-get install -y apache2, or make deps)"
+  [ -x "$PGBIN/initdb" ] ||
+    die "PostgreSQL 15 is not installed in $PGBIN (Debian package postgresql-15: sudo apt-get install -y postgresql-15, or make deps)"
   ensure_os_user
   chmod 755 "$dir"
   choose_runtime_dir "$dir"

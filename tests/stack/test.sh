@@ -57,12 +57,17 @@ ${TZ_EXTRA_CONF:-}"
 export TZ_EXTRA_CONF
 
 section "stack ($DIR)"
-if "$STACK" up "$DIR" --sandbox; then
+if "$STACK" up "$DIR" --sandbox 2>&1 | tee "$OUT/stack.out"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
   stack_ok=1
   # shellcheck disable=SC1091
   . "$DIR/env"
 else
-  echo "FAILED: the stack did not start; the integration tests are skipped"
+  # every test that needed the stack counts as not run, and says so
+  not_run=$(/usr/bin/python3 -m pytest -q --collect-only -p no:cacheprovider tests/integration 2>/dev/null |
+            sed -nE 's/^([0-9]+) tests? collected.*/\1/p' | tail -n 1)
+  not_run=$(( ${not_run:-0} + 1 ))   # and the stress run
+  echo "FAILED: the stack did not start (its output: $OUT/stack.out, kept with the logs);"
+  echo "        $not_run tests that need it were not run"
   rc=1
 fi
 
@@ -122,6 +127,7 @@ if [ -f "$OUT/pytest.out" ]; then
   passed=$((passed + p)); failed=$((failed + f + e))
 fi
 case "${stress_ok:-}" in 1) passed=$((passed + 1)) ;; 0) failed=$((failed + 1)) ;; esac
+failed=$((failed + ${not_run:-0}))
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi   # a failure outside any test
 
 section "summary"
