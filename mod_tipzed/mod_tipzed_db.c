@@ -74,6 +74,18 @@ static int recover(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state
     return 0;
 }
 
+/* What an operator should do about the errors a deployment causes. */
+static const char *what_to_do(apr_pool_t *p, const char *state, const char *role)
+{
+    if (strcmp(state, "42501") == 0) /* insufficient_privilege */
+        return apr_pstrcat(p, " -- the role Apache connects as (", role ? role : "?",
+                           ") may not run it: as the owner of the schema, run "
+                           "tipzedctl migrate --runtime-role ", role ? role : "<role>", NULL);
+    if (strcmp(state, "42883") == 0 || strcmp(state, "42P01") == 0) /* no such function, table */
+        return " -- the database's schema is older than this module: run tipzedctl migrate";
+    return "";
+}
+
 /* Runs q on dbd and reads its single value (random access, so an error
  * cannot hide in a row read; every row is read, which releases the
  * result).  Retries once after recovering from a restarted server. */
@@ -102,8 +114,9 @@ static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, cons
         if (attempt > 0 || recover(s, dbd, conn, sqlstate(p, conn)) != 0)
             break;
     }
-    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s",
-                 tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0));
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s%s",
+                 tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0),
+                 what_to_do(p, sqlstate(p, conn), PQuser(conn)));
     return HTTP_SERVICE_UNAVAILABLE;
 }
 

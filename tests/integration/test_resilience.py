@@ -2,6 +2,7 @@
 import os
 import subprocess
 import time
+import uuid
 
 from tzclient import login, register
 
@@ -125,3 +126,17 @@ def test_configtest_names_bad_directive(stack):
                  "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr
+
+
+def test_a_privilege_mistake_says_what_to_do(api, stack):
+    """Migrations run as another role, or grants lost: the error log names
+    the role Apache connects as and the command that grants it again."""
+    fn = "tz_api_creator_public(uuid, text)"
+    stack.psql(f"REVOKE EXECUTE ON FUNCTION {fn} FROM {stack.app_role}")
+    try:
+        r = api.get(f"/creators/{uuid.uuid4()}")
+        assert r.status == 503, r
+    finally:
+        stack.psql(f"GRANT EXECUTE ON FUNCTION {fn} TO {stack.app_role}")
+    assert f"tipzedctl migrate --runtime-role {stack.app_role}" in stack.error_log_text()
+    assert api.get(f"/creators/{uuid.uuid4()}").status == 404
