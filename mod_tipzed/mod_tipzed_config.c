@@ -448,7 +448,7 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
             if (!(pc->webhook_secret = tz_sandbox_secret(p, c->jwt_key, c->jwt_keylen, &len)))
                 return "TipzedSandbox: cannot derive the sandbox's webhook secret";
             pc->webhook_secret_len = len;
-        } else if (pc->enabled && !pc->webhook_secret) {
+        } else if (pc->enabled && !pc->webhook_secret && tz_providers[i]->signature_header) {
             return apr_psprintf(p, "TipzedProvider %s has no TipzedWebhookSecretFile %s: its "
                                 "webhooks could not be verified", tz_providers[i]->name,
                                 tz_providers[i]->name);

@@ -36,6 +36,7 @@ const char *tz_provider_checkout(tz_req_t *q, const tz_provider_t *pv, const tz_
     const tz_prov_cfg_t *pc = tz_provider_cfg(q->cfg, pv);
     tz_out_req_t req;
     tz_http_resp_t resp;
+    const char *ref = NULL;
     if (pv->checkout_link)
         return pv->checkout_link(q->r->pool, pc, cr);
     if (!pv->checkout || !pv->checkout_answer)
@@ -43,11 +44,11 @@ const char *tz_provider_checkout(tz_req_t *q, const tz_provider_t *pv, const tz_
     pv->checkout(q->r->pool, pc, cr, &req);
     if (tz_provider_call(q->r, q->cfg, &req, &resp) != 0 || resp.status < 200 || resp.status > 299)
         return NULL;
-    return pv->checkout_answer(q->r->pool, resp.body, resp.bodylen);
+    return pv->checkout_answer(q->r->pool, resp.body, resp.bodylen, &ref);
 }
 
-static const char *const tz_event_kinds[] = {"success", "failed", "refunded", "ignored",
-                                             "unverified"};
+static const char *const tz_event_kinds[] = {"success", "failed", "refund", "ignored",
+                                             "unverified", "dispute", "pending"};
 
 int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev)
 {

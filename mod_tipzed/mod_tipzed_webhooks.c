@@ -11,7 +11,8 @@
 
 static tz_sig_status_e check_signature(tz_req_t *q, const tz_provider_t *pv)
 {
-    tz_webhook_t in = {apr_table_get(q->r->headers_in, pv->signature_header), q->raw, q->rawlen,
+    tz_webhook_t in = {pv->signature_header ? apr_table_get(q->r->headers_in, pv->signature_header)
+                                            : NULL, q->raw, q->rawlen,
                        apr_time_sec(apr_time_now())};
     return pv->verify_signature(tz_provider_cfg(q->cfg, pv), &in);
 }

@@ -75,8 +75,10 @@ static int tz_is_link(const char *s)
     return 1;
 }
 
-const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len)
+const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len,
+                                 const char **provider_ref)
 {
+    *provider_ref = NULL; /* status calls go by tx_ref, our payment id */
     const char *err, *status, *link;
     json_t *j = body ? tz_json_parse(p, body, len, &err) : NULL;
     if (!json_is_object(j))

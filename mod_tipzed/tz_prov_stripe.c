@@ -47,11 +47,14 @@ static const char *tz_stripe_str(json_t *obj, const char *key)
     return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
-const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len)
+const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len,
+                                   const char **provider_ref)
 {
-    const char *err, *url;
+    const char *err, *url, *sid;
     json_t *j = body ? tz_json_parse(p, body, len, &err) : NULL;
     url = json_is_object(j) ? tz_stripe_str(j, "url") : NULL;
+    sid = json_is_object(j) ? tz_stripe_str(j, "id") : NULL;
+    *provider_ref = sid ? apr_pstrdup(p, sid) : NULL; /* the session, for status calls */
     if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
         return NULL;
     for (const char *c = url; *c; c++)
@@ -82,7 +85,7 @@ static const tz_stripe_type_t tz_stripe_types[] = {
     /* not final: Checkout lets the payer retry with another card until the
      * session completes or expires, so a failed attempt changes nothing */
     {"payment_intent.payment_failed", TZ_EV_IGNORED, "amount"},
-    {"charge.refunded", TZ_EV_REFUNDED, "amount"},
+    {"charge.refunded", TZ_EV_REFUND, "amount"},
 };
 
 static const tz_stripe_type_t *tz_stripe_type(const char *type)
@@ -101,8 +104,8 @@ static tz_event_kind_e tz_stripe_kind(const tz_stripe_type_t *t, json_t *obj)
     const char *paid = tz_stripe_str(obj, "payment_status");
     if (strncmp(t->type, "checkout.session.", 17) == 0 && t->kind == TZ_EV_SUCCESS)
         return paid && strcmp(paid, "paid") == 0 ? TZ_EV_SUCCESS : TZ_EV_IGNORED;
-    if (t->kind == TZ_EV_REFUNDED)
-        return json_is_true(json_object_get(obj, "refunded")) ? TZ_EV_REFUNDED : TZ_EV_IGNORED;
+    if (t->kind == TZ_EV_REFUND)
+        return json_is_true(json_object_get(obj, "refunded")) ? TZ_EV_REFUND : TZ_EV_IGNORED;
     return t->kind;
 }
 

@@ -8,6 +8,7 @@ const tz_provider_t *const tz_providers[TZ_PROV__COUNT] = {
     [TZ_PROV_MOBILE_MONEY] = &tz_provider_generic,
     [TZ_PROV_FLUTTERWAVE] = &tz_provider_flutterwave,
     [TZ_PROV_STRIPE] = &tz_provider_stripe,
+    [TZ_PROV_MOMO] = &tz_provider_momo,
     [TZ_PROV_SANDBOX] = &tz_provider_sandbox,
 };
 

@@ -22,20 +22,31 @@ typedef enum {
     TZ_PROV_MOBILE_MONEY,
     TZ_PROV_FLUTTERWAVE,
     TZ_PROV_STRIPE,
+    TZ_PROV_MOMO,
     TZ_PROV_SANDBOX,
     TZ_PROV__COUNT
 } tz_provider_id_e;
 
 /* One provider's configuration: TipzedProvider (or TipzedSandbox),
- * TipzedProviderSecretFile, TipzedWebhookSecretFile, and the global
- * TipzedWebhookTolerance copied in at startup. */
+ * TipzedProviderSecretFile, TipzedWebhookSecretFile, the MoMo directives,
+ * and the global TipzedWebhookTolerance copied in at startup. */
 typedef struct {
     int enabled;
     const char *base_url;        /* API or checkout base URL, no trailing slash needed */
-    const char *api_secret;      /* outbound API secret (may be NULL) */
+    const char *api_secret;      /* outbound API secret (may be NULL); for a provider
+                                    with a token operation, the glue puts the current
+                                    OAuth access token here in a per-call copy */
     const char *webhook_secret;  /* webhook signing secret / hash (may be NULL) */
     size_t webhook_secret_len;
     int64_t tolerance;           /* seconds of accepted signature timestamp skew */
+    /* OAuth client credentials and API product key (MTN MoMo: API user and
+     * API key from TipzedMoMoUserFile, Ocp-Apim-Subscription-Key from
+     * TipzedMoMoSubscriptionKeyFile, X-Target-Environment from
+     * TipzedMoMoEnvironment); NULL for the other providers. */
+    const char *api_user;
+    const char *api_key;
+    const char *subscription_key;
+    const char *environment;
 } tz_prov_cfg_t;
 
 /* What a checkout is created for. */
@@ -72,9 +83,11 @@ typedef struct {
 typedef enum {
     TZ_EV_SUCCESS = 0,  /* money taken */
     TZ_EV_FAILED,       /* the charge failed */
-    TZ_EV_REFUNDED,     /* the provider refunded it */
+    TZ_EV_REFUND,       /* news of a refund: refund_status says which */
     TZ_EV_IGNORED,      /* an event type we do not act on (answer 200) */
-    TZ_EV_UNVERIFIED    /* a reported success the provider's verification contradicts */
+    TZ_EV_UNVERIFIED,   /* a reported success the provider's verification contradicts */
+    TZ_EV_DISPUTE,      /* news of a dispute (chargeback): dispute_status says which */
+    TZ_EV_PENDING       /* a status or verify answer: not final yet, ask again later */
 } tz_event_kind_e;
 
 /* A webhook event reduced to what crediting needs. */
@@ -88,6 +101,24 @@ typedef struct {
     const char *currency;        /* upper case */
     int64_t timestamp;           /* the generic scheme's "timestamp", else 0 */
     const char *bad_field;       /* on TZ_PARSE_INVALID: the member at fault */
+
+    /* TZ_EV_REFUND.  The payment is named by payment_id or, when the
+     * provider does not echo ours, by provider_tx_id (Stripe: the
+     * PaymentIntent id; Flutterwave: the transaction id).  amount is this
+     * refund's amount (has_amount); refunded_total, when has_refunded_total,
+     * is everything the provider has refunded of the payment so far (Stripe's
+     * charge.amount_refunded) -- the glue settles by whichever it has. */
+    const char *refund_status;   /* "succeeded" | "pending" | "failed" */
+    const char *refund_id;       /* our refund's UUID when the provider echoes it, or NULL */
+    const char *provider_refund_id;
+    int has_refunded_total;
+    int64_t refunded_total;
+
+    /* TZ_EV_DISPUTE: the provider's dispute id, its state, and the disputed
+     * amount/currency in amount/currency (has_amount). */
+    const char *dispute_id;
+    const char *dispute_status;  /* "open" | "won" | "lost" */
+    const char *reason;          /* the provider's words (refusals, disputes), or NULL */
 } tz_event_t;
 
 typedef enum {
@@ -101,32 +132,60 @@ typedef enum {
 typedef struct {
     const char *refund_id;       /* our id of this refund: the provider's idempotency key */
     const char *payment_id;
-    const char *provider_tx_id;  /* the provider's id of the charge */
+    const char *provider_tx_id;  /* the provider's id of the charge (Stripe: PaymentIntent) */
     int64_t amount;              /* minor units, <= what is left of the payment */
     const char *currency;
     const char *reason;
+    int64_t now;                 /* Unix seconds, for signed requests */
 } tz_refund_req_t;
+
+/* What a status call asks about: a pending payment whose webhook has not
+ * come. */
+typedef struct {
+    const char *payment_id;
+    const char *provider_ref;    /* what the checkout answer named (Stripe: the
+                                    Checkout Session id), or NULL */
+    const char *provider_tx_id;  /* the provider's transaction id if known, or NULL */
+    int64_t now;                 /* Unix seconds, for signed requests */
+} tz_status_req_t;
 
 /* One provider's operations.  A NULL operation is one the provider does
  * not have: checkout_link for providers whose checkout is an API call
  * (they have checkout + checkout_answer instead); verify for providers
- * whose signature alone is trusted; refund for providers whose refunds are
- * recorded in the ledger only; status for providers that cannot be asked
- * about a payment. */
+ * whose signature alone is trusted; refund for providers that cannot
+ * refund through an API (refund_local says the ledger alone is the truth,
+ * as for the sandbox; otherwise a refund is refused); status for providers
+ * that cannot be asked about a payment; token for providers whose API key
+ * is itself the bearer secret. */
 typedef struct {
     const char *name;             /* as in directives, URLs and payments.provider */
-    const char *signature_header; /* the request header carrying the webhook signature */
+    const char *signature_header; /* the request header carrying the webhook signature,
+                                     NULL when callbacks are unsigned (never trusted as
+                                     sent: every event is verified with the provider) */
     int generic;                  /* speaks the generic protocol at /payments/webhook too */
     int needs_api_secret;         /* its outbound calls need TipzedProviderSecretFile */
+    int refund_local;             /* no refund call: a refund is confirmed at once */
+    int refund_retry_safe;        /* a refund request sent again with the same refund_id
+                                     cannot refund twice (an idempotency key), so a refund
+                                     whose answer was lost is asked again */
+
+    /* OAuth: the request for an access token, and the token and its
+     * lifetime (seconds) read from the 2xx answer (0 on success). */
+    void (*token)(apr_pool_t *p, const tz_prov_cfg_t *cfg, tz_out_req_t *out);
+    int (*token_answer)(apr_pool_t *p, const char *body, size_t len, const char **token,
+                        int64_t *expires_in);
 
     /* Redirect gateways: the payer's link, built without any call. */
     const char *(*checkout_link)(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                                  const tz_checkout_req_t *req);
     /* API checkouts: the request that creates the checkout, and the link
-     * read from its 2xx answer (NULL when unusable). */
+     * read from its 2xx answer (NULL when unusable; "" when the checkout
+     * has no link: the payer confirms on their phone).  *provider_ref (may
+     * stay NULL) names the checkout for later status calls. */
     void (*checkout)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_checkout_req_t *req,
                      tz_out_req_t *out);
-    const char *(*checkout_answer)(apr_pool_t *p, const char *body, size_t len);
+    const char *(*checkout_answer)(apr_pool_t *p, const char *body, size_t len,
+                                   const char **provider_ref);
 
     /* The webhook: its signature (on the raw bytes), then its event. */
     tz_sig_status_e (*verify_signature)(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
@@ -140,14 +199,21 @@ typedef struct {
     tz_parse_status_e (*verify_answer)(apr_pool_t *p, const char *body, size_t len,
                                        tz_event_t *v);
 
-    /* Refunds through the provider, and the status of a payment whose
-     * webhook has not come (both read their 2xx answer as an event). */
+    /* Refunds through the provider: the request, and its 2xx answer read
+     * as a TZ_EV_REFUND event (refund_status, provider_refund_id, amount).
+     * A 4xx answer other than 408, 409 and 429 is a refusal (the glue's
+     * rule); anything else leaves the refund pending. */
     void (*refund)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_refund_req_t *req,
                    tz_out_req_t *out);
     tz_parse_status_e (*refund_answer)(apr_pool_t *p, const char *body, size_t len,
                                        tz_event_t *v);
-    void (*status)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const char *payment_id,
-                   const char *provider_tx_id, tz_out_req_t *out);
+    /* The status of a pending payment whose webhook has not come: its 2xx
+     * answer read as TZ_EV_SUCCESS / TZ_EV_FAILED (a verdict, with
+     * payment_id, provider_tx_id, amount, currency when the provider says
+     * them) or TZ_EV_PENDING (ask again later).  event_id is left to the
+     * glue. */
+    void (*status)(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_status_req_t *req,
+                   tz_out_req_t *out);
     tz_parse_status_e (*status_answer)(apr_pool_t *p, const char *body, size_t len,
                                        tz_event_t *v);
 } tz_provider_t;
@@ -165,6 +231,7 @@ const char *tz_provider_names(apr_pool_t *p);
 extern const tz_provider_t tz_provider_generic;
 extern const tz_provider_t tz_provider_flutterwave;
 extern const tz_provider_t tz_provider_stripe;
+extern const tz_provider_t tz_provider_momo;
 extern const tz_provider_t tz_provider_sandbox;
 
 /* ---- helpers shared by the adapters ---- */
@@ -230,7 +297,8 @@ const char *tz_sandbox_secret(apr_pool_t *p, const void *jwt_key, size_t jwt_key
 void tz_flw_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                              const tz_checkout_req_t *req, tz_out_req_t *out);
 /* data.link of {"status":"success","data":{"link":...}}; NULL otherwise. */
-const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len);
+const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len,
+                                 const char **provider_ref);
 /* The verif-hash header equals the configured secret hash. */
 tz_sig_status_e tz_flw_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* charge.completed -> SUCCESS when data.status == "successful", FAILED when
@@ -257,8 +325,9 @@ tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t le
  * id; customer_email when known. */
 void tz_stripe_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
                                 const tz_checkout_req_t *req, tz_out_req_t *out);
-/* "url" of the created session; NULL otherwise. */
-const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len);
+/* "url" of the created session (NULL otherwise), its "id" in *provider_ref. */
+const char *tz_stripe_checkout_url(apr_pool_t *p, const char *body, size_t len,
+                                   const char **provider_ref);
 /* Stripe-Signature over the raw body (tz_sig_verify_tv1). */
 tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* checkout.session.completed (payment_status "paid"),
@@ -267,12 +336,15 @@ tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_we
  * checkout.session.expired -> FAILED (the session is over);
  * payment_intent.payment_failed IGNORED (the payer may retry within the
  * session); charge.refunded (fully
- * refunded) -> REFUNDED; others IGNORED, and so is an event whose object
+ * refunded) -> REFUND; others IGNORED, and so is an event whose object
  * carries no payment id of ours (another integration on the same account).
  * event_id = "id"; payment_id from metadata.payment_id or
  * client_reference_id; amount from amount_total / amount_received /
  * amount; currency upper-cased. */
 tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t len,
                                         tz_event_t *ev);
+
+/* ---- MTN MoMo Collections ---- */
+/* (declarations of tz_prov_momo.c's helpers go here) */
 
 #endif

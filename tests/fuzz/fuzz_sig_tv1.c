@@ -11,8 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = tz_fuzz_pool();
     char *header, *body;
     size_t bodylen;
-    tz_prov_cfg_t cfg = {1, "https://stripe.invalid", "sk", TZ_FUZZ_SECRET,
-                         sizeof TZ_FUZZ_SECRET - 1, TZ_FUZZ_TOLERANCE};
+    tz_prov_cfg_t cfg = {.enabled = 1, .base_url = "https://stripe.invalid", .api_secret = "sk",
+                         .webhook_secret = TZ_FUZZ_SECRET, .webhook_secret_len = sizeof TZ_FUZZ_SECRET - 1,
+                         .tolerance = TZ_FUZZ_TOLERANCE};
     tz_fuzz_split(p, data, size, &header, &body, &bodylen);
     tz_webhook_t in = {header, body, bodylen, TZ_FUZZ_NOW};
     tz_sig_status_e a = tz_sig_verify_tv1(header, TZ_FUZZ_SECRET, sizeof TZ_FUZZ_SECRET - 1,

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
     tz_event_t ev;
-    const char *body;
+    const char *body, *ref = NULL;
     size_t len;
     tz_parse_status_e st = TZ_PARSE_MALFORMED;
     if (size < 1)
@@ -42,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: st = tz_flw_parse_event(p, body, len, &ev); break;
     case 2: st = tz_stripe_parse_event(p, body, len, &ev); break;
     case 3: st = tz_flw_parse_verify(p, body, len, &ev); break;
-    case 4: (void)tz_flw_checkout_link(p, body, len); break;
-    case 5: (void)tz_stripe_checkout_url(p, body, len); break;
+    case 4: (void)tz_flw_checkout_link(p, body, len, &ref); break;
+    case 5: (void)tz_stripe_checkout_url(p, body, len, &ref); break;
     }
     if (st == TZ_PARSE_INVALID)
         TZ_FUZZ_ASSERT(ev.bad_field && *ev.bad_field);
