@@ -7,6 +7,7 @@
 #include "mod_tipzed_config.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_providers.h"
 #include "mod_tipzed_ratelimit.h"
 #include "mod_tipzed_routes.h"
 #include "mod_tipzed_watchdog.h"
@@ -95,6 +96,7 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     tz_rl_child_init(p, s);
     tz_cache_child_init(p, s);
+    tz_oauth_child_init(p, s);
     tz_schema_child_init(p, s);
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
                                                     : (unsigned)(cpus > 0 ? cpus : 1));

@@ -50,6 +50,8 @@ typedef struct {
     const char *return_url;         /* TipzedCheckoutReturnURL, or NULL: our page */
     apr_int64_t webhook_tolerance;
     apr_int64_t provider_timeout;   /* seconds, total per outbound call */
+    apr_int64_t status_poll;        /* seconds before a pending payment is first asked
+                                       about at its provider; 0: never */
     apr_array_header_t *enc_keys;   /* tz_aead_key_t; first one seals */
     apr_int64_t max_body;
     apr_array_header_t *cors_origins; /* const char * */

@@ -76,6 +76,19 @@ int tz_h_admin_transactions(tz_req_t *q)
     return send_result(q, TZ_Q_ADMIN_TRANSACTIONS, args);
 }
 
+/* GET /admin/disputes?status=open|won|lost */
+int tz_h_admin_disputes(tz_req_t *q)
+{
+    const char *args[3];
+    args[0] = tz_query_arg(q->r, "status");
+    if (args[0] && strcmp(args[0], "open") && strcmp(args[0], "won") && strcmp(args[0], "lost"))
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "status", "must be open, won or lost");
+    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
+        return OK;
+    return send_result(q, TZ_Q_ADMIN_DISPUTES, args);
+}
+
 int tz_h_admin_reconciliation(tz_req_t *q)
 {
     return send_result(q, TZ_Q_RECONCILIATION, NULL);

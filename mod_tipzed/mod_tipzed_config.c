@@ -13,6 +13,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->fee_bps = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
+    c->status_poll = TZ_UNSET;
     c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
@@ -50,6 +51,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_PTR(return_url);
     TZ_MERGE_INT(webhook_tolerance);
     TZ_MERGE_INT(provider_timeout);
+    TZ_MERGE_INT(status_poll);
     TZ_MERGE_PTR(enc_keys);
     TZ_MERGE_INT(max_body);
     TZ_MERGE_PTR(cors_origins);
@@ -197,6 +199,61 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     if (!c->cors_origins)
         c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
     APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+/* TipzedStatusPoll <duration> | Off */
+static const char *set_status_poll(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t secs;
+    const char *why;
+    if (strcasecmp(v, "off") == 0) {
+        srv(cmd)->status_poll = 0;
+        return NULL;
+    }
+    if ((why = tz_parse_duration(v, &secs)))
+        return bad(cmd, v, why);
+    if (secs < 1)
+        return bad(cmd, v, "must be at least 1s, or Off");
+    srv(cmd)->status_poll = secs;
+    return NULL;
+}
+
+/* MTN MoMo: TipzedMoMoEnvironment <X-Target-Environment>. */
+static const char *set_momo_env(cmd_parms *cmd, void *d, const char *v)
+{
+    tz_cfg_t *c = srv(cmd);
+    if (!*v || strlen(v) > 64 || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v))
+        return bad(cmd, v, "an environment name such as sandbox or mtnzambia");
+    c->providers[TZ_PROV_MOMO].environment = v;
+    c->providers_set |= 1u << TZ_PROV_MOMO;
+    return NULL;
+}
+
+/* TipzedMoMoSubscriptionKeyFile: the Collections product's primary key. */
+static const char *set_momo_key(cmd_parms *cmd, void *d, const char *path)
+{
+    tz_cfg_t *c = srv(cmd);
+    apr_size_t len;
+    c->providers_set |= 1u << TZ_PROV_MOMO;
+    return read_secret(cmd, path, &c->providers[TZ_PROV_MOMO].subscription_key, &len);
+}
+
+/* TipzedMoMoUserFile: "<API user>:<API key>" on one line. */
+static const char *set_momo_user(cmd_parms *cmd, void *d, const char *path)
+{
+    tz_cfg_t *c = srv(cmd);
+    tz_prov_cfg_t *pc = &c->providers[TZ_PROV_MOMO];
+    apr_size_t len;
+    const char *text, *colon, *err = read_secret(cmd, path, &text, &len);
+    if (err)
+        return err;
+    if (!(colon = strchr(text, ':')) || colon == text || !colon[1] || strchr(text, '\n'))
+        return apr_psprintf(cmd->pool, "%s: '%s' must hold \"<API user>:<API key>\" on one line",
+                            cmd->directive->directive, path);
+    pc->api_user = apr_pstrndup(cmd->pool, text, (apr_size_t)(colon - text));
+    pc->api_key = colon + 1;
+    c->providers_set |= 1u << TZ_PROV_MOMO;
     return NULL;
 }
 
@@ -389,6 +446,15 @@ const command_rec tz_cmds[] = {
                   "accepted webhook timestamp skew (default 5m)"),
     AP_INIT_TAKE1("TipzedProviderTimeout", set_duration, TZ_OFF(provider_timeout), RSRC_CONF,
                   "total time allowed for one outbound provider call (default 10s)"),
+    AP_INIT_TAKE1("TipzedStatusPoll", set_status_poll, NULL, RSRC_CONF,
+                  "seconds before a pending payment is asked about at its provider, or Off "
+                  "(default 1m)"),
+    AP_INIT_TAKE1("TipzedMoMoEnvironment", set_momo_env, NULL, RSRC_CONF,
+                  "MTN MoMo X-Target-Environment (default sandbox)"),
+    AP_INIT_TAKE1("TipzedMoMoSubscriptionKeyFile", set_momo_key, NULL, RSRC_CONF,
+                  "file holding the MoMo Collections subscription key"),
+    AP_INIT_TAKE1("TipzedMoMoUserFile", set_momo_user, NULL, RSRC_CONF,
+                  "file holding the MoMo API user and API key as user:key"),
     AP_INIT_TAKE12("TipzedSandbox", set_sandbox, NULL, RSRC_CONF,
                    "On|Off [mixed]: the sandbox provider (default Off); mixed allows it beside"
                    " live providers"),
@@ -443,6 +509,8 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
     for (int i = 0; i < TZ_PROV__COUNT; i++) {
         tz_prov_cfg_t *pc = &c->providers[i];
         pc->tolerance = c->webhook_tolerance;
+        if (i == TZ_PROV_MOMO && !pc->environment)
+            pc->environment = "sandbox";
         if (i == TZ_PROV_SANDBOX && pc->enabled) {
             apr_size_t len;
             if (!(pc->webhook_secret = tz_sandbox_secret(p, c->jwt_key, c->jwt_keylen, &len)))
@@ -451,6 +519,10 @@ static const char *finalize_providers(apr_pool_t *p, tz_cfg_t *c)
         } else if (pc->enabled && !pc->webhook_secret && tz_providers[i]->signature_header) {
             return apr_psprintf(p, "TipzedProvider %s has no TipzedWebhookSecretFile %s: its "
                                 "webhooks could not be verified", tz_providers[i]->name,
+                                tz_providers[i]->name);
+        } else if (pc->enabled && tz_providers[i]->token && (!pc->api_user || !pc->subscription_key)) {
+            return apr_psprintf(p, "TipzedProvider %s needs TipzedMoMoUserFile and "
+                                "TipzedMoMoSubscriptionKeyFile: no access token could be had",
                                 tz_providers[i]->name);
         } else if (pc->enabled && tz_providers[i]->needs_api_secret && !pc->api_secret) {
             return apr_psprintf(p, "TipzedProvider %s has no TipzedProviderSecretFile %s: no "
@@ -495,6 +567,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);
+    TZ_DEFAULT(status_poll, 60);
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
     TZ_DEFAULT(rl_window, 60);

@@ -137,6 +137,22 @@ int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **va
     return dbd ? query(r->pool, r->server, dbd, q, args, value) : HTTP_SERVICE_UNAVAILABLE;
 }
 
+int tz_db_server_json(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
+                      json_t **out)
+{
+    const char *text = NULL, *err;
+    int rc = tz_db_server_value(p, s, q, args, &text);
+    *out = NULL;
+    if (rc != OK || !text)
+        return rc;
+    if (!(*out = tz_json_parse(p, text, strlen(text), &err))) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10606)
+                     "tipzed: %s returned invalid JSON: %s", tz_statements[q].label, err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out)
 {
     ap_dbd_t *dbd = acquire(r);

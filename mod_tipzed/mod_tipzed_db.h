@@ -18,6 +18,9 @@ int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out);
  * released before returning. */
 int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
                        const char **value);
+/* tz_db_server_value's answer parsed as JSON. */
+int tz_db_server_json(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
+                      json_t **out);
 /* Appends to the audit log (a failure is logged, never fatal). */
 void tz_audit(tz_req_t *q, const char *actor, const char *action, const char *type,
               const char *target, const char *note);

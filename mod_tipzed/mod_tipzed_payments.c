@@ -1,5 +1,5 @@
 /* /payments: initiation (idempotent), reading (payer, recipient, admin),
- * and admin refunds. */
+ * and an admin's way out of review.  Refunds: mod_tipzed_refunds.c. */
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
@@ -45,7 +45,19 @@ static int check_initiate(tz_req_t *q, const tz_provider_t **provider)
         return invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
     if (!(*provider = choose_provider(c, tz_json_str(q->body, "provider"))))
         return invalid(q->r, "provider", "is not enabled on this server"), DONE;
+    if ((*provider)->needs_msisdn && !tz_msisdn_normalize(q->r->pool, phone))
+        return invalid(q->r, "phone_number", apr_pstrcat(q->r->pool, "is required by ",
+                       (*provider)->name, ": the payer's mobile number in international form, "
+                       "10 to 15 digits (e.g. 260971234567)", NULL)), DONE;
     return OK;
+}
+
+/* The payer's phone number as the provider takes it (an MSISDN's digits
+ * for providers that push the payment to the phone), or NULL. */
+static const char *phone_number(tz_req_t *q, const tz_provider_t *pv)
+{
+    const char *phone = tz_json_str(q->body, "phone_number");
+    return pv->needs_msisdn ? tz_msisdn_normalize(q->r->pool, phone) : phone;
 }
 
 /* What the provider's checkout is created for.  pay is the stored payment
@@ -58,7 +70,7 @@ static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, cons
     const char *api = tz_api_url(r), *ret = q->cfg->return_url;
     tz_checkout_req_t cr = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
         pay ? apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL) : NULL,
-        pay ? tz_json_str(pay, "_fan_email") : NULL, tz_json_str(q->body, "phone_number"), api,
+        pay ? tz_json_str(pay, "_fan_email") : NULL, phone_number(q, pv), api,
         pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
                     : apr_pstrcat(r->pool, api, "/webhooks/", pv->name, NULL),
         ret ? apr_pstrcat(r->pool, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", id, NULL)
@@ -71,14 +83,15 @@ static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, cons
 static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json_t *pay,
                                       const char *key)
 {
-    const char *id = tz_json_str(pay, "id"), *args[4], *url;
+    const char *id = tz_json_str(pay, "id"), *args[5], *url, *ref;
     tz_checkout_req_t cr = checkout_req(q, pv, id, pay);
     json_t *out;
-    url = tz_provider_checkout(q, pv, &cr);
+    url = tz_provider_checkout(q, pv, &cr, &ref);
     args[0] = id;
-    args[1] = url;
+    args[1] = url && *url ? url : NULL; /* "": confirmed on the payer's phone, no link */
     args[2] = url ? "false" : "true";
     args[3] = key;
+    args[4] = ref;
     if (tz_db_json(q->r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
         return NULL;
     return out;
@@ -87,7 +100,7 @@ static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json
 int tz_h_payment_initiate(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *id = tz_uuid4(r->pool), *args[11];
+    const char *id = tz_uuid4(r->pool), *args[13], *ref;
     const tz_provider_t *pv;
     tz_checkout_req_t cr;
     tz_idem_key_t key;
@@ -106,8 +119,12 @@ int tz_h_payment_initiate(tz_req_t *q)
     args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->payment_expiry);
     cr = checkout_req(q, pv, id, NULL);
     /* a redirect gateway's link is stored with the payment, in one call */
-    args[9] = pv->checkout_link ? tz_provider_checkout(q, pv, &cr) : NULL;
+    args[9] = pv->checkout_link ? tz_provider_checkout(q, pv, &cr, &ref) : NULL;
     args[10] = key.key;
+    args[11] = phone_number(q, pv);
+    /* a provider that can be asked about the payment is, if no webhook came */
+    args[12] = pv->status && q->cfg->status_poll > 0
+                   ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->status_poll) : NULL;
     if (tz_db_json(r, TZ_Q_PAYMENT_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);
@@ -155,11 +172,7 @@ static int payment_refused(tz_req_t *q, json_t *res, const char *verb, const cha
     const char *err = tz_json_str(res, "error");
     if (strcmp(err, "not_found") == 0)
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such payment");
-    if (strcmp(err, "insufficient_funds") == 0)
-        return tz_send_problem(q->r, HTTP_CONFLICT, "insufficient_funds",
-                               "the creator's wallet cannot cover the refund");
-    return tz_send_problem(q->r, HTTP_CONFLICT, strcmp(verb, "refund") == 0 ? "not_refundable"
-                                                                               : "not_in_review",
+    return tz_send_problem(q->r, HTTP_CONFLICT, "not_in_review",
                            apr_psprintf(q->r->pool, "the payment is %s; only %s payments can be %s",
                                         tz_json_str(res, "status"), state, verb));
 }
@@ -180,20 +193,6 @@ static int admin_payment_action(tz_req_t *q, tz_query_e query, const char **args
     }
     tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
     return tz_send_json(q->r, HTTP_OK, res);
-}
-
-int tz_h_payment_refund(tz_req_t *q)
-{
-    request_rec *r = q->r;
-    tz_idem_key_t key;
-    const char *args[4] = {q->id, q->user.id, q->request_id, NULL};
-    if (q->body && json_object_size(q->body) > 0)
-        return invalid(r, json_object_iter_key(json_object_iter(q->body)), "is not a known field");
-    if (tz_idem_begin(q, apr_pstrcat(r->pool, "/payments/", q->id, "/refund", NULL), &key,
-                      NULL) != OK)
-        return OK;
-    args[3] = key.key;
-    return admin_payment_action(q, TZ_Q_PAYMENT_REFUND, args, &key, "refund", "succeeded");
 }
 
 /* POST /admin/payments/{id}/resolve {action: credit|fail, reason}: the way

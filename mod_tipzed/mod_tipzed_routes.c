@@ -35,7 +35,7 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW),
     R("GET", "/payments", tz_h_payments_list, TZ_R_USER),
     R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
-    R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON),
     R("GET", "/payments/{id}/return", tz_h_payment_return, TZ_R_PUBLIC),
     R("GET", "/sandbox/checkout/{id}", tz_h_sandbox_checkout, TZ_R_PUBLIC),
     R("POST", "/payouts/request", tz_h_payout_request, TZ_R_CREATOR | TZ_R_JSON),
@@ -49,6 +49,7 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/admin/payouts/{id}/process", tz_h_admin_payout_process, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("POST", "/admin/payouts/{id}/complete", tz_h_admin_payout_complete, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("POST", "/admin/payouts/{id}/fail", tz_h_admin_payout_fail, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/admin/disputes", tz_h_admin_disputes, TZ_R_ADMIN),
     R("GET", "/admin/reconciliation", tz_h_admin_reconciliation, TZ_R_ADMIN),
     R("GET", "/admin/audit-log", tz_h_admin_audit_log, TZ_R_ADMIN),
 };

@@ -1,22 +1,33 @@
 /* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
- * compiled into Debian's httpd) expires stale pending payments every
- * TZ_EXPIRY_INTERVAL seconds -- one runner across all children. */
+ * compiled into Debian's httpd) asks providers about pending payments and
+ * refunds and expires stale pending payments every TZ_EXPIRY_INTERVAL
+ * seconds -- one runner across all children. */
 #include "mod_tipzed_watchdog.h"
 #include "mod_tipzed_db.h"
+#include "mod_tipzed_providers.h"
 #include "mod_watchdog.h"
 
 #define TZ_WATCHDOG_NAME "_tipzed_"
 #define TZ_EXPIRY_INTERVAL 5
 
+/* One tick, in a pool of its own: status polling first, so that a
+ * payment is asked about before it may expire, then refunds, then expiry. */
 static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
-    const char *n = NULL;
-    if (state != AP_WATCHDOG_STATE_RUNNING)
+    tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
+    const char *n = NULL, *args[1];
+    apr_pool_t *p;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active ||
+        apr_pool_create(&p, pool) != APR_SUCCESS)
         return APR_SUCCESS;
-    if (tz_db_server_value(pool, s, TZ_Q_PAYMENTS_EXPIRE, NULL, &n) == OK && n && strcmp(n, "0"))
+    tz_poll_payments(p, s, c);
+    tz_retry_refunds(p, s, c);
+    args[0] = c->status_poll > 0 ? tz_provider_list(p, c, 'S') : "{}";
+    if (tz_db_server_value(p, s, TZ_Q_PAYMENTS_EXPIRE, args, &n) == OK && n && strcmp(n, "0"))
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10560)
                      "tipzed: %s pending payment(s) expired", n);
+    apr_pool_destroy(p);
     return APR_SUCCESS;
 }
 

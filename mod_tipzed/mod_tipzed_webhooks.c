@@ -7,6 +7,8 @@
  * however many and however concurrent, change nothing. */
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_events.h"
 #include "mod_tipzed_providers.h"
 
 static tz_sig_status_e check_signature(tz_req_t *q, const tz_provider_t *pv)
@@ -20,21 +22,30 @@ static tz_sig_status_e check_signature(tz_req_t *q, const tz_provider_t *pv)
 /* Folds the provider's answer about ev into ev.  Only a 2xx answer that
  * parses is a verdict; a transport error, a timeout, 429, 5xx or any other
  * status means the provider cannot be trusted yet: HTTP_BAD_GATEWAY, and
- * nothing is recorded, so the provider delivers again. */
+ * nothing is recorded, so the provider delivers again.  An answer that the
+ * payment is not final yet makes the event TZ_EV_PENDING: nothing to
+ * record, the status polling asks again. */
 static int confirm(tz_req_t *q, const tz_provider_t *pv, tz_event_t *ev)
 {
-    tz_out_req_t req;
     tz_http_resp_t resp;
     tz_event_t v;
-    pv->verify(q->r->pool, tz_provider_cfg(q->cfg, pv), ev, &req);
-    if (tz_provider_call(q->r, q->cfg, &req, &resp) != 0 || resp.status < 200 ||
-        resp.status > 299 || pv->verify_answer(q->r->pool, resp.body, resp.bodylen, &v) != TZ_PARSE_OK)
+    if (tz_provider_op(q->r->pool, q->r->server, q->cfg, pv, tz_build_verify, ev, &resp) != 0 ||
+        resp.status < 200 || resp.status > 299 ||
+        pv->verify_answer(q->r->pool, resp.body, resp.bodylen, &v) != TZ_PARSE_OK)
         return HTTP_BAD_GATEWAY;
+    if (v.kind == TZ_EV_PENDING && (!v.payment_id || strcmp(v.payment_id, ev->payment_id) == 0)) {
+        ev->kind = TZ_EV_PENDING;
+        return OK;
+    }
     if (!v.payment_id || strcmp(v.payment_id, ev->payment_id) != 0) {
         ev->kind = TZ_EV_UNVERIFIED; /* the provider's charge belongs to another payment */
         ev->has_amount = 0;
     } else if (v.kind == TZ_EV_SUCCESS || v.kind == TZ_EV_FAILED) {
         ev->kind = v.kind; /* the provider's word, whatever the webhook said */
+        if (v.event_id)
+            ev->event_id = v.event_id; /* the fact confirmed, not the one announced */
+        if (v.provider_tx_id)
+            ev->provider_tx_id = v.provider_tx_id;
         ev->has_amount = v.has_amount;
         ev->amount = v.amount;
         ev->currency = v.currency;
@@ -44,6 +55,23 @@ static int confirm(tz_req_t *q, const tz_provider_t *pv, tz_event_t *ev)
     } else {
         return HTTP_BAD_GATEWAY; /* a failure the provider has not settled yet */
     }
+    return OK;
+}
+
+/* An unsigned callback names a payment of ours through this provider that
+ * is not final yet, or it is not worth a call to the provider: anyone can
+ * send one.  OK to go on; DONE with the answer sent. */
+static int unsigned_worth_asking(tz_req_t *q, const tz_provider_t *pv, const tz_event_t *ev)
+{
+    const char *args[1] = {ev->payment_id}, *st;
+    json_t *p;
+    if (tz_db_json(q->r, TZ_Q_PAYMENT_PUBLIC, args, &p) != OK)
+        return tz_send_db_unavailable(q->r), DONE;
+    if (!p || strcmp(tz_json_str(p, "provider"), pv->name) != 0)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "payment_not_found", "no such payment"), DONE;
+    st = tz_json_str(p, "status");
+    if (strcmp(st, "pending") != 0 && strcmp(st, "expired") != 0 && strcmp(st, "failed") != 0)
+        return tz_send_json_text(q->r, HTTP_OK, "{\"status\":\"success\"}"), DONE;
     return OK;
 }
 
@@ -61,7 +89,10 @@ static int handle_event(tz_req_t *q, const tz_provider_t *pv)
     case TZ_PARSE_OK:
         break;
     }
-    if (pv->verify && (ev.kind == TZ_EV_SUCCESS || ev.kind == TZ_EV_FAILED) &&
+    if (!pv->signature_header && ev.kind != TZ_EV_IGNORED && unsigned_worth_asking(q, pv, &ev) != OK)
+        return OK;
+    if (pv->verify && (ev.kind == TZ_EV_SUCCESS || ev.kind == TZ_EV_FAILED ||
+                       (ev.kind == TZ_EV_PENDING && !pv->signature_header)) &&
         confirm(q, pv, &ev) != OK)
         return tz_send_problem(q->r, HTTP_BAD_GATEWAY, "provider_unavailable",
                                "the event could not be verified with the provider; deliver again");

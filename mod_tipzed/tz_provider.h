@@ -164,6 +164,7 @@ typedef struct {
                                      sent: every event is verified with the provider) */
     int generic;                  /* speaks the generic protocol at /payments/webhook too */
     int needs_api_secret;         /* its outbound calls need TipzedProviderSecretFile */
+    int needs_msisdn;             /* the payer's phone_number (an MSISDN) is required */
     int refund_local;             /* no refund call: a refund is confirmed at once */
     int refund_retry_safe;        /* a refund request sent again with the same refund_id
                                      cannot refund twice (an idempotency key), so a refund
@@ -233,6 +234,20 @@ extern const tz_provider_t tz_provider_flutterwave;
 extern const tz_provider_t tz_provider_stripe;
 extern const tz_provider_t tz_provider_momo;
 extern const tz_provider_t tz_provider_sandbox;
+
+/* ---- refunds: the provider's word on a refund call ---- */
+/* "succeeded", "pending" or "failed" as the parsed 2xx answer v says
+ * (answered: 1 when the call got an HTTP answer at all, st: how its body
+ * parsed); "failed" for a refusal (a 4xx other than 408, 409, 425 and 429:
+ * the provider did not and will not do it); "unknown" for anything else (no
+ * answer, a timeout, 5xx, an unreadable 2xx): the refund may or may not have
+ * been made, and stays pending. */
+const char *tz_refund_verdict(int answered, int http_status, tz_parse_status_e st,
+                              const tz_event_t *v);
+/* The provider's own words in an error body ("message", "error.message",
+ * "error" or "reason" of a JSON object), at most 200 bytes cut at a UTF-8
+ * boundary, or NULL. */
+const char *tz_provider_message(apr_pool_t *p, const char *body, size_t len);
 
 /* ---- helpers shared by the adapters ---- */
 
@@ -345,6 +360,8 @@ tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t 
                                         tz_event_t *ev);
 
 /* ---- MTN MoMo Collections ---- */
-/* (declarations of tz_prov_momo.c's helpers go here) */
+/* An MSISDN as MoMo takes it: optional leading '+', then 10..15 digits,
+ * the first not 0; the digits, or NULL. */
+const char *tz_msisdn_normalize(apr_pool_t *p, const char *in);
 
 #endif

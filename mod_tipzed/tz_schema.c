@@ -65,9 +65,16 @@ static const tz_field_t resolve_fields[] = {
 };
 SCHEMA(tz_schema_resolve, "resolve", resolve_fields);
 
+static const tz_field_t refund_fields[] = {
+    {"amount", TZ_F_AMOUNT, 0, 0, 0},
+    {"reason", TZ_F_STRING, 1, 1, 500},
+};
+SCHEMA(tz_schema_refund, "refund", refund_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
+    &tz_schema_refund,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -20,8 +20,9 @@ extern const tz_schema_t tz_schema_initiate;        /* POST /payments/initiate *
 extern const tz_schema_t tz_schema_payout_request;  /* POST /payouts/request */
 extern const tz_schema_t tz_schema_admin_note;      /* POST /admin/payouts/{id}/approve */
 extern const tz_schema_t tz_schema_admin_reason;    /* .../reject, .../fail */
-extern const tz_schema_t tz_schema_admin_ref;
-extern const tz_schema_t tz_schema_resolve;       /* .../process, .../complete */
+extern const tz_schema_t tz_schema_admin_ref;       /* .../process, .../complete */
+extern const tz_schema_t tz_schema_resolve;         /* POST /admin/payments/{id}/resolve */
+extern const tz_schema_t tz_schema_refund;          /* POST /payments/{id}/refund */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

@@ -4,6 +4,8 @@
 --   rule                                     enforced by
 --   ---------------------------------------  ----------------------------------------
 --   a user wallet never goes below zero      CHECK wallet_not_negative on accounts
+--   a creator receivable never goes above    CHECK receivable_not_positive on accounts
+--     zero (it is what the creator owes)
 --   a posting is in its account's currency   FOREIGN KEY (account_id, currency)
 --   entries and postings are append-only     BEFORE UPDATE/DELETE/TRUNCATE triggers
 --     (a correction is a new, reversing        raising TZ002, whatever the client
@@ -127,18 +129,21 @@ RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
 BEGIN
-  IF (p_kind = 'wallet') IS DISTINCT FROM (p_owner IS NOT NULL) THEN
+  IF (p_kind IN ('wallet', 'creator_receivable')) IS DISTINCT FROM (p_owner IS NOT NULL) THEN
     RAISE EXCEPTION 'a % account %', p_kind,
-      CASE WHEN p_kind = 'wallet' THEN 'needs an owner' ELSE 'has no owner' END
+      CASE WHEN p_owner IS NULL THEN 'needs an owner' ELSE 'has no owner' END
       USING ERRCODE = '22023';
   END IF;
   FOR attempt IN 1 .. 2 LOOP
     IF p_kind = 'wallet' THEN
       SELECT id INTO a FROM accounts
        WHERE kind = 'wallet' AND owner_id = p_owner AND currency = p_currency::bpchar;
+    ELSIF p_kind = 'creator_receivable' THEN
+      SELECT id INTO a FROM accounts
+       WHERE kind = 'creator_receivable' AND owner_id = p_owner AND currency = p_currency::bpchar;
     ELSE
       SELECT id INTO a FROM accounts
-       WHERE kind = p_kind AND kind <> 'wallet' AND coalesce(provider, '') = coalesce(p_provider, '')
+       WHERE kind = p_kind AND owner_id IS NULL AND coalesce(provider, '') = coalesce(p_provider, '')
          AND currency = p_currency::bpchar;
     END IF;
     EXIT WHEN a IS NOT NULL OR attempt = 2;
@@ -228,4 +233,37 @@ BEGIN
     INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
     VALUES (entry_id, leg.a, leg.m, p_currency, bal);
   END LOOP;
+END $$;
+
+-- Locks accounts in id order, the order tz_post_entry() locks them in, so
+-- that a caller may read balances under the lock before deciding an
+-- entry's legs without risking a deadlock against other entries.
+CREATE OR REPLACE FUNCTION tz_lock_accounts(p_accounts bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) ORDER BY id FOR UPDATE;
+END $$;
+
+-- Money owed to a creator (p_amount > 0) or taken from one (p_amount < 0),
+-- split between the creator's wallet and receivable, the accounts being
+-- locked already (tz_lock_accounts):
+--   owed:  what the creator owes (the receivable's balance, <= 0) is
+--          recovered first; the rest goes to the wallet.
+--   taken: the wallet gives what it has; the rest becomes owed.
+-- Returns the wallet's and the receivable's legs.
+CREATE OR REPLACE FUNCTION tz_creator_legs(p_wallet bigint, p_receivable bigint, p_amount bigint,
+                                           OUT wallet_leg bigint, OUT receivable_leg bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  have bigint;
+  owed bigint;
+BEGIN
+  IF p_amount >= 0 THEN
+    owed := coalesce(-(SELECT balance FROM accounts WHERE id = p_receivable), 0);
+    receivable_leg := least(p_amount, owed);
+  ELSE
+    have := (SELECT balance FROM accounts WHERE id = p_wallet);
+    receivable_leg := least(0, have + p_amount);
+  END IF;
+  wallet_leg := p_amount - receivable_leg;
 END $$;

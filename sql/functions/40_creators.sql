@@ -14,15 +14,16 @@
 --              inserts or deletes the follows row (only when a row was
 --              actually inserted or deleted), never below zero.
 --   earnings   creator_stats(creator_id, currency).earnings: the net (gross
---              less the platform fee) of every succeeded payment credited to
---              the creator's wallet in that currency, less the net of those
---              later refunded (a refund reverses its credit).  Payouts do
---              not reduce earnings: they spend the wallet, not what was
---              earned.  The payment-credit and refund functions change it in
---              the transaction that posts the ledger entry, and only when
---              the entry was new (not a duplicate), so it always equals the
---              sum of the wallet's postings of entries of kind 'payment' and
---              'refund'.  The API shows the default currency's figure.
+--              less the platform fee) of every payment credited to the
+--              creator in that currency, less the net part of every refund
+--              and of every open or lost dispute (a won dispute gives it
+--              back).  Payouts do not reduce earnings: they spend the
+--              wallet, not what was earned.  The functions that post those
+--              entries change it in the same transaction, and only when the
+--              entry was new (not a duplicate), so it always equals the sum
+--              of the creator's wallet and receivable postings of entries of
+--              kind 'payment', 'refund', 'dispute_hold' and 'dispute_release'.
+--              The API shows the default currency's figure.
 --
 -- bank_account_enc holds the payout bank account sealed by the module with
 -- AES-256-GCM ("v1.<key id>.<data>"); the database never sees it in clear.

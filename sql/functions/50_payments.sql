@@ -2,10 +2,12 @@
 -- one function that applies a provider event (state machine + ledger entry
 -- in one transaction), refunds, reads and expiry.
 --
--- Payment states: pending -> succeeded | failed | expired; succeeded ->
--- refunded; review is entered when money and record disagree.  Terminal
--- states never go back, except that a verified success for an expired
--- payment still credits (the money was taken).
+-- Payment states: pending -> succeeded | failed | expired; succeeded |
+-- partially_refunded -> refund_pending -> refunded | partially_refunded (or
+-- back when the provider refuses: sql/functions/52_refunds.sql); review is
+-- entered when money and record disagree.  Terminal states never go back,
+-- except that a verified success for an expired payment still credits (the
+-- money was taken).
 
 CREATE OR REPLACE FUNCTION tz_payment_json(p payments) RETURNS json
 LANGUAGE sql STABLE AS $$
@@ -14,6 +16,7 @@ LANGUAGE sql STABLE AS $$
     'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
     'provider', p.provider, 'provider_transaction_id', p.provider_transaction_id,
     'message', p.message, 'mobile_money_url', p.mobile_money_url,
+    'refunded_amount', p.refunded_amount, 'disputed_amount', p.disputed_amount,
     'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at))
 $$;
 
@@ -71,12 +74,14 @@ END $$;
 -- {"error": "creator_not_found"} unless creator_id is a creator.  With a
 -- checkout link (p_url: a redirect gateway's) the answer is complete and is
 -- stored under the fan's idempotency key p_key in this transaction; an API
--- checkout stores it with tz_api_payment_checkout instead.
+-- checkout stores it with tz_api_payment_checkout instead.  p_poll: seconds
+-- until the provider is first asked about the payment if no webhook came
+-- (NULL: the provider cannot be asked).
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
                                                  p_fee_bps int, p_expiry bigint, p_url text,
-                                                 p_key text)
+                                                 p_key text, p_phone text, p_poll bigint)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
@@ -89,9 +94,10 @@ BEGIN
   END IF;
   fee := tz_fee(p_amount, p_fee_bps);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
-                        message, mobile_money_url, expires_at)
+                        message, mobile_money_url, expires_at, phone_number, next_poll_at)
   VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
-          p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry))
+          p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry),
+          p_phone, now() + make_interval(secs => p_poll))
   RETURNING * INTO p;
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
   IF p_url IS NOT NULL THEN
@@ -104,17 +110,19 @@ BEGIN
             '_creator_name', (SELECT full_name FROM users WHERE id = p_creator)))::json;
 END $$;
 
--- Records what the provider's checkout API answered; a link completes the
--- answer, stored under the fan's idempotency key in this transaction.
+-- Records what the provider's checkout API answered; a link (NULL for a
+-- checkout confirmed on the payer's phone) completes the answer, stored
+-- under the fan's idempotency key in this transaction.  p_ref: the
+-- provider's name of the checkout, for status calls.
 CREATE OR REPLACE FUNCTION tz_api_payment_checkout(p_id uuid, p_url text, p_failed boolean,
-                                                   p_key text)
+                                                   p_key text, p_ref text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
 BEGIN
   UPDATE payments SET mobile_money_url = CASE WHEN p_failed THEN mobile_money_url ELSE p_url END,
                       status = CASE WHEN p_failed AND status = 'pending' THEN 'failed' ELSE status END,
-                      updated_at = now()
+                      provider_ref = coalesce(p_ref, provider_ref), updated_at = now()
    WHERE id = p_id
   RETURNING * INTO p;
   IF p.id IS NULL THEN
@@ -127,50 +135,49 @@ BEGIN
 END $$;
 
 -- Posts the credit of a succeeded payment with gross G and fee F:
--- provider_clearing -G, creator wallet +(G-F), platform_fees +F.
+-- provider_clearing -G, creator wallet +(G-F), platform_fees +F.  A
+-- creator who owes (a receivable from a dispute or a refund the wallet
+-- could not cover) repays from the net first: the receivable takes its
+-- share of G-F before the wallet sees the rest.
 CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   r record;
+  acc bigint[];
+  recv bigint;
+  legs record;
 BEGIN
-  SELECT * INTO r FROM tz_post_entry(
-    'payment:' || p.id || ':credit', 'payment', p.id, NULL, p.currency,
-    ARRAY[tz_account('provider_clearing', NULL, p.provider, p.currency),
-          tz_account('wallet', p.creator_id, NULL, p.currency),
-          tz_account('platform_fees', NULL, NULL, p.currency)],
-    ARRAY[-p.amount, p.net, p.fee]);
+  acc := ARRAY[tz_account('provider_clearing', NULL, p.provider, p.currency),
+               tz_account('wallet', p.creator_id, NULL, p.currency),
+               tz_account('platform_fees', NULL, NULL, p.currency)];
+  SELECT id INTO recv FROM accounts
+   WHERE kind = 'creator_receivable' AND owner_id = p.creator_id AND currency = p.currency
+     AND balance < 0;
+  IF recv IS NULL THEN
+    SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit', 'payment', p.id, NULL,
+                                       p.currency, acc, ARRAY[-p.amount, p.net, p.fee]);
+  ELSE
+    PERFORM tz_lock_accounts(acc || recv);
+    legs := tz_creator_legs(acc[2], recv, p.net);
+    SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit', 'payment', p.id, NULL,
+                                       p.currency, acc || recv,
+                                       ARRAY[-p.amount, legs.wallet_leg, p.fee, legs.receivable_leg]);
+  END IF;
   IF NOT r.duplicate THEN
     INSERT INTO creator_stats (creator_id, currency, earnings) VALUES (p.creator_id, p.currency, p.net)
     ON CONFLICT (creator_id, currency) DO UPDATE SET earnings = creator_stats.earnings + EXCLUDED.earnings;
   END IF;
 END $$;
 
--- Reverses the credit; raises TZ001 when the wallet cannot cover it.
-CREATE OR REPLACE FUNCTION tz_payment_reverse(p payments) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  r record;
-BEGIN
-  SELECT * INTO r FROM tz_post_entry(
-    'payment:' || p.id || ':refund', 'refund', p.id, NULL, p.currency,
-    ARRAY[tz_account('wallet', p.creator_id, NULL, p.currency),
-          tz_account('platform_fees', NULL, NULL, p.currency),
-          tz_account('provider_clearing', NULL, p.provider, p.currency)],
-    ARRAY[-p.net, -p.fee, p.amount]);
-  IF NOT r.duplicate THEN
-    UPDATE creator_stats SET earnings = earnings - p.net
-     WHERE creator_id = p.creator_id AND currency = p.currency;
-  END IF;
-END $$;
-
 -- Applies one provider event to its payment, atomically: the delivery is
 -- recorded under its event id (a duplicate changes nothing), the state
 -- machine decides, and a success posts the credit in the same transaction.
--- Kinds: success, failed, refunded, unverified (a reported success the
--- provider's verification contradicts).
--- Outcomes: duplicate, not_found, credited, review, failed, refunded, noop.
+-- Kinds: success, failed, unverified (a reported success the provider's
+-- verification contradicts).  Refunds and disputes have functions of their
+-- own (52_refunds.sql, 54_disputes.sql).
+-- Outcomes: duplicate, not_found, credited, review, failed, noop.
 -- The answer names the payment's creator, so that the module can drop the
--- creator's cached public profile (earnings) after a credit or a refund.
+-- creator's cached public profile (earnings) after a credit.
 CREATE OR REPLACE FUNCTION tz_api_apply_event(p_provider text, p_event_id text, p_payment uuid,
                                               p_kind text, p_provider_tx text, p_amount bigint,
                                               p_currency text)
@@ -197,16 +204,9 @@ BEGIN
     WHEN p_kind = 'success' AND p.status = 'failed' THEN 'review'
     WHEN p_kind = 'unverified' AND p.status IN ('pending', 'expired', 'failed') THEN 'review'
     WHEN p_kind = 'failed' AND p.status = 'pending' THEN 'failed'
-    WHEN p_kind = 'refunded' AND p.status = 'succeeded' THEN 'refunded'
     ELSE 'noop' END;
   IF v_outcome = 'credited' THEN
     PERFORM tz_payment_credit(p);
-  ELSIF v_outcome = 'refunded' THEN
-    BEGIN
-      PERFORM tz_payment_reverse(p);
-    EXCEPTION WHEN SQLSTATE 'TZ001' THEN
-      v_outcome := 'review';
-    END;
   END IF;
   IF v_outcome <> 'noop' THEN
     UPDATE payments SET
@@ -214,7 +214,6 @@ BEGIN
       provider_transaction_id = coalesce(p_provider_tx, provider_transaction_id),
       review_reason = CASE WHEN v_outcome = 'review' THEN
         CASE WHEN mismatch THEN 'amount or currency differs from the payment'
-             WHEN p_kind = 'refunded' THEN 'provider refund exceeds the wallet balance'
              WHEN p_kind = 'unverified' THEN 'the provider did not confirm the charge'
              ELSE 'success reported for a failed payment' END END,
       updated_at = now()
@@ -223,30 +222,6 @@ BEGIN
   UPDATE webhook_events SET outcome = v_outcome
    WHERE provider = p_provider AND event_id = p_event_id;
   RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id);
-END $$;
-
--- Admin refund of a succeeded payment: the reversal, the state, the audit
--- row and the answer under the admin's idempotency key, one transaction.
-CREATE OR REPLACE FUNCTION tz_api_payment_refund(p_id uuid, p_admin uuid, p_request text,
-                                                 p_key text)
-RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  p payments;
-BEGIN
-  SELECT * INTO p FROM payments WHERE id = p_id FOR UPDATE;
-  IF p.id IS NULL THEN
-    RETURN json_build_object('error', 'not_found');
-  ELSIF p.status <> 'succeeded' THEN
-    RETURN json_build_object('error', 'not_refundable', 'status', p.status);
-  END IF;
-  BEGIN
-    PERFORM tz_payment_reverse(p);
-  EXCEPTION WHEN SQLSTATE 'TZ001' THEN
-    RETURN json_build_object('error', 'insufficient_funds');
-  END;
-  UPDATE payments SET status = 'refunded', updated_at = now() WHERE id = p_id RETURNING * INTO p;
-  PERFORM tz_api_audit(p_admin, 'payment.refund', 'payment', p_id::text, NULL, p_request);
-  RETURN tz_idem_store(p_admin, p_key, 200, tz_payment_json(p));
 END $$;
 
 -- An admin resolves a payment in review: credit (the money was taken) or
@@ -309,14 +284,19 @@ BEGIN
 END $$;
 
 -- Stale pending payments expire (run by the module's watchdog); returns how
--- many did.
-CREATE OR REPLACE FUNCTION tz_api_payments_expire() RETURNS int
+-- many did.  A payment of a provider that can be asked about it
+-- (p_pollable) expires only once the provider was asked after its expiry
+-- time and still had no verdict -- or a day later, if the provider could
+-- not be reached all that time.
+CREATE OR REPLACE FUNCTION tz_api_payments_expire(p_pollable text[]) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   n int;
 BEGIN
   UPDATE payments SET status = 'expired', updated_at = now()
-   WHERE status = 'pending' AND expires_at < now();
+   WHERE status = 'pending' AND expires_at < now()
+     AND (provider <> ALL (coalesce(p_pollable, '{}')) OR polled_at >= expires_at
+          OR expires_at < now() - interval '1 day');
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;

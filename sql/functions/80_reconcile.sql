@@ -5,11 +5,20 @@
 --                        postings, or a posting's balance_after differs from
 --                        the running sum of the account's postings by id
 --   no_negative_wallets  wallet account id with a balance below zero
---   payments_credited    payment id: a succeeded (or refunded) payment
+--   payments_credited    payment id: a credited payment (succeeded,
+--                        refund_pending, partially_refunded, refunded)
 --                        without exactly one credit entry, or another with one
---   payment_amounts      payment id: credit postings other than -G, G-F, F
---   payments_refunded    payment id: a refund entry count that does not
---                        match the status
+--   payment_amounts      payment id: a credit entry other than clearing -G,
+--                        fees +F and G-F to the creator (wallet, and the
+--                        receivable when the creator owed)
+--   payments_refunded    payment id: refund entries that do not match the
+--                        confirmed refunds (count, and clearing legs summing
+--                        to refunded_amount), or a state that does not match
+--                        them
+--   dispute_entries      dispute id: a hold for every dispute, a release
+--                        only for won ones, a settlement only for lost ones;
+--                        payment id: disputed_amount other than the sum of
+--                        its open and lost disputes
 --   payout_entries       payout id: a hold for every payout, a settlement
 --                        only for completed ones, a release only for
 --                        rejected, failed or cancelled ones
@@ -65,20 +74,60 @@ LANGUAGE sql STABLE AS $$
     FROM payments p
     LEFT JOIN journal_entries e ON e.payment_id = p.id AND e.kind = 'payment'
    GROUP BY p.id
-  HAVING count(e.id) <> CASE WHEN p.status IN ('succeeded', 'refunded') THEN 1 ELSE 0 END
+  HAVING count(e.id) <> CASE WHEN p.status IN ('succeeded', 'refund_pending',
+                                                 'partially_refunded', 'refunded') THEN 1 ELSE 0 END
   UNION ALL
   SELECT 'payment_amounts', p.id::text, 'credit postings do not match gross/net/fee'
     FROM payments p JOIN journal_entries e ON e.payment_id = p.id AND e.kind = 'payment'
-   WHERE (SELECT array_agg(amount ORDER BY amount) FROM postings WHERE entry_id = e.id)
-         IS DISTINCT FROM (SELECT array_agg(x ORDER BY x)
-                             FROM unnest(ARRAY[-p.amount, p.net, p.fee]) x WHERE x <> 0)
+    JOIN LATERAL (
+      SELECT coalesce(sum(q.amount) FILTER (WHERE a.kind = 'provider_clearing'), 0) AS clearing,
+             coalesce(sum(q.amount) FILTER (WHERE a.kind = 'platform_fees'), 0) AS fees,
+             coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable')), 0)
+               AS creator,
+             count(*) FILTER (WHERE a.kind = 'wallet' AND a.owner_id <> p.creator_id
+                                 OR a.kind = 'creator_receivable' AND a.owner_id <> p.creator_id)
+               AS strangers
+        FROM postings q JOIN accounts a ON a.id = q.account_id WHERE q.entry_id = e.id) x ON true
+   WHERE x.clearing <> -p.amount OR x.fees <> p.fee OR x.creator <> p.net OR x.strangers > 0
   UNION ALL
   SELECT 'payments_refunded', p.id::text,
-         format('status %s with %s refund entries', p.status, count(e.id))
+         format('status %s, refunded_amount %s: %s refund entries moving %s, %s confirmed refunds',
+                p.status, p.refunded_amount, x.n, x.moved, y.n)
     FROM payments p
-    LEFT JOIN journal_entries e ON e.payment_id = p.id AND e.kind = 'refund'
-   GROUP BY p.id
-  HAVING count(e.id) <> CASE WHEN p.status = 'refunded' THEN 1 ELSE 0 END
+    JOIN LATERAL (
+      SELECT count(DISTINCT e.id) AS n, coalesce(sum(q.amount), 0) AS moved
+        FROM journal_entries e
+        LEFT JOIN postings q ON q.entry_id = e.id
+          AND q.account_id IN (SELECT id FROM accounts WHERE kind = 'provider_clearing')
+       WHERE e.payment_id = p.id AND e.kind = 'refund') x ON true
+    JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE status = 'pending') AS pending
+                    FROM refunds WHERE payment_id = p.id AND status <> 'failed') y ON true
+   WHERE x.n <> y.n - y.pending OR x.moved <> p.refunded_amount
+      OR (p.status = 'refund_pending') <> (y.pending > 0)
+      OR (p.status = 'refunded') <> (p.refunded_amount = p.amount AND y.pending = 0)
+$$;
+
+CREATE OR REPLACE FUNCTION tz_reconcile_disputes() RETURNS TABLE (check_name text, id text,
+                                                                  detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'dispute_entries', d.id::text,
+         format('status %s with %s hold, %s release, %s settle entries', d.status,
+                count(*) FILTER (WHERE e.kind = 'dispute_hold'),
+                count(*) FILTER (WHERE e.kind = 'dispute_release'),
+                count(*) FILTER (WHERE e.kind = 'dispute_settle'))
+    FROM disputes d
+    LEFT JOIN journal_entries e ON e.reference LIKE 'dispute:' || d.id || ':%'
+   GROUP BY d.id
+  HAVING count(*) FILTER (WHERE e.kind = 'dispute_hold') <> 1
+      OR count(*) FILTER (WHERE e.kind = 'dispute_release') <> (d.status = 'won')::int
+      OR count(*) FILTER (WHERE e.kind = 'dispute_settle') <> (d.status = 'lost')::int
+  UNION ALL
+  SELECT 'dispute_entries', p.id::text,
+         format('disputed_amount %s, open and lost disputes %s', p.disputed_amount, x.s)
+    FROM payments p
+    JOIN LATERAL (SELECT coalesce(sum(amount), 0) AS s FROM disputes
+                   WHERE payment_id = p.id AND status <> 'won') x ON true
+   WHERE p.disputed_amount <> x.s
 $$;
 
 CREATE OR REPLACE FUNCTION tz_reconcile_payouts() RETURNS TABLE (check_name text, id text, detail text)
@@ -102,13 +151,20 @@ LANGUAGE sql STABLE AS $$
   SELECT * FROM tz_reconcile_ledger()
   UNION ALL SELECT * FROM tz_reconcile_payments()
   UNION ALL SELECT * FROM tz_reconcile_payouts()
+  UNION ALL SELECT * FROM tz_reconcile_disputes()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
--- Open items: what the ledger agrees with but a person must still decide.
--- Every payment in review, oldest first, with its age in seconds; they do
--- not make the report fail (the ledger is consistent), but nothing leaves
--- review by itself: an admin resolves it (POST /admin/payments/{id}/resolve).
+-- Open items: what the ledger agrees with but a person must still decide
+-- or watch.  They do not make the report fail (the ledger is consistent):
+--   payment_review   every payment in review, oldest first, with its age:
+--                    nothing leaves review by itself; an admin resolves it
+--                    (POST /admin/payments/{id}/resolve)
+--   refund_pending   refunds the provider has not confirmed for 10 minutes
+--                    (those of a provider whose refund call cannot be
+--                    repeated safely wait for its webhook or its dashboard)
+--   dispute_open     every open dispute: the provider decides it, the
+--                    creator may need to send evidence
 CREATE OR REPLACE FUNCTION tz_open_items() RETURNS TABLE (kind text, id text, age_seconds bigint,
                                                           detail text)
 LANGUAGE plpgsql STABLE AS $$
@@ -118,6 +174,20 @@ BEGIN
            floor(extract(epoch FROM now() - p.updated_at))::bigint,
            coalesce(p.review_reason, 'in review')
       FROM payments p WHERE p.status = 'review' ORDER BY p.updated_at, p.id;
+  RETURN QUERY
+    SELECT 'refund_pending'::text, r.id::text,
+           floor(extract(epoch FROM now() - r.created_at))::bigint,
+           format('%s of payment %s, %s', r.amount, r.payment_id,
+                  CASE WHEN r.next_try_at IS NULL THEN 'waiting for the provider''s webhook'
+                       ELSE 'asked again ' || tz_ts(r.next_try_at) END)
+      FROM refunds r WHERE r.status = 'pending' AND r.created_at < now() - interval '10 minutes'
+     ORDER BY r.created_at, r.id;
+  RETURN QUERY
+    SELECT 'dispute_open'::text, d.id::text,
+           floor(extract(epoch FROM now() - d.created_at))::bigint,
+           format('%s of payment %s at %s (%s)', d.amount, d.payment_id, d.provider,
+                  coalesce(d.reason, 'no reason given'))
+      FROM disputes d WHERE d.status = 'open' ORDER BY d.created_at, d.id;
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_reconciliation() RETURNS json
@@ -126,7 +196,7 @@ BEGIN
   RETURN (WITH checks(name) AS (VALUES ('entries_balanced'), ('cached_balances'),
                                        ('no_negative_wallets'), ('payments_credited'),
                                        ('payment_amounts'), ('payments_refunded'),
-                                       ('payout_entries')),
+                                       ('payout_entries'), ('dispute_entries')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

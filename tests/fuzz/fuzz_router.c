@@ -40,6 +40,7 @@ static const tz_route_t routes[] = {
     {"POST", "/admin/payouts/{id}/process", NULL},
     {"POST", "/admin/payouts/{id}/complete", NULL},
     {"POST", "/admin/payouts/{id}/fail", NULL},
+    {"GET", "/admin/disputes", NULL},
     {"GET", "/admin/reconciliation", NULL},
     {"GET", "/admin/audit-log", NULL},
 };

@@ -27,6 +27,57 @@ def stack():
     return s
 
 
+def _port(name):
+    if not os.environ.get(name):
+        pytest.fail(f"{name} is not set: run the suite with `make test`")
+    return int(os.environ[name])
+
+
+@pytest.fixture(scope="session")
+def flw(stack):
+    """The local stand-in of Flutterwave's API the stack points at."""
+    from fakeproviders import StandIn, flutterwave_routes
+    s = StandIn(_port("TZ_FLW_PORT"), stack.secret("provider_flutterwave").decode(),
+                flutterwave_routes)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def stripe(stack):
+    """The local stand-in of Stripe's API the stack points at."""
+    from fakeproviders import StandIn, stripe_routes
+    s = StandIn(_port("TZ_STRIPE_PORT"), stack.secret("provider_stripe").decode(), stripe_routes)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gateway(stack):
+    """The mobile_money gateway's stand-in (refunds and status calls, signed
+    with the shared webhook secret).  Always up while the suite runs: the
+    watchdog asks it about every pending mobile_money payment."""
+    if not os.environ.get("TZ_MM_PORT"):
+        yield None
+        return
+    from fakeproviders import StandIn, generic_routes
+    s = StandIn(int(os.environ["TZ_MM_PORT"]), stack.secret("webhook_mobile_money"),
+                generic_routes)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def momo(stack):
+    """The local stand-in of MTN MoMo's Collections API."""
+    from fakemomo import MoMoStandIn
+    user, key = stack.secret("momo_user").decode().split(":", 1)
+    s = MoMoStandIn(_port("TZ_MOMO_PORT"), user, key,
+                    stack.secret("momo_subscription_key").decode(), environment="sandbox")
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def api(stack):
     """A client whose requests come from a loopback address of its own, so

@@ -374,7 +374,7 @@ def test_payment_fee_is_tz_fee(stack, new_client):
     for gross, bps, fee in [(12345, 1500, 1852), (10, 1500, 2), (60, 250, 2)]:
         p = str(uuid.uuid4())
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', {gross}, 'ZMW',"
-                   f" '', 'sandbox', {bps}, 1800, NULL, NULL)")
+                   f" '', 'sandbox', {bps}, 1800, NULL, NULL, NULL, NULL)")
         assert stack.psql(f"SELECT fee, net FROM payments WHERE id = '{p}'") == \
             [(str(fee), str(gross - fee))]
 
@@ -400,7 +400,7 @@ def test_creator_profile_exists_from_registration(stack, new_client):
 
 
 def test_stored_creator_figures_match_their_sources(stack, new_client):
-    """earnings = the wallet's postings of payment and refund entries, and
+    """earnings = the creator's postings of payment and refund entries, and
     followers = rows of follows, for every creator; exercised here with a
     credited and a refunded payment and a follow."""
     creator = register(new_client(), role="creator")["user"]["id"]
@@ -408,9 +408,10 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
     payments = [str(uuid.uuid4()), str(uuid.uuid4())]
     for p in payments:
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', 2500, 'ZMW', 'hi',"
-                   f" 'sandbox', 1500, 1800, NULL, NULL)")
+                   f" 'sandbox', 1500, 1800, NULL, NULL, NULL, NULL)")
         stack.psql(f"SELECT tz_api_apply_event('sandbox', 'ev:{p}', '{p}', 'success', NULL, 2500, 'ZMW')")
-    stack.psql(f"SELECT tz_api_payment_refund('{payments[1]}', NULL, NULL, NULL)")
+    stack.psql(f"SELECT tz_api_refund_begin('{payments[1]}', '{uuid.uuid4()}', NULL, NULL, 'asked',"
+               f" NULL, NULL, '{{sandbox}}', '{{sandbox}}')")
     stack.psql(f"SELECT tz_api_follow('{fan}', '{creator}', true)")
     assert stack.psql(f"SELECT s.earnings, p.followers FROM creator_profiles p"
                       f" JOIN creator_stats s ON s.creator_id = p.user_id AND s.currency = 'ZMW'"
@@ -421,7 +422,8 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
         FULL JOIN (SELECT a.owner_id, a.currency, sum(p.amount) AS total
                      FROM postings p JOIN journal_entries e ON e.id = p.entry_id
                      JOIN accounts a ON a.id = p.account_id
-                    WHERE a.kind = 'wallet' AND e.kind IN ('payment', 'refund')
+                    WHERE a.kind IN ('wallet', 'creator_receivable')
+                      AND e.kind IN ('payment', 'refund', 'dispute_hold', 'dispute_release')
                     GROUP BY a.owner_id, a.currency) l
           ON l.owner_id = s.creator_id AND l.currency = s.currency
        WHERE coalesce(s.earnings, 0) <> coalesce(l.total, 0)

@@ -10,28 +10,7 @@ import uuid
 
 import pytest
 
-from fakeproviders import StandIn, flutterwave_routes, stripe_routes
 from tzclient import assert_problem, register
-
-
-@pytest.fixture(scope="session")
-def flw(stack):
-    if not os.environ.get("TZ_FLW_PORT"):
-        pytest.fail("TZ_FLW_PORT is not set: run the suite with `make test`")
-    s = StandIn(int(os.environ["TZ_FLW_PORT"]), stack.secret("provider_flutterwave").decode(),
-                flutterwave_routes)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="session")
-def stripe(stack):
-    if not os.environ.get("TZ_STRIPE_PORT"):
-        pytest.fail("TZ_STRIPE_PORT is not set: run the suite with `make test`")
-    s = StandIn(int(os.environ["TZ_STRIPE_PORT"]), stack.secret("provider_stripe").decode(),
-                stripe_routes)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -146,6 +146,9 @@ gen_secrets() {
     put_secret "webhook_$p" "whsec_$(rand_hex 24)"
     put_secret "provider_$p" "sk_test_$(rand_hex 24)"
   done
+  # MTN MoMo: "<API user (a UUID)>:<API key>" and the subscription key
+  put_secret momo_user "$(python3 -c 'import uuid; print(uuid.uuid4())'):$(rand_hex 16)"
+  put_secret momo_subscription_key "$(rand_hex 16)"
   chmod 600 "$SECRETS"/*
   # Readable by the user Apache's children run as.
   own "$SECRETS" "$SECRETS"/*
@@ -266,8 +269,9 @@ TipzedCORSOrigin https://app.tipzed.test
 TipzedCreatorCache shmcb 2s
 # The only source of the absolute URLs sent to providers and payers.
 TipzedPublicURL http://127.0.0.1:$port
-# The mobile_money gateway's checkout base URL (a placeholder on this host).
-TipzedProvider mobile_money http://127.0.0.1:$port/mm-checkout
+# The mobile_money gateway's checkout base URL (a placeholder on this host,
+# unless TZ_MM_URL names a stand-in of the gateway).
+TipzedProvider mobile_money ${TZ_MM_URL:-http://127.0.0.1:$port/mm-checkout}
 TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"
 CONF
   # Beside a live provider the sandbox must be allowed explicitly.

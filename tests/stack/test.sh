@@ -36,14 +36,18 @@ trap 'rc=130; exit 130' INT TERM
 
 section() { printf '\n== %s\n' "$*"; }
 
-# Flutterwave and Stripe point at local stand-ins of their APIs, which the
-# provider tests run on these ports (tests/integration/fakeproviders.py).
+# The providers point at local stand-ins of their APIs, which the tests run
+# on these ports (tests/integration/fakeproviders.py, fakemomo.py): the
+# mobile_money gateway, Flutterwave, Stripe and MTN MoMo.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 TZ_FLW_PORT=$(free_port)
 TZ_STRIPE_PORT=$(free_port)
-export TZ_FLW_PORT TZ_STRIPE_PORT
+TZ_MM_PORT=$(free_port)
+TZ_MOMO_PORT=$(free_port)
+TZ_MM_URL=http://127.0.0.1:$TZ_MM_PORT/mm-checkout
+export TZ_FLW_PORT TZ_STRIPE_PORT TZ_MM_PORT TZ_MOMO_PORT TZ_MM_URL
 # shellcheck disable=SC2089,SC2090  # the quotes are meant for httpd.conf
 TZ_EXTRA_CONF="TipzedProvider flutterwave http://127.0.0.1:$TZ_FLW_PORT
 TipzedProviderSecretFile flutterwave \"$DIR/secrets/provider_flutterwave\"
@@ -51,7 +55,12 @@ TipzedWebhookSecretFile flutterwave \"$DIR/secrets/webhook_flutterwave\"
 TipzedProvider stripe http://127.0.0.1:$TZ_STRIPE_PORT
 TipzedProviderSecretFile stripe \"$DIR/secrets/provider_stripe\"
 TipzedWebhookSecretFile stripe \"$DIR/secrets/webhook_stripe\"
+TipzedProvider momo http://127.0.0.1:$TZ_MOMO_PORT
+TipzedMoMoUserFile \"$DIR/secrets/momo_user\"
+TipzedMoMoSubscriptionKeyFile \"$DIR/secrets/momo_subscription_key\"
+TipzedMoMoEnvironment sandbox
 TipzedProviderTimeout 2s
+TipzedStatusPoll 1s
 ${TZ_EXTRA_CONF:-}"
 # shellcheck disable=SC2090
 export TZ_EXTRA_CONF

@@ -1,0 +1,145 @@
+-- Disputes (chargebacks) reported by providers.
+--
+--   opened  the disputed amount D leaves the creator and the platform for
+--           dispute_hold: dispute_hold +D, platform_fees -f, and -(D-f)
+--           from the creator (the wallet as far as it goes, the rest owed
+--           as a receivable, recovered from the creator's later credits
+--           before the wallet sees them; wallets never go negative)
+--   won     released: dispute_hold -D, platform_fees +f, +(D-f) to the
+--           creator (repaying the receivable first)
+--   lost    settled: dispute_hold -D, provider_clearing +D (the provider
+--           took the money back)
+--
+-- Fee policy: a dispute is a refund the payer forced, so the platform's fee
+-- is shared the way a refund shares it (proportionally, 52_refunds.sql);
+-- the provider's own dispute fee is a cost of the platform outside this
+-- ledger.  A dispute takes back at most what is left of the payment (less
+-- a refund in flight).  Its figures are kept in payments.disputed_amount /
+-- disputed_fee while it is open or lost.
+
+CREATE OR REPLACE FUNCTION tz_dispute_json(d disputes) RETURNS json
+LANGUAGE sql STABLE AS $$
+  SELECT json_build_object(
+    'id', d.id, 'payment_id', d.payment_id, 'provider', d.provider,
+    'provider_dispute_id', d.provider_dispute_id, 'amount', d.amount, 'fee', d.fee,
+    'currency', (SELECT currency FROM payments WHERE id = d.payment_id), 'status', d.status,
+    'reason', d.reason, 'created_at', tz_ts(d.created_at), 'updated_at', tz_ts(d.updated_at))
+$$;
+
+-- Opens a dispute of payment p (locked by the caller): the hold.
+CREATE OR REPLACE FUNCTION tz_dispute_open(p payments, p_provider text, p_dispute text,
+                                           p_amount bigint, p_reason text)
+RETURNS disputes LANGUAGE plpgsql AS $$
+DECLARE
+  d disputes;
+  pending bigint := coalesce((SELECT amount FROM refunds
+                               WHERE payment_id = p.id AND status = 'pending'), 0);
+  amt bigint := least(coalesce(p_amount, p.amount), tz_payment_left(p) - pending);
+  f bigint;
+BEGIN
+  IF amt <= 0 THEN
+    RETURN NULL;
+  END IF;
+  f := tz_fee_share(p, amt);
+  INSERT INTO disputes (payment_id, provider, provider_dispute_id, amount, fee, reason)
+  VALUES (p.id, p_provider, p_dispute, amt, f, left(p_reason, 500)) RETURNING * INTO d;
+  PERFORM tz_creator_debit(p, 'dispute:' || d.id || ':hold', 'dispute_hold',
+                           tz_account('dispute_hold', NULL, NULL, p.currency), amt - f, f);
+  UPDATE payments SET disputed_amount = disputed_amount + amt, disputed_fee = disputed_fee + f,
+                      updated_at = now()
+   WHERE id = p.id;
+  RETURN d;
+END $$;
+
+-- Closes an open dispute: won releases the hold, lost settles it.
+CREATE OR REPLACE FUNCTION tz_dispute_close(p payments, d disputes, p_status text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  acc bigint[];
+  legs record;
+BEGIN
+  IF p_status = 'won' THEN
+    acc := ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
+                 tz_account('wallet', p.creator_id, NULL, p.currency),
+                 tz_account('platform_fees', NULL, NULL, p.currency),
+                 tz_account('creator_receivable', p.creator_id, NULL, p.currency)];
+    PERFORM tz_lock_accounts(acc);
+    legs := tz_creator_legs(acc[2], acc[4], d.amount - d.fee);
+    PERFORM tz_post_entry('dispute:' || d.id || ':release', 'dispute_release', p.id, NULL,
+                          p.currency, acc,
+                          ARRAY[-d.amount, legs.wallet_leg, d.fee, legs.receivable_leg]);
+    UPDATE creator_stats SET earnings = earnings + (d.amount - d.fee)
+     WHERE creator_id = p.creator_id AND currency = p.currency;
+    UPDATE payments SET disputed_amount = disputed_amount - d.amount,
+                        disputed_fee = disputed_fee - d.fee, updated_at = now()
+     WHERE id = p.id;
+  ELSE
+    PERFORM tz_post_entry('dispute:' || d.id || ':settle', 'dispute_settle', p.id, NULL,
+                          p.currency,
+                          ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
+                                tz_account('provider_clearing', NULL, p.provider, p.currency)],
+                          ARRAY[-d.amount, d.amount]);
+  END IF;
+  UPDATE disputes SET status = p_status, updated_at = now() WHERE id = d.id;
+END $$;
+
+-- A provider's dispute event, applied once (recorded under its event id):
+-- the first news of a dispute opens it (whatever its state), a final state
+-- closes it.  A dispute of a payment never credited moves nothing.
+-- Outcomes: not_found, duplicate, dispute_opened, dispute_won,
+-- dispute_lost, not_credited, noop (several at once are joined by '+').
+CREATE OR REPLACE FUNCTION tz_api_apply_dispute_event(p_provider text, p_event_id text,
+                                                      p_payment uuid, p_provider_tx text,
+                                                      p_dispute text, p_status text,
+                                                      p_amount bigint, p_reason text)
+RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  p payments;
+  d disputes;
+  v_outcome text := 'noop';
+BEGIN
+  SELECT * INTO p FROM payments WHERE id = tz_payment_by_ref(p_provider, p_payment, p_provider_tx)
+     FOR UPDATE;
+  IF p.id IS NULL THEN
+    RETURN json_build_object('outcome', 'not_found');
+  END IF;
+  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
+  VALUES (p_provider, p_event_id, p.id, 'dispute', 'received') ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
+  END IF;
+  SELECT * INTO d FROM disputes WHERE provider = p_provider AND provider_dispute_id = p_dispute
+     FOR UPDATE;
+  IF d.id IS NULL THEN
+    IF p.status NOT IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded') THEN
+      v_outcome := 'not_credited';
+    ELSE
+      d := tz_dispute_open(p, p_provider, p_dispute, p_amount, p_reason);
+      v_outcome := CASE WHEN d.id IS NULL THEN 'noop' ELSE 'dispute_opened' END;
+    END IF;
+  END IF;
+  IF d.status = 'open' AND p_status IN ('won', 'lost') THEN
+    SELECT * INTO p FROM payments WHERE id = p.id;
+    PERFORM tz_dispute_close(p, d, p_status);
+    v_outcome := CASE WHEN v_outcome = 'noop' THEN '' ELSE v_outcome || '+' END
+                 || 'dispute_' || p_status;
+  END IF;
+  UPDATE webhook_events SET outcome = v_outcome
+   WHERE provider = p_provider AND event_id = p_event_id;
+  RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id,
+                           'payment_id', p.id);
+END $$;
+
+-- GET /admin/disputes?status=: disputes, newest first.
+CREATE OR REPLACE FUNCTION tz_api_admin_disputes(p_status text, p_limit int, p_offset bigint)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (WITH page AS (
+    SELECT tz_dispute_json(d) AS j, row_number() OVER () AS n FROM (
+      SELECT * FROM disputes WHERE p_status IS NULL OR status = p_status
+       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) d
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
