@@ -1,6 +1,9 @@
 /* Flutterwave v3: Standard hosted payment (POST /v3/payments), the
- * charge.completed webhook authenticated by verif-hash, and transaction
- * verification (GET /v3/transactions/{id}/verify) before crediting.
+ * charge.completed, refund.completed and chargeback.* webhooks
+ * authenticated by verif-hash, transaction verification
+ * (GET /v3/transactions/{id}/verify) before crediting, refunds
+ * (POST /v3/transactions/{id}/refund) and the status of a payment by our
+ * reference (GET /v3/transactions/verify_by_reference).
  *
  * Flutterwave amounts are JSON numbers in major units (25.5).
  * Outbound, the amount is written as decimal text built from the minor
@@ -142,21 +145,10 @@ static tz_parse_status_e tz_flw_read_data(apr_pool_t *p, json_t *data, tz_event_
     return TZ_PARSE_OK;
 }
 
-tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len,
-                                     tz_event_t *ev)
+/* charge.completed: SUCCESS / FAILED / IGNORED by data.status. */
+static tz_parse_status_e tz_flw_charge_event(apr_pool_t *p, json_t *data, tz_event_t *ev)
 {
-    const char *err, *event, *status;
-    json_t *j = tz_json_parse(p, body, len, &err), *data;
-    memset(ev, 0, sizeof(*ev));
-    if (!json_is_object(j))
-        return TZ_PARSE_MALFORMED;
-    if (!(event = tz_flw_str(j, "event")))
-        return tz_event_invalid(ev, "event");
-    if (strcmp(event, "charge.completed") != 0) {
-        ev->kind = TZ_EV_IGNORED; /* transfers, subscriptions: not ours to act on */
-        return TZ_PARSE_OK;
-    }
-    data = json_object_get(j, "data");
+    const char *status;
     if (tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
         return TZ_PARSE_INVALID;
     if (!(status = tz_flw_str(data, "status")))
@@ -166,6 +158,117 @@ tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len
     /* the status is part of the id: a failed attempt and a later success
      * of one transaction are two different facts */
     ev->event_id = apr_pstrcat(p, "flw:", ev->provider_tx_id, ":", status, NULL);
+    return TZ_PARSE_OK;
+}
+
+/* A positive integer member as decimal text, else NULL. */
+static const char *tz_flw_id_text(apr_pool_t *p, json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return NULL;
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(v));
+}
+
+/* A refund's data {id, tx_id, amount_refunded, status} (the refund call's
+ * answer and refund.completed) as a REFUND of the transaction tx_id. */
+static tz_parse_status_e tz_flw_read_refund(apr_pool_t *p, json_t *data, tz_event_t *ev)
+{
+    const char *id = tz_flw_id_text(p, data, "id"), *tx = tz_flw_id_text(p, data, "tx_id");
+    const char *status = tz_flw_str(data, "status");
+    if (!json_is_object(data))
+        return tz_event_invalid(ev, "data");
+    if (!id)
+        return tz_event_invalid(ev, "data.id");
+    if (!tx)
+        return tz_event_invalid(ev, "data.tx_id");
+    if (tz_flw_amount(json_object_get(data, "amount_refunded"), &ev->amount) != 0)
+        return tz_event_invalid(ev, "data.amount_refunded");
+    if (!status)
+        return tz_event_invalid(ev, "data.status");
+    ev->kind = TZ_EV_REFUND;
+    ev->has_amount = 1;
+    ev->provider_refund_id = id;
+    ev->provider_tx_id = tx; /* the payment is named by its transaction */
+    ev->refund_status = strcmp(status, "completed") == 0 ? "succeeded"
+                      : strcmp(status, "failed") == 0    ? "failed" : "pending";
+    ev->event_id = apr_pstrcat(p, "flw:refund:", id, ":", status, NULL);
+    return TZ_PARSE_OK;
+}
+
+/* A chargeback's state in our words. */
+static const char *tz_flw_dispute_status(const char *status)
+{
+    if (strcmp(status, "lost") == 0 || strcmp(status, "accepted") == 0)
+        return "lost";
+    if (strcmp(status, "won") == 0 || strcmp(status, "reversed") == 0)
+        return "won";
+    return "open";
+}
+
+/* tx_ref when it is one of our payment ids (lower-cased), else NULL; the
+ * dispute is matched by its transaction either way. */
+static const char *tz_flw_our_ref(apr_pool_t *p, json_t *data)
+{
+    const char *ref = tz_flw_str(data, "tx_ref");
+    return ref && tz_is_uuid(ref) ? tz_ascii_lower(p, ref) : NULL;
+}
+
+/* chargeback.created / chargeback.updated: {id, amount, currency?, status,
+ * transaction_id, tx_ref?} -> DISPUTE. */
+static tz_parse_status_e tz_flw_chargeback_event(apr_pool_t *p, json_t *data, tz_event_t *ev)
+{
+    const char *id = tz_flw_id_text(p, data, "id"), *tx = tz_flw_id_text(p, data, "transaction_id");
+    const char *status = tz_flw_str(data, "status"), *cur = tz_flw_str(data, "currency");
+    json_t *curv = json_object_get(data, "currency");
+    if (!json_is_object(data))
+        return tz_event_invalid(ev, "data");
+    if (!id)
+        return tz_event_invalid(ev, "data.id");
+    if (!tx)
+        return tz_event_invalid(ev, "data.transaction_id");
+    if (tz_flw_amount(json_object_get(data, "amount"), &ev->amount) != 0)
+        return tz_event_invalid(ev, "data.amount");
+    if (curv && !json_is_null(curv) && (!cur || tz_parse_currency(cur)))
+        return tz_event_invalid(ev, "data.currency");
+    if (!status)
+        return tz_event_invalid(ev, "data.status");
+    ev->kind = TZ_EV_DISPUTE;
+    ev->has_amount = 1;
+    ev->currency = cur ? apr_pstrdup(p, cur) : NULL;
+    ev->dispute_id = id;
+    ev->dispute_status = tz_flw_dispute_status(status);
+    ev->provider_tx_id = tx;
+    ev->payment_id = tz_flw_our_ref(p, data);
+    ev->event_id = apr_pstrcat(p, "flw:chargeback:", id, ":", status, NULL);
+    return TZ_PARSE_OK;
+}
+
+/* The webhook events acted on. */
+static const struct {
+    const char *event;
+    tz_parse_status_e (*read)(apr_pool_t *p, json_t *data, tz_event_t *ev);
+} tz_flw_events[] = {
+    {"charge.completed", tz_flw_charge_event},
+    {"refund.completed", tz_flw_read_refund},
+    {"chargeback.created", tz_flw_chargeback_event},
+    {"chargeback.updated", tz_flw_chargeback_event},
+};
+
+tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len,
+                                     tz_event_t *ev)
+{
+    const char *err, *event;
+    json_t *j = tz_json_parse(p, body, len, &err);
+    memset(ev, 0, sizeof(*ev));
+    if (!json_is_object(j))
+        return TZ_PARSE_MALFORMED;
+    if (!(event = tz_flw_str(j, "event")))
+        return tz_event_invalid(ev, "event");
+    for (size_t i = 0; i < sizeof tz_flw_events / sizeof tz_flw_events[0]; i++)
+        if (strcmp(event, tz_flw_events[i].event) == 0)
+            return tz_flw_events[i].read(p, json_object_get(j, "data"), ev);
+    ev->kind = TZ_EV_IGNORED; /* transfers, subscriptions: not ours to act on */
     return TZ_PARSE_OK;
 }
 
@@ -181,27 +284,102 @@ void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_eve
     out->bodylen = 0;
 }
 
-tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t len,
-                                      tz_event_t *ev)
+/* The common reading of a verify answer: top-level status, data, and
+ * data.status. */
+static tz_parse_status_e tz_flw_read_answer(apr_pool_t *p, const char *body, size_t len,
+                                            tz_event_t *ev, const char **status,
+                                            const char **dstatus)
 {
-    const char *err, *status, *dstatus;
+    const char *err;
     json_t *j = tz_json_parse(p, body, len, &err), *data;
     memset(ev, 0, sizeof(*ev));
     if (!json_is_object(j))
         return TZ_PARSE_MALFORMED;
     data = json_object_get(j, "data");
-    if (!(status = tz_flw_str(j, "status")))
+    if (!(*status = tz_flw_str(j, "status")))
         return tz_event_invalid(ev, "status");
     if (tz_flw_read_data(p, data, ev) != TZ_PARSE_OK)
         return TZ_PARSE_INVALID;
-    if (!(dstatus = tz_flw_str(data, "status")))
+    if (!(*dstatus = tz_flw_str(data, "status")))
         return tz_event_invalid(ev, "data.status");
+    return TZ_PARSE_OK;
+}
+
+tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev)
+{
+    const char *status, *dstatus;
+    tz_parse_status_e rc = tz_flw_read_answer(p, body, len, ev, &status, &dstatus);
+    if (rc != TZ_PARSE_OK)
+        return rc;
     if (strcmp(status, "success") == 0 && strcmp(dstatus, "successful") == 0)
         ev->kind = TZ_EV_SUCCESS;
     else
         ev->kind = strcmp(dstatus, "failed") == 0 ? TZ_EV_FAILED : TZ_EV_UNVERIFIED;
     ev->event_id = apr_pstrcat(p, "flw:", ev->provider_tx_id, ":", dstatus, NULL);
     return TZ_PARSE_OK;
+}
+
+void tz_flw_status_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_status_req_t *req,
+                           tz_out_req_t *out)
+{
+    out->method = "GET";
+    out->url = tz_prov_url(p, cfg->base_url,
+                           apr_pstrcat(p, "/v3/transactions/verify_by_reference?tx_ref=",
+                                       tz_url_escape(p, req->payment_id), NULL));
+    out->headers = tz_prov_headers(p, cfg->api_secret, NULL);
+    out->body = NULL;
+    out->bodylen = 0;
+}
+
+tz_parse_status_e tz_flw_parse_status(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev)
+{
+    const char *status, *dstatus;
+    tz_parse_status_e rc = tz_flw_read_answer(p, body, len, ev, &status, &dstatus);
+    if (rc != TZ_PARSE_OK)
+        return rc;
+    if (strcmp(status, "success") == 0 && strcmp(dstatus, "successful") == 0)
+        ev->kind = TZ_EV_SUCCESS;
+    else
+        ev->kind = strcmp(dstatus, "failed") == 0 ? TZ_EV_FAILED : TZ_EV_PENDING;
+    return TZ_PARSE_OK; /* the event id is the caller's */
+}
+
+void tz_flw_refund_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_refund_req_t *req,
+                           tz_out_req_t *out)
+{
+    json_t *obj = tz_json_pool(p, json_pack("{s:s*}", "comments", req->reason));
+    const char *rest;
+    out->method = "POST";
+    out->url = tz_prov_url(p, cfg->base_url,
+                           apr_pstrcat(p, "/v3/transactions/", tz_url_escape(p, req->provider_tx_id),
+                                       "/refund", NULL));
+    out->headers = tz_prov_headers(p, cfg->api_secret, "application/json");
+    out->body = NULL;
+    out->bodylen = 0;
+    if (!obj || !req->provider_tx_id || !*req->provider_tx_id) {
+        out->url = NULL; /* the transport refuses a request without a URL */
+        return;
+    }
+    /* the amount as exact decimal text, as in the checkout request */
+    rest = tz_json_dump(p, obj);
+    out->body = apr_pstrcat(p, "{\"amount\":", tz_minor_to_decimal(p, req->amount),
+                            json_object_size(obj) ? "," : "", rest + 1, NULL);
+    out->bodylen = strlen(out->body);
+}
+
+tz_parse_status_e tz_flw_parse_refund(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev)
+{
+    const char *err, *status;
+    json_t *j = tz_json_parse(p, body, len, &err);
+    memset(ev, 0, sizeof(*ev));
+    if (!json_is_object(j))
+        return TZ_PARSE_MALFORMED;
+    if (!(status = tz_flw_str(j, "status")) || strcmp(status, "success") != 0)
+        return tz_event_invalid(ev, "status");
+    return tz_flw_read_refund(p, json_object_get(j, "data"), ev);
 }
 
 const tz_provider_t tz_provider_flutterwave = {
@@ -214,4 +392,9 @@ const tz_provider_t tz_provider_flutterwave = {
     .parse_event = tz_flw_parse_event,
     .verify = tz_flw_verify_request,
     .verify_answer = tz_flw_parse_verify,
+    .refund_retry_safe = 0, /* no idempotency key: a lost answer is not asked again */
+    .refund = tz_flw_refund_request,
+    .refund_answer = tz_flw_parse_refund,
+    .status = tz_flw_status_request,
+    .status_answer = tz_flw_parse_status,
 };

@@ -33,4 +33,5 @@ const tz_provider_t tz_provider_sandbox = {
     .checkout_link = tz_sandbox_checkout_link,
     .verify_signature = tz_generic_verify_signature,
     .parse_event = tz_generic_parse_event,
+    .refund_local = 1, /* no money moved: the ledger alone is the truth */
 };

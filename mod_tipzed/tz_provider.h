@@ -292,9 +292,34 @@ tz_sig_status_e tz_generic_verify_signature(const tz_prov_cfg_t *cfg, const tz_w
  * RFC 3339 text or Unix seconds, amount a JSON integer >= 0, currency
  * three upper-case letters; optional members sent as null count as absent;
  * unknown members are ignored.  event id = payment_id ":"
- * provider_transaction_id (empty when absent) ":" status. */
+ * provider_transaction_id (empty when absent) ":" status.
+ * status refunded | refund_failed (REFUND, refund_status succeeded |
+ * failed) also requires refund_id (a UUID) and amount; dispute_opened |
+ * dispute_won | dispute_lost (DISPUTE, dispute_status open | won | lost)
+ * requires dispute_id (1..100 characters, no control characters) and
+ * amount; both take an optional "reason" text, and their event id is
+ * payment_id ":" refund_id or dispute_id ":" status. */
 tz_parse_status_e tz_generic_parse_event(apr_pool_t *p, const char *body, size_t len,
                                          tz_event_t *ev);
+/* POST <base>/refunds, JSON {refund_id, payment_id, provider_transaction_id
+ * (left out when NULL), amount (minor units), currency, reason (left out
+ * when NULL)}, Content-Type and Accept application/json, and
+ * X-Tipzed-Signature over the exact body at req->now with the webhook
+ * secret (no URL when there is no secret). */
+void tz_generic_refund_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                               const tz_refund_req_t *req, tz_out_req_t *out);
+/* {refund_id: UUID, status: succeeded|pending|failed, provider_refund_id?,
+ * amount? (integer >= 0), reason?} -> REFUND; event id refund_id ":" status. */
+tz_parse_status_e tz_generic_parse_refund(apr_pool_t *p, const char *body, size_t len,
+                                          tz_event_t *ev);
+/* POST <base>/status, JSON {payment_id}, signed like the refund call. */
+void tz_generic_status_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                               const tz_status_req_t *req, tz_out_req_t *out);
+/* {payment_id, status: success|failed|pending, provider_transaction_id?,
+ * amount?, currency?} (the callback's rules, no timestamp) -> SUCCESS |
+ * FAILED | PENDING. */
+tz_parse_status_e tz_generic_parse_status(apr_pool_t *p, const char *body, size_t len,
+                                          tz_event_t *ev);
 
 /* ---- the sandbox ---- */
 /* <api_url>/sandbox/checkout/<payment id>: the module's own page. */
@@ -317,11 +342,19 @@ const char *tz_flw_checkout_link(apr_pool_t *p, const char *body, size_t len,
 /* The verif-hash header equals the configured secret hash. */
 tz_sig_status_e tz_flw_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
 /* charge.completed -> SUCCESS when data.status == "successful", FAILED when
- * "failed", IGNORED for other statuses; other events IGNORED.  payment_id =
- * data.tx_ref (a UUID, lower-cased), provider_tx_id = data.id (as text),
- * event_id = "flw:" + data.id + ":" + data.status.  data.amount (major
- * units, integer or real) is converted exactly; more than two decimals,
- * negative amounts or reals of 10^13 and above are INVALID. */
+ * "failed", IGNORED for other statuses.  payment_id = data.tx_ref (a UUID,
+ * lower-cased), provider_tx_id = data.id (as text), event_id = "flw:" +
+ * data.id + ":" + data.status.  data.amount (major units, integer or
+ * real) is converted exactly; more than two decimals, negative amounts or
+ * reals of 10^13 and above are INVALID.
+ * refund.completed -> REFUND of provider_tx_id = data.tx_id, read as
+ * tz_flw_parse_refund reads data; event_id "flw:refund:<id>:<status>".
+ * chargeback.created / chargeback.updated -> DISPUTE: dispute_id = data.id,
+ * provider_tx_id = data.transaction_id (as text), payment_id = data.tx_ref
+ * when it is a UUID (else NULL), amount from data.amount, currency when
+ * sent; dispute_status "lost" for lost/accepted, "won" for won/reversed,
+ * else "open"; event_id "flw:chargeback:<id>:<status>".
+ * Other events IGNORED. */
 tz_parse_status_e tz_flw_parse_event(apr_pool_t *p, const char *body, size_t len,
                                      tz_event_t *ev);
 /* GET <base>/v3/transactions/<ev->provider_tx_id>/verify with Bearer secret. */
@@ -331,6 +364,24 @@ void tz_flw_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_eve
  * and data.status=="successful", FAILED when data.status=="failed", else
  * UNVERIFIED; amount/currency/tx_ref from data). */
 tz_parse_status_e tz_flw_parse_verify(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev);
+/* POST <base>/v3/transactions/<provider_tx_id>/refund, Bearer secret,
+ * JSON {"amount": <major units, exact decimal text>, "comments": reason}
+ * (comments left out when NULL; no URL without a transaction id). */
+void tz_flw_refund_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_refund_req_t *req,
+                           tz_out_req_t *out);
+/* {"status":"success","data":{id, tx_id, amount_refunded, status}} ->
+ * REFUND: provider_refund_id = data.id, provider_tx_id = data.tx_id (as
+ * text), amount exact from amount_refunded, refund_status "succeeded" for
+ * completed, "failed" for failed, else "pending". */
+tz_parse_status_e tz_flw_parse_refund(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev);
+/* GET <base>/v3/transactions/verify_by_reference?tx_ref=<payment id>, Bearer. */
+void tz_flw_status_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_status_req_t *req,
+                           tz_out_req_t *out);
+/* Read as tz_flw_parse_verify reads, but SUCCESS only for "success" with
+ * data.status "successful", FAILED for "failed", else PENDING. */
+tz_parse_status_e tz_flw_parse_status(apr_pool_t *p, const char *body, size_t len,
                                       tz_event_t *ev);
 
 /* ---- Stripe ---- */
@@ -350,14 +401,43 @@ tz_sig_status_e tz_stripe_verify_signature(const tz_prov_cfg_t *cfg, const tz_we
  * SUCCESS; checkout.session.async_payment_failed and
  * checkout.session.expired -> FAILED (the session is over);
  * payment_intent.payment_failed IGNORED (the payer may retry within the
- * session); charge.refunded (fully
- * refunded) -> REFUND; others IGNORED, and so is an event whose object
- * carries no payment id of ours (another integration on the same account).
- * event_id = "id"; payment_id from metadata.payment_id or
- * client_reference_id; amount from amount_total / amount_received /
- * amount; currency upper-cased. */
+ * session); these carry payment_id from metadata.payment_id or
+ * client_reference_id, and an object without one is IGNORED (another
+ * integration on the same account).  Refunds and disputes are matched by
+ * provider_tx_id = the object's payment_intent, payment_id NULL, and an
+ * object without a payment_intent is IGNORED: charge.refunded (partial or
+ * full) -> REFUND "succeeded" with refunded_total = amount_refunded (no
+ * amount of its own); charge.refund.updated, refund.updated and
+ * refund.failed -> REFUND read as tz_stripe_parse_refund reads the Refund;
+ * charge.dispute.created / .updated / .closed -> DISPUTE (dispute_id, amount,
+ * currency, reason; dispute_status "won" for won / warning_closed, "lost"
+ * for lost, else "open").  Others IGNORED.  event_id = "id"; amounts from
+ * amount_total / amount_received / amount; currency upper-cased. */
 tz_parse_status_e tz_stripe_parse_event(apr_pool_t *p, const char *body, size_t len,
                                         tz_event_t *ev);
+/* POST <base>/v1/refunds, form-encoded, Bearer secret, Idempotency-Key
+ * "tipzed-refund-<refund id>"; payment_intent = provider_tx_id, amount
+ * (minor units), metadata[refund_id], metadata[payment_id],
+ * metadata[reason] (cut to 500 characters).  No URL without a
+ * PaymentIntent. */
+void tz_stripe_refund_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                              const tz_refund_req_t *req, tz_out_req_t *out);
+/* A Refund object -> REFUND: provider_refund_id = id, amount, currency,
+ * provider_tx_id = payment_intent, refund_id = metadata.refund_id when a
+ * UUID, reason = failure_reason; refund_status "succeeded" for succeeded,
+ * "failed" for failed / canceled, else "pending".  event_id id ":" status. */
+tz_parse_status_e tz_stripe_parse_refund(apr_pool_t *p, const char *body, size_t len,
+                                         tz_event_t *ev);
+/* GET <base>/v1/checkout/sessions/<provider_ref>, Bearer secret (no URL
+ * without a provider_ref). */
+void tz_stripe_status_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                              const tz_status_req_t *req, tz_out_req_t *out);
+/* A Checkout Session: status "complete" with payment_status "paid" ->
+ * SUCCESS, "expired" -> FAILED (both with amount_total, currency,
+ * provider_tx_id = payment_intent, payment_id when the session carries
+ * ours), anything else PENDING. */
+tz_parse_status_e tz_stripe_parse_status(apr_pool_t *p, const char *body, size_t len,
+                                         tz_event_t *ev);
 
 /* ---- MTN MoMo Collections ---- */
 /* An MSISDN as MoMo takes it: optional leading '+', then 10..15 digits,

@@ -83,7 +83,8 @@ write("sig_tv1", tv1)
 
 write("sig_hash", [SECRET, SECRET + b"x", SECRET[:-1], b"", b"hash-123", SECRET.upper(), SECRET + b"\x00tail"])
 
-# webhook_events: first byte 0 generic, 1 flw event, 2 stripe event, 3 flw verify, 4 flw checkout, 5 stripe checkout
+# webhook_events: first byte 0 generic, 1 flw event, 2 stripe event, 3 flw verify, 4 flw checkout, 5 stripe checkout,
+# 6..11 the refund and status answers (see fuzz_webhook_events.c)
 flw_data = {"id": 285959875, "tx_ref": PID, "flw_ref": "FLW-MOCK", "amount": 25.5, "currency": "ZMW", "charged_amount": 25.5, "status": "successful", "customer": {"email": "a@b"}}
 ev = [
     (0, gen_body.decode()),
@@ -104,6 +105,40 @@ ev = [
     (4, j({"status": "success", "message": "Hosted Link", "data": {"link": "https://checkout.flutterwave.com/v3/hosted/pay/abc"}})),
     (5, j({"id": "cs_1", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_1"})),
     (5, j({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})),
+]
+# refunds and disputes: 0..2 the events, then 6 generic refund answer, 7 generic status answer,
+# 8 flw refund answer, 9 flw status answer, 10 stripe refund answer, 11 stripe status answer
+RID = "9b2f6c1e-5d4a-4e3b-8c2d-1a0f9e8d7c6b"
+flw_refund = {"id": 75923, "account_id": 73362, "tx_id": 285959875, "flw_ref": "URF_1", "amount_refunded": 25.5, "status": "completed", "destination": "payment_source"}
+flw_chargeback = {"id": 1273, "amount": 25.5, "currency": "NGN", "status": "lost", "stage": "new", "transaction_id": 285959875, "tx_ref": PID, "flw_ref": "FLW-MOCK"}
+st_refund = {"id": "re_1", "object": "refund", "amount": 1250, "currency": "usd", "payment_intent": "pi_1", "status": "succeeded", "failure_reason": None, "metadata": {"refund_id": RID, "payment_id": PID}}
+st_dispute = {"id": "dp_1", "object": "dispute", "amount": 2500, "currency": "usd", "charge": "ch_1", "payment_intent": "pi_1", "status": "warning_closed", "reason": "fraudulent"}
+st_session = {"id": "cs_1", "object": "checkout.session", "status": "complete", "payment_status": "paid", "amount_total": 2500, "currency": "zmw", "payment_intent": "pi_1", "client_reference_id": PID, "metadata": {"payment_id": PID}}
+ev += [
+    (0, j({"payment_id": PID, "status": "refunded", "timestamp": NOW, "refund_id": RID, "amount": 1250, "currency": "ZMW"})),
+    (0, j({"payment_id": PID, "status": "refund_failed", "timestamp": NOW, "refund_id": RID, "amount": 1250, "reason": "wallet closed"})),
+    (0, j({"payment_id": PID, "status": "dispute_opened", "timestamp": NOW, "dispute_id": "DSP-1", "amount": 2500})),
+    (0, j({"payment_id": PID, "status": "dispute_lost", "timestamp": NOW, "dispute_id": "", "amount": 2500})),
+    (1, j({"event": "refund.completed", "data": flw_refund})),
+    (1, j({"event": "chargeback.created", "data": dict(flw_chargeback, status="initiated", currency=None)})),
+    (1, j({"event": "chargeback.updated", "data": flw_chargeback})),
+    (2, j({"id": "evt_20", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1", "amount": 2500, "amount_refunded": 700, "refunded": False, "currency": "usd"}}})),
+    (2, j({"id": "evt_21", "type": "refund.failed", "data": {"object": dict(st_refund, status="failed", failure_reason="expired_or_canceled_card")}})),
+    (2, j({"id": "evt_22", "type": "charge.refund.updated", "data": {"object": dict(st_refund, payment_intent=None)}})),
+    (2, j({"id": "evt_23", "type": "charge.dispute.created", "data": {"object": dict(st_dispute, status="needs_response")}})),
+    (2, j({"id": "evt_24", "type": "charge.dispute.closed", "data": {"object": st_dispute}})),
+    (6, j({"refund_id": RID, "status": "succeeded", "provider_refund_id": "gw-r-1", "amount": 1250})),
+    (6, j({"refund_id": RID.upper(), "status": "failed", "reason": "insufficient float"})),
+    (7, j({"payment_id": PID, "status": "success", "provider_transaction_id": "mm-1", "amount": 2500, "currency": "ZMW"})),
+    (7, j({"payment_id": PID, "status": "pending"})),
+    (8, j({"status": "success", "message": "Transaction refund initiated", "data": flw_refund})),
+    (8, j({"status": "error", "message": "Insufficient balance", "data": None})),
+    (9, j({"status": "success", "message": "Transaction fetched successfully", "data": flw_data})),
+    (9, j({"status": "success", "data": dict(flw_data, status="pending")})),
+    (10, j(st_refund)),
+    (10, j({"error": {"type": "invalid_request_error", "message": "Charge has already been refunded."}})),
+    (11, j(st_session)),
+    (11, j(dict(st_session, status="expired", payment_status="unpaid", payment_intent=None))),
 ]
 write("webhook_events", [bytes([i]) + s.encode() for i, s in ev] + [b"\x00not json", b"\x02[]", b"\x01{}"])
 

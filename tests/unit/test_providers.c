@@ -606,12 +606,13 @@ START_TEST(stripe_intent_and_charge_events)
     ck_assert_int_eq(stripe_ev("charge.refunded", apr_pstrcat(tz_tp, "{\"id\":\"ch_1\","
                      "\"payment_intent\":\"pi_2\",\"amount\":2500,\"amount_refunded\":2500,"
                      "\"refunded\":true,\"currency\":\"usd\",", meta, "}", NULL)), TZ_PARSE_OK);
-    ck_assert(ev.kind == TZ_EV_REFUND && ev.amount == 2500);
+    ck_assert(ev.kind == TZ_EV_REFUND && ev.has_refunded_total && ev.refunded_total == 2500);
     ck_assert_str_eq(ev.provider_tx_id, "pi_2");
+    ck_assert_ptr_null(ev.payment_id); /* matched by the PaymentIntent, never by metadata */
     ck_assert_int_eq(stripe_ev("charge.refunded", apr_pstrcat(tz_tp, "{\"id\":\"ch_1\","
                      "\"amount\":2500,\"amount_refunded\":100,\"refunded\":false,", meta, "}", NULL)),
                      TZ_PARSE_OK);
-    ck_assert_int_eq(ev.kind, TZ_EV_IGNORED); /* a partial refund is not reversed */
+    ck_assert_int_eq(ev.kind, TZ_EV_IGNORED); /* no PaymentIntent: not one of ours */
 }
 END_TEST
 
