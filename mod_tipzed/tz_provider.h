@@ -440,8 +440,49 @@ tz_parse_status_e tz_stripe_parse_status(apr_pool_t *p, const char *body, size_t
                                          tz_event_t *ev);
 
 /* ---- MTN MoMo Collections ---- */
-/* An MSISDN as MoMo takes it: optional leading '+', then 10..15 digits,
- * the first not 0; the digits, or NULL. */
+/* A payer's MSISDN: an optional leading '+', then 10..15 digits, the
+ * first not 0 ("+260971234567" -> "260971234567"); NULL otherwise. */
 const char *tz_msisdn_normalize(apr_pool_t *p, const char *in);
+/* "Basic " base64(api_user ":" api_key). */
+char *tz_momo_basic_auth(apr_pool_t *p, const char *api_user, const char *api_key);
+/* POST <base>/collection/token/ with Basic auth, Ocp-Apim-Subscription-Key
+ * and an empty body; url NULL when a credential is missing or unsafe. */
+void tz_momo_token_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, tz_out_req_t *out);
+/* {"access_token": "...", "token_type": ..., "expires_in": N}: 0 with the
+ * token (non-empty, printable, no space) and N (a positive integer). */
+int tz_momo_token_answer(apr_pool_t *p, const char *body, size_t len, const char **token,
+                         int64_t *expires_in);
+/* POST <base>/collection/v1_0/requesttopay, Bearer cfg->api_secret (the
+ * access token), X-Reference-Id = payment id, X-Target-Environment,
+ * X-Callback-Url, Ocp-Apim-Subscription-Key; body {amount (decimal text),
+ * currency, externalId, payer {partyIdType "MSISDN", partyId},
+ * payerMessage (description, at most 160 bytes of whole UTF-8 sequences),
+ * payeeNote "Tipzed"}.  url NULL without a valid MSISDN, with invalid
+ * UTF-8, or without a header value. */
+void tz_momo_checkout_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                              const tz_checkout_req_t *req, tz_out_req_t *out);
+/* "" (202 Accepted, no link: the payer confirms on the phone); no ref. */
+const char *tz_momo_checkout_answer(apr_pool_t *p, const char *body, size_t len,
+                                    const char **provider_ref);
+/* Callbacks are unsigned: always TZ_SIG_OK (each one is verified by asking). */
+tz_sig_status_e tz_momo_verify_signature(const tz_prov_cfg_t *cfg, const tz_webhook_t *in);
+/* GET <base>/collection/v1_0/requesttopay/<payment id> (ev->payment_id,
+ * req->payment_id) with Bearer, X-Target-Environment and the key. */
+void tz_momo_verify_request(apr_pool_t *p, const tz_prov_cfg_t *cfg, const tz_event_t *ev,
+                            tz_out_req_t *out);
+void tz_momo_status_request(apr_pool_t *p, const tz_prov_cfg_t *cfg,
+                            const tz_status_req_t *req, tz_out_req_t *out);
+/* A requesttopay object: status SUCCESSFUL -> SUCCESS; FAILED, REJECTED,
+ * TIMEOUT, EXPIRED -> FAILED; anything else PENDING.  payment_id =
+ * externalId (a UUID, lower-cased; INVALID "externalId"), provider_tx_id
+ * = financialTransactionId, amount from decimal text or a JSON integer of
+ * major units with currency (both or neither), reason from a string or an
+ * object's message/code; event_id "momo:<payment id>:<STATUS>". */
+tz_parse_status_e tz_momo_status_answer(apr_pool_t *p, const char *body, size_t len,
+                                        tz_event_t *ev);
+/* The callback MTN sends to X-Callback-Url: the same object, the payment
+ * id from externalId or else referenceId.  Not trusted: verified by asking. */
+tz_parse_status_e tz_momo_parse_event(apr_pool_t *p, const char *body, size_t len,
+                                      tz_event_t *ev);
 
 #endif

@@ -193,4 +193,26 @@ write("query", ["limit=20&offset=0", "limit=100&offset=999999", "limit=0", "limi
                 "creator_id=" + CID + "&from=2024-01-01T00:00:00Z&to=2024-12-31",
                 "q=a+b%20c%2B", "q=%c3%a9", "q=%00", "q=%zz", "q=%", "q=%ff", "limit&offset",
                 "&&limit=3&&", "limit=%32%30", "offset=9223372036854775808", "q=%f0%9f%8e%b5"])
+
+# momo: first byte 0 callback, 1 status answer, 2 token answer, 3 "<phone>\n<description>"
+rtp = {"amount": "25", "currency": "ZMW", "financialTransactionId": "363440463", "externalId": PID,
+       "payer": {"partyIdType": "MSISDN", "partyId": "260971234567"}, "payerMessage": "Tip for Ana",
+       "payeeNote": "Tipzed", "status": "SUCCESSFUL"}
+mm = [
+    (0, j(dict(rtp, referenceId=PID))),
+    (0, j({"referenceId": PID.upper(), "status": "FAILED", "reason": "APPROVAL_REJECTED", "amount": "25.50", "currency": "ZMW"})),
+    (0, j({"externalId": "order-1", "status": "PENDING"})),
+    (1, j(rtp)),
+    (1, j(dict(rtp, status="FAILED", reason={"code": "PAYER_NOT_FOUND", "message": "Payer not found"}))),
+    (1, j(dict(rtp, status="PENDING", amount=25, financialTransactionId=""))),
+    (1, j(dict(rtp, status="EXPIRED", amount="25.505"))),
+    (1, j({"code": "RESOURCE_NOT_FOUND", "message": "Requested resource was not found."})),
+    (2, j({"access_token": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSMjU2In0.e30.sig", "token_type": "access_token", "expires_in": 3600})),
+    (2, j({"access_token": "", "expires_in": 3600})),
+    (2, j({"access_token": "t", "expires_in": -1})),
+    (3, "+260971234567\nTip for Ana"),
+    (3, "0971234567\nTip"),
+    (3, "260971234567\n" + "a" * 159 + "\u00e9 and more"),
+]
+write("momo", [bytes([i]) + s.encode() for i, s in mm] + [b"\x00not json", b"\x01[]", b"\x03+\n\xff"])
 print("seeds written under", ROOT)
