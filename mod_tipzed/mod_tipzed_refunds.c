@@ -120,8 +120,8 @@ int tz_h_payment_refund(tz_req_t *q)
         return OK;
     amount = json_object_get(q->body, "amount");
     args[0] = q->id, args[1] = refund_id, args[2] = q->user.id;
-    args[3] = amount ? apr_psprintf(r->pool, "%" JSON_INTEGER_FORMAT, json_integer_value(amount))
-                     : NULL;
+    args[3] = amount ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                    (apr_int64_t)json_integer_value(amount)) : NULL;
     args[4] = tz_json_str(q->body, "reason"), args[5] = q->request_id, args[6] = key.key;
     args[7] = tz_provider_list(r->pool, q->cfg, 'L');
     args[8] = tz_provider_list(r->pool, q->cfg, 'A');

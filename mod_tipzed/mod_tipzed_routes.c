@@ -33,6 +33,7 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
     R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
     R("POST", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW),
+    R("PUT", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW), /* MTN MoMo calls back with PUT */
     R("GET", "/payments", tz_h_payments_list, TZ_R_USER),
     R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
     R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON),

@@ -232,6 +232,33 @@ RETURNS uuid LANGUAGE sql STABLE AS $$
         AND provider_transaction_id = p_provider_tx ORDER BY created_at LIMIT 1))
 $$;
 
+-- The payment a provider's refund or dispute event is about, locked, with
+-- the delivery recorded under its event id: NULL when there is no such
+-- payment; only its id (status NULL) when the event was recorded before (a
+-- duplicate delivery, which changes nothing).
+CREATE OR REPLACE FUNCTION tz_event_payment(p_provider text, p_event_id text, p_payment uuid,
+                                            p_provider_tx text, p_kind text)
+RETURNS payments LANGUAGE plpgsql AS $$
+DECLARE
+  p payments;
+BEGIN
+  SELECT * INTO p FROM payments WHERE id = tz_payment_by_ref(p_provider, p_payment, p_provider_tx)
+     FOR UPDATE;
+  IF p.id IS NOT NULL THEN
+    INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
+    VALUES (p_provider, p_event_id, p.id, p_kind, 'received') ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      p.status := NULL;
+    END IF;
+  END IF;
+  RETURN p;
+END $$;
+
+CREATE OR REPLACE FUNCTION tz_payment_status(p_id uuid) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT status FROM payments WHERE id = p_id
+$$;
+
 -- A refund made at the provider without us (its dashboard) is recorded
 -- and posted as it happened, up to what is left of the payment.
 CREATE OR REPLACE FUNCTION tz_refund_external(p payments, p_amount bigint, p_provider_refund text,
@@ -279,15 +306,10 @@ DECLARE
   v_outcome text := 'noop';
   before bigint;
 BEGIN
-  SELECT * INTO p FROM payments WHERE id = tz_payment_by_ref(p_provider, p_payment, p_provider_tx)
-     FOR UPDATE;
-  IF p.id IS NULL THEN
-    RETURN json_build_object('outcome', 'not_found');
-  END IF;
-  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
-  VALUES (p_provider, p_event_id, p.id, 'refund', 'received') ON CONFLICT DO NOTHING;
-  IF NOT FOUND THEN
-    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
+  p := tz_event_payment(p_provider, p_event_id, p_payment, p_provider_tx, 'refund');
+  IF p.id IS NULL OR p.status IS NULL THEN
+    RETURN json_build_object('outcome', CASE WHEN p.id IS NULL THEN 'not_found' ELSE 'duplicate' END,
+                             'status', tz_payment_status(p.id));
   END IF;
   SELECT * INTO rf FROM refunds
    WHERE payment_id = p.id AND (id = p_refund OR provider_refund_id = p_provider_refund)

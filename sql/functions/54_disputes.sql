@@ -98,15 +98,10 @@ DECLARE
   d disputes;
   v_outcome text := 'noop';
 BEGIN
-  SELECT * INTO p FROM payments WHERE id = tz_payment_by_ref(p_provider, p_payment, p_provider_tx)
-     FOR UPDATE;
-  IF p.id IS NULL THEN
-    RETURN json_build_object('outcome', 'not_found');
-  END IF;
-  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
-  VALUES (p_provider, p_event_id, p.id, 'dispute', 'received') ON CONFLICT DO NOTHING;
-  IF NOT FOUND THEN
-    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
+  p := tz_event_payment(p_provider, p_event_id, p_payment, p_provider_tx, 'dispute');
+  IF p.id IS NULL OR p.status IS NULL THEN
+    RETURN json_build_object('outcome', CASE WHEN p.id IS NULL THEN 'not_found' ELSE 'duplicate' END,
+                             'status', tz_payment_status(p.id));
   END IF;
   SELECT * INTO d FROM disputes WHERE provider = p_provider AND provider_dispute_id = p_dispute
      FOR UPDATE;

@@ -108,8 +108,10 @@ CREATE TABLE disputes (
 CREATE INDEX disputes_status_idx ON disputes (status, created_at);
 CREATE INDEX disputes_payment_idx ON disputes (payment_id);
 
--- The admin refund takes an amount and a reason now.
+-- The admin refund takes an amount and a reason now; the full reversal it
+-- made is a refund like any other (sql/functions/52_refunds.sql).
 DROP FUNCTION IF EXISTS tz_api_payment_refund(uuid, uuid, text, text);
+DROP FUNCTION IF EXISTS tz_payment_reverse(payments);
 DROP FUNCTION IF EXISTS tz_api_payments_expire();
 DROP FUNCTION IF EXISTS tz_api_payment_checkout(uuid, text, boolean, text);
 DROP FUNCTION IF EXISTS tz_api_payment_create(uuid, uuid, uuid, bigint, text, text, text, int,

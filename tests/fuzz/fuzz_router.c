@@ -24,6 +24,7 @@ static const tz_route_t routes[] = {
     {"POST", "/payments/initiate", NULL},
     {"POST", "/payments/webhook", NULL},
     {"POST", "/webhooks/{name}", NULL},
+    {"PUT", "/webhooks/{name}", NULL},
     {"GET", "/payments", NULL},
     {"GET", "/payments/{id}", NULL},
     {"POST", "/payments/{id}/refund", NULL},

@@ -61,7 +61,7 @@ def gateway(stack):
         yield None
         return
     from fakeproviders import StandIn, generic_routes
-    s = StandIn(int(os.environ["TZ_MM_PORT"]), stack.secret("webhook_mobile_money"),
+    s = StandIn(int(os.environ["TZ_MM_PORT"]), stack.secret("webhook_mobile_money").decode(),
                 generic_routes)
     yield s
     s.close()

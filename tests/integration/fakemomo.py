@@ -166,6 +166,11 @@ class MoMoStandIn:
 
     # ---------------------------------------------------------- test helpers
 
+    def revoke_tokens(self):
+        """Every token issued so far is refused from now on (MTN rotated them)."""
+        with self._lock:
+            self._tokens.clear()
+
     def fail_next(self, status):
         """The next requesttopay answers this HTTP status."""
         with self._lock:

@@ -286,7 +286,9 @@ def generic_refund(gw, body):
 def generic_routes(gw, method, path, headers, body):
     """The generic mobile-money gateway: signed refund and status calls;
     any other GET is the payer's checkout page."""
+    # the calls are made relative to the configured base URL (its path kept)
     url = urllib.parse.urlsplit(path).path
+    url = "/" + url.rsplit("/", 1)[-1] if url.endswith(("/refunds", "/status")) else url
     if method == "POST" and url in ("/refunds", "/status"):
         if not gw.signed(headers, body):
             return 401, {"error": "invalid_signature", "message": "X-Tipzed-Signature does not verify"}

@@ -349,8 +349,10 @@ def test_stripe_payment_rescued_by_polling_after_its_webhook_was_lost(
 def test_gateway_payment_polled_then_expired_only_after_asking(api, stack, gateway, pair, admin):
     creator, fan = pair
     p = initiate(api, fan, creator, "mobile_money").json
-    # the gateway says "pending": at expiry the payment is asked once more, then expires
-    stack.psql(f"UPDATE payments SET expires_at = now() + interval '2 seconds',"
+    # the gateway says "pending": asked before its expiry time, the payment
+    # is asked once more at it, and only then expires (the watchdog runs
+    # every 5 s)
+    stack.psql(f"UPDATE payments SET expires_at = now() + interval '8 seconds',"
                f" next_poll_at = now() WHERE id = '{p['id']}'")
     assert wait_for(lambda: payment(api, admin, p["id"])["status"] == "expired")
     asked = [x for x in gateway.requests if x["path"].endswith("/status")

@@ -52,7 +52,7 @@ def test_startup_notice_names_what_an_operator_checks_first(stack):
     lines = [x for x in stack.error_log_text().splitlines() if "AH10504" in x]
     assert lines, "no startup notice"
     last = lines[-1]
-    assert "[tipzed:notice]" in last and "providers mobile_money, flutterwave, stripe, sandbox" in last
+    assert "[tipzed:notice]" in last and "providers mobile_money, flutterwave, stripe, momo, sandbox" in last
     assert "sandbox on (mixed)" in last and "needs schema " in last, last
 
 
@@ -70,6 +70,7 @@ def test_configtest_refuses_what_would_only_fail_later(stack):
          "TipzedDefaultProvider sandbox is not enabled"),
         (drop("TipzedEncryptionKeyFile "), "TipzedEncryptionKeyFile is required"),
         (drop("TipzedProviderSecretFile stripe "), "no TipzedProviderSecretFile stripe"),
+        (drop("TipzedMoMoUserFile "), "TipzedProvider momo needs TipzedMoMoUserFile"),
         (lambda t: t.replace("TipzedLoginRateLimit 5 1m", "TipzedCurrencies USD"),
          "TipzedDefaultCurrency is not one of TipzedCurrencies"),
         (lambda t: t.replace("TipzedLoginRateLimit 5 1m", "TipzedCurrencies ZMW JPY"),

@@ -28,6 +28,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'rc=130; exit 130' INT TERM
 
+# The mobile_money gateway is a stand-in run by stress.py on this port: it
+# answers the module's refund and status calls.
+TZ_MM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export TZ_MM_URL=http://127.0.0.1:$TZ_MM_PORT/gateway
 "$STACK" up "$DIR" --sandbox
 # shellcheck disable=SC2086  # STRESS_ARGS is a list of words
-/usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${DURATION:-600}" ${STRESS_ARGS:-} || rc=$?
+/usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${DURATION:-600}" \
+  --gateway-port "$TZ_MM_PORT" ${STRESS_ARGS:-} || rc=$?

@@ -92,6 +92,7 @@ if [ $stack_ok -eq 1 ]; then
 
   section "stress: the bank invariant under faults (${TZ_STRESS_DURATION:-45} s)"
   if /usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${TZ_STRESS_DURATION:-45}" \
+       --gateway-port "$TZ_MM_PORT" \
        2>&1 | tee "$OUT/stress.out"; then
     stress_ok=1
   else

@@ -5,7 +5,9 @@ Many concurrent clients drive every money-moving path of a running stack
 (registrations, payment initiations with idempotency keys and retries of the
 same key, success and failure webhooks delivered several times and out of
 order, payout requests and cancellations, admin approvals, rejections,
-completions and failures, refunds) while a fault thread restarts PostgreSQL
+completions and failures, refunds through the mobile_money gateway's
+stand-in -- full and partial, confirmed, pending, refused or unanswered --
+and disputes opened, won and lost) while a fault thread restarts PostgreSQL
 with `-m immediate`, restarts Apache gracefully and SIGKILLs an Apache
 child.  Every response is recorded; afterwards the outcome is checked
 against what the server acknowledged:
@@ -15,10 +17,13 @@ against what the server acknowledged:
   * a payment whose success webhook got a 2xx is credited exactly once, a
     payment no success was sent for is not credited at all, and no payment
     is credited twice;
-  * every acknowledged payout request, payout action and refund is
-    reflected, and nothing appears that no request could have made;
-  * every creator's wallet, as the API reports it, equals what its
-    payments and payouts add up to;
+  * every acknowledged payout request, payout action, refund and dispute
+    is reflected, and nothing appears that no request could have made (a
+    refund is confirmed only if the gateway confirmed it, refused only if
+    the gateway refused it);
+  * every creator's wallet plus what the creator owes (the receivable), as
+    the API and the ledger report them, equals what its payments, refunds,
+    disputes and payouts add up to;
   * no Apache child crashed (only the children killed on purpose died of a
     signal), and the server answers a full payment flow normally after the
     last fault;
@@ -48,8 +53,14 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from fakeproviders import StandIn, generic_routes  # noqa: E402
 from tzclient import Client, login, unique_email  # noqa: E402
 from tzstack import Stack  # noqa: E402
+
+# What the gateway's stand-in answers a refund call: confirmed, pending (a
+# callback confirms it later, or nothing does), refused, or a 503 (the
+# module does not know; the watchdog asks again with the same refund id).
+REFUND_OUTCOMES = ["succeeded"] * 11 + ["pending"] * 3 + ["failed"] * 2 + [400] + [503] * 3
 
 PASSWORD = "stress password 123"
 CURRENCY = "ZMW"
@@ -147,6 +158,10 @@ class Model:
         self.payout_unknown = 0
         self.undelivered = []     # payment ids waiting for webhooks
         self.refundable = []      # payment ids whose success was acknowledged
+        self.refunds = {}         # refund id -> {"payment", "answer": 200|202|409|None}
+        self.refund_unknown = 0   # refund requests never answered
+        self.confirmed = set()    # refund ids whose "refunded" callback we sent
+        self.disputes = {}        # dispute id -> {"payment", "acked": [states], "sent": [states]}
         self.open_payouts = []    # payout ids not in a final state
 
     def pick(self, name):
@@ -168,14 +183,15 @@ def sign(secret, body):
 
 
 class Worker(threading.Thread):
-    def __init__(self, n, stack, log, model, admin, deadline, calm_from):
+    def __init__(self, n, stack, log, model, admin, deadline, calm_from, gateway):
         super().__init__(daemon=True)
         self.calm_from = calm_from
         self.api = Api(stack, log, 100 + n)
         self.stack, self.log, self.m, self.admin = stack, log, model, admin
         self.deadline = deadline
+        self.gateway = gateway
         self.secret = stack.secret("webhook_mobile_money")
-        self.ops = [(self.initiate, 30), (self.webhook, 30), (self.refund, 4),
+        self.ops = [(self.initiate, 30), (self.webhook, 30), (self.refund, 5), (self.dispute, 2),
                     (self.payout_request, 10), (self.payout_step, 14), (self.register, 1),
                     (self.read, 6)]
 
@@ -258,23 +274,88 @@ class Worker(threading.Thread):
             self.m.put("undelivered", pid)  # the provider will try again later
 
     def refund(self):
+        """A full or partial refund; then, sometimes, the gateway's callback
+        confirming a refund it left pending."""
         pid = self.m.pick("refundable")
         if pid is None:
             return
         p = self.m.payments[pid]
-        r, _ = self.api.retrying("refund", "POST", f"/payments/{pid}/refund",
+        body = {"reason": "stress"}
+        if random.random() < 0.5:
+            body["amount"] = random.randint(1, p["amount"])
+        r, _ = self.api.retrying("refund", "POST", f"/payments/{pid}/refund", json=body,
                                  token=self.admin["access_token"],
                                  headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        again = True
+        if r is None:
+            with self.m.lock:
+                self.m.refund_unknown += 1
+        elif r.status in (200, 202):
+            rid = r.json["refund"]["id"]
+            with self.m.lock:
+                self.m.refunds[rid] = {"payment": pid, "answer": r.status,
+                                       "status": r.json["refund"]["status"]}
+            if r.status == 202 and random.random() < 0.5:
+                self.confirm(p, rid, r.json["refund"]["amount"])
+            again = r.json["status"] != "refunded"
+        elif r.status == 409 and r.json.get("code") in ("refund_refused", "insufficient_funds",
+                                                        "refund_pending", "disputed",
+                                                        "not_refundable"):
+            again = r.json.get("code") != "not_refundable"
+        elif r.status == 422 and any(e.get("field") == "amount" for e in r.json.get("errors", [])):
+            pass  # more than is left of the payment
+        else:
+            self.log.violate(f"refund of {pid} answered {r.status}: {r.body[:200]!r}")
+        if again:
+            self.m.put("refundable", pid)
+
+    def confirm(self, p, rid, amount):
+        """The gateway confirms a refund it had left pending."""
+        with self.gateway.lock:
+            answered = self.gateway._answered.get(rid)
+            if not answered or answered[1].get("status") != "pending":
+                return
+            done = dict(answered[1], status="succeeded")
+            self.gateway._answered[rid] = (200, done)   # asked again, it says so too
         with self.m.lock:
-            if r is None:
-                p["refund"] = "unknown"
-            elif r.status == 200 and r.json.get("status") == "refunded":
-                p["refund"] = "acked"
-            elif r.status == 409 and r.json.get("code") == "insufficient_funds":
-                p["refund"] = p["refund"] or None
-                self.m.refundable.append(pid)
-            else:
-                self.log.violate(f"refund of {pid} answered {r.status}: {r.body[:200]!r}")
+            self.m.confirmed.add(rid)
+        payload = {"payment_id": p["id"], "status": "refunded", "refund_id": rid, "amount": amount,
+                   "timestamp": int(time.time()), "currency": CURRENCY}
+        body = json.dumps(payload).encode()
+        r = self.api.retrying("webhook", "POST", "/payments/webhook", body=body, headers={
+            "Content-Type": "application/json", "X-Tipzed-Signature": sign(self.secret, body)})[0]
+        if r is not None and r.status != 200:
+            self.log.violate(f"refund callback for {rid} answered {r.status}: {r.body[:200]!r}")
+
+    def dispute(self):
+        """A dispute opened through the gateway's callback, sometimes decided
+        at once (won or lost), each news delivered once or twice."""
+        pid = self.m.pick("refundable")
+        if pid is None:
+            return
+        p = self.m.payments[pid]
+        did = "dp-" + uuid.uuid4().hex[:12]
+        states = ["dispute_opened"] + ([random.choice(["dispute_won", "dispute_lost"])]
+                                      if random.random() < 0.7 else [])
+        d = {"payment": pid, "acked": [], "sent": []}
+        with self.m.lock:
+            self.m.disputes[did] = d
+        for st in states:
+            payload = {"payment_id": pid, "status": st, "dispute_id": did, "amount": p["amount"],
+                       "timestamp": int(time.time()), "currency": CURRENCY}
+            body = json.dumps(payload).encode()
+            d["sent"].append(st)
+            for _ in range(random.choice((1, 2))):
+                r = self.api.retrying("webhook", "POST", "/payments/webhook", body=body, headers={
+                    "Content-Type": "application/json",
+                    "X-Tipzed-Signature": sign(self.secret, body)})[0]
+                if r is not None and r.status == 200:
+                    if st not in d["acked"]:
+                        d["acked"].append(st)
+                elif r is not None:
+                    self.log.violate(f"dispute {did} ({st}) answered {r.status}: {r.body[:200]!r}")
+        if states[-1] != "dispute_opened" or not d["acked"]:
+            self.m.put("refundable", pid)   # decided (or never opened): refundable again
 
     # -- payouts -------------------------------------------------------------
     def payout_request(self):
@@ -496,29 +577,27 @@ def q(stack, sql):
     return stack.psql(sql)
 
 
+CREDITED = {"succeeded", "refund_pending", "partially_refunded", "refunded"}
+
+
 def check_payments(stack, log, m):
-    rows = q(stack, "SELECT p.id, p.status, p.creator_id, p.net,"
-                    " count(*) FILTER (WHERE e.kind = 'payment'),"
-                    " count(*) FILTER (WHERE e.kind = 'refund')"
+    rows = q(stack, "SELECT p.id, p.status, count(e.id)"
                     " FROM payments p LEFT JOIN journal_entries e ON e.payment_id = p.id"
+                    " AND e.kind = 'payment'"
                     f" WHERE p.message = 'stress {RUN}' GROUP BY p.id")
-    db = {r[0]: (r[1], int(r[4]), int(r[5])) for r in rows}
-    for pid, (status, credits, refunds) in db.items():
-        if credits > 1 or refunds > 1:
-            log.violate(f"payment {pid}: {credits} credits and {refunds} refunds")
-        want = {"succeeded": (1, 0), "refunded": (1, 1)}.get(status, (0, 0))
-        if (credits, refunds) != want:
-            log.violate(f"payment {pid} is {status} with {credits} credits, {refunds} refunds")
+    db = {r[0]: (r[1], int(r[2])) for r in rows}
+    for pid, (status, credits) in db.items():
+        if credits != (1 if status in CREDITED else 0):
+            log.violate(f"payment {pid} is {status} with {credits} credit entries")
     for pid, p in m.payments.items():
         if pid not in db:
             log.violate(f"acknowledged payment {pid} is missing")
             continue
         status = db[pid][0]
         if p["outcome"] == "success" and p["acked"]:
-            ok = {"succeeded", "refunded"} if p["refund"] == "unknown" else \
-                 {"refunded"} if p["refund"] == "acked" else {"succeeded"}
+            ok = CREDITED
         elif p["outcome"] == "success" and p["sent"]:
-            ok = {"pending", "succeeded"}
+            ok = {"pending"} | CREDITED
         elif p["outcome"] == "failed" and p["acked"]:
             ok = {"failed"}
         elif p["outcome"] == "failed" and p["sent"]:
@@ -526,13 +605,64 @@ def check_payments(stack, log, m):
         else:
             ok = {"pending"}
         if status not in ok:
-            log.violate(f"payment {pid} ({p['outcome']}, sent={p['sent']}, acked={p['acked']},"
-                        f" refund={p['refund']}) is {status}, expected one of {sorted(ok)}")
+            log.violate(f"payment {pid} ({p['outcome']}, sent={p['sent']}, acked={p['acked']})"
+                        f" is {status}, expected one of {sorted(ok)}")
     extra = len(db) - len(m.payments)
     if extra > m.initiate_unknown:
         log.violate(f"{extra} payments exist that no acknowledged request made"
                     f" (only {m.initiate_unknown} initiations were indeterminate)")
     return len(db)
+
+
+def check_refunds(stack, log, m, gateway):
+    """A refund is confirmed only if the gateway confirmed it (its answer, or
+    the callback we sent), refused only if the gateway refused it; an
+    acknowledged 200 is a confirmed refund."""
+    rows = q(stack, "SELECT r.id, r.status FROM refunds r JOIN payments p ON p.id = r.payment_id"
+                    f" WHERE p.message = 'stress {RUN}'")
+    said = {}
+    with gateway.lock:
+        for rid, (code, answer) in gateway._answered.items():
+            said[rid] = answer.get("status")
+    for rid, status in rows:
+        gw = said.get(rid)
+        if status == "succeeded" and gw != "succeeded" and rid not in m.confirmed:
+            log.violate(f"refund {rid} is succeeded, but the gateway said {gw}")
+        if status == "failed" and gw not in ("failed", None):
+            log.violate(f"refund {rid} is failed, but the gateway said {gw}")
+    db = dict(rows)
+    for rid, r in m.refunds.items():
+        if r["answer"] == 200 and db.get(rid) != "succeeded":
+            log.violate(f"refund {rid} was acknowledged as made but is {db.get(rid)}")
+    # a refused refund is recorded as failed; any other one not acknowledged
+    # can only come from a request that got no answer
+    extra = len([1 for rid, st in rows if rid not in m.refunds and st != "failed"])
+    if extra > m.refund_unknown:
+        log.violate(f"{extra} refunds exist that no acknowledged request made"
+                    f" (only {m.refund_unknown} refund requests were indeterminate)")
+    return len(rows)
+
+
+def check_disputes(stack, log, m):
+    rows = dict(q(stack, "SELECT d.provider_dispute_id, d.status FROM disputes d"
+                         " JOIN payments p ON p.id = d.payment_id"
+                         f" WHERE p.message = 'stress {RUN}'"))
+    final = {"dispute_won": "won", "dispute_lost": "lost"}
+    for did, d in m.disputes.items():
+        status = rows.get(did)
+        decided = [final[s] for s in d["acked"] if s in final]
+        sent = [final[s] for s in d["sent"] if s in final]
+        if decided and status != decided[0]:
+            log.violate(f"dispute {did} was acknowledged {decided[0]} but is {status}")
+        elif "dispute_opened" in d["acked"] and status is None:
+            # a dispute of a payment refunded in full meanwhile takes nothing
+            (left,), = q(stack, f"SELECT amount - refunded_amount FROM payments"
+                                f" WHERE id = '{d['payment']}'")
+            if int(left) > 0:
+                log.violate(f"dispute {did} was acknowledged but is missing")
+        elif status not in (None, "open", *sent):
+            log.violate(f"dispute {did} is {status}, but only {d['sent']} were sent")
+    return len(rows)
 
 
 def check_payouts(stack, log, m):
@@ -555,12 +685,22 @@ def check_payouts(stack, log, m):
 
 
 def check_wallets(stack, log, m):
-    """The API's wallet balance = credited nets - refunded nets - payouts held."""
+    """The API's wallet balance plus the creator's receivable = credited nets
+    - the net part of refunds and of open or lost disputes - payouts held."""
     api = Client(stack.api_url, source_ip="127.77.0.4")
     for c in m.creators:
         cid = c["user"]["id"]
         (net,), = q(stack, f"SELECT coalesce(sum(net), 0) FROM payments"
-                           f" WHERE creator_id = '{cid}' AND status = 'succeeded'")
+                           f" WHERE creator_id = '{cid}' AND status IN"
+                           " ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')")
+        (back,), = q(stack, f"SELECT coalesce(sum(r.amount - r.fee), 0) FROM refunds r"
+                            f" JOIN payments p ON p.id = r.payment_id"
+                            f" WHERE p.creator_id = '{cid}' AND r.status = 'succeeded'")
+        (disputed,), = q(stack, f"SELECT coalesce(sum(d.amount - d.fee), 0) FROM disputes d"
+                                f" JOIN payments p ON p.id = d.payment_id"
+                                f" WHERE p.creator_id = '{cid}' AND d.status <> 'won'")
+        (owed,), = q(stack, f"SELECT coalesce(sum(balance), 0) FROM accounts"
+                            f" WHERE owner_id = '{cid}' AND kind = 'creator_receivable'")
         (held,), = q(stack, f"SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'"
                             f" AND status IN ('pending', 'approved', 'processing', 'completed')")
         (pending,), = q(stack, f"SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'"
@@ -569,10 +709,11 @@ def check_wallets(stack, log, m):
         if w.status != 200:
             log.violate(f"wallet of {cid} answered {w.status}")
             continue
-        if (w.json["balance"], w.json["pending_payouts"]) != (int(net) - int(held), int(pending)):
-            log.violate(f"wallet of {cid}: balance {w.json['balance']}, pending"
-                        f" {w.json['pending_payouts']}; payments and payouts say"
-                        f" {int(net) - int(held)}, {pending}")
+        want = int(net) - int(back) - int(disputed) - int(held)
+        if (w.json["balance"] + int(owed), w.json["pending_payouts"]) != (want, int(pending)):
+            log.violate(f"wallet of {cid}: balance {w.json['balance']} (owing {-int(owed)}),"
+                        f" pending {w.json['pending_payouts']}; payments, refunds, disputes and"
+                        f" payouts say {want}, {pending}")
 
 
 def check_registrations(stack, log, m):
@@ -600,7 +741,10 @@ def final_flow(stack, log, m):
     """After the last fault: a payment end to end, answered normally."""
     api = Client(stack.api_url, source_ip="127.77.0.5")
     fan, creator = m.fans[0], m.creators[0]
-    before = api.get("/wallets/me", token=creator["access_token"]).json["balance"]
+    owed = f"SELECT coalesce(sum(balance), 0) FROM accounts WHERE owner_id = '{creator['user']['id']}'" \
+           " AND kind = 'creator_receivable'"
+    before = api.get("/wallets/me", token=creator["access_token"]).json["balance"] + \
+        int(q(stack, owed)[0][0])
     r = api.post("/payments/initiate", token=fan["access_token"],
                  headers={"X-Idempotency-Key": uuid.uuid4().hex},
                  json={"creator_id": creator["user"]["id"], "amount": 1000, "currency": CURRENCY,
@@ -613,7 +757,8 @@ def final_flow(stack, log, m):
     w = api.post("/payments/webhook", body=body, headers={
         "Content-Type": "application/json",
         "X-Tipzed-Signature": sign(stack.secret("webhook_mobile_money"), body)})
-    after = api.get("/wallets/me", token=creator["access_token"]).json["balance"]
+    after = api.get("/wallets/me", token=creator["access_token"]).json["balance"] + \
+        int(q(stack, owed)[0][0])   # a creator who owes repays from this tip first
     if w.status != 200 or after - before != r.json["net"]:
         log.violate(f"after the faults, the webhook answered {w.status} and the wallet moved"
                     f" by {after - before}, not {r.json['net']}")
@@ -677,6 +822,8 @@ def main():
                     help="seconds between faults (default: duration / 8, within 5..20)")
     ap.add_argument("--creators", type=int, default=12)
     ap.add_argument("--fans", type=int, default=12)
+    ap.add_argument("--gateway-port", type=int, required=True,
+                    help="the port of the mobile_money gateway's stand-in (TipzedProvider's URL)")
     a = ap.parse_args()
     stack = Stack(a.stack_dir)
     if not stack.base_url.startswith("http://127.0.0.1:"):
@@ -689,10 +836,13 @@ def main():
     print(f"stress: {a.clients} clients for {a.duration:.0f}s, a fault every {every:.0f}s,"
           f" against {stack.base_url}", flush=True)
     m, admin = setup(stack, log, a.creators, a.fans)
+    gateway = StandIn(a.gateway_port, stack.secret("webhook_mobile_money").decode(),
+                      generic_routes)
+    gateway.take_refund_outcome = lambda: random.choice(REFUND_OUTCOMES)
     rss0 = children_rss_kb(stack)
     deadline = now() + a.duration
     faults = Faults(stack, log, deadline, every, calm=max(15.0, a.duration / 4))
-    workers = [Worker(i, stack, log, m, admin, deadline, faults.calm_from)
+    workers = [Worker(i, stack, log, m, admin, deadline, faults.calm_from, gateway)
                for i in range(a.clients)]
     started = log.t0 = now()
     for t in workers + [faults]:
@@ -713,6 +863,8 @@ def main():
 
     n_payments = check_payments(stack, log, m)
     n_payouts = check_payouts(stack, log, m)
+    n_refunds = check_refunds(stack, log, m, gateway)
+    n_disputes = check_disputes(stack, log, m)
     check_wallets(stack, log, m)
     check_registrations(stack, log, m)
     rec = stack.tipzedctl("reconcile")
@@ -748,7 +900,10 @@ def main():
         "payments": n_payments, "payments_credited_acked": sum(
             1 for p in pay if p["outcome"] == "success" and p["acked"]),
         "payments_indeterminate": sum(1 for p in pay if p["sent"] and not p["acked"]),
-        "refunds_acked": sum(1 for p in pay if p["refund"] == "acked"),
+        "refunds": n_refunds,
+        "refunds_confirmed_at_once": sum(1 for r in m.refunds.values() if r["answer"] == 200),
+        "refunds_left_pending": sum(1 for r in m.refunds.values() if r["answer"] == 202),
+        "refund_callbacks": len(m.confirmed), "disputes": n_disputes,
         "payouts": n_payouts, "registrations": len(m.registered),
         "child_rss_kb_start": rss0[0], "child_rss_kb_peak": peak, "child_rss_kb_end": rss1[0],
         "child_rss_growth_kb_calm_phase": growth,

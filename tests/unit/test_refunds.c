@@ -761,6 +761,69 @@ START_TEST(stripe_dispute_events)
 }
 END_TEST
 
+/* One rule for every provider's answer to a refund call: only a parsed 2xx
+ * is a verdict, a 4xx (but 408, 409, 425, 429) a refusal, the rest unknown. */
+START_TEST(refund_verdict_rule)
+{
+    tz_event_t v;
+    memset(&v, 0, sizeof v);
+    v.kind = TZ_EV_REFUND;
+    v.refund_status = "succeeded";
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_OK, &v), "succeeded");
+    ck_assert_str_eq(tz_refund_verdict(1, 201, TZ_PARSE_OK, &v), "succeeded");
+    v.refund_status = "failed";
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_OK, &v), "failed");
+    v.refund_status = "pending";
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_OK, &v), "pending");
+    /* a 2xx that does not parse, or is not a refund, says nothing */
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_INVALID, &v), "unknown");
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_MALFORMED, &v), "unknown");
+    v.kind = TZ_EV_IGNORED;
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_OK, &v), "unknown");
+    v.kind = TZ_EV_REFUND;
+    v.refund_status = NULL;
+    ck_assert_str_eq(tz_refund_verdict(1, 200, TZ_PARSE_OK, &v), "unknown");
+    /* refusals */
+    for (int st = 400; st <= 499; st++) {
+        const char *want = st == 408 || st == 409 || st == 425 || st == 429 ? "unknown" : "failed";
+        ck_assert_msg(strcmp(tz_refund_verdict(1, st, TZ_PARSE_MALFORMED, &v), want) == 0, "%d", st);
+    }
+    /* no answer, redirects and server errors: the refund may have been made */
+    ck_assert_str_eq(tz_refund_verdict(0, 0, TZ_PARSE_MALFORMED, &v), "unknown");
+    ck_assert_str_eq(tz_refund_verdict(1, 302, TZ_PARSE_MALFORMED, &v), "unknown");
+    ck_assert_str_eq(tz_refund_verdict(1, 500, TZ_PARSE_MALFORMED, &v), "unknown");
+    ck_assert_str_eq(tz_refund_verdict(1, 503, TZ_PARSE_MALFORMED, &v), "unknown");
+}
+END_TEST
+
+START_TEST(provider_message_is_short_and_whole)
+{
+    char big[400];
+    const char *long_body, *m;
+    m = "{\"message\":\"Transaction already refunded\"}";
+    ck_assert_str_eq(tz_provider_message(tz_tp, m, strlen(m)), "Transaction already refunded");
+    m = "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Charge ch_1 has been refunded\"}}";
+    ck_assert_str_eq(tz_provider_message(tz_tp, m, strlen(m)), "Charge ch_1 has been refunded");
+    m = "{\"error\":\"refund_refused\"}";
+    ck_assert_str_eq(tz_provider_message(tz_tp, m, strlen(m)), "refund_refused");
+    ck_assert_ptr_null(tz_provider_message(tz_tp, "not json", 8));
+    m = "{\"message\":\"\"}";
+    ck_assert_ptr_null(tz_provider_message(tz_tp, m, strlen(m)));
+    m = "{\"message\":\"a\\u0000b\"}";
+    ck_assert_ptr_null(tz_provider_message(tz_tp, m, strlen(m)));
+    ck_assert_ptr_null(tz_provider_message(tz_tp, NULL, 0));
+    /* at most 200 bytes, never half a UTF-8 character ("é" is 2 bytes) */
+    strcpy(big, "{\"message\":\"a");
+    for (int i = 0; i < 150; i++)
+        strcat(big, "\xc3\xa9");
+    strcat(big, "\"}");
+    long_body = big;
+    m = tz_provider_message(tz_tp, long_body, strlen(long_body));
+    ck_assert_uint_eq(strlen(m), 199);
+    ck_assert_uint_eq((unsigned char)m[198], 0xa9);
+}
+END_TEST
+
 static Suite *refunds_suite(void)
 {
     Suite *s = suite_create("refunds");
@@ -772,6 +835,8 @@ static Suite *refunds_suite(void)
     tcase_add_test(gen, generic_refund_events);
     tcase_add_test(gen, generic_dispute_events);
     tcase_add_test(gen, refund_rows);
+    tcase_add_test(gen, refund_verdict_rule);
+    tcase_add_test(gen, provider_message_is_short_and_whole);
     tcase_add_test(flw, flw_refund_request);
     tcase_add_test(flw, flw_refund_answer);
     tcase_add_test(flw, flw_status_request_and_answer);
