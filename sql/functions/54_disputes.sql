@@ -14,8 +14,10 @@
 -- is shared the way a refund shares it (proportionally, 52_refunds.sql);
 -- the provider's own dispute fee is a cost of the platform outside this
 -- ledger.  A dispute takes back at most what is left of the payment (less
--- a refund in flight).  Its figures are kept in payments.disputed_amount /
--- disputed_fee while it is open or lost.
+-- a refund in flight); one that finds nothing left (the payment was
+-- refunded, or taken by an earlier dispute) is recorded with amount 0 and
+-- moves nothing, so that admins still see it.  Its figures are kept in
+-- payments.disputed_amount / disputed_fee while it is open or lost.
 
 CREATE OR REPLACE FUNCTION tz_dispute_json(d disputes) RETURNS json
 LANGUAGE sql STABLE AS $$
@@ -34,15 +36,14 @@ DECLARE
   d disputes;
   pending bigint := coalesce((SELECT amount FROM refunds
                                WHERE payment_id = p.id AND status = 'pending'), 0);
-  amt bigint := least(coalesce(p_amount, p.amount), tz_payment_left(p) - pending);
-  f bigint;
+  amt bigint := greatest(0, least(coalesce(p_amount, p.amount), tz_payment_left(p) - pending));
+  f bigint := tz_fee_share(p, amt);
 BEGIN
-  IF amt <= 0 THEN
-    RETURN NULL;
-  END IF;
-  f := tz_fee_share(p, amt);
   INSERT INTO disputes (payment_id, provider, provider_dispute_id, amount, fee, reason)
   VALUES (p.id, p_provider, p_dispute, amt, f, left(p_reason, 500)) RETURNING * INTO d;
+  IF amt = 0 THEN
+    RETURN d;
+  END IF;
   PERFORM tz_creator_debit(p, 'dispute:' || d.id || ':hold', 'dispute_hold',
                            tz_account('dispute_hold', NULL, NULL, p.currency), amt - f, f);
   UPDATE payments SET disputed_amount = disputed_amount + amt, disputed_fee = disputed_fee + f,
@@ -58,7 +59,9 @@ DECLARE
   acc bigint[];
   legs record;
 BEGIN
-  IF p_status = 'won' THEN
+  IF d.amount = 0 THEN
+    NULL;  -- nothing was held
+  ELSIF p_status = 'won' THEN
     acc := ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
                  tz_account('wallet', p.creator_id, NULL, p.currency),
                  tz_account('platform_fees', NULL, NULL, p.currency),
@@ -110,7 +113,7 @@ BEGIN
       v_outcome := 'not_credited';
     ELSE
       d := tz_dispute_open(p, p_provider, p_dispute, p_amount, p_reason);
-      v_outcome := CASE WHEN d.id IS NULL THEN 'noop' ELSE 'dispute_opened' END;
+      v_outcome := 'dispute_opened';
     END IF;
   END IF;
   IF d.status = 'open' AND p_status IN ('won', 'lost') THEN

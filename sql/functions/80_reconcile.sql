@@ -15,10 +15,12 @@
 --                        confirmed refunds (count, and clearing legs summing
 --                        to refunded_amount), or a state that does not match
 --                        them
---   dispute_entries      dispute id: a hold for every dispute, a release
---                        only for won ones, a settlement only for lost ones;
---                        payment id: disputed_amount other than the sum of
---                        its open and lost disputes
+--   dispute_entries      dispute id: a hold for every dispute that took
+--                        something, a release only for won ones, a
+--                        settlement only for lost ones; payment id:
+--                        disputed_amount other than the sum of its open and
+--                        lost disputes; account id: a dispute_hold holding
+--                        other than its open disputes, a receivable above 0
 --   payout_entries       payout id: a hold for every payout, a settlement
 --                        only for completed ones, a release only for
 --                        rejected, failed or cancelled ones
@@ -118,9 +120,9 @@ LANGUAGE sql STABLE AS $$
     FROM disputes d
     LEFT JOIN journal_entries e ON e.reference LIKE 'dispute:' || d.id || ':%'
    GROUP BY d.id
-  HAVING count(*) FILTER (WHERE e.kind = 'dispute_hold') <> 1
-      OR count(*) FILTER (WHERE e.kind = 'dispute_release') <> (d.status = 'won')::int
-      OR count(*) FILTER (WHERE e.kind = 'dispute_settle') <> (d.status = 'lost')::int
+  HAVING count(*) FILTER (WHERE e.kind = 'dispute_hold') <> (d.amount > 0)::int
+      OR count(*) FILTER (WHERE e.kind = 'dispute_release') <> (d.amount > 0 AND d.status = 'won')::int
+      OR count(*) FILTER (WHERE e.kind = 'dispute_settle') <> (d.amount > 0 AND d.status = 'lost')::int
   UNION ALL
   SELECT 'dispute_entries', p.id::text,
          format('disputed_amount %s, open and lost disputes %s', p.disputed_amount, x.s)
@@ -128,6 +130,17 @@ LANGUAGE sql STABLE AS $$
     JOIN LATERAL (SELECT coalesce(sum(amount), 0) AS s FROM disputes
                    WHERE payment_id = p.id AND status <> 'won') x ON true
    WHERE p.disputed_amount <> x.s
+  UNION ALL
+  SELECT 'dispute_entries', a.id::text,
+         format('dispute_hold %s holds %s, open disputes %s', a.currency, a.balance, coalesce(x.s, 0))
+    FROM accounts a
+    LEFT JOIN (SELECT p.currency, sum(d.amount) AS s FROM disputes d
+                 JOIN payments p ON p.id = d.payment_id
+                WHERE d.status = 'open' GROUP BY p.currency) x ON x.currency = a.currency
+   WHERE a.kind = 'dispute_hold' AND a.balance <> coalesce(x.s, 0)
+  UNION ALL
+  SELECT 'dispute_entries', a.id::text, format('receivable of %s is %s (above zero)', a.owner_id, a.balance)
+    FROM accounts a WHERE a.kind = 'creator_receivable' AND a.balance > 0
 $$;
 
 CREATE OR REPLACE FUNCTION tz_reconcile_payouts() RETURNS TABLE (check_name text, id text, detail text)

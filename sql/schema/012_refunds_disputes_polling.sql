@@ -97,7 +97,9 @@ CREATE TABLE disputes (
   payment_id          uuid NOT NULL REFERENCES payments (id),
   provider            text NOT NULL,
   provider_dispute_id text NOT NULL CHECK (length(provider_dispute_id) BETWEEN 1 AND 200),
-  amount              bigint NOT NULL CHECK (amount > 0),
+  -- 0 when nothing was left of the payment to take back (refunded, or
+  -- taken by an earlier dispute): the dispute is still listed
+  amount              bigint NOT NULL CHECK (amount >= 0),
   fee                 bigint NOT NULL CHECK (fee >= 0 AND fee <= amount),
   status              text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'won', 'lost')),
   reason              text,

@@ -365,3 +365,20 @@ def test_gateway_payment_polled_then_expired_only_after_asking(api, stack, gatew
                                        "provider_transaction_id": "MM-POLL"}
     assert wait_for(lambda: payment(api, admin, q["id"])["status"] == "succeeded")
     assert payment(api, admin, q["id"])["provider_transaction_id"] == "MM-POLL"
+
+
+def test_dispute_of_a_refunded_payment_is_listed_and_takes_nothing(
+        api, stack, stripe, pair, admin):
+    creator, fan = pair
+    p, pi = stripe_paid(api, stack, stripe, fan, creator)
+    assert refund(api, admin, p["id"]).status == 200
+    dp = f"dp_{uuid.uuid4().hex[:12]}"
+    assert stripe_deliver(api, stack, stripe_event("charge.dispute.created",
+                                                   dispute(pi, dp, "needs_response"))).status == 200
+    listed = [d for d in api.get("/admin/disputes", token=admin["access_token"]).json["data"]
+              if d["provider_dispute_id"] == dp]
+    assert listed and listed[0]["amount"] == 0 and listed[0]["status"] == "open"
+    assert stripe_deliver(api, stack, stripe_event("charge.dispute.closed",
+                                                   dispute(pi, dp, "lost"))).status == 200
+    assert balance(api, creator) == 0 and payment(api, admin, p["id"])["disputed_amount"] == 0
+    assert reconciled(stack)[0]
