@@ -4,6 +4,7 @@
 --   rule                                     enforced by
 --   ---------------------------------------  ----------------------------------------
 --   a user wallet never goes below zero      CHECK wallet_not_negative on accounts
+--   (main and cashback balances alike)         and cashback_not_negative
 --   a creator receivable never goes above    CHECK receivable_not_positive on accounts
 --     zero (it is what the creator owes)
 --   a posting is in its account's currency   FOREIGN KEY (account_id, currency)
@@ -129,7 +130,7 @@ RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
 BEGIN
-  IF (p_kind IN ('wallet', 'creator_receivable')) IS DISTINCT FROM (p_owner IS NOT NULL) THEN
+  IF (p_kind IN ('wallet', 'creator_receivable', 'cashback')) IS DISTINCT FROM (p_owner IS NOT NULL) THEN
     RAISE EXCEPTION 'a % account %', p_kind,
       CASE WHEN p_owner IS NULL THEN 'needs an owner' ELSE 'has no owner' END
       USING ERRCODE = '22023';
@@ -138,9 +139,9 @@ BEGIN
     IF p_kind = 'wallet' THEN
       SELECT id INTO a FROM accounts
        WHERE kind = 'wallet' AND owner_id = p_owner AND currency = p_currency::bpchar;
-    ELSIF p_kind = 'creator_receivable' THEN
+    ELSIF p_kind IN ('creator_receivable', 'cashback') THEN
       SELECT id INTO a FROM accounts
-       WHERE kind = 'creator_receivable' AND owner_id = p_owner AND currency = p_currency::bpchar;
+       WHERE kind = p_kind AND owner_id = p_owner AND currency = p_currency::bpchar;
     ELSE
       SELECT id INTO a FROM accounts
        WHERE kind = p_kind AND owner_id IS NULL AND coalesce(provider, '') = coalesce(p_provider, '')
@@ -164,7 +165,7 @@ END $$;
 --
 -- The accounts are locked in id order, then each leg updates its cached
 -- balance and inserts its posting with balance_after.  A leg that would take
--- a wallet below zero raises TZ001 'insufficient_funds': the whole call
+-- a wallet (main or cashback) below zero raises TZ001 'insufficient_funds': the whole call
 -- fails and nothing of the entry remains (callers that want an answer
 -- instead catch SQLSTATE TZ001 in a sub-block).
 CREATE OR REPLACE FUNCTION tz_post_entry(p_reference text, p_kind text, p_payment uuid,
@@ -222,7 +223,7 @@ BEGIN
   FOR leg IN SELECT a, m FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(a, m, i)
               WHERE m <> 0 ORDER BY i LOOP
     UPDATE accounts SET balance = balance + leg.m
-     WHERE id = leg.a AND (kind <> 'wallet' OR balance + leg.m >= 0)
+     WHERE id = leg.a AND (kind NOT IN ('wallet', 'cashback') OR balance + leg.m >= 0)
      RETURNING balance INTO bal;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'insufficient_funds'

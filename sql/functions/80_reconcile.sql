@@ -4,7 +4,8 @@
 --   cached_balances      account id: balance differs from the sum of its
 --                        postings, or a posting's balance_after differs from
 --                        the running sum of the account's postings by id
---   no_negative_wallets  wallet account id with a balance below zero
+--   no_negative_wallets  wallet or cashback account id with a balance below
+--                        zero
 --   payments_credited    payment id: a credited payment (succeeded,
 --                        refund_pending, partially_refunded, refunded)
 --                        without exactly one credit entry, or another with one
@@ -66,7 +67,7 @@ LANGUAGE sql STABLE SET jit = off AS $$
     FROM running r WHERE r.balance_after <> r.run
   UNION ALL
   SELECT 'no_negative_wallets', a.id::text, format('balance %s', a.balance)
-    FROM accounts a WHERE a.kind = 'wallet' AND a.balance < 0
+    FROM accounts a WHERE a.kind IN ('wallet', 'cashback') AND a.balance < 0
 $$;
 
 CREATE OR REPLACE FUNCTION tz_reconcile_payments() RETURNS TABLE (check_name text, id text, detail text)
