@@ -682,34 +682,53 @@ def check_payouts(stack, log, m):
 
 def check_wallets(stack, log, m):
     """The API's wallet balance plus the creator's receivable = credited nets
-    - the net part of refunds and of open or lost disputes - payouts held."""
+    - the net part of refunds and of open or lost disputes - payouts held.
+    The watchdog may still settle a refund while this runs, so the figures
+    are read in one statement (one snapshot) and the API's balance between
+    two readings that agree with it."""
     api = Client(stack.api_url, source_ip="127.77.0.4")
     for c in m.creators:
         cid = c["user"]["id"]
-        (net,), = q(stack, f"SELECT coalesce(sum(net), 0) FROM payments"
-                           f" WHERE creator_id = '{cid}' AND status IN"
-                           " ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')")
-        (back,), = q(stack, f"SELECT coalesce(sum(r.amount - r.fee), 0) FROM refunds r"
-                            f" JOIN payments p ON p.id = r.payment_id"
-                            f" WHERE p.creator_id = '{cid}' AND r.status = 'succeeded'")
-        (disputed,), = q(stack, f"SELECT coalesce(sum(d.amount - d.fee), 0) FROM disputes d"
-                                f" JOIN payments p ON p.id = d.payment_id"
-                                f" WHERE p.creator_id = '{cid}' AND d.status <> 'won'")
-        (owed,), = q(stack, f"SELECT coalesce(sum(balance), 0) FROM accounts"
-                            f" WHERE owner_id = '{cid}' AND kind = 'creator_receivable'")
-        (held,), = q(stack, f"SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'"
-                            f" AND status IN ('pending', 'approved', 'processing', 'completed')")
-        (pending,), = q(stack, f"SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'"
-                               f" AND status IN ('pending', 'approved', 'processing')")
-        w = api.get("/wallets/me", token=c["access_token"])
-        if w.status != 200:
-            log.violate(f"wallet of {cid} answered {w.status}")
+        for _ in range(10):
+            w = api.get("/wallets/me", token=c["access_token"])
+            if w.status != 200:
+                log.violate(f"wallet of {cid} answered {w.status}")
+                break
+            (bal, owed, want, pending), = q(stack, wallet_figures(cid))
+            again = api.get("/wallets/me", token=c["access_token"])
+            if w.json["balance"] == again.json["balance"] == int(bal):
+                break
+            time.sleep(0.5)   # something moved meanwhile: read again
+        else:
+            log.violate(f"wallet of {cid} kept moving while checked")
             continue
-        want = int(net) - int(back) - int(disputed) - int(held)
-        if (w.json["balance"] + int(owed), w.json["pending_payouts"]) != (want, int(pending)):
+        if w.status != 200:
+            continue
+        if (w.json["balance"] + int(owed), w.json["pending_payouts"]) != (int(want), int(pending)):
             log.violate(f"wallet of {cid}: balance {w.json['balance']} (owing {-int(owed)}),"
                         f" pending {w.json['pending_payouts']}; payments, refunds, disputes and"
                         f" payouts say {want}, {pending}")
+
+
+def wallet_figures(cid):
+    """(wallet balance, receivable, what they should add up to, payouts pending)."""
+    return f"""
+      SELECT coalesce((SELECT balance FROM accounts WHERE owner_id = '{cid}' AND kind = 'wallet'
+                         AND currency = '{CURRENCY}'), 0),
+             coalesce((SELECT balance FROM accounts WHERE owner_id = '{cid}'
+                         AND kind = 'creator_receivable' AND currency = '{CURRENCY}'), 0),
+             (SELECT coalesce(sum(net), 0) FROM payments WHERE creator_id = '{cid}' AND status IN
+                ('succeeded', 'refund_pending', 'partially_refunded', 'refunded'))
+           - (SELECT coalesce(sum(r.amount - r.fee), 0) FROM refunds r
+                JOIN payments p ON p.id = r.payment_id
+               WHERE p.creator_id = '{cid}' AND r.status = 'succeeded')
+           - (SELECT coalesce(sum(d.amount - d.fee), 0) FROM disputes d
+                JOIN payments p ON p.id = d.payment_id
+               WHERE p.creator_id = '{cid}' AND d.status <> 'won')
+           - (SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'
+                AND status IN ('pending', 'approved', 'processing', 'completed')),
+             (SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'
+                AND status IN ('pending', 'approved', 'processing'))"""
 
 
 def check_registrations(stack, log, m):
