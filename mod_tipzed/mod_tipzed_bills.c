@@ -169,7 +169,10 @@ int tz_h_bill_pay(tz_req_t *q)
     args[4] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                            (apr_int64_t)tz_json_int(q->body, "amount", 0));
     args[5] = key.key;
-    args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, tz_bill_check_base(q->cfg));
+    /* never asked about before this request's own /pay call has ended: a
+     * biller that has not seen the payment yet would answer "unknown" */
+    args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                           tz_bill_check_base(q->cfg) + q->cfg->provider_timeout + 3);
     if (tz_db_json(r, TZ_Q_BILL_PAY, args, &bill) != OK || !bill) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);
