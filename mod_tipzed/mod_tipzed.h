@@ -53,6 +53,8 @@ typedef struct {
     apr_int64_t status_poll;        /* seconds before a pending payment is first asked
                                        about at its provider; 0: never */
     apr_array_header_t *enc_keys;   /* tz_aead_key_t; first one seals */
+    const char *biller_secret;      /* TipzedBillerSecretFile content, or NULL */
+    apr_size_t biller_secret_len;
     apr_int64_t max_body;
     apr_array_header_t *cors_origins; /* const char * */
     int rl_count;

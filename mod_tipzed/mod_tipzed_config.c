@@ -53,6 +53,8 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(provider_timeout);
     TZ_MERGE_INT(status_poll);
     TZ_MERGE_PTR(enc_keys);
+    TZ_MERGE_PTR(biller_secret);
+    m->biller_secret_len = add->biller_secret ? add->biller_secret_len : base->biller_secret_len;
     TZ_MERGE_INT(max_body);
     TZ_MERGE_PTR(cors_origins);
     TZ_MERGE_INT(rl_count);
@@ -359,6 +361,19 @@ static const char *set_webhook_secret(cmd_parms *cmd, void *d, const char *name,
     return NULL;
 }
 
+/* The secret that signs the requests made to billers (docs/bills.md). */
+static const char *set_biller_secret(cmd_parms *cmd, void *d, const char *path)
+{
+    tz_cfg_t *c = srv(cmd);
+    const char *err = read_secret(cmd, path, &c->biller_secret, &c->biller_secret_len);
+    if (err)
+        return err;
+    if (c->biller_secret_len < 16)
+        return apr_psprintf(cmd->pool, "%s: the secret in '%s' is shorter than 16 bytes",
+                            cmd->directive->directive, path);
+    return NULL;
+}
+
 static const char *set_default_provider(cmd_parms *cmd, void *d, const char *name)
 {
     if (tz_provider_id(name) < 0)
@@ -442,6 +457,8 @@ const command_rec tz_cmds[] = {
                   "provider name and the file of its API secret"),
     AP_INIT_TAKE2("TipzedWebhookSecretFile", set_webhook_secret, NULL, RSRC_CONF,
                   "provider name and the file of its webhook secret"),
+    AP_INIT_TAKE1("TipzedBillerSecretFile", set_biller_secret, NULL, RSRC_CONF,
+                  "file of the secret that signs requests to billers (bill payments)"),
     AP_INIT_TAKE1("TipzedWebhookTolerance", set_duration, TZ_OFF(webhook_tolerance), RSRC_CONF,
                   "accepted webhook timestamp skew (default 5m)"),
     AP_INIT_TAKE1("TipzedProviderTimeout", set_duration, TZ_OFF(provider_timeout), RSRC_CONF,

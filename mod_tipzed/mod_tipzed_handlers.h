@@ -47,5 +47,12 @@ int tz_h_admin_transactions(tz_req_t *q);
 int tz_h_admin_disputes(tz_req_t *q);
 int tz_h_admin_reconciliation(tz_req_t *q);
 int tz_h_admin_audit_log(tz_req_t *q);
+/* mod_tipzed_bills.c */
+int tz_h_biller_create(tz_req_t *q);
+int tz_h_billers_list(tz_req_t *q);
+int tz_h_biller_validate(tz_req_t *q);
+int tz_h_bill_pay(tz_req_t *q);
+int tz_h_bills_list(tz_req_t *q);
+int tz_h_bill_get(tz_req_t *q);
 
 #endif

@@ -3,12 +3,16 @@
  * whose answer was lost or is still pending are asked again where the
  * provider's refund call is safe to repeat.  Claims are made in SQL
  * (tz_api_poll_due, tz_api_refunds_due), so however many runners there
- * are, a payment or a refund is asked about by one at a time. */
+ * are, a payment or a refund is asked about by one at a time.  Bill
+ * payments a biller left undecided are asked about at its /status the same
+ * way (tz_api_bills_due). */
 #include "mod_tipzed_watchdog.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_events.h"
 #include "mod_tipzed_providers.h"
 #include "mod_tipzed_refunds.h"
+#include "mod_tipzed_bills.h"
+#include "tz_biller.h"
 
 /* Payments and refunds handled per tick: a tick asks each at most once. */
 #define TZ_POLL_BATCH "20"
@@ -93,4 +97,42 @@ void tz_retry_refunds(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
         return;
     for (i = 0; i < json_array_size(due); i++)
         tz_retry_one(p, s, c, json_array_get(due, i));
+}
+
+/* One bill payment the biller left undecided: its /status asked, and a
+ * definite answer applied (once: tz_api_bill_answer acts on a pending
+ * payment only).  No answer, a pending or an unreadable one: asked again
+ * later, as tz_api_bills_due scheduled. */
+static void tz_check_bill(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, json_t *item)
+{
+    const char *id = tz_json_str(item, "id"), *args[5];
+    tz_http_resp_t resp;
+    tz_bill_answer_t a;
+    json_t *res;
+    if (tz_biller_call(p, s, c, tz_json_str(item, "base_url"), "status",
+                       tz_biller_status_body(p, id), &resp) != 0)
+        return;
+    tz_biller_answer(p, resp.status, resp.body, resp.bodylen, &a);
+    if (a.verdict != TZ_BILL_SUCCEEDED && a.verdict != TZ_BILL_FAILED)
+        return;
+    args[0] = id, args[1] = a.verdict == TZ_BILL_SUCCEEDED ? "succeeded" : "failed";
+    args[2] = a.reference, args[3] = a.reason, args[4] = NULL;
+    if (tz_db_server_json(p, s, TZ_Q_BILL_ANSWER, args, &res) == OK)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10620)
+                     "tipzed: bill payment %s: the biller's status is %s", id, args[1]);
+}
+
+void tz_check_bills(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
+{
+    const char *args[2];
+    json_t *due;
+    size_t i;
+    if (!c->biller_secret)
+        return;
+    args[0] = apr_psprintf(p, "%" APR_INT64_T_FMT, tz_bill_check_base(c));
+    args[1] = TZ_POLL_BATCH;
+    if (tz_db_server_json(p, s, TZ_Q_BILLS_DUE, args, &due) != OK || !json_is_array(due))
+        return;
+    for (i = 0; i < json_array_size(due); i++)
+        tz_check_bill(p, s, c, json_array_get(due, i));
 }

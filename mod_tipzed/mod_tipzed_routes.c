@@ -53,6 +53,12 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/admin/disputes", tz_h_admin_disputes, TZ_R_ADMIN),
     R("GET", "/admin/reconciliation", tz_h_admin_reconciliation, TZ_R_ADMIN),
     R("GET", "/admin/audit-log", tz_h_admin_audit_log, TZ_R_ADMIN),
+    R("POST", "/admin/billers", tz_h_biller_create, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/billers", tz_h_billers_list, TZ_R_USER),
+    R("POST", "/billers/{id}/validate", tz_h_biller_validate, TZ_R_USER | TZ_R_JSON),
+    R("POST", "/bill-payments", tz_h_bill_pay, TZ_R_USER | TZ_R_JSON),
+    R("GET", "/bill-payments", tz_h_bills_list, TZ_R_USER),
+    R("GET", "/bill-payments/{id}", tz_h_bill_get, TZ_R_USER),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))

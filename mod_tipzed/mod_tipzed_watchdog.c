@@ -23,6 +23,7 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
         return APR_SUCCESS;
     tz_poll_payments(p, s, c);
     tz_retry_refunds(p, s, c);
+    tz_check_bills(p, s, c);
     args[0] = c->status_poll > 0 ? tz_provider_list(p, c, 'S') : "{}";
     if (tz_db_server_value(p, s, TZ_Q_PAYMENTS_EXPIRE, args, &n) == OK && n && strcmp(n, "0"))
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10560)

@@ -6,8 +6,11 @@
 void tz_watchdog_register(apr_pool_t *p, server_rec *s);
 
 /* The provider work of one tick (mod_tipzed_poller.c): pending payments
- * asked about at their provider, refunds asked again. */
+ * asked about at their provider, refunds asked again, bill payments
+ * checked at their biller. */
 void tz_poll_payments(apr_pool_t *p, server_rec *s, const tz_cfg_t *c);
 void tz_retry_refunds(apr_pool_t *p, server_rec *s, const tz_cfg_t *c);
+/* Bill payments left pending asked about at their biller's /status. */
+void tz_check_bills(apr_pool_t *p, server_rec *s, const tz_cfg_t *c);
 
 #endif

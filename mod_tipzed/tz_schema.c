@@ -71,10 +71,30 @@ static const tz_field_t refund_fields[] = {
 };
 SCHEMA(tz_schema_refund, "refund", refund_fields);
 
+static const tz_field_t biller_fields[] = {
+    {"name", TZ_F_STRING, 1, 1, 200},
+    {"category", TZ_F_STRING, 1, 1, 50},
+    {"base_url", TZ_F_STRING, 1, 8, 500},
+    {"fee", TZ_F_INT, 1, 0, 9007199254740992LL},
+    {"currency", TZ_F_STRING, 1, 3, 3},
+    {"customer_pattern", TZ_F_STRING, 1, 1, 200},
+};
+SCHEMA(tz_schema_biller, "biller", biller_fields);
+
+static const tz_field_t bill_customer_fields[] = {{"customer", TZ_F_STRING, 1, 1, 100}};
+SCHEMA(tz_schema_bill_customer, "bill_customer", bill_customer_fields);
+
+static const tz_field_t bill_pay_fields[] = {
+    {"biller_id", TZ_F_STRING, 1, 36, 36},
+    {"customer", TZ_F_STRING, 1, 1, 100},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+};
+SCHEMA(tz_schema_bill_pay, "bill_pay", bill_pay_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
-    &tz_schema_refund,
+    &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -23,6 +23,9 @@ extern const tz_schema_t tz_schema_admin_reason;    /* .../reject, .../fail */
 extern const tz_schema_t tz_schema_admin_ref;       /* .../process, .../complete */
 extern const tz_schema_t tz_schema_resolve;         /* POST /admin/payments/{id}/resolve */
 extern const tz_schema_t tz_schema_refund;          /* POST /payments/{id}/refund */
+extern const tz_schema_t tz_schema_biller;          /* POST /admin/billers */
+extern const tz_schema_t tz_schema_bill_customer;   /* POST /billers/{id}/validate */
+extern const tz_schema_t tz_schema_bill_pay;        /* POST /bill-payments */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

@@ -6,6 +6,7 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
   pay payments;
   st text;
+  bill uuid;
 BEGIN
   IF e.payment_id IS NOT NULL THEN
     SELECT * INTO pay FROM payments WHERE id = e.payment_id;
@@ -14,12 +15,18 @@ BEGIN
   IF e.payout_id IS NOT NULL THEN
     st := tz_payout_status(e.payout_id);
   END IF;
+  IF e.kind IN ('bill_hold', 'bill_settle', 'bill_release') THEN
+    bill := split_part(e.reference, ':', 2)::uuid;
+    st := (SELECT status FROM bill_payments WHERE id = bill);
+  END IF;
   RETURN json_build_object(
     'id', p.uid, 'amount', p.amount,
     'type', CASE e.kind WHEN 'payment' THEN 'payment' WHEN 'refund' THEN 'refund'
                         WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
+                        WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'
                         ELSE e.kind END,
     'status', st, 'payment_id', e.payment_id, 'payout_id', e.payout_id,
+    'bill_payment_id', bill,
     'gross', pay.amount, 'fee', pay.fee, 'balance_after', p.balance_after,
     'created_at', tz_ts(p.created_at));
 END $$;

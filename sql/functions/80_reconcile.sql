@@ -25,6 +25,9 @@
 --   payout_entries       payout id: a hold for every payout, a settlement
 --                        only for completed ones, a release only for
 --                        rejected, failed or cancelled ones
+--   bill_entries         bill payment id: a hold for every bill payment, a
+--                        settlement only for succeeded ones, a release only
+--                        for failed ones
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -159,6 +162,22 @@ LANGUAGE sql STABLE AS $$
          <> (o.status IN ('rejected', 'failed', 'cancelled'))::int
 $$;
 
+CREATE OR REPLACE FUNCTION tz_reconcile_bills() RETURNS TABLE (check_name text, id text, detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'bill_entries', o.id::text,
+         format('status %s with %s hold, %s settle, %s release entries', o.status,
+                count(*) FILTER (WHERE e.kind = 'bill_hold'),
+                count(*) FILTER (WHERE e.kind = 'bill_settle'),
+                count(*) FILTER (WHERE e.kind = 'bill_release'))
+    FROM bill_payments o
+    LEFT JOIN journal_entries e ON e.reference IN ('bill:' || o.id || ':hold', 'bill:' || o.id || ':settle',
+                                                   'bill:' || o.id || ':release')
+   GROUP BY o.id
+  HAVING count(*) FILTER (WHERE e.kind = 'bill_hold') <> 1
+      OR count(*) FILTER (WHERE e.kind = 'bill_settle') <> (o.status = 'succeeded')::int
+      OR count(*) FILTER (WHERE e.kind = 'bill_release') <> (o.status = 'failed')::int
+$$;
+
 -- The full report (tipzedctl reconcile).
 CREATE OR REPLACE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id text, detail text)
 LANGUAGE sql STABLE AS $$
@@ -166,6 +185,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_payments()
   UNION ALL SELECT * FROM tz_reconcile_payouts()
   UNION ALL SELECT * FROM tz_reconcile_disputes()
+  UNION ALL SELECT * FROM tz_reconcile_bills()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -179,6 +199,8 @@ $$;
 --                    repeated safely wait for its webhook or its dashboard)
 --   dispute_open     every open dispute: the provider decides it, the
 --                    creator may need to send evidence
+--   bill_pending     bill payments the biller has not decided for 10
+--                    minutes (the watchdog keeps asking its /status)
 CREATE OR REPLACE FUNCTION tz_open_items() RETURNS TABLE (kind text, id text, age_seconds bigint,
                                                           detail text)
 LANGUAGE plpgsql STABLE AS $$
@@ -202,6 +224,13 @@ BEGIN
            format('%s of payment %s at %s (%s)', d.amount, d.payment_id, d.provider,
                   coalesce(d.reason, 'no reason given'))
       FROM disputes d WHERE d.status = 'open' ORDER BY d.created_at, d.id;
+  RETURN QUERY
+    SELECT 'bill_pending'::text, o.id::text,
+           floor(extract(epoch FROM now() - o.created_at))::bigint,
+           format('%s + fee %s %s to biller %s for %s, asked %s time(s)', o.amount, o.fee, o.currency,
+                  o.biller_id, o.customer, o.attempts)
+      FROM bill_payments o WHERE o.status = 'pending' AND o.created_at < now() - interval '10 minutes'
+     ORDER BY o.created_at, o.id;
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_reconciliation() RETURNS json
@@ -210,7 +239,8 @@ BEGIN
   RETURN (WITH checks(name) AS (VALUES ('entries_balanced'), ('cached_balances'),
                                        ('no_negative_wallets'), ('payments_credited'),
                                        ('payment_amounts'), ('payments_refunded'),
-                                       ('payout_entries'), ('dispute_entries')),
+                                       ('payout_entries'), ('dispute_entries'),
+                                       ('bill_entries')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

@@ -44,6 +44,12 @@ static const tz_route_t routes[] = {
     {"GET", "/admin/disputes", NULL},
     {"GET", "/admin/reconciliation", NULL},
     {"GET", "/admin/audit-log", NULL},
+    {"POST", "/admin/billers", NULL},
+    {"GET", "/billers", NULL},
+    {"POST", "/billers/{id}/validate", NULL},
+    {"POST", "/bill-payments", NULL},
+    {"GET", "/bill-payments", NULL},
+    {"GET", "/bill-payments/{id}", NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -149,6 +149,8 @@ gen_secrets() {
   # MTN MoMo: "<API user (a UUID)>:<API key>" and the subscription key
   put_secret momo_user "$(python3 -c 'import uuid; print(uuid.uuid4())'):$(rand_hex 16)"
   put_secret momo_subscription_key "$(rand_hex 16)"
+  # signs the requests made to billers (bill payments)
+  put_secret biller "bsec_$(rand_hex 24)"
   chmod 600 "$SECRETS"/*
   # Readable by the user Apache's children run as.
   own "$SECRETS" "$SECRETS"/*
@@ -273,6 +275,8 @@ TipzedPublicURL http://127.0.0.1:$port
 # unless TZ_MM_URL names a stand-in of the gateway).
 TipzedProvider mobile_money ${TZ_MM_URL:-http://127.0.0.1:$port/mm-checkout}
 TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"
+# Signs the requests made to billers (bill payments).
+TipzedBillerSecretFile "$SECRETS/biller"
 CONF
   # Beside a live provider the sandbox must be allowed explicitly.
   if [ "$sandbox" = On ]; then echo "TipzedSandbox On mixed"; fi
