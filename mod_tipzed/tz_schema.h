@@ -23,6 +23,8 @@ extern const tz_schema_t tz_schema_admin_reason;    /* .../reject, .../fail */
 extern const tz_schema_t tz_schema_admin_ref;       /* .../process, .../complete */
 extern const tz_schema_t tz_schema_resolve;         /* POST /admin/payments/{id}/resolve */
 extern const tz_schema_t tz_schema_refund;          /* POST /payments/{id}/refund */
+extern const tz_schema_t tz_schema_transfer;        /* POST /wallets/me/transfers */
+extern const tz_schema_t tz_schema_adjustment;      /* POST /admin/wallets/{id}/adjustments */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];
