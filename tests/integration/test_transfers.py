@@ -1,7 +1,9 @@
 """Transfers between users' main wallets: the default policy (only to
 creators), validation, idempotency, history lines, and concurrent
 transfers that together would exceed the balance or the limit."""
+import contextlib
 import threading
+import time
 import uuid
 
 import pytest
@@ -175,6 +177,59 @@ def test_opposite_transfers_at_once_do_not_deadlock(stack, new_client):
     assert [r.status for r in res] == [201] * 10
     api = clients[0]
     assert balance(api, a) == 5000 and balance(api, b) == 5000
+
+
+@contextlib.contextmanager
+def configured(stack, lines):
+    """The stack's server with extra directives (a graceful restart), then as it was."""
+    conf = stack.env["TZ_HTTPD_CONF"]
+    with open(conf) as f:
+        text = f.read()
+    assert "TipzedLoginRateLimit 5 1m" in text
+    try:
+        with open(conf, "w") as f:
+            f.write(text.replace("TipzedLoginRateLimit 5 1m", "TipzedLoginRateLimit 5 1m\n" + lines))
+        assert stack.apachectl("-k", "graceful").returncode == 0
+        yield
+    finally:
+        with open(conf, "w") as f:
+            f.write(text)
+        stack.apachectl("-k", "graceful")
+        assert stack.wait_healthy(20)
+
+
+def until(fn, seconds=20):
+    """fn() until it answers something true (the new generation of children)."""
+    deadline = time.time() + seconds
+    while True:
+        r = fn()
+        if r or time.time() > deadline:
+            return r
+        time.sleep(0.3)
+
+
+def test_policy_any_and_none_and_a_configured_limit(api, stack, new_client, people):
+    fan, creator = people
+    other = register(new_client())
+    with configured(stack, "TipzedTransfers any\nTipzedTransferLimit 3000 1h"):
+        r = until(lambda: (lambda x: x if x.status == 201 else None)(
+            send(api, fan, other["user"]["id"], 100)))
+        assert r and r.status == 201, r
+        assert balance(api, other) == 100
+        assert send(api, fan, creator["user"]["id"], 2900).status == 201
+        p = assert_problem(send(api, fan, other["user"]["id"], 1), 422, "limit_exceeded")
+        assert (p["remaining"], p["limit"], p["window_seconds"]) == (0, 3000, 3600)
+    with configured(stack, "TipzedTransfers none"):
+        # a transfer to oneself: 422 while the previous children answer, 403 from the new ones
+        r = until(lambda: (lambda x: x if x.status == 403 else None)(
+            send(api, fan, fan["user"]["id"], 1)))
+        assert_problem(r, 403, "transfers_disabled")
+    assert balance(api, fan) == 7000
+    # the default again: only to creators
+    r = until(lambda: (lambda x: x if x.status == 201 else None)(
+        send(api, fan, creator["user"]["id"], 1)))
+    assert r and r.status == 201
+    assert_problem(send(api, fan, other["user"]["id"], 1), 403, "recipient_not_allowed")
 
 
 def test_reconciliation_clean_after_transfers(stack):
