@@ -41,6 +41,9 @@ typedef struct {
     const char *default_currency;
     apr_array_header_t *currencies; /* const char * */
     apr_int64_t min_payment, max_payment, min_payout;
+    int transfer_policy;            /* TipzedTransfers: tz_transfer_policy_e */
+    apr_int64_t transfer_limit;     /* TipzedTransferLimit: per sender and currency ... */
+    apr_int64_t transfer_window;    /* ... within this many seconds (sliding) */
     apr_int64_t payment_expiry;
     tz_prov_cfg_t providers[TZ_PROV__COUNT]; /* indexed by tz_provider_id_e */
     unsigned providers_set;         /* bit i: provider i configured in this server */

@@ -4,6 +4,7 @@
 #include "mod_tipzed_config.h"
 #include "mod_tipzed_cache.h"
 #include "tz_parse.h"
+#include "tz_transfer.h"
 #include "apr_file_io.h"
 
 void *tz_cfg_create(apr_pool_t *p, server_rec *s)
@@ -14,6 +15,8 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
     c->status_poll = TZ_UNSET;
+    c->transfer_policy = TZ_UNSET;
+    c->transfer_limit = c->transfer_window = TZ_UNSET;
     c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
@@ -39,6 +42,9 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(min_payment);
     TZ_MERGE_INT(max_payment);
     TZ_MERGE_INT(min_payout);
+    TZ_MERGE_INT(transfer_policy);
+    TZ_MERGE_INT(transfer_limit);
+    TZ_MERGE_INT(transfer_window);
     TZ_MERGE_INT(payment_expiry);
     /* a provider's configuration comes whole from the most specific server
      * that configures it */
@@ -309,6 +315,29 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *count,
     return NULL;
 }
 
+static const char *set_transfers(cmd_parms *cmd, void *d, const char *v)
+{
+    int policy;
+    if (tz_transfer_policy_parse(v, &policy) != 0)
+        return bad(cmd, v, "must be none, to-creators or any");
+    srv(cmd)->transfer_policy = policy;
+    return NULL;
+}
+
+static const char *set_transfer_limit(cmd_parms *cmd, void *d, const char *amount,
+                                      const char *window)
+{
+    int64_t n, w;
+    const char *why = tz_parse_amount(amount, &n);
+    if (why)
+        return bad(cmd, amount, why);
+    if ((why = tz_parse_duration(window, &w)))
+        return bad(cmd, window, why);
+    srv(cmd)->transfer_limit = n;
+    srv(cmd)->transfer_window = w;
+    return NULL;
+}
+
 /* The configuration of provider name; the sandbox is configured by
  * TipzedSandbox alone (its secret is derived, its checkout is ours). */
 static const char *provider_arg(cmd_parms *cmd, const char *name, tz_prov_cfg_t **out)
@@ -447,6 +476,11 @@ const command_rec tz_cmds[] = {
                   "maximum payment, minor units (default 10000000)"),
     AP_INIT_TAKE1("TipzedMinPayout", set_amount, TZ_OFF(min_payout), RSRC_CONF,
                   "minimum payout, minor units (default 1000)"),
+    AP_INIT_TAKE1("TipzedTransfers", set_transfers, NULL, RSRC_CONF,
+                  "transfers between wallets: none, to-creators (the default) or any"),
+    AP_INIT_TAKE2("TipzedTransferLimit", set_transfer_limit, NULL, RSRC_CONF,
+                  "what one sender may transfer per currency within a sliding window"
+                  " (default 500000 1d)"),
     AP_INIT_TAKE1("TipzedPaymentExpiry", set_duration, TZ_OFF(payment_expiry), RSRC_CONF,
                   "pending payments expire after this (default 30m)"),
     AP_INIT_TAKE2("TipzedProvider", set_provider, NULL, RSRC_CONF,
@@ -581,6 +615,9 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(min_payment, 100);
     TZ_DEFAULT(max_payment, 10000000);
     TZ_DEFAULT(min_payout, 1000);
+    TZ_DEFAULT(transfer_policy, TZ_TRANSFERS_TO_CREATORS);
+    TZ_DEFAULT(transfer_limit, 500000);
+    TZ_DEFAULT(transfer_window, 86400);
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);

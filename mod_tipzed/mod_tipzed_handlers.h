@@ -22,6 +22,9 @@ int tz_h_follow(tz_req_t *q);
 int tz_h_unfollow(tz_req_t *q);
 int tz_h_wallet(tz_req_t *q);
 int tz_h_wallet_transactions(tz_req_t *q);
+/* mod_tipzed_transfers.c */
+int tz_h_transfer_create(tz_req_t *q);
+int tz_h_transfers_list(tz_req_t *q);
 /* mod_tipzed_payments.c, mod_tipzed_webhooks.c, mod_tipzed_sandbox.c */
 int tz_h_payment_initiate(tz_req_t *q);
 int tz_h_payment_get(tz_req_t *q);
@@ -54,5 +57,10 @@ int tz_h_biller_validate(tz_req_t *q);
 int tz_h_bill_pay(tz_req_t *q);
 int tz_h_bills_list(tz_req_t *q);
 int tz_h_bill_get(tz_req_t *q);
+/* mod_tipzed_adjustments.c */
+int tz_h_admin_adjustment_create(tz_req_t *q);
+int tz_h_admin_adjustments(tz_req_t *q);
+int tz_h_admin_adjustment_approve(tz_req_t *q);
+int tz_h_admin_adjustment_reject(tz_req_t *q);
 
 #endif

@@ -35,6 +35,11 @@ int tz_send_problem_errors(request_rec *r, int status, const char *code, const c
     return send_text(r, status, "application/problem+json", tz_json_dump(r->pool, p));
 }
 
+int tz_send_problem_json(request_rec *r, int status, json_t *problem)
+{
+    return send_text(r, status, "application/problem+json", tz_json_dump(r->pool, problem));
+}
+
 int tz_send_problem(request_rec *r, int status, const char *code, const char *detail)
 {
     return tz_send_problem_errors(r, status, code, detail, NULL);

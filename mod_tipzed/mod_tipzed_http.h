@@ -13,6 +13,8 @@ int tz_send_field_problem(request_rec *r, int status, const char *code, const ch
                           const char *message);
 int tz_send_problem_errors(request_rec *r, int status, const char *code, const char *detail,
                            json_t *errors);
+/* A problem built with tz_problem_new (with members of its own added). */
+int tz_send_problem_json(request_rec *r, int status, json_t *problem);
 /* 503 database_unavailable: the answer to any failed database call. */
 int tz_send_db_unavailable(request_rec *r);
 int tz_send_no_content(request_rec *r);

@@ -28,8 +28,10 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/creators/{id}", tz_h_creator_get, TZ_R_PUBLIC),
     R("POST", "/creators/{id}/follow", tz_h_follow, TZ_R_FAN),
     R("DELETE", "/creators/{id}/follow", tz_h_unfollow, TZ_R_FAN),
-    R("GET", "/wallets/me", tz_h_wallet, TZ_R_CREATOR),
-    R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_CREATOR),
+    R("GET", "/wallets/me", tz_h_wallet, TZ_R_USER),
+    R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_USER),
+    R("GET", "/wallets/me/transfers", tz_h_transfers_list, TZ_R_USER),
+    R("POST", "/wallets/me/transfers", tz_h_transfer_create, TZ_R_USER | TZ_R_JSON),
     R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
     R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
     R("POST", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW),
@@ -59,6 +61,10 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/bill-payments", tz_h_bill_pay, TZ_R_USER | TZ_R_JSON),
     R("GET", "/bill-payments", tz_h_bills_list, TZ_R_USER),
     R("GET", "/bill-payments/{id}", tz_h_bill_get, TZ_R_USER),
+    R("POST", "/admin/wallets/{id}/adjustments", tz_h_admin_adjustment_create, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/admin/adjustments", tz_h_admin_adjustments, TZ_R_ADMIN),
+    R("POST", "/admin/adjustments/{id}/approve", tz_h_admin_adjustment_approve, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/admin/adjustments/{id}/reject", tz_h_admin_adjustment_reject, TZ_R_ADMIN | TZ_R_JSON),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))

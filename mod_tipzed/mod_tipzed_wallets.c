@@ -1,4 +1,4 @@
-/* /wallets: the creator's balance per currency and its ledger lines. */
+/* /wallets: a user's (any role's) balances per currency and its ledger lines. */
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"

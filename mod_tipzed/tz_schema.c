@@ -90,11 +90,28 @@ static const tz_field_t bill_pay_fields[] = {
     {"amount", TZ_F_AMOUNT, 1, 0, 0},
 };
 SCHEMA(tz_schema_bill_pay, "bill_pay", bill_pay_fields);
+static const tz_field_t transfer_fields[] = {
+    {"recipient_id", TZ_F_STRING, 1, 1, 64},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
+    {"note", TZ_F_NULLABLE_STRING, 0, 0, 280},
+};
+SCHEMA(tz_schema_transfer, "transfer", transfer_fields);
+
+/* signed: a credit (> 0) or a debit (< 0) of the wallet, never 0 (checked
+ * by the handler) */
+static const tz_field_t adjustment_fields[] = {
+    {"amount", TZ_F_INT, 1, -9007199254740992LL, 9007199254740992LL},
+    {"currency", TZ_F_STRING, 1, 3, 3},
+    {"reason", TZ_F_STRING, 1, 1, 1000},
+};
+SCHEMA(tz_schema_adjustment, "adjustment", adjustment_fields);
 
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
     &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
+    &tz_schema_transfer, &tz_schema_adjustment,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

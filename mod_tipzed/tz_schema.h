@@ -26,6 +26,8 @@ extern const tz_schema_t tz_schema_refund;          /* POST /payments/{id}/refun
 extern const tz_schema_t tz_schema_biller;          /* POST /admin/billers */
 extern const tz_schema_t tz_schema_bill_customer;   /* POST /billers/{id}/validate */
 extern const tz_schema_t tz_schema_bill_pay;        /* POST /bill-payments */
+extern const tz_schema_t tz_schema_transfer;        /* POST /wallets/me/transfers */
+extern const tz_schema_t tz_schema_adjustment;      /* POST /admin/wallets/{id}/adjustments */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

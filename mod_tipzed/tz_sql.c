@@ -62,4 +62,12 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
            "%s, %s::uuid, %s::uuid, %s::timestamptz, %s::timestamptz, %s::int, %s::bigint", 7),
     TZ_API(AUDIT_LOG, audit_log, "%s::int, %s::bigint", 2),
     TZ_API(AUDIT, audit, "%s::uuid, %s, %s, %s, %s, %s", 6),
+    TZ_API(TRANSFER_CREATE, transfer_create,
+           "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s::text[], %s::bigint, %s::bigint, %s",
+           10),
+    TZ_API(TRANSFERS_LIST, transfers_list, "%s::uuid, %s::int, %s::bigint", 3),
+    TZ_API(ADJUSTMENT_CREATE, adjustment_create,
+           "%s::uuid, %s::uuid, %s::bigint, %s, %s, %s::uuid, %s, %s", 8),
+    TZ_API(ADJUSTMENT_DECIDE, adjustment_decide, "%s::uuid, %s, %s::uuid, %s, %s, %s", 6),
+    TZ_API(ADJUSTMENTS_LIST, adjustments_list, "%s, %s::int, %s::bigint", 3),
 };

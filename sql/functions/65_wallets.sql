@@ -1,4 +1,4 @@
--- Wallets: GET /wallets/me and its transactions, read from the ledger.
+-- Wallets (every role's): GET /wallets/me and its transactions, read from the ledger.
 
 -- What a posting on a wallet means to its owner.
 CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries) RETURNS json
@@ -24,6 +24,8 @@ BEGIN
     'type', CASE e.kind WHEN 'payment' THEN 'payment' WHEN 'refund' THEN 'refund'
                         WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
                         WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'
+                        WHEN 'transfer' THEN CASE WHEN p.amount < 0 THEN 'transfer_out'
+                                                  ELSE 'transfer_in' END
                         ELSE e.kind END,
     'status', st, 'payment_id', e.payment_id, 'payout_id', e.payout_id,
     'bill_payment_id', bill,
@@ -54,6 +56,8 @@ BEGIN
   RETURN (SELECT json_build_object(
     'balance', coalesce((SELECT balance FROM accounts WHERE kind = 'wallet'
                           AND owner_id = p_user AND currency = p_currency), 0),
+    'cashback_balance', coalesce((SELECT balance FROM accounts WHERE kind = 'cashback'
+                                   AND owner_id = p_user AND currency = p_currency), 0),
     'currency', p_currency,
     'pending_payouts', tz_pending_payouts(p_user, p_currency),
     'transactions', coalesce((SELECT json_agg(l) FROM tz_wallet_lines(p_user, p_currency, 20, 0) l),

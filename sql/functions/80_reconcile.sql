@@ -28,6 +28,17 @@
 --   bill_entries         bill payment id: a hold for every bill payment, a
 --                        settlement only for succeeded ones, a release only
 --                        for failed ones
+--   transfer_entries     transfer id: not exactly one entry 'transfer:<id>'
+--                        of kind transfer whose two legs are -amount on
+--                        the sender's wallet and +amount on the
+--                        recipient's; entry id: a transfer entry of no
+--                        transfer
+--   adjustment_entries   adjustment id: an entry 'adjustment:<id>' for an
+--                        adjustment that is not approved, none for an
+--                        approved one, or legs other than the signed amount
+--                        on the user's wallet and its opposite on the
+--                        adjustments account; entry id: an entry
+--                        'adjustment:<x>' of no adjustment
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -176,6 +187,56 @@ LANGUAGE sql STABLE AS $$
   HAVING count(*) FILTER (WHERE e.kind = 'bill_hold') <> 1
       OR count(*) FILTER (WHERE e.kind = 'bill_settle') <> (o.status = 'succeeded')::int
       OR count(*) FILTER (WHERE e.kind = 'bill_release') <> (o.status = 'failed')::int
+CREATE OR REPLACE FUNCTION tz_reconcile_transfers() RETURNS TABLE (check_name text, id text,
+                                                                   detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'transfer_entries', t.id::text,
+         format('%s entries, %s legs: sender %s, recipient %s (amount %s)', count(DISTINCT e.id),
+                count(q.id), coalesce(sum(q.amount) FILTER (WHERE a.owner_id = t.sender_id), 0),
+                coalesce(sum(q.amount) FILTER (WHERE a.owner_id = t.recipient_id), 0), t.amount)
+    FROM transfers t
+    LEFT JOIN journal_entries e ON e.reference = 'transfer:' || t.id
+    LEFT JOIN postings q ON q.entry_id = e.id
+    LEFT JOIN accounts a ON a.id = q.account_id
+   GROUP BY t.id
+  HAVING count(DISTINCT e.id) <> 1 OR bool_or(e.kind <> 'transfer') OR count(q.id) <> 2
+      OR count(*) FILTER (WHERE a.kind = 'wallet' AND a.currency = t.currency
+                             AND a.owner_id = t.sender_id AND q.amount = -t.amount) <> 1
+      OR count(*) FILTER (WHERE a.kind = 'wallet' AND a.currency = t.currency
+                             AND a.owner_id = t.recipient_id AND q.amount = t.amount) <> 1
+  UNION ALL
+  SELECT 'transfer_entries', e.id::text, format('entry %s of no transfer', e.reference)
+    FROM journal_entries e
+   WHERE e.kind = 'transfer'
+     AND NOT EXISTS (SELECT 1 FROM transfers t WHERE e.reference = 'transfer:' || t.id)
+$$;
+
+CREATE OR REPLACE FUNCTION tz_reconcile_adjustments() RETURNS TABLE (check_name text, id text,
+                                                                     detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'adjustment_entries', d.id::text,
+         format('status %s, amount %s: %s entries, wallet leg %s, adjustments leg %s',
+                d.status, d.amount, count(DISTINCT e.id),
+                coalesce(sum(q.amount) FILTER (WHERE a.kind = 'wallet'), 0),
+                coalesce(sum(q.amount) FILTER (WHERE a.kind = 'adjustments'), 0))
+    FROM adjustments d
+    LEFT JOIN journal_entries e ON e.reference = 'adjustment:' || d.id
+    LEFT JOIN postings q ON q.entry_id = e.id
+    LEFT JOIN accounts a ON a.id = q.account_id
+   GROUP BY d.id
+  HAVING count(DISTINCT e.id) <> (d.status = 'approved')::int
+      OR bool_or(e.kind <> 'adjustment')
+      OR (d.status = 'approved' AND (
+            count(q.id) <> 2
+         OR count(*) FILTER (WHERE a.kind = 'wallet' AND a.owner_id = d.user_id
+                                AND a.currency = d.currency AND q.amount = d.amount) <> 1
+         OR count(*) FILTER (WHERE a.kind = 'adjustments' AND a.currency = d.currency
+                                AND q.amount = -d.amount) <> 1))
+  UNION ALL
+  SELECT 'adjustment_entries', e.id::text, format('entry %s of no adjustment', e.reference)
+    FROM journal_entries e
+   WHERE e.reference LIKE 'adjustment:%'
+     AND NOT EXISTS (SELECT 1 FROM adjustments d WHERE e.reference = 'adjustment:' || d.id)
 $$;
 
 -- The full report (tipzedctl reconcile).
@@ -186,6 +247,8 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_payouts()
   UNION ALL SELECT * FROM tz_reconcile_disputes()
   UNION ALL SELECT * FROM tz_reconcile_bills()
+  UNION ALL SELECT * FROM tz_reconcile_transfers()
+  UNION ALL SELECT * FROM tz_reconcile_adjustments()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -201,6 +264,8 @@ $$;
 --                    creator may need to send evidence
 --   bill_pending     bill payments the biller has not decided for 10
 --                    minutes (the watchdog keeps asking its /status)
+--   adjustment_pending  every pending adjustment, oldest first: another
+--                    admin approves or rejects it
 CREATE OR REPLACE FUNCTION tz_open_items() RETURNS TABLE (kind text, id text, age_seconds bigint,
                                                           detail text)
 LANGUAGE plpgsql STABLE AS $$
@@ -231,6 +296,11 @@ BEGIN
                   o.biller_id, o.customer, o.attempts)
       FROM bill_payments o WHERE o.status = 'pending' AND o.created_at < now() - interval '10 minutes'
      ORDER BY o.created_at, o.id;
+  RETURN QUERY
+    SELECT 'adjustment_pending'::text, d.id::text,
+           floor(extract(epoch FROM now() - d.created_at))::bigint,
+           format('%s %s for %s by %s: %s', d.amount, d.currency, d.user_id, d.created_by, d.reason)
+      FROM adjustments d WHERE d.status = 'pending' ORDER BY d.created_at, d.id;
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_reconciliation() RETURNS json
@@ -240,7 +310,8 @@ BEGIN
                                        ('no_negative_wallets'), ('payments_credited'),
                                        ('payment_amounts'), ('payments_refunded'),
                                        ('payout_entries'), ('dispute_entries'),
-                                       ('bill_entries')),
+                                       ('bill_entries'), ('transfer_entries'),
+                                       ('adjustment_entries')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

@@ -21,6 +21,8 @@ static const tz_route_t routes[] = {
     {"DELETE", "/creators/{id}/follow", NULL},
     {"GET", "/wallets/me", NULL},
     {"GET", "/wallets/me/transactions", NULL},
+    {"GET", "/wallets/me/transfers", NULL},
+    {"POST", "/wallets/me/transfers", NULL},
     {"POST", "/payments/initiate", NULL},
     {"POST", "/payments/webhook", NULL},
     {"POST", "/webhooks/{name}", NULL},
@@ -50,6 +52,10 @@ static const tz_route_t routes[] = {
     {"POST", "/bill-payments", NULL},
     {"GET", "/bill-payments", NULL},
     {"GET", "/bill-payments/{id}", NULL},
+    {"POST", "/admin/wallets/{id}/adjustments", NULL},
+    {"GET", "/admin/adjustments", NULL},
+    {"POST", "/admin/adjustments/{id}/approve", NULL},
+    {"POST", "/admin/adjustments/{id}/reject", NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

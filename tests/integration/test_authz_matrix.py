@@ -34,3 +34,16 @@ def test_every_protected_route(api, new_client, admin):
         for role, token in tokens.items():
             if roles and role not in roles:
                 assert_problem(api.request(method, path, json=body, token=token), 403, "forbidden")
+
+
+def test_wallets_serve_every_role_payouts_stay_creator_only(api, new_client, admin):
+    tokens = {"fan": register(new_client())["access_token"],
+              "creator": register(new_client(), role="creator")["access_token"],
+              "admin": admin["access_token"]}
+    for role, token in tokens.items():
+        for path in ("/wallets/me", "/wallets/me/transactions", "/wallets/me/transfers"):
+            assert api.get(path, token=token).status == 200, (role, path)
+        if role != "creator":
+            assert_problem(api.get("/payouts/me", token=token), 403, "forbidden")
+            assert_problem(api.post("/payouts/request", token=token, json={"amount": 1000},
+                                    headers={"X-Idempotency-Key": uuid.uuid4().hex}), 403, "forbidden")

@@ -36,13 +36,18 @@ def write_routes(users, admin):
             ("POST", "/payouts/request", creator), ("POST", f"/payouts/{pid}/cancel", creator),
             ("POST", f"/admin/payouts/{pid}/reject", admin), ("POST", f"/admin/payouts/{pid}/approve", admin),
             ("POST", "/admin/billers", admin), ("POST", f"/billers/{pid}/validate", fan),
-            ("POST", "/bill-payments", creator)]
+            ("POST", "/bill-payments", creator),
+            ("POST", "/wallets/me/transfers", fan), ("POST", "/wallets/me/transfers", creator),
+            ("POST", f"/admin/wallets/{users['fan']['user']['id']}/adjustments", admin),
+            ("POST", f"/admin/adjustments/{pid}/approve", admin),
+            ("POST", f"/admin/adjustments/{pid}/reject", admin)]
 
 
 def counts(stack):
     return stack.psql("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM payments),"
                       " (SELECT count(*) FROM payouts), (SELECT count(*) FROM postings),"
-                      " (SELECT count(*) FROM billers), (SELECT count(*) FROM bill_payments)")[0]
+                      " (SELECT count(*) FROM billers), (SELECT count(*) FROM bill_payments),"
+                      " (SELECT count(*) FROM transfers), (SELECT count(*) FROM adjustments)")[0]
 
 
 def test_every_write_endpoint_refuses_bad_bodies(api, stack, users, admin):

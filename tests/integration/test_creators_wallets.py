@@ -145,11 +145,24 @@ def test_update_validation_names_field(api, creator):
 
 
 def test_creator_only_endpoints_refuse_fans(api, fan):
-    for method, path in [("GET", "/creators/me"), ("PUT", "/creators/me"), ("GET", "/wallets/me"),
-                         ("GET", "/wallets/me/transactions")]:
+    for method, path in [("GET", "/creators/me"), ("PUT", "/creators/me")]:
         r = api.request(method, path, token=fan["access_token"], json={} if method == "PUT" else None)
         assert_problem(r, 403, "forbidden")
         assert_problem(api.request(method, path), 401)
+
+
+def test_fans_have_wallets(api, stack, fan):
+    """Every role has a wallet: a fan sees its balances and their lines."""
+    for path in ("/wallets/me", "/wallets/me/transactions"):
+        assert_problem(api.get(path), 401)
+    w = api.get("/wallets/me", token=fan["access_token"])
+    assert w.status == 200, w
+    assert (w.json["balance"], w.json["cashback_balance"], w.json["transactions"]) == (0, 0, [])
+    credit(stack, fan["user"]["id"], 700)
+    w = api.get("/wallets/me", token=fan["access_token"]).json
+    assert (w["balance"], w["cashback_balance"], w["pending_payouts"]) == (700, 0, 0)
+    lines = api.get("/wallets/me/transactions", token=fan["access_token"]).json["data"]
+    assert [(x["amount"], x["balance_after"]) for x in lines] == [(700, 700)]
 
 
 def test_follow_unfollow(api, new_client, creator):
@@ -171,7 +184,8 @@ def test_follow_unfollow(api, new_client, creator):
 def test_wallet_and_transactions(api, stack, creator):
     cid, tok = creator["user"]["id"], creator["access_token"]
     w = api.get("/wallets/me", token=tok).json
-    assert w == {"balance": 0, "currency": "ZMW", "pending_payouts": 0, "transactions": []}
+    assert w == {"balance": 0, "cashback_balance": 0, "currency": "ZMW", "pending_payouts": 0,
+                 "transactions": []}
     for amount in (1000, 250, 75):
         credit(stack, cid, amount)
     w = api.get("/wallets/me", token=tok).json

@@ -115,6 +115,10 @@ def test_configtest_names_bad_directive(stack):
         "TipzedPublicURL https://x/a?b": "TipzedPublicURL",
         "TipzedCheckoutReturnURL https://x/back#top": "TipzedCheckoutReturnURL",
         "TipzedCheckoutReturnURL /relative": "TipzedCheckoutReturnURL",
+        "TipzedTransfers everyone": "TipzedTransfers",
+        "TipzedTransferLimit 0 1d": "TipzedTransferLimit",
+        "TipzedTransferLimit 1000 soon": "TipzedTransferLimit",
+        "TipzedTransferLimit 1000": "TipzedTransferLimit",
     }
     for line, name in cases.items():
         r = _configtest(stack, line)
@@ -124,7 +128,8 @@ def test_configtest_names_bad_directive(stack):
     r = _configtest(stack, "TipzedJWTSecretFile /nonexistent/key")
     assert "No such file or directory" in r.stderr, r.stderr
     for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
-                 "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1"):
+                 "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1",
+                 "TipzedTransfers none", "TipzedTransfers any", "TipzedTransferLimit 100000 12h"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr
 
