@@ -187,6 +187,8 @@ LANGUAGE sql STABLE AS $$
   HAVING count(*) FILTER (WHERE e.kind = 'bill_hold') <> 1
       OR count(*) FILTER (WHERE e.kind = 'bill_settle') <> (o.status = 'succeeded')::int
       OR count(*) FILTER (WHERE e.kind = 'bill_release') <> (o.status = 'failed')::int
+$$;
+
 CREATE OR REPLACE FUNCTION tz_reconcile_transfers() RETURNS TABLE (check_name text, id text,
                                                                    detail text)
 LANGUAGE sql STABLE AS $$

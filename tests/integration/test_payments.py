@@ -347,7 +347,7 @@ def test_expired_payment_still_credits_late_success(api, stack, pair):
     p = initiate(api, fan, creator["user"]["id"]).json
     d = sandbox_deliveries(api, p["mobile_money_url"])
     stack.psql(f"UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = '{p['id']}'")
-    assert int(stack.psql("SELECT tz_api_payments_expire('{}')")[0][0]) >= 1
+    stack.psql("SELECT tz_api_payments_expire('{}')")   # or the watchdog got there first
     assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "expired"
     assert post_delivery(api, d, "approve").status == 200
     assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
