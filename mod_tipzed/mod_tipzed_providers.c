@@ -93,7 +93,6 @@ static int tz_provider_has(const tz_provider_t *pv, char op)
 {
     switch (op) {
     case 'S': return pv->status != NULL;
-    case 'R': return pv->refund != NULL;
     case 'r': return pv->refund && pv->refund_retry_safe;
     case 'L': return pv->refund_local;
     case 'A': return pv->refund || pv->refund_local;

@@ -56,7 +56,7 @@ int tz_oauth_cfg(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, const tz_provi
                  const char *refused, tz_prov_cfg_t *out);
 
 /* A comma-free SQL array literal ("{a,b}") of the enabled providers that
- * have operation op: 'S' status, 'R' refund calls, 'r' refund calls safe to
+ * have operation op: 'S' status, 'r' refund calls safe to
  * repeat, 'L' local refunds, 'A' any refund (call or local). */
 const char *tz_provider_list(apr_pool_t *p, const tz_cfg_t *c, char op);
 

@@ -141,6 +141,28 @@ def test_stripe_refund_pending_then_confirmed_by_webhook(api, stack, stripe, pai
     assert reconciled(stack)[0]
 
 
+def test_concurrent_refunds_of_one_payment_make_one(api, stack, stripe, pair, admin):
+    """Two admins refunding the same payment at once: one refund is recorded
+    and sent to the provider, the other is refused while it waits."""
+    import threading
+    creator, fan = pair
+    p, pi = stripe_paid(api, stack, stripe, fan, creator)
+    stripe.refund_next.extend(["pending", "pending"])
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(refund(api, admin, p["id"])))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status for r in got)
+    assert codes == [202, 409], got
+    assert [r for r in got if r.status == 409][0].json["code"] in ("refund_pending",)
+    assert stack.psql(f"SELECT count(*) FROM refunds WHERE payment_id = '{p['id']}'") == [("1",)]
+    stripe.refund_next.clear()
+    assert balance(api, creator) == 2125 and refund_entries(stack, p["id"]) == 0
+
+
 def test_refused_refund_leaves_the_ledger_unchanged(api, stack, stripe, pair, admin):
     creator, fan = pair
     p, pi = stripe_paid(api, stack, stripe, fan, creator)
