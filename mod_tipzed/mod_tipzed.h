@@ -38,6 +38,10 @@ typedef struct {
     const char *jwt_iss, *jwt_aud;
     apr_int64_t access_ttl, refresh_ttl;
     int fee_bps;
+    int topup_fee_bps;              /* TipzedTopupFee */
+    int cashback_bps;               /* TipzedCashback: 0 off */
+    apr_int64_t cashback_cap;       /* ... per payer, currency and calendar month */
+    apr_int64_t referral_bonus;     /* PLACEHOLDER until referrals land */
     const char *default_currency;
     apr_array_header_t *currencies; /* const char * */
     apr_int64_t min_payment, max_payment, min_payout;

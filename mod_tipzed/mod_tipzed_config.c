@@ -11,7 +11,8 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
 {
     tz_cfg_t *c = apr_pcalloc(p, sizeof(*c));
     c->access_ttl = c->refresh_ttl = TZ_UNSET;
-    c->fee_bps = TZ_UNSET;
+    c->fee_bps = c->topup_fee_bps = c->cashback_bps = TZ_UNSET;
+    c->cashback_cap = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
     c->status_poll = TZ_UNSET;
@@ -37,6 +38,10 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(access_ttl);
     TZ_MERGE_INT(refresh_ttl);
     TZ_MERGE_INT(fee_bps);
+    TZ_MERGE_INT(topup_fee_bps);
+    /* the rate and the cap are one setting */
+    m->cashback_bps = add->cashback_bps != TZ_UNSET ? add->cashback_bps : base->cashback_bps;
+    m->cashback_cap = add->cashback_bps != TZ_UNSET ? add->cashback_cap : base->cashback_cap;
     TZ_MERGE_PTR(default_currency);
     TZ_MERGE_PTR(currencies);
     TZ_MERGE_INT(min_payment);
@@ -164,6 +169,38 @@ static const char *set_fee(cmd_parms *cmd, void *d, const char *v)
     if (why)
         return bad(cmd, v, why);
     srv(cmd)->fee_bps = bps;
+    return NULL;
+}
+
+static const char *set_topup_fee(cmd_parms *cmd, void *d, const char *v)
+{
+    int32_t bps;
+    const char *why = tz_parse_percent(v, &bps);
+    if (why)
+        return bad(cmd, v, why);
+    srv(cmd)->topup_fee_bps = bps;
+    return NULL;
+}
+
+/* TipzedCashback Off | percent monthly-cap */
+static const char *set_cashback(cmd_parms *cmd, void *d, const char *rate, const char *cap)
+{
+    int32_t bps;
+    int64_t n;
+    const char *why;
+    if (!cap && strcasecmp(rate, "off") == 0) {
+        srv(cmd)->cashback_bps = 0;
+        srv(cmd)->cashback_cap = 0;
+        return NULL;
+    }
+    if (!cap)
+        return bad(cmd, rate, "needs a monthly cap after the percentage (e.g. 1% 50000), or Off");
+    if ((why = tz_parse_percent(rate, &bps)))
+        return bad(cmd, rate, why);
+    if ((why = tz_parse_amount(cap, &n)))
+        return bad(cmd, cap, why);
+    srv(cmd)->cashback_bps = bps;
+    srv(cmd)->cashback_cap = n;
     return NULL;
 }
 
@@ -466,6 +503,10 @@ const command_rec tz_cmds[] = {
                   "refresh token lifetime (default 30d)"),
     AP_INIT_TAKE1("TipzedPlatformFee", set_fee, NULL, RSRC_CONF,
                   "platform fee percentage (default 15%)"),
+    AP_INIT_TAKE1("TipzedTopupFee", set_topup_fee, NULL, RSRC_CONF,
+                  "platform fee on wallet top-ups (default 0%)"),
+    AP_INIT_TAKE12("TipzedCashback", set_cashback, NULL, RSRC_CONF,
+                   "cashback on fans' tips: percentage and monthly cap per fan, or Off (default)"),
     AP_INIT_TAKE1("TipzedDefaultCurrency", set_default_currency, NULL, RSRC_CONF,
                   "ISO 4217 code (default ZMW)"),
     AP_INIT_ITERATE("TipzedCurrencies", add_currency, NULL, RSRC_CONF,
@@ -612,6 +653,9 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(access_ttl, 15 * 60);
     TZ_DEFAULT(refresh_ttl, 30 * 86400);
     TZ_DEFAULT(fee_bps, 1500);
+    TZ_DEFAULT(topup_fee_bps, 0);
+    TZ_DEFAULT(cashback_bps, 0);
+    TZ_DEFAULT(cashback_cap, 0);
     TZ_DEFAULT(min_payment, 100);
     TZ_DEFAULT(max_payment, 10000000);
     TZ_DEFAULT(min_payout, 1000);

@@ -74,6 +74,17 @@ static int recover(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state
     return 0;
 }
 
+/* A call PostgreSQL rolled back to break a deadlock or a serialization
+ * conflict: every call is one whole transaction, so it simply runs again.
+ * Entries lock their accounts in one global order, but a call that posts
+ * several (a credit and the cashback it earns, a refund and the bonus it
+ * takes back) can meet another in the opposite order; PostgreSQL then
+ * aborts one of them. */
+static int conflict(const char *state)
+{
+    return strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0;
+}
+
 /* What an operator should do about the errors a deployment causes. */
 static const char *what_to_do(apr_pool_t *p, const char *state, const char *role)
 {
@@ -88,7 +99,8 @@ static const char *what_to_do(apr_pool_t *p, const char *state, const char *role
 
 /* Runs q on dbd and reads its single value (random access, so an error
  * cannot hide in a row read; every row is read, which releases the
- * result).  Retries once after recovering from a restarted server. */
+ * result).  Retries once after recovering from a restarted server, and
+ * up to twice a call rolled back by a conflict. */
 static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, const char **args,
                  const char **value)
 {
@@ -111,7 +123,8 @@ static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, cons
             }
             return OK;
         }
-        if (attempt > 0 || recover(s, dbd, conn, sqlstate(p, conn)) != 0)
+        const char *state = sqlstate(p, conn);
+        if (conflict(state) ? attempt >= 2 : (attempt > 0 || recover(s, dbd, conn, state) != 0))
             break;
     }
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s%s",

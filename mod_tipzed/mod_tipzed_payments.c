@@ -5,6 +5,7 @@
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_idempotency.h"
+#include "mod_tipzed_payments.h"
 #include "mod_tipzed_providers.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
@@ -28,119 +29,164 @@ static const tz_provider_t *choose_provider(const tz_cfg_t *c, const char *wante
     return NULL;
 }
 
-/* Business validation beyond the field types: 422 naming the field. */
-static int check_initiate(tz_req_t *q, const tz_provider_t **provider)
+int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency)
 {
     tz_cfg_t *c = q->cfg;
-    int64_t amount = tz_json_int(q->body, "amount", 0);
-    const char *phone = tz_json_str(q->body, "phone_number");
-    if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
-        return invalid(q->r, "creator_id", "must be a UUID"), DONE;
     if (amount < c->min_payment || amount > c->max_payment)
         return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
                        " and %" APR_INT64_T_FMT, c->min_payment, c->max_payment)), DONE;
-    if (!tz_cfg_currency_ok(c, tz_json_str(q->body, "currency")))
+    if (!tz_cfg_currency_ok(c, currency))
         return invalid(q->r, "currency", "is not an accepted currency"), DONE;
-    if (phone && strspn(phone, "+0123456789") != strlen(phone))
+    return OK;
+}
+
+int tz_payment_provider_ok(tz_req_t *q, const tz_provider_t **provider, const char **phone)
+{
+    const char *given = tz_json_str(q->body, "phone_number");
+    if (given && strspn(given, "+0123456789") != strlen(given))
         return invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
-    if (!(*provider = choose_provider(c, tz_json_str(q->body, "provider"))))
+    if (!(*provider = choose_provider(q->cfg, tz_json_str(q->body, "provider"))))
         return invalid(q->r, "provider", "is not enabled on this server"), DONE;
-    if ((*provider)->needs_msisdn && !tz_msisdn_normalize(q->r->pool, phone))
+    /* an MSISDN's digits for providers that push the payment to the phone */
+    *phone = (*provider)->needs_msisdn ? tz_msisdn_normalize(q->r->pool, given) : given;
+    if ((*provider)->needs_msisdn && !*phone)
         return invalid(q->r, "phone_number", apr_pstrcat(q->r->pool, "is required by ",
                        (*provider)->name, ": the payer's mobile number in international form, "
                        "10 to 15 digits (e.g. 260971234567)", NULL)), DONE;
     return OK;
 }
 
-/* The payer's phone number as the provider takes it (an MSISDN's digits
- * for providers that push the payment to the phone), or NULL. */
-static const char *phone_number(tz_req_t *q, const tz_provider_t *pv)
-{
-    const char *phone = tz_json_str(q->body, "phone_number");
-    return pv->needs_msisdn ? tz_msisdn_normalize(q->r->pool, phone) : phone;
-}
-
 /* What the provider's checkout is created for.  pay is the stored payment
- * (with the payer's email and the creator's name) or NULL before it is
+ * (with the payer's email and the recipient's name) or NULL before it is
  * stored, when only a redirect gateway's link is built. */
-static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_provider_t *pv, const char *id,
-                                      json_t *pay)
+static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_new_payment_t *np, json_t *pay)
 {
     request_rec *r = q->r;
-    const char *api = tz_api_url(r), *ret = q->cfg->return_url;
-    tz_checkout_req_t cr = {id, tz_json_int(q->body, "amount", 0), tz_json_str(q->body, "currency"),
-        pay ? apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL) : NULL,
-        pay ? tz_json_str(pay, "_fan_email") : NULL, phone_number(q, pv), api,
-        pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
-                    : apr_pstrcat(r->pool, api, "/webhooks/", pv->name, NULL),
-        ret ? apr_pstrcat(r->pool, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", id, NULL)
-            : apr_pstrcat(r->pool, api, "/payments/", id, "/return", NULL)};
+    const char *api = tz_api_url(r), *ret = q->cfg->return_url, *what = NULL;
+    if (pay)
+        what = np->topup ? "Wallet top-up"
+                         : apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL);
+    tz_checkout_req_t cr = {np->id, np->amount, np->currency, what,
+        pay ? tz_json_str(pay, "_fan_email") : NULL, np->phone, api,
+        np->pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
+                        : apr_pstrcat(r->pool, api, "/webhooks/", np->pv->name, NULL),
+        ret ? apr_pstrcat(r->pool, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", np->id, NULL)
+            : apr_pstrcat(r->pool, api, "/payments/", np->id, "/return", NULL)};
     return cr;
 }
 
 /* API checkouts: create the checkout now and store its URL; when the
  * provider fails the payment is marked failed and NULL is returned. */
-static json_t *with_provider_checkout(tz_req_t *q, const tz_provider_t *pv, json_t *pay,
+static json_t *with_provider_checkout(tz_req_t *q, const tz_new_payment_t *np, json_t *pay,
                                       const char *key)
 {
-    const char *id = tz_json_str(pay, "id"), *args[5], *url, *ref;
-    tz_checkout_req_t cr = checkout_req(q, pv, id, pay);
+    const char *args[5], *url, *ref;
+    tz_checkout_req_t cr = checkout_req(q, np, pay);
     json_t *out;
-    url = tz_provider_checkout(q, pv, &cr, &ref);
-    args[0] = id;
+    url = tz_provider_checkout(q, np->pv, &cr, &ref);
+    args[0] = np->id;
     args[1] = url && *url ? url : NULL; /* "": confirmed on the payer's phone, no link */
     args[2] = url ? "false" : "true";
     args[3] = key;
     args[4] = ref;
-    if (tz_db_json(q->r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !url)
+    if (tz_db_json(q->r, TZ_Q_PAYMENT_CHECKOUT, args, &out) != OK || !out || !url)
         return NULL;
     return out;
 }
 
-int tz_h_payment_initiate(tz_req_t *q)
+int tz_payment_through_provider(tz_req_t *q, const tz_new_payment_t *np, tz_query_e create,
+                                const char **args, int url_slot, tz_idem_key_t *key,
+                                tz_refused_fn refused)
 {
     request_rec *r = q->r;
-    const char *id = tz_uuid4(r->pool), *args[13], *ref;
-    const tz_provider_t *pv;
-    tz_checkout_req_t cr;
-    tz_idem_key_t key;
+    tz_checkout_req_t cr = checkout_req(q, np, NULL);
+    const char *ref;
     json_t *res;
-    if (tz_validate_or_422(q, &tz_schema_initiate) || check_initiate(q, &pv) != OK ||
-        tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
-        return OK;
-    args[0] = id;
-    args[1] = q->user.id;
-    args[2] = tz_json_str(q->body, "creator_id");
-    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
-    args[4] = tz_json_str(q->body, "currency");
-    args[5] = tz_json_str(q->body, "message");
-    args[6] = pv->name;
-    args[7] = apr_itoa(r->pool, q->cfg->fee_bps);
-    args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->payment_expiry);
-    cr = checkout_req(q, pv, id, NULL);
     /* a redirect gateway's link is stored with the payment, in one call */
-    args[9] = pv->checkout_link ? tz_provider_checkout(q, pv, &cr, &ref) : NULL;
-    args[10] = key.key;
-    args[11] = phone_number(q, pv);
-    /* a provider that can be asked about the payment is, if no webhook came */
-    args[12] = pv->status && q->cfg->status_poll > 0
-                   ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->status_poll) : NULL;
-    if (tz_db_json(r, TZ_Q_PAYMENT_CREATE, args, &res) != OK || !res) {
-        tz_idem_release(q, &key);
+    args[url_slot] = np->pv->checkout_link ? tz_provider_checkout(q, np->pv, &cr, &ref) : NULL;
+    if (tz_db_json(r, create, args, &res) != OK || !res) {
+        tz_idem_release(q, key);
         return tz_send_db_unavailable(r);
     }
     if (json_object_get(res, "error")) {
-        tz_idem_release(q, &key);
-        return invalid(r, "creator_id", "is not a creator");
+        tz_idem_release(q, key);
+        return refused(q, res);
     }
-    if (!pv->checkout_link && !(res = with_provider_checkout(q, pv, res, key.key))) {
-        tz_idem_release(q, &key);
+    if (!np->pv->checkout_link && !(res = with_provider_checkout(q, np, res, key->key))) {
+        tz_idem_release(q, key);
         return tz_send_problem(r, HTTP_BAD_GATEWAY, "provider_unavailable",
                                "the payment provider failed; the payment is marked failed");
     }
     json_object_del(res, "_fan_email");
     json_object_del(res, "_creator_name");
     return tz_send_json(r, HTTP_CREATED, res);
+}
+
+const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv)
+{
+    /* a provider that can be asked about the payment is, if no webhook came */
+    return pv->status && q->cfg->status_poll > 0
+               ? apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->cfg->status_poll) : NULL;
+}
+
+static int not_a_creator(tz_req_t *q, json_t *res)
+{
+    (void)res;
+    return invalid(q->r, "creator_id", "is not a creator");
+}
+
+/* The payment's source: provider (the default), wallet or wallet_first. */
+static int source_of(tz_req_t *q, const char **source)
+{
+    const char *s = tz_json_str(q->body, "source");
+    *source = s ? s : "provider";
+    if (strcmp(*source, "provider") && strcmp(*source, "wallet") && strcmp(*source, "wallet_first"))
+        return invalid(q->r, "source", "must be \"provider\", \"wallet\" or \"wallet_first\""), DONE;
+    return OK;
+}
+
+/* A tip through a provider's checkout. */
+static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key_t *key)
+{
+    request_rec *r = q->r;
+    const char *args[16];
+    args[0] = np->id;
+    args[1] = q->user.id;
+    args[2] = tz_json_str(q->body, "creator_id");
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)np->amount);
+    args[4] = np->currency;
+    args[5] = tz_json_str(q->body, "message");
+    args[6] = np->pv->name;
+    args[7] = apr_itoa(r->pool, q->cfg->fee_bps);
+    args[8] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->payment_expiry);
+    args[10] = key->key;
+    args[11] = np->phone;
+    args[12] = tz_payment_poll_in(q, np->pv);
+    tz_payment_rewards(q, &args[13]);
+    return tz_payment_through_provider(q, np, TZ_Q_PAYMENT_CREATE, args, 9, key, not_a_creator);
+}
+
+int tz_h_payment_initiate(tz_req_t *q)
+{
+    tz_new_payment_t np = {tz_uuid4(q->r->pool), tz_json_int(q->body, "amount", 0),
+                           tz_json_str(q->body, "currency"), NULL, NULL, 0};
+    const char *source;
+    tz_idem_key_t key;
+    int rc;
+    if (tz_validate_or_422(q, &tz_schema_initiate) || source_of(q, &source) != OK)
+        return OK;
+    if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
+        return invalid(q->r, "creator_id", "must be a UUID");
+    if (tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
+        (strcmp(source, "wallet") && tz_payment_provider_ok(q, &np.pv, &np.phone) != OK) ||
+        tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
+        return OK;
+    if (strcmp(source, "provider") != 0) {
+        rc = tz_payment_from_wallet(q, &np, &key, strcmp(source, "wallet_first") == 0);
+        if (rc != DECLINED)
+            return rc;
+    }
+    return initiate_with_provider(q, &np, &key);
 }
 
 int tz_h_payment_get(tz_req_t *q)

@@ -32,7 +32,9 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/wallets/me/transactions", tz_h_wallet_transactions, TZ_R_USER),
     R("GET", "/wallets/me/transfers", tz_h_transfers_list, TZ_R_USER),
     R("POST", "/wallets/me/transfers", tz_h_transfer_create, TZ_R_USER | TZ_R_JSON),
+    R("POST", "/wallets/me/topup", tz_h_wallet_topup, TZ_R_USER | TZ_R_JSON),
     R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
+    R("GET", "/payments/quote", tz_h_payment_quote, TZ_R_FAN),
     R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
     R("POST", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW),
     R("PUT", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW), /* MTN MoMo calls back with PUT */

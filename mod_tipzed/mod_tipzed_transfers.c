@@ -38,10 +38,11 @@ static int transfer_failed(tz_req_t *q, json_t *res, const char *err)
     if (strcmp(err, "limit_exceeded") == 0) {
         json_int_t left = json_integer_value(json_object_get(res, "remaining"));
         json_int_t limit = json_integer_value(json_object_get(res, "limit"));
+        /* apr's formatter has no %lld: JSON_INTEGER_FORMAT cannot be used */
         const char *msg = apr_psprintf(r->pool, "exceeds what is left of the transfer limit: %"
-                                       JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
-                                       " per %" APR_INT64_T_FMT " seconds", left, limit,
-                                       q->cfg->transfer_window);
+                                       APR_INT64_T_FMT " of %" APR_INT64_T_FMT
+                                       " per %" APR_INT64_T_FMT " seconds", (apr_int64_t)left,
+                                       (apr_int64_t)limit, q->cfg->transfer_window);
         json_t *p = tz_problem_new(r->pool, HTTP_UNPROCESSABLE_ENTITY, "limit_exceeded",
                                    apr_pstrcat(r->pool, "amount ", msg, NULL),
                                    tz_problem_field(r->pool, "amount", msg));

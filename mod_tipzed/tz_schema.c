@@ -39,8 +39,19 @@ static const tz_field_t initiate_fields[] = {
     {"message", TZ_F_NULLABLE_STRING, 0, 0, 280},
     {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
     {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+    {"source", TZ_F_NULLABLE_STRING, 0, 1, 20},
 };
 SCHEMA(tz_schema_initiate, "initiate", initiate_fields);
+
+/* a package or an amount (exactly one: checked by the handler) */
+static const tz_field_t topup_fields[] = {
+    {"package_id", TZ_F_NULLABLE_STRING, 0, 1, 64},
+    {"amount", TZ_F_AMOUNT, 0, 0, 0},
+    {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
+    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
+    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+};
+SCHEMA(tz_schema_topup, "topup", topup_fields);
 
 static const tz_field_t payout_request_fields[] = {
     {"amount", TZ_F_AMOUNT, 1, 0, 0},
@@ -112,6 +123,6 @@ const tz_schema_t *const tz_schemas[] = {
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
     &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
-    &tz_schema_transfer, &tz_schema_adjustment,
+    &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -28,6 +28,7 @@ extern const tz_schema_t tz_schema_bill_customer;   /* POST /billers/{id}/valida
 extern const tz_schema_t tz_schema_bill_pay;        /* POST /bill-payments */
 extern const tz_schema_t tz_schema_transfer;        /* POST /wallets/me/transfers */
 extern const tz_schema_t tz_schema_adjustment;      /* POST /admin/wallets/{id}/adjustments */
+extern const tz_schema_t tz_schema_topup;           /* POST /wallets/me/topup */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

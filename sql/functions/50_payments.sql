@@ -12,11 +12,15 @@
 CREATE OR REPLACE FUNCTION tz_payment_json(p payments) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object(
-    'id', p.id, 'fan_id', p.fan_id, 'creator_id', p.creator_id, 'amount', p.amount,
+    'id', p.id, 'fan_id', p.fan_id,
+    'creator_id', CASE WHEN p.purpose = 'tip' THEN p.creator_id END, 'amount', p.amount,
     'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
     'provider', p.provider, 'provider_transaction_id', p.provider_transaction_id,
     'message', p.message, 'mobile_money_url', p.mobile_money_url,
     'refunded_amount', p.refunded_amount, 'disputed_amount', p.disputed_amount,
+    'purpose', p.purpose, 'source', p.source, 'payment_url', p.mobile_money_url,
+    'package_id', p.package_id, 'bonus', p.bonus, 'from_cashback', p.from_cashback,
+    'cashback', p.cashback - p.cashback_reversed,
     'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at))
 $$;
 
@@ -76,12 +80,17 @@ END $$;
 -- stored under the fan's idempotency key p_key in this transaction; an API
 -- checkout stores it with tz_api_payment_checkout instead.  p_poll: seconds
 -- until the provider is first asked about the payment if no webhook came
--- (NULL: the provider cannot be asked).
+-- (NULL: the provider cannot be asked).  p_cashback_bps, p_cashback_cap:
+-- the cashback the payment earns its payer once credited (0: none);
+-- p_referral_bonus: what the payer's referrer receives should this be
+-- the payer's first success.
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
                                                  p_fee_bps int, p_expiry bigint, p_url text,
-                                                 p_key text, p_phone text, p_poll bigint)
+                                                 p_key text, p_phone text, p_poll bigint,
+                                                 p_cashback_bps int, p_cashback_cap bigint,
+                                                 p_referral_bonus bigint)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
@@ -94,10 +103,12 @@ BEGIN
   END IF;
   fee := tz_fee(p_amount, p_fee_bps);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
-                        message, mobile_money_url, expires_at, phone_number, next_poll_at)
+                        message, mobile_money_url, expires_at, phone_number, next_poll_at,
+                        cashback_bps, cashback_cap, referral_bonus)
   VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
           p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry),
-          p_phone, now() + make_interval(secs => p_poll))
+          p_phone, now() + make_interval(secs => p_poll), p_cashback_bps, p_cashback_cap,
+          p_referral_bonus)
   RETURNING * INTO p;
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
   IF p_url IS NOT NULL THEN
@@ -134,38 +145,69 @@ BEGIN
                        (tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id))::json);
 END $$;
 
--- Posts the credit of a succeeded payment with gross G and fee F:
--- provider_clearing -G, creator wallet +(G-F), platform_fees +F.  A
--- creator who owes (a receivable from a dispute or a refund the wallet
--- could not cover) repays from the net first: the receivable takes its
--- share of G-F before the wallet sees the rest.
+-- Posts the credit of a succeeded payment with gross G and fee F, in one
+-- entry: the payer's side -G (provider_clearing; or, paid from the wallet,
+-- the payer's cashback balance, then main), platform_fees +F, and G-F to
+-- the recipient (a top-up's recipient is the payer's own wallet, which
+-- also receives the bonus from promotions).  A recipient who owes (a
+-- receivable from a dispute or a refund the wallet could not cover) repays
+-- from what is credited first: the receivable takes its share before the
+-- wallet sees the rest.  Then the payer's cashback and the referrer's
+-- bonus (tz_payment_succeeded).
 CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   acc bigint[];
+  amt bigint[];
   recv bigint;
   legs record;
+  credit bigint := p.net + p.bonus;
 BEGIN
-  acc := ARRAY[tz_account('provider_clearing', NULL, p.provider, p.currency),
-               tz_account('wallet', p.creator_id, NULL, p.currency),
-               tz_account('platform_fees', NULL, NULL, p.currency)];
+  IF p.source = 'wallet' THEN
+    acc := ARRAY[tz_account('cashback', p.fan_id, NULL, p.currency),
+                 tz_account('wallet', p.fan_id, NULL, p.currency)];
+    amt := ARRAY[-p.from_cashback, -(p.amount - p.from_cashback)];
+  ELSE
+    acc := ARRAY[tz_account('provider_clearing', NULL, p.provider, p.currency)];
+    amt := ARRAY[-p.amount];
+  END IF;
+  IF p.bonus > 0 THEN
+    acc := acc || tz_account('promotions', NULL, NULL, p.currency);
+    amt := amt || -p.bonus;
+  END IF;
+  acc := acc || ARRAY[tz_account('platform_fees', NULL, NULL, p.currency),
+                      tz_account('wallet', p.creator_id, NULL, p.currency)];
+  amt := amt || p.fee;
   SELECT id INTO recv FROM accounts
    WHERE kind = 'creator_receivable' AND owner_id = p.creator_id AND currency = p.currency
      AND balance < 0;
-  IF recv IS NULL THEN
-    SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit', 'payment', p.id, NULL,
-                                       p.currency, acc, ARRAY[-p.amount, p.net, p.fee]);
-  ELSE
-    PERFORM tz_lock_accounts(acc || recv);
-    legs := tz_creator_legs(acc[2], recv, p.net);
-    SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit', 'payment', p.id, NULL,
-                                       p.currency, acc || recv,
-                                       ARRAY[-p.amount, legs.wallet_leg, p.fee, legs.receivable_leg]);
+  -- the accounts the cashback grant will post to are locked with these,
+  -- in the one global order
+  IF p.purpose = 'tip' AND p.cashback_bps > 0 AND p.cashback_cap > 0 THEN
+    PERFORM tz_lock_accounts(acc || recv || tz_account('promotions', NULL, NULL, p.currency)
+                             || tz_account('cashback', p.fan_id, NULL, p.currency));
   END IF;
+  IF recv IS NULL THEN
+    amt := amt || credit;
+  ELSE
+    acc := acc || recv;
+    PERFORM tz_lock_accounts(acc);
+    legs := tz_creator_legs(acc[array_length(acc, 1) - 1], recv, credit);
+    amt := amt || ARRAY[legs.wallet_leg, legs.receivable_leg];
+  END IF;
+  SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit',
+                                     CASE p.source WHEN 'wallet' THEN 'wallet_payment'
+                                                   ELSE 'payment' END,
+                                     p.id, NULL, p.currency, acc, amt);
   IF NOT r.duplicate THEN
-    INSERT INTO creator_stats (creator_id, currency, earnings) VALUES (p.creator_id, p.currency, p.net)
-    ON CONFLICT (creator_id, currency) DO UPDATE SET earnings = creator_stats.earnings + EXCLUDED.earnings;
+    IF p.purpose = 'tip' THEN
+      INSERT INTO creator_stats (creator_id, currency, earnings)
+      VALUES (p.creator_id, p.currency, p.net)
+      ON CONFLICT (creator_id, currency) DO UPDATE
+        SET earnings = creator_stats.earnings + EXCLUDED.earnings;
+    END IF;
+    PERFORM tz_payment_succeeded(p);
   END IF;
 END $$;
 

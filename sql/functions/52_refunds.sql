@@ -63,44 +63,68 @@ END $$;
 
 -- Money given back to a creator's payer (a refund) or taken by a dispute:
 -- -p_net from the creator (wallet, then receivable), -p_fee from the
--- platform's fees, +(p_net + p_fee) on p_to.  The accounts are locked in
--- id order before the wallet's balance is read.
-CREATE OR REPLACE FUNCTION tz_creator_debit(p payments, p_reference text, p_kind text,
-                                            p_to bigint, p_net bigint, p_fee bigint)
+-- platform's fees, +(p_net + p_fee) on p_to (split as p_to_amounts, when
+-- the payer's side is several accounts).  The accounts are locked in id
+-- order before the wallet's balance is read.
+CREATE OR REPLACE FUNCTION tz_creator_debit_to(p payments, p_reference text, p_kind text,
+                                               p_to bigint[], p_to_amounts bigint[],
+                                               p_net bigint, p_fee bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   acc bigint[];
   legs record;
 BEGIN
-  acc := ARRAY[p_to, tz_account('wallet', p.creator_id, NULL, p.currency),
+  acc := ARRAY[tz_account('wallet', p.creator_id, NULL, p.currency),
                tz_account('platform_fees', NULL, NULL, p.currency),
                tz_account('creator_receivable', p.creator_id, NULL, p.currency)];
-  PERFORM tz_lock_accounts(acc);
-  legs := tz_creator_legs(acc[2], acc[4], -p_net);
-  PERFORM tz_post_entry(p_reference, p_kind, p.id, NULL, p.currency, acc,
-                        ARRAY[p_net + p_fee, legs.wallet_leg, -p_fee, legs.receivable_leg]);
-  UPDATE creator_stats SET earnings = earnings - p_net
-   WHERE creator_id = p.creator_id AND currency = p.currency;
+  PERFORM tz_lock_accounts(acc || p_to);
+  legs := tz_creator_legs(acc[1], acc[3], -p_net);
+  PERFORM tz_post_entry(p_reference, p_kind, p.id, NULL, p.currency, p_to || acc,
+                        p_to_amounts || ARRAY[legs.wallet_leg, -p_fee, legs.receivable_leg]);
+  IF p.purpose = 'tip' THEN
+    UPDATE creator_stats SET earnings = earnings - p_net
+     WHERE creator_id = p.creator_id AND currency = p.currency;
+  END IF;
 END $$;
+
+CREATE OR REPLACE FUNCTION tz_creator_debit(p payments, p_reference text, p_kind text,
+                                            p_to bigint, p_net bigint, p_fee bigint)
+RETURNS void LANGUAGE sql AS $$
+  SELECT tz_creator_debit_to(p, p_reference, p_kind, ARRAY[p_to], ARRAY[p_net + p_fee],
+                             p_net, p_fee)
+$$;
 
 -- Posts a confirmed refund: the fee share is fixed now (disputes may have
 -- moved since it was asked), the ledger moves, the payment's totals and
--- state follow.  The payment row is locked by the caller.
+-- state follow, and the shares of its bonus and cashback go back to
+-- promotions.  A payment from the wallet is given back to the wallet: to
+-- the cashback balance as far as it paid, then to the main balance.  The
+-- payment row is locked by the caller.
 CREATE OR REPLACE FUNCTION tz_refund_post(p payments, rf refunds) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
   f bigint := tz_fee_share(p, rf.amount);
+  back_cb bigint := 0;
 BEGIN
   UPDATE refunds SET status = 'succeeded', fee = f, next_try_at = NULL, updated_at = now()
    WHERE id = rf.id;
-  PERFORM tz_creator_debit(p, 'refund:' || rf.id, 'refund',
-                           tz_account('provider_clearing', NULL, p.provider, p.currency),
-                           rf.amount - f, f);
+  IF p.source = 'wallet' THEN
+    back_cb := least(rf.amount, p.from_cashback - p.cashback_returned);
+    PERFORM tz_creator_debit_to(p, 'refund:' || rf.id, 'refund',
+                                ARRAY[tz_account('cashback', p.fan_id, NULL, p.currency),
+                                      tz_account('wallet', p.fan_id, NULL, p.currency)],
+                                ARRAY[back_cb, rf.amount - back_cb], rf.amount - f, f);
+  ELSE
+    PERFORM tz_creator_debit(p, 'refund:' || rf.id, 'refund',
+                             tz_account('provider_clearing', NULL, p.provider, p.currency),
+                             rf.amount - f, f);
+  END IF;
   UPDATE payments SET refunded_amount = refunded_amount + rf.amount,
-                      refunded_fee = refunded_fee + f, updated_at = now()
+                      refunded_fee = refunded_fee + f, cashback_returned = cashback_returned + back_cb,
+                      updated_at = now()
    WHERE id = p.id RETURNING * INTO p;
   UPDATE payments SET status = tz_refund_state(p) WHERE id = p.id RETURNING * INTO p;
-  RETURN p;
+  RETURN tz_payment_takeback(p, 'refund:' || rf.id);
 END $$;
 
 -- Applies the provider's word on a pending refund, once: succeeded posts
@@ -166,7 +190,7 @@ BEGIN
     RETURN json_build_object('error', 'not_refundable', 'status', p.status);
   ELSIF EXISTS (SELECT 1 FROM disputes WHERE payment_id = p.id AND status = 'open') THEN
     RETURN json_build_object('error', 'disputed', 'status', p.status);
-  ELSIF NOT p.provider = ANY (p_refundable) THEN
+  ELSIF NOT (p.provider = ANY (p_refundable) OR p.source = 'wallet') THEN
     RETURN json_build_object('error', 'refund_unsupported', 'status', p.provider);
   END IF;
   amt := coalesce(p_amount, tz_payment_left(p));
@@ -174,8 +198,11 @@ BEGIN
     RETURN json_build_object('error', 'amount_too_large', 'left', tz_payment_left(p));
   END IF;
   f := tz_fee_share(p, amt);
+  -- a top-up's recipient also gives back the bonus's share
   IF coalesce((SELECT balance FROM accounts WHERE kind = 'wallet' AND owner_id = p.creator_id
-                  AND currency = p.currency), 0) < amt - f THEN
+                  AND currency = p.currency), 0)
+     < amt - f + tz_takeback_share(p.bonus, p.bonus_reversed, p.amount, tz_payment_taken(p) + amt)
+  THEN
     RETURN json_build_object('error', 'insufficient_funds');
   END IF;
   INSERT INTO refunds (id, payment_id, amount, fee, reason, requested_by, prior_status)
@@ -183,7 +210,7 @@ BEGIN
   UPDATE payments SET status = 'refund_pending', updated_at = now() WHERE id = p.id;
   PERFORM tz_api_audit(p_admin, 'payment.refund', 'payment', p_id::text,
                        format('%s %s: %s', amt, p.currency, p_reason), p_request);
-  IF p.provider = ANY (p_local) THEN
+  IF p.provider = ANY (p_local) OR p.source = 'wallet' THEN
     RETURN tz_api_refund_answer(rf.id, 'succeeded', NULL, NULL, p_admin, p_key);
   END IF;
   RETURN json_build_object('refund', tz_refund_json(rf), 'provider', p.provider,

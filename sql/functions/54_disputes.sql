@@ -84,6 +84,10 @@ BEGIN
                           ARRAY[-d.amount, d.amount]);
   END IF;
   UPDATE disputes SET status = p_status, updated_at = now() WHERE id = d.id;
+  IF p_status = 'lost' AND d.amount > 0 THEN
+    -- for good: the bonus's and the cashback's shares go back to promotions
+    PERFORM tz_payment_takeback((SELECT x FROM payments x WHERE x.id = p.id), 'dispute:' || d.id);
+  END IF;
 END $$;
 
 -- A provider's dispute event, applied once (recorded under its event id):

@@ -1,7 +1,8 @@
 -- Wallets (every role's): GET /wallets/me and its transactions, read from the ledger.
 
--- What a posting on a wallet means to its owner.
-CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries) RETURNS json
+-- What a posting on a wallet means to its owner.  balance: the balance it
+-- moved (main, or cashback); balance_after is that balance's.
+CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries, a accounts) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   pay payments;
@@ -21,32 +22,47 @@ BEGIN
   END IF;
   RETURN json_build_object(
     'id', p.uid, 'amount', p.amount,
-    'type', CASE e.kind WHEN 'payment' THEN 'payment' WHEN 'refund' THEN 'refund'
+    'type', CASE e.kind WHEN 'payment' THEN CASE pay.purpose WHEN 'topup' THEN 'topup'
+                                                             ELSE 'payment' END
+                        WHEN 'wallet_payment' THEN CASE WHEN p.amount < 0 THEN 'tip_sent'
+                                                        ELSE 'payment' END
+                        WHEN 'refund' THEN 'refund'
                         WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
                         WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'
                         WHEN 'transfer' THEN CASE WHEN p.amount < 0 THEN 'transfer_out'
                                                   ELSE 'transfer_in' END
                         ELSE e.kind END,
+    'balance', CASE a.kind WHEN 'cashback' THEN 'cashback' ELSE 'main' END,
     'status', st, 'payment_id', e.payment_id, 'payout_id', e.payout_id,
     'bill_payment_id', bill,
     'gross', pay.amount, 'fee', pay.fee, 'balance_after', p.balance_after,
     'created_at', tz_ts(p.created_at));
 END $$;
 
--- The page is chosen on the (account_id, id DESC) index first; only its
--- rows are turned into JSON, so deep offsets stay cheap.
+-- The user's main and cashback balances' postings, newest first.  Each
+-- balance's page is chosen on the (account_id, id DESC) index and the two
+-- are merged; only the page's rows are turned into JSON, so deep offsets
+-- stay cheap.
 CREATE OR REPLACE FUNCTION tz_wallet_lines(p_user uuid, p_currency text, p_limit int,
                                            p_offset bigint)
 RETURNS SETOF json LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN QUERY
-  SELECT tz_wallet_line(p, e)
-    FROM (SELECT p.id FROM postings p
-           WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
-                                  AND owner_id = p_user AND currency = p_currency)
-           ORDER BY p.id DESC LIMIT p_limit OFFSET p_offset) page
+  SELECT tz_wallet_line(p, e, a)
+    FROM (SELECT id FROM (
+            (SELECT q.id FROM postings q
+              WHERE q.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
+                                     AND owner_id = p_user AND currency = p_currency)
+              ORDER BY q.id DESC LIMIT p_limit + p_offset)
+            UNION ALL
+            (SELECT q.id FROM postings q
+              WHERE q.account_id = (SELECT id FROM accounts WHERE kind = 'cashback'
+                                     AND owner_id = p_user AND currency = p_currency)
+              ORDER BY q.id DESC LIMIT p_limit + p_offset)) both_balances
+           ORDER BY id DESC LIMIT p_limit OFFSET p_offset) page
     JOIN postings p ON p.id = page.id
     JOIN journal_entries e ON e.id = p.entry_id
+    JOIN accounts a ON a.id = p.account_id
    ORDER BY p.id DESC;
 END $$;
 

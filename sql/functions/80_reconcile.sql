@@ -9,13 +9,22 @@
 --   payments_credited    payment id: a credited payment (succeeded,
 --                        refund_pending, partially_refunded, refunded)
 --                        without exactly one credit entry, or another with one
---   payment_amounts      payment id: a credit entry other than clearing -G,
---                        fees +F and G-F to the creator (wallet, and the
---                        receivable when the creator owed)
+--   payment_amounts      payment id: a credit entry other than the payer's
+--                        side -G (provider_clearing, or the payer's wallet
+--                        and cashback balances, the latter -from_cashback),
+--                        promotions -bonus, fees +F and G-F+bonus to the
+--                        recipient (wallet, and the receivable when the
+--                        recipient owed); a leg of anyone else's
 --   payments_refunded    payment id: refund entries that do not match the
---                        confirmed refunds (count, and clearing legs summing
---                        to refunded_amount), or a state that does not match
+--                        confirmed refunds (count, and the payer's side --
+--                        clearing, or the payer's wallet -- summing to
+--                        refunded_amount), or a state that does not match
 --                        them
+--   promotions_entries   payment id: cashback granted, cashback reversed or
+--                        bonus reversed by entries other than the payment's
+--                        figures; entry id: such an entry with a leg of
+--                        someone else's; user id: a month's granted
+--                        cashback other than its payments' cashback
 --   dispute_entries      dispute id: a hold for every dispute that took
 --                        something, a release only for won ones, a
 --                        settlement only for lost ones; payment id:
@@ -89,23 +98,37 @@ LANGUAGE sql STABLE AS $$
   SELECT 'payments_credited', p.id::text,
          format('status %s with %s credit entries', p.status, count(e.id))
     FROM payments p
-    LEFT JOIN journal_entries e ON e.payment_id = p.id AND e.kind = 'payment'
+    LEFT JOIN journal_entries e ON e.payment_id = p.id AND e.kind IN ('payment', 'wallet_payment')
    GROUP BY p.id
   HAVING count(e.id) <> CASE WHEN p.status IN ('succeeded', 'refund_pending',
                                                  'partially_refunded', 'refunded') THEN 1 ELSE 0 END
+      OR bool_or(e.kind <> CASE p.source WHEN 'wallet' THEN 'wallet_payment' ELSE 'payment' END)
   UNION ALL
-  SELECT 'payment_amounts', p.id::text, 'credit postings do not match gross/net/fee'
-    FROM payments p JOIN journal_entries e ON e.payment_id = p.id AND e.kind = 'payment'
+  SELECT 'payment_amounts', p.id::text,
+         format('credit legs: payer %s, cashback %s, promotions %s, fees %s, recipient %s, '
+                || 'strangers %s', x.payer, x.cashback, x.promotions, x.fees, x.recipient,
+                x.strangers)
+    FROM payments p JOIN journal_entries e ON e.payment_id = p.id
+                                          AND e.kind IN ('payment', 'wallet_payment')
     JOIN LATERAL (
-      SELECT coalesce(sum(q.amount) FILTER (WHERE a.kind = 'provider_clearing'), 0) AS clearing,
+      SELECT coalesce(sum(q.amount) FILTER (WHERE a.kind = 'provider_clearing'
+                                               OR p.source = 'wallet' AND a.owner_id = p.fan_id),
+                      0) AS payer,
+             coalesce(sum(q.amount) FILTER (WHERE a.kind = 'cashback'), 0) AS cashback,
+             coalesce(sum(q.amount) FILTER (WHERE a.kind = 'promotions'), 0) AS promotions,
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'platform_fees'), 0) AS fees,
-             coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable')), 0)
-               AS creator,
-             count(*) FILTER (WHERE a.kind = 'wallet' AND a.owner_id <> p.creator_id
-                                 OR a.kind = 'creator_receivable' AND a.owner_id <> p.creator_id)
+             coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable')
+                                               AND a.owner_id = p.creator_id
+                                               AND NOT (p.source = 'wallet'
+                                                        AND a.owner_id = p.fan_id)), 0)
+               AS recipient,
+             count(*) FILTER (WHERE a.owner_id IS NOT NULL
+                                AND a.owner_id NOT IN (p.creator_id, p.fan_id)
+                                OR a.kind = 'provider_clearing' AND a.provider <> p.provider)
                AS strangers
         FROM postings q JOIN accounts a ON a.id = q.account_id WHERE q.entry_id = e.id) x ON true
-   WHERE x.clearing <> -p.amount OR x.fees <> p.fee OR x.creator <> p.net OR x.strangers > 0
+   WHERE x.payer <> -p.amount OR x.cashback <> -p.from_cashback OR x.promotions <> -p.bonus
+      OR x.fees <> p.fee OR x.recipient <> p.net + p.bonus OR x.strangers > 0
   UNION ALL
   SELECT 'payments_refunded', p.id::text,
          format('status %s, refunded_amount %s: %s refund entries moving %s, %s confirmed refunds',
@@ -115,13 +138,59 @@ LANGUAGE sql STABLE AS $$
       SELECT count(DISTINCT e.id) AS n, coalesce(sum(q.amount), 0) AS moved
         FROM journal_entries e
         LEFT JOIN postings q ON q.entry_id = e.id
-          AND q.account_id IN (SELECT id FROM accounts WHERE kind = 'provider_clearing')
+          AND q.account_id IN (SELECT a.id FROM accounts a
+                                WHERE a.kind = 'provider_clearing'
+                                   OR p.source = 'wallet' AND a.owner_id = p.fan_id)
        WHERE e.payment_id = p.id AND e.kind = 'refund') x ON true
     JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE status = 'pending') AS pending
                     FROM refunds WHERE payment_id = p.id AND status <> 'failed') y ON true
    WHERE x.n <> y.n - y.pending OR x.moved <> p.refunded_amount
       OR (p.status = 'refund_pending') <> (y.pending > 0)
       OR (p.status = 'refunded') <> (p.refunded_amount = p.amount AND y.pending = 0)
+$$;
+
+-- promotions_entries: what promotions gave with each payment and took
+-- back (cashback, cashback_reversal, bonus_reversal entries; the bonus is
+-- a leg of the credit, checked by payment_amounts) matches the payment's
+-- figures, each entry's other legs are the payer's (cashback) or the
+-- recipient's (bonus), and no month granted more cashback than its
+-- payments earned.
+CREATE OR REPLACE FUNCTION tz_reconcile_promotions() RETURNS TABLE (check_name text, id text,
+                                                                    detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'promotions_entries', p.id::text,
+         format('cashback %s reversed %s, bonus reversed %s: entries give %s, take back %s and %s',
+                p.cashback, p.cashback_reversed, p.bonus_reversed, x.given, x.cb_back, x.bonus_back)
+    FROM payments p
+    JOIN LATERAL (
+      SELECT coalesce(-sum(q.amount) FILTER (WHERE e.kind = 'cashback'), 0) AS given,
+             coalesce(sum(q.amount) FILTER (WHERE e.kind = 'cashback_reversal'), 0) AS cb_back,
+             coalesce(sum(q.amount) FILTER (WHERE e.kind = 'bonus_reversal'), 0) AS bonus_back
+        FROM journal_entries e JOIN postings q ON q.entry_id = e.id
+        JOIN accounts a ON a.id = q.account_id AND a.kind = 'promotions'
+       WHERE e.payment_id = p.id
+         AND e.kind IN ('cashback', 'cashback_reversal', 'bonus_reversal')) x ON true
+   WHERE x.given <> p.cashback OR x.cb_back <> p.cashback_reversed
+      OR x.bonus_back <> p.bonus_reversed
+  UNION ALL
+  SELECT 'promotions_entries', e.id::text, format('%s entry with a leg of %s', e.kind, a.owner_id)
+    FROM journal_entries e JOIN payments p ON p.id = e.payment_id
+    JOIN postings q ON q.entry_id = e.id JOIN accounts a ON a.id = q.account_id
+   WHERE e.kind IN ('cashback', 'cashback_reversal', 'bonus_reversal')
+     AND a.kind <> 'promotions'
+     AND a.owner_id IS DISTINCT FROM CASE e.kind WHEN 'bonus_reversal' THEN p.creator_id
+                                                 ELSE p.fan_id END
+  UNION ALL
+  SELECT 'promotions_entries', m.user_id::text,
+         format('%s %s: %s granted, payments earned %s', m.currency, m.month, m.granted,
+                coalesce(x.earned, 0))
+    FROM cashback_months m
+    LEFT JOIN LATERAL (
+      SELECT sum(p.cashback) AS earned FROM payments p
+        JOIN journal_entries e ON e.reference = 'payment:' || p.id || ':cashback'
+       WHERE p.fan_id = m.user_id AND p.currency = m.currency
+         AND date_trunc('month', e.created_at AT TIME ZONE 'UTC')::date = m.month) x ON true
+   WHERE m.granted <> coalesce(x.earned, 0)
 $$;
 
 CREATE OR REPLACE FUNCTION tz_reconcile_disputes() RETURNS TABLE (check_name text, id text,
@@ -251,6 +320,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_bills()
   UNION ALL SELECT * FROM tz_reconcile_transfers()
   UNION ALL SELECT * FROM tz_reconcile_adjustments()
+  UNION ALL SELECT * FROM tz_reconcile_promotions()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -313,7 +383,7 @@ BEGIN
                                        ('payment_amounts'), ('payments_refunded'),
                                        ('payout_entries'), ('dispute_entries'),
                                        ('bill_entries'), ('transfer_entries'),
-                                       ('adjustment_entries')),
+                                       ('adjustment_entries'), ('promotions_entries')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

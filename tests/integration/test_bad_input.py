@@ -38,6 +38,7 @@ def write_routes(users, admin):
             ("POST", "/admin/billers", admin), ("POST", f"/billers/{pid}/validate", fan),
             ("POST", "/bill-payments", creator),
             ("POST", "/wallets/me/transfers", fan), ("POST", "/wallets/me/transfers", creator),
+            ("POST", "/wallets/me/topup", fan), ("POST", "/wallets/me/topup", creator),
             ("POST", f"/admin/wallets/{users['fan']['user']['id']}/adjustments", admin),
             ("POST", f"/admin/adjustments/{pid}/approve", admin),
             ("POST", f"/admin/adjustments/{pid}/reject", admin)]
@@ -89,6 +90,24 @@ def test_query_parameters_are_checked_before_postgresql(api, admin):
     ok = api.get("/admin/transactions?from=2026-01-01&to=2026-12-31T23:59:59%2B02:00",
                  token=admin["access_token"])
     assert ok.status == 200, ok
+
+
+QUOTE_CID = "123e4567-e89b-42d3-a456-426614174000"
+BAD_QUOTES = [
+    ("", "amount", ["0", "-5", "1e3", "x", "99999999999999999999", "", "%00"]),
+    ("amount=500&", "currency", ["zmw", "XXX", "Z%0D%0AW", ""]),
+    ("amount=500&", "creator_id", ["nope", "123e4567-e89b-42d3-a456-42661417400g", ""]),
+    (f"amount=500&creator_id={QUOTE_CID}&", "source", ["card", "WALLET", ""]),
+]
+
+
+def test_quote_parameters_are_checked(api, users):
+    for prefix, name, values in BAD_QUOTES:
+        for v in values:
+            r = api.get(f"/payments/quote?{prefix}{name}={v}", token=users["fan"]["access_token"])
+            assert 400 <= r.status < 500 and r.status != 404, (name, v, r)
+            if r.status == 422:
+                assert r.json["errors"][0]["field"] == name, (name, v, r.json)
 
 
 def test_payout_bank_account_and_currency_follow_the_profile_rules(api, users):

@@ -163,6 +163,8 @@ def test_concurrent_transfers_never_exceed_the_limit(stack, people):
     assert send(api, fan, creator["user"]["id"], 20000).status == 201
     p = assert_problem(send(api, fan, creator["user"]["id"], 1), 422, "limit_exceeded")
     assert p["remaining"] == 0
+    assert p["errors"][0]["message"] == ("exceeds what is left of the transfer limit:"
+                                         " 0 of 500000 per 86400 seconds"), p
     total = stack.psql(f"SELECT sum(amount) FROM transfers WHERE sender_id = '{fan['user']['id']}'")
     assert total == [("500000",)]
 

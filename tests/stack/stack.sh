@@ -278,8 +278,13 @@ TipzedWebhookSecretFile mobile_money "$SECRETS/webhook_mobile_money"
 # Signs the requests made to billers (bill payments).
 TipzedBillerSecretFile "$SECRETS/biller"
 CONF
-  # Beside a live provider the sandbox must be allowed explicitly.
-  if [ "$sandbox" = On ]; then echo "TipzedSandbox On mixed"; fi
+  # Beside a live provider the sandbox must be allowed explicitly; a
+  # sandbox stack shows fans' rewards too: 1% cashback, at most 500.00 a
+  # month per fan.
+  if [ "$sandbox" = On ]; then
+    echo "TipzedSandbox On mixed"
+    echo "TipzedCashback 1% 50000"
+  fi
 }
 
 write_conf() {

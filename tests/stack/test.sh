@@ -61,6 +61,7 @@ TipzedMoMoSubscriptionKeyFile \"$DIR/secrets/momo_subscription_key\"
 TipzedMoMoEnvironment sandbox
 TipzedProviderTimeout 2s
 TipzedStatusPoll 1s
+TipzedCashback 1% 500
 ${TZ_EXTRA_CONF:-}"
 # shellcheck disable=SC2090
 export TZ_EXTRA_CONF
