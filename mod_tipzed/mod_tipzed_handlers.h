@@ -65,5 +65,9 @@ int tz_h_admin_adjustment_create(tz_req_t *q);
 int tz_h_admin_adjustments(tz_req_t *q);
 int tz_h_admin_adjustment_approve(tz_req_t *q);
 int tz_h_admin_adjustment_reject(tz_req_t *q);
+/* mod_tipzed_packages.c */
+int tz_h_packages_list(tz_req_t *q);
+int tz_h_admin_package_create(tz_req_t *q);
+int tz_h_admin_package_update(tz_req_t *q);
 
 #endif

@@ -67,6 +67,9 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/admin/adjustments", tz_h_admin_adjustments, TZ_R_ADMIN),
     R("POST", "/admin/adjustments/{id}/approve", tz_h_admin_adjustment_approve, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("POST", "/admin/adjustments/{id}/reject", tz_h_admin_adjustment_reject, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/packages", tz_h_packages_list, TZ_R_PUBLIC),
+    R("POST", "/admin/packages", tz_h_admin_package_create, TZ_R_ADMIN | TZ_R_JSON),
+    R("PATCH", "/admin/packages/{id}", tz_h_admin_package_update, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))
@@ -97,7 +100,7 @@ static int tz_cors(request_rec *r, tz_cfg_t *c, int *handled)
         return tz_send_problem(r, HTTP_FORBIDDEN, "cors_origin_denied",
                                "this origin is not allowed");
     apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
-                   "GET, POST, PUT, DELETE, OPTIONS");
+                   "GET, POST, PUT, PATCH, DELETE, OPTIONS");
     apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
                    "Authorization, Content-Type, X-Idempotency-Key, Idempotency-Key");
     apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");

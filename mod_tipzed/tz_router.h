@@ -9,7 +9,7 @@
 #include <apr_pools.h>
 
 typedef struct {
-    const char *method;   /* "GET", "POST", "PUT", "DELETE" */
+    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern;
     const void *data;     /* the caller's handler record */
 } tz_route_t;

@@ -118,11 +118,32 @@ static const tz_field_t adjustment_fields[] = {
 };
 SCHEMA(tz_schema_adjustment, "adjustment", adjustment_fields);
 
+/* amount within TipzedMinPayment..TipzedMaxPayment, currency accepted and
+ * bonus at most the amount: checked by the handler */
+static const tz_field_t package_fields[] = {
+    {"name", TZ_F_STRING, 1, 1, 100},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_STRING, 1, 3, 3},
+    {"bonus", TZ_F_INT, 0, 0, 9007199254740992LL},
+    {"active", TZ_F_BOOL, 0, 0, 0},
+};
+SCHEMA(tz_schema_package, "package", package_fields);
+
+/* at least one field (checked by the handler); the currency never changes */
+static const tz_field_t package_patch_fields[] = {
+    {"name", TZ_F_STRING, 0, 1, 100},
+    {"amount", TZ_F_AMOUNT, 0, 0, 0},
+    {"bonus", TZ_F_INT, 0, 0, 9007199254740992LL},
+    {"active", TZ_F_BOOL, 0, 0, 0},
+};
+SCHEMA(tz_schema_package_patch, "package_patch", package_patch_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
     &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
-    &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup,
+    &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup, &tz_schema_package,
+    &tz_schema_package_patch,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -29,6 +29,8 @@ extern const tz_schema_t tz_schema_bill_pay;        /* POST /bill-payments */
 extern const tz_schema_t tz_schema_transfer;        /* POST /wallets/me/transfers */
 extern const tz_schema_t tz_schema_adjustment;      /* POST /admin/wallets/{id}/adjustments */
 extern const tz_schema_t tz_schema_topup;           /* POST /wallets/me/topup */
+extern const tz_schema_t tz_schema_package;         /* POST /admin/packages */
+extern const tz_schema_t tz_schema_package_patch;   /* PATCH /admin/packages/{id} */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

@@ -79,4 +79,9 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
            "%s::uuid, %s::uuid, %s::bigint, %s, %s, %s::uuid, %s, %s", 8),
     TZ_API(ADJUSTMENT_DECIDE, adjustment_decide, "%s::uuid, %s, %s::uuid, %s, %s, %s", 6),
     TZ_API(ADJUSTMENTS_LIST, adjustments_list, "%s, %s::int, %s::bigint", 3),
+    TZ_API(PACKAGES_LIST, packages_list, "%s::text[]", 1),
+    TZ_API(PACKAGE_CREATE, package_create,
+           "%s::uuid, %s, %s::bigint, %s, %s::bigint, %s::boolean, %s::uuid, %s, %s", 9),
+    TZ_API(PACKAGE_UPDATE, package_update,
+           "%s::uuid, %s, %s::bigint, %s::bigint, %s::boolean, %s::uuid, %s, %s", 8),
 };

@@ -58,6 +58,9 @@ static const tz_route_t routes[] = {
     {"GET", "/admin/adjustments", NULL},
     {"POST", "/admin/adjustments/{id}/approve", NULL},
     {"POST", "/admin/adjustments/{id}/reject", NULL},
+    {"GET", "/packages", NULL},
+    {"POST", "/admin/packages", NULL},
+    {"PATCH", "/admin/packages/{id}", NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

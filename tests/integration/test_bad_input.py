@@ -25,7 +25,18 @@ def users(stack):
     return {"fan": register(c), "creator": register(c, role="creator")}
 
 
-def write_routes(users, admin):
+@pytest.fixture(scope="module")
+def package(stack, admin):
+    from tzclient import Client, next_source_ip
+    c = Client(stack.api_url, source_ip=next_source_ip())
+    r = c.post("/admin/packages", token=admin["access_token"],
+               json={"name": f"Bad input {uuid.uuid4().hex[:8]}", "amount": 1000, "currency": "ZMW"},
+               headers={"X-Idempotency-Key": uuid.uuid4().hex})
+    assert r.status == 201, r
+    return r.json
+
+
+def write_routes(users, admin, package):
     fan, creator = users["fan"]["access_token"], users["creator"]["access_token"]
     pid = str(uuid.uuid4())
     return [("POST", "/auth/register", None), ("POST", "/auth/login", None),
@@ -41,19 +52,23 @@ def write_routes(users, admin):
             ("POST", "/wallets/me/topup", fan), ("POST", "/wallets/me/topup", creator),
             ("POST", f"/admin/wallets/{users['fan']['user']['id']}/adjustments", admin),
             ("POST", f"/admin/adjustments/{pid}/approve", admin),
-            ("POST", f"/admin/adjustments/{pid}/reject", admin)]
+            ("POST", f"/admin/adjustments/{pid}/reject", admin),
+            ("POST", "/admin/packages", admin), ("PATCH", f"/admin/packages/{package['id']}", admin),
+            ("PATCH", f"/admin/packages/{pid}", admin)]
 
 
 def counts(stack):
     return stack.psql("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM payments),"
                       " (SELECT count(*) FROM payouts), (SELECT count(*) FROM postings),"
                       " (SELECT count(*) FROM billers), (SELECT count(*) FROM bill_payments),"
-                      " (SELECT count(*) FROM transfers), (SELECT count(*) FROM adjustments)")[0]
+                      " (SELECT count(*) FROM transfers), (SELECT count(*) FROM adjustments),"
+                      " (SELECT count(*) FROM packages),"
+                      " (SELECT max(updated_at)::text FROM packages)")[0]
 
 
-def test_every_write_endpoint_refuses_bad_bodies(api, stack, users, admin):
+def test_every_write_endpoint_refuses_bad_bodies(api, stack, users, admin, package):
     before = counts(stack)
-    for method, path, token in write_routes(users, admin["access_token"]):
+    for method, path, token in write_routes(users, admin["access_token"], package):
         for body in SHAPES:
             for ctype in ("application/json", "text/plain"):
                 r = api.request(method, path, body=body, token=token, headers={
@@ -78,6 +93,7 @@ BAD_QUERIES = [
     ("/admin/transactions", "limit", ["0", "101", "-1", "1e2", "99999999999999999999"]),
     ("/admin/payouts", "status", ["done", "PENDING"]),
     ("/admin/audit-log", "offset", ["-1", "x", "9223372036854775808"]),
+    ("/packages", "currency", ["USD", "zmw", "", "ZMWX", "ZM", "%27ZMW"]),
 ]
 
 
