@@ -56,11 +56,17 @@ def refund(api, admin, payment_id, amount=None):
                     headers=key())
 
 
-def package(stack, amount, bonus, active=True):
-    pid = str(uuid.uuid4())
-    stack.psql(f"INSERT INTO packages (id, name, amount, currency, bonus, active)"
-               f" VALUES ('{pid}', 'pack {pid[:8]}', {amount}, 'ZMW', {bonus}, {active})")
-    return pid
+def package(api, admin, amount, bonus, active=True):
+    """A credit package made by an admin (deactivated afterwards unless active)."""
+    r = api.post("/admin/packages", token=admin["access_token"], headers=key(),
+                 json={"name": f"pack {uuid.uuid4().hex[:8]}", "amount": amount,
+                       "currency": "ZMW", "bonus": bonus})
+    assert r.status == 201, r
+    if not active:
+        off = api.request("PATCH", f"/admin/packages/{r.json['id']}", token=admin["access_token"],
+                          json={"active": False})
+        assert off.status == 200, off
+    return r.json["id"]
 
 
 def reconciled(api, admin):
@@ -96,7 +102,7 @@ def test_topup_by_amount_credits_the_wallet_once(api, stack, people):
 
 def test_package_topup_adds_the_bonus_and_refund_takes_it_back(api, stack, people, admin):
     fan, _ = people
-    pid = package(stack, 10000, 1500)
+    pid = package(api, admin, 10000, 1500)
     r = topup(api, fan, package_id=pid, provider="sandbox")
     assert r.status == 201, r
     assert (r.json["amount"], r.json["bonus"], r.json["package_id"]) == (10000, 1500, pid)
@@ -118,23 +124,23 @@ def test_package_topup_adds_the_bonus_and_refund_takes_it_back(api, stack, peopl
 
 def test_topup_refund_refused_when_the_wallet_was_spent(api, stack, people, admin):
     fan, creator = people
-    r = topup(api, fan, package_id=package(stack, 10000, 1000), provider="sandbox")
+    r = topup(api, fan, package_id=package(api, admin, 10000, 1000), provider="sandbox")
     approve(api, r.json)
     assert tip(api, fan, creator["user"]["id"], 10500).status == 201
     assert_problem(refund(api, admin, r.json["id"]), 409, "insufficient_funds")
     assert balances(api, fan) == (500, 105)
 
 
-def test_topup_validation(api, stack, people):
+def test_topup_validation(api, stack, people, admin):
     fan, _ = people
-    assert_problem(topup(api, fan, amount=5000, package_id=package(stack, 5000, 0)), 422,
+    assert_problem(topup(api, fan, amount=5000, package_id=package(api, admin, 5000, 0)), 422,
                    field="package_id")
     assert_problem(topup(api, fan, provider="sandbox"), 422, field="package_id")
     assert_problem(topup(api, fan, package_id="nope"), 422, field="package_id")
-    assert_problem(topup(api, fan, package_id=package(stack, 5000, 0, active=False)), 422,
+    assert_problem(topup(api, fan, package_id=package(api, admin, 5000, 0, active=False)), 422,
                    field="package_id")
     assert_problem(topup(api, fan, package_id=str(uuid.uuid4())), 422, field="package_id")
-    assert_problem(topup(api, fan, package_id=package(stack, 5000, 0), currency="USD"), 422,
+    assert_problem(topup(api, fan, package_id=package(api, admin, 5000, 0), currency="USD"), 422,
                    field="currency")
     assert_problem(topup(api, fan, amount=5000, currency="XXX"), 422, field="currency")
     assert_problem(topup(api, fan, amount=5, provider="sandbox"), 422, field="amount")
@@ -296,3 +302,15 @@ def test_wallet_tip_refund_goes_back_to_the_wallet(api, stack, people, admin):
     assert balances(api, fan) == (5000, 1000)
     assert wallet(api, creator)["balance"] == 0
     assert reconciled(api, admin)[1] == []
+
+
+def test_topup_of_a_package_changed_meanwhile_is_refused(api, stack, people, admin):
+    """The module reads the package, then creates the payment: a change in
+    between (here, the bonus read was 400 but is 500) is refused, not sold."""
+    fan, _ = people
+    pid = package(api, admin, 10000, 500)
+    args = f"'{uuid.uuid4()}', '{fan['user']['id']}', '{pid}', 10000, 'ZMW'"
+    tail = "'sandbox', 0, 1800, NULL, NULL, NULL, NULL, 0"
+    assert stack.psql(f"SELECT tz_api_topup_create({args}, 400, {tail})") == \
+        [('{"error" : "package_changed"}',)]
+    assert stack.psql(f"SELECT tz_api_topup_create({args}, 500, {tail})::json->>'bonus'") == [("500",)]
