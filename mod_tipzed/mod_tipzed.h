@@ -41,7 +41,6 @@ typedef struct {
     int topup_fee_bps;              /* TipzedTopupFee */
     int cashback_bps;               /* TipzedCashback: 0 off */
     apr_int64_t cashback_cap;       /* ... per payer, currency and calendar month */
-    apr_int64_t referral_bonus;     /* PLACEHOLDER until referrals land */
     const char *default_currency;
     apr_array_header_t *currencies; /* const char * */
     apr_int64_t min_payment, max_payment, min_payout;
@@ -49,6 +48,9 @@ typedef struct {
     apr_int64_t transfer_limit;     /* TipzedTransferLimit: per sender and currency ... */
     apr_int64_t transfer_window;    /* ... within this many seconds (sliding) */
     apr_int64_t payment_expiry;
+    apr_int64_t referral_bonus;     /* TipzedReferralBonus: minor units credited to a
+                                       referrer's cashback when the referred user's
+                                       first payment succeeds; 0: off */
     tz_prov_cfg_t providers[TZ_PROV__COUNT]; /* indexed by tz_provider_id_e */
     unsigned providers_set;         /* bit i: provider i configured in this server */
     const char *default_provider;

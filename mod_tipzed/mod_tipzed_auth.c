@@ -64,10 +64,24 @@ static int send_new_session(tz_req_t *q, json_t *user, int status)
     return tz_send_json(r, status, out);
 }
 
+/* The referrer's code, if the body names one: args[4] is it in upper case,
+ * or NULL.  1 after answering 422 for a string that cannot be a code. */
+static int referral_arg(tz_req_t *q, const char **args)
+{
+    const char *code = tz_json_str(q->body, "referral_code");
+    args[4] = code ? tz_referral_code_normalize(q->r->pool, code) : NULL;
+    if (code && !args[4]) {
+        tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                              "referral_code", "is not a referral code");
+        return 1;
+    }
+    return 0;
+}
+
 int tz_h_register(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[4], *role;
+    const char *args[5], *role, *err;
     json_t *res;
     int rc;
     if (tz_validate_or_422(q, &tz_schema_register))
@@ -80,6 +94,8 @@ int tz_h_register(tz_req_t *q)
     if (strcmp(role, "fan") != 0 && strcmp(role, "creator") != 0)
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "role", "must be \"fan\" or \"creator\"");
+    if (referral_arg(q, args))
+        return OK;
     args[1] = tz_json_str(q->body, "full_name");
     args[2] = role;
     args[3] = tz_password_hash(r->pool, tz_json_str(q->body, "password"));
@@ -87,7 +103,10 @@ int tz_h_register(tz_req_t *q)
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot hash password");
     if ((rc = tz_db_json(r, TZ_Q_REGISTER, args, &res)) != OK || !res)
         return tz_send_db_unavailable(r);
-    if (json_object_get(res, "error"))
+    if ((err = tz_json_str(res, "error")) && strcmp(err, "referral_code_unknown") == 0)
+        return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     "referral_code", "is not a known referral code");
+    if (err)
         return tz_send_field_problem(r, HTTP_CONFLICT, "email_taken", "email",
                                      "is already registered");
     return send_new_session(q, json_object_get(res, "user"), HTTP_CREATED);

@@ -18,6 +18,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->status_poll = TZ_UNSET;
     c->transfer_policy = TZ_UNSET;
     c->transfer_limit = c->transfer_window = TZ_UNSET;
+    c->referral_bonus = TZ_UNSET;
     c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->rl_count = TZ_UNSET;
@@ -51,6 +52,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(transfer_limit);
     TZ_MERGE_INT(transfer_window);
     TZ_MERGE_INT(payment_expiry);
+    TZ_MERGE_INT(referral_bonus);
     /* a provider's configuration comes whole from the most specific server
      * that configures it */
     for (int i = 0; i < TZ_PROV__COUNT; i++)
@@ -244,6 +246,21 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     if (!c->cors_origins)
         c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
     APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+/* TipzedReferralBonus <amount> | Off (0 is Off too) */
+static const char *set_referral_bonus(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t n;
+    const char *why;
+    if (strcasecmp(v, "off") == 0 || (!tz_parse_int64(v, &n) && n == 0)) {
+        srv(cmd)->referral_bonus = 0;
+        return NULL;
+    }
+    if ((why = tz_parse_amount(v, &n)))
+        return bad(cmd, v, apr_pstrcat(cmd->pool, why, ", or Off", NULL));
+    srv(cmd)->referral_bonus = n;
     return NULL;
 }
 
@@ -522,6 +539,9 @@ const command_rec tz_cmds[] = {
     AP_INIT_TAKE2("TipzedTransferLimit", set_transfer_limit, NULL, RSRC_CONF,
                   "what one sender may transfer per currency within a sliding window"
                   " (default 500000 1d)"),
+    AP_INIT_TAKE1("TipzedReferralBonus", set_referral_bonus, NULL, RSRC_CONF,
+                  "minor units credited to a referrer's cashback balance when the referred"
+                  " user's first payment succeeds, or Off (the default)"),
     AP_INIT_TAKE1("TipzedPaymentExpiry", set_duration, TZ_OFF(payment_expiry), RSRC_CONF,
                   "pending payments expire after this (default 30m)"),
     AP_INIT_TAKE2("TipzedProvider", set_provider, NULL, RSRC_CONF,
@@ -663,6 +683,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(transfer_limit, 500000);
     TZ_DEFAULT(transfer_window, 86400);
     TZ_DEFAULT(payment_expiry, 30 * 60);
+    TZ_DEFAULT(referral_bonus, 0);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);
     TZ_DEFAULT(status_poll, 60);

@@ -455,7 +455,7 @@ static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const 
         return 1;
     }
     const char *params[3] = {email, name, hash};
-    PGresult *res = query(db, "SELECT tz_api_register($1, $2, 'admin', $3)::json->>'error'",
+    PGresult *res = query(db, "SELECT tz_api_register($1, $2, 'admin', $3, NULL)::json->>'error'",
                           3, params);
     int rc = 1;
     if (res && !PQgetisnull(res, 0, 0))

@@ -9,6 +9,7 @@ static const tz_field_t register_fields[] = {
     {"password", TZ_F_STRING, 1, 10, 128},
     {"full_name", TZ_F_STRING, 1, 1, 200},
     {"role", TZ_F_STRING, 1, 1, 20},
+    {"referral_code", TZ_F_NULLABLE_STRING, 0, 1, 32},
 };
 SCHEMA(tz_schema_register, "register", register_fields);
 

@@ -9,7 +9,7 @@
 const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     [TZ_Q_PING] = {"tipzed_ping", "SELECT 1", 0, "PING"},
     TZ_API(SCHEMA_STATE, schema_state, "", 0),
-    TZ_API(REGISTER, register, "%s, %s, %s, %s", 4),
+    TZ_API(REGISTER, register, "%s, %s, %s, %s, %s", 5),
     TZ_API(USER_BY_EMAIL, user_by_email, "%s", 1),
     TZ_API(USER_BY_ID, user_by_id, "%s::uuid", 1),
     TZ_API(REFRESH_ISSUE, refresh_issue, "%s::uuid, %s, %s::bigint", 3),

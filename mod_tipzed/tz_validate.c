@@ -167,3 +167,19 @@ int tz_currency_accepted(const char *const *list, size_t n, const char *cur)
             return 1;
     return 0;
 }
+
+char *tz_referral_code_normalize(apr_pool_t *p, const char *code)
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    char *out;
+    if (!code || strlen(code) != TZ_REFERRAL_CODE_LEN)
+        return NULL;
+    out = apr_pstrdup(p, code);
+    for (char *c = out; *c; c++) {
+        if (*c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 'a' + 'A');
+        if (!strchr(alphabet, *c))
+            return NULL;
+    }
+    return out;
+}

@@ -37,4 +37,11 @@ int tz_is_json_content_type(const char *content_type);
 /* 1 when cur is one of the n codes of list (TipzedCurrencies). */
 int tz_currency_accepted(const char *const *list, size_t n, const char *cur);
 
+/* A referral code as a user typed it: TZ_REFERRAL_CODE_LEN characters of
+ * the codes' alphabet (letters and digits without the look-alikes 0, O, 1
+ * and I), in either case.  The code in upper case (from p), or NULL when
+ * it cannot be one. */
+#define TZ_REFERRAL_CODE_LEN 8
+char *tz_referral_code_normalize(apr_pool_t *p, const char *code);
+
 #endif

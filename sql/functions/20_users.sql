@@ -3,20 +3,43 @@
 CREATE OR REPLACE FUNCTION tz_user_json(u users) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name,
-                           'role', u.role, 'created_at', tz_ts(u.created_at))
+                           'role', u.role, 'referral_code', u.referral_code,
+                           'created_at', tz_ts(u.created_at))
 $$;
 
--- Creates a user; {"user": {...}} or {"error": "email_taken"}.
+-- Creates a user; {"user": {...}} or {"error": "email_taken" |
+-- "referral_code_unknown"}.  p_referral_code (any case, or NULL) names the
+-- referrer, stored in referred_by.  The new user's own code is drawn by the
+-- column's default; in the unlikely case that it is taken already, the
+-- insert is tried again with a new draw.
 CREATE OR REPLACE FUNCTION tz_api_register(p_email text, p_full_name text, p_role text,
-                                           p_hash text)
+                                           p_hash text, p_referral_code text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   u users;
+  referrer uuid;
+  taken text;
 BEGIN
-  INSERT INTO users (email, full_name, role, password_hash)
-  VALUES (p_email, p_full_name, p_role, p_hash)
-  ON CONFLICT ((lower(email))) DO NOTHING
-  RETURNING * INTO u;
+  IF p_referral_code IS NOT NULL THEN
+    SELECT id INTO referrer FROM users WHERE referral_code = upper(p_referral_code);
+    IF referrer IS NULL THEN
+      RETURN json_build_object('error', 'referral_code_unknown');
+    END IF;
+  END IF;
+  FOR attempt IN 1 .. 5 LOOP
+    BEGIN
+      INSERT INTO users (email, full_name, role, password_hash, referred_by)
+      VALUES (p_email, p_full_name, p_role, p_hash, referrer)
+      ON CONFLICT ((lower(email))) DO NOTHING
+      RETURNING * INTO u;
+      EXIT;
+    EXCEPTION WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS taken = CONSTRAINT_NAME;
+      IF taken IS DISTINCT FROM 'users_referral_code_key' OR attempt = 5 THEN
+        RAISE;
+      END IF;
+    END;
+  END LOOP;
   IF u.id IS NULL THEN
     RETURN json_build_object('error', 'email_taken');
   END IF;

@@ -163,6 +163,7 @@ DECLARE
   recv bigint;
   legs record;
   credit bigint := p.net + p.bonus;
+  extra bigint[] := '{}';
 BEGIN
   IF p.source = 'wallet' THEN
     acc := ARRAY[tz_account('cashback', p.fan_id, NULL, p.currency),
@@ -182,11 +183,17 @@ BEGIN
   SELECT id INTO recv FROM accounts
    WHERE kind = 'creator_receivable' AND owner_id = p.creator_id AND currency = p.currency
      AND balance < 0;
-  -- the accounts the cashback grant will post to are locked with these,
-  -- in the one global order
+  -- the accounts the cashback grant and the referral bonus will post to
+  -- are locked with these, in the one global order
   IF p.purpose = 'tip' AND p.cashback_bps > 0 AND p.cashback_cap > 0 THEN
-    PERFORM tz_lock_accounts(acc || recv || tz_account('promotions', NULL, NULL, p.currency)
-                             || tz_account('cashback', p.fan_id, NULL, p.currency));
+    extra := ARRAY[tz_account('promotions', NULL, NULL, p.currency),
+                   tz_account('cashback', p.fan_id, NULL, p.currency)];
+  END IF;
+  IF p.referral_bonus > 0 THEN
+    extra := extra || tz_referral_accounts(p.fan_id, p.currency);
+  END IF;
+  IF cardinality(extra) > 0 THEN
+    PERFORM tz_lock_accounts(acc || recv || extra);
   END IF;
   IF recv IS NULL THEN
     amt := amt || credit;

@@ -238,7 +238,9 @@ BEGIN
     RETURN json_build_object('error', 'own_wallet');
   END IF;
   acc := tz_wallet_payment_accounts(p_fan, p_creator, p_currency);
-  PERFORM tz_lock_accounts(acc);
+  PERFORM tz_lock_accounts(acc || CASE WHEN p_referral_bonus > 0
+                                       THEN tz_referral_accounts(p_fan, p_currency)
+                                       ELSE '{}'::bigint[] END);
   SELECT balance INTO cb FROM accounts WHERE id = acc[1];
   SELECT balance INTO main FROM accounts WHERE id = acc[2];
   IF cb + main < p_amount THEN
@@ -288,8 +290,3 @@ BEGIN
                          ELSE 0 END,
     'wallet_covers', cb + main >= p_amount);
 END $$;
-
--- PLACEHOLDER until referrals land
-CREATE OR REPLACE FUNCTION tz_referral_reward(p_user uuid, p_currency text, p_bonus bigint,
-                                              p_payment uuid)
-RETURNS bigint LANGUAGE sql AS $$ SELECT NULL::bigint $$;

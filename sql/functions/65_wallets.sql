@@ -1,16 +1,19 @@
 -- Wallets (every role's): GET /wallets/me and its transactions, read from the ledger.
 
--- What a posting on a wallet means to its owner.  balance: the balance it
--- moved (main, or cashback); balance_after is that balance's.
-CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries, a accounts) RETURNS json
+-- What a posting on a wallet means to its owner.  "account" says which
+-- balance it moved (and balance_after is): "main" or "cashback".  A
+-- referral bonus names no payment: the payment that earned it is the
+-- referred user's.
+CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   pay payments;
+  pid uuid := CASE WHEN e.kind <> 'referral_bonus' THEN e.payment_id END;
   st text;
   bill uuid;
 BEGIN
-  IF e.payment_id IS NOT NULL THEN
-    SELECT * INTO pay FROM payments WHERE id = e.payment_id;
+  IF pid IS NOT NULL THEN
+    SELECT * INTO pay FROM payments WHERE id = pid;
     st := pay.status;
   END IF;
   IF e.payout_id IS NOT NULL THEN
@@ -32,37 +35,37 @@ BEGIN
                         WHEN 'transfer' THEN CASE WHEN p.amount < 0 THEN 'transfer_out'
                                                   ELSE 'transfer_in' END
                         ELSE e.kind END,
-    'balance', CASE a.kind WHEN 'cashback' THEN 'cashback' ELSE 'main' END,
-    'status', st, 'payment_id', e.payment_id, 'payout_id', e.payout_id,
+    'account', CASE (SELECT kind FROM accounts WHERE id = p.account_id)
+                 WHEN 'cashback' THEN 'cashback' ELSE 'main' END,
+    'status', st, 'payment_id', pid, 'payout_id', e.payout_id,
     'bill_payment_id', bill,
     'gross', pay.amount, 'fee', pay.fee, 'balance_after', p.balance_after,
     'created_at', tz_ts(p.created_at));
 END $$;
 
--- The user's main and cashback balances' postings, newest first.  Each
--- balance's page is chosen on the (account_id, id DESC) index and the two
--- are merged; only the page's rows are turned into JSON, so deep offsets
--- stay cheap.
+-- The lines of the user's main and cashback balances, newest first.  The
+-- page is chosen on the (account_id, id DESC) index first, each account
+-- giving at most offset + limit postings; only the page's rows are turned
+-- into JSON, so deep offsets stay cheap.
 CREATE OR REPLACE FUNCTION tz_wallet_lines(p_user uuid, p_currency text, p_limit int,
                                            p_offset bigint)
 RETURNS SETOF json LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN QUERY
-  SELECT tz_wallet_line(p, e, a)
-    FROM (SELECT id FROM (
-            (SELECT q.id FROM postings q
-              WHERE q.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
+  SELECT tz_wallet_line(p, e)
+    FROM (SELECT both_accounts.id FROM (
+            (SELECT p.id FROM postings p
+              WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
                                      AND owner_id = p_user AND currency = p_currency)
-              ORDER BY q.id DESC LIMIT p_limit + p_offset)
+              ORDER BY p.id DESC LIMIT p_limit + p_offset)
             UNION ALL
-            (SELECT q.id FROM postings q
-              WHERE q.account_id = (SELECT id FROM accounts WHERE kind = 'cashback'
+            (SELECT p.id FROM postings p
+              WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'cashback'
                                      AND owner_id = p_user AND currency = p_currency)
-              ORDER BY q.id DESC LIMIT p_limit + p_offset)) both_balances
-           ORDER BY id DESC LIMIT p_limit OFFSET p_offset) page
+              ORDER BY p.id DESC LIMIT p_limit + p_offset)) both_accounts
+           ORDER BY both_accounts.id DESC LIMIT p_limit OFFSET p_offset) page
     JOIN postings p ON p.id = page.id
     JOIN journal_entries e ON e.id = p.entry_id
-    JOIN accounts a ON a.id = p.account_id
    ORDER BY p.id DESC;
 END $$;
 

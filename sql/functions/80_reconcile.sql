@@ -48,6 +48,14 @@
 --                        on the user's wallet and its opposite on the
 --                        adjustments account; entry id: an entry
 --                        'adjustment:<x>' of no adjustment
+--   referral_entries     entry id: an entry of kind referral_bonus, or with
+--                        a reference 'referral:<x>', that is not one
+--                        'referral_bonus' entry 'referral:<user id>' of a
+--                        user whose referral is settled (referred_by and
+--                        referral_rewarded_at set) with exactly two legs:
+--                        promotions -X and the referrer's cashback +X
+--                        (X > 0); the unique reference makes it one per
+--                        referred user
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -310,6 +318,34 @@ LANGUAGE sql STABLE AS $$
      AND NOT EXISTS (SELECT 1 FROM adjustments d WHERE e.reference = 'adjustment:' || d.id)
 $$;
 
+CREATE OR REPLACE FUNCTION tz_reconcile_referrals() RETURNS TABLE (check_name text, id text,
+                                                                   detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'referral_entries', e.id::text,
+         format('entry %s of kind %s: %s legs, promotions %s, referrer''s cashback %s; %s',
+                e.reference, e.kind, count(q.id),
+                coalesce(sum(q.amount) FILTER (WHERE a.kind = 'promotions'), 0),
+                coalesce(sum(q.amount) FILTER (WHERE a.kind = 'cashback'
+                                                  AND a.owner_id = u.referred_by), 0),
+                CASE WHEN u.id IS NULL THEN 'no such user'
+                     WHEN u.referred_by IS NULL THEN 'the user was referred by no one'
+                     WHEN u.referral_rewarded_at IS NULL THEN 'the referral is not settled'
+                     ELSE 'referred by ' || u.referred_by END)
+    FROM journal_entries e
+    LEFT JOIN users u ON u.id::text = substr(e.reference, 10)
+    LEFT JOIN postings q ON q.entry_id = e.id
+    LEFT JOIN accounts a ON a.id = q.account_id
+   WHERE e.kind = 'referral_bonus' OR e.reference LIKE 'referral:%'
+   GROUP BY e.id, u.id
+  HAVING e.kind <> 'referral_bonus' OR e.reference <> 'referral:' || u.id
+      OR u.id IS NULL OR u.referred_by IS NULL OR u.referral_rewarded_at IS NULL
+      OR count(q.id) <> 2
+      OR count(*) FILTER (WHERE a.kind = 'promotions' AND q.amount < 0) <> 1
+      OR count(*) FILTER (WHERE a.kind = 'cashback' AND a.owner_id = u.referred_by
+                             AND q.amount > 0) <> 1
+      OR sum(q.amount) <> 0
+$$;
+
 -- The full report (tipzedctl reconcile).
 CREATE OR REPLACE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id text, detail text)
 LANGUAGE sql STABLE AS $$
@@ -321,6 +357,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_transfers()
   UNION ALL SELECT * FROM tz_reconcile_adjustments()
   UNION ALL SELECT * FROM tz_reconcile_promotions()
+  UNION ALL SELECT * FROM tz_reconcile_referrals()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -383,7 +420,8 @@ BEGIN
                                        ('payment_amounts'), ('payments_refunded'),
                                        ('payout_entries'), ('dispute_entries'),
                                        ('bill_entries'), ('transfer_entries'),
-                                       ('adjustment_entries'), ('promotions_entries')),
+                                       ('adjustment_entries'), ('promotions_entries'),
+                                       ('referral_entries')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

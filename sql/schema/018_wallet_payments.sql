@@ -64,5 +64,3 @@ ALTER TABLE journal_entries ADD CONSTRAINT journal_entries_kind_check
 -- Payment creation learns the cashback and referral terms of the moment.
 DROP FUNCTION IF EXISTS tz_api_payment_create(uuid, uuid, uuid, bigint, text, text, text, int,
                                               bigint, text, text, text, bigint);
--- A wallet line names the balance it moved.
-DROP FUNCTION IF EXISTS tz_wallet_line(postings, journal_entries);

@@ -56,6 +56,10 @@ bodies = [
 seeds = [bytes([i]) + j(b).encode() for i, b in bodies]
 seeds += [b"\x00" + b'{"email":"a","email":"b"}', b"\x04[]", b"\x01{", b"\x02\"str\"",
           b"\x03" + '{"bio":"\\u00e9\\ud83c\\udfb5"}'.encode()]
+seeds += [b"\x00" + j({"email": "cleo@example.com", "password": "correct horse battery",
+                       "full_name": "Cleo", "role": "fan", "referral_code": "abcd2345"}).encode(),
+          b"\x00" + j({"email": "dan@example.com", "password": "correct horse battery",
+                       "full_name": "Dan", "role": "fan", "referral_code": None}).encode()]
 write("json", seeds)
 
 # sig_tv1: "<header>\n<body>"

@@ -136,3 +136,19 @@ def test_payout_bank_account_and_currency_follow_the_profile_rules(api, users):
                      headers={"X-Idempotency-Key": uuid.uuid4().hex})
         assert r.status == 422, (body, r)
         assert r.json["errors"][0]["field"] == field, (body, r.json)
+
+
+def test_register_refuses_bad_referral_codes(api, stack):
+    """A referral code of the wrong shape, or one nobody holds, is a 422
+    naming referral_code, and no user is created."""
+    before = counts(stack)
+    bad = [7, True, ["ABCD2345"], {"code": "ABCD2345"}, "", "ABCD234", "ABCD23456", "ABCD 234",
+           "O0I1O0I1", "ABCD\u00e9234", "' OR 1=1", "A" * 33, "2222222Z" * 4]
+    for code in bad:
+        r = api.post("/auth/register", json={"email": f"ref-{uuid.uuid4().hex[:12]}@example.com",
+                                             "password": "correct horse battery",
+                                             "full_name": "X", "role": "fan", "referral_code": code})
+        assert r.status == 422, (code, r)
+        assert r.headers.get("content-type", "").startswith("application/problem+json"), r
+        assert r.json["errors"][0]["field"] == "referral_code", (code, r.json)
+    assert counts(stack) == before

@@ -180,6 +180,17 @@ def test_a_creator_keeps_the_name_last_chosen(stack, upgraded):
                     " 'creator_profiles' AND column_name = 'name'", OLD_DB) == [("0",)]
 
 
+def test_existing_users_get_their_own_referral_codes(stack, upgraded):
+    """Step 017 gives every user a code (unique, of the codes' alphabet)
+    and none a referrer."""
+    rows = q(stack, "SELECT referral_code, referred_by IS NULL, referral_rewarded_at IS NULL"
+                    " FROM users", OLD_DB)
+    assert len(rows) == len(upgraded["users"])
+    assert len({code for code, _, _ in rows}) == len(rows)
+    assert all(re.fullmatch(r"[A-HJ-NP-Z2-9]{8}", code) and none == unsettled == "t"
+               for code, none, unsettled in rows), rows
+
+
 def test_old_function_names_are_gone(stack, upgraded):
     names = ", ".join(f"'{n}'" for n in OLD_NAMES)
     assert q(stack, f"SELECT proname FROM pg_proc WHERE proname IN ({names})", OLD_DB) == []

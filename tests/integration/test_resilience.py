@@ -119,6 +119,10 @@ def test_configtest_names_bad_directive(stack):
         "TipzedTransferLimit 0 1d": "TipzedTransferLimit",
         "TipzedTransferLimit 1000 soon": "TipzedTransferLimit",
         "TipzedTransferLimit 1000": "TipzedTransferLimit",
+        "TipzedReferralBonus -5": "TipzedReferralBonus",
+        "TipzedReferralBonus 5.00": "TipzedReferralBonus",
+        "TipzedReferralBonus On": "TipzedReferralBonus",
+        "TipzedReferralBonus 99999999999999999999": "TipzedReferralBonus",
     }
     for line, name in cases.items():
         r = _configtest(stack, line)
@@ -129,7 +133,8 @@ def test_configtest_names_bad_directive(stack):
     assert "No such file or directory" in r.stderr, r.stderr
     for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
                  "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1",
-                 "TipzedTransfers none", "TipzedTransfers any", "TipzedTransferLimit 100000 12h"):
+                 "TipzedTransfers none", "TipzedTransfers any", "TipzedTransferLimit 100000 12h",
+                 "TipzedReferralBonus 500", "TipzedReferralBonus Off", "TipzedReferralBonus 0"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr
 

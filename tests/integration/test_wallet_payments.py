@@ -168,7 +168,7 @@ def test_wallet_tip_spends_cashback_first_in_one_entry(api, stack, people, admin
     entries = stack.psql(f"SELECT kind, count(*) FROM journal_entries WHERE payment_id = '{p['id']}'"
                          f" GROUP BY kind ORDER BY kind")
     assert entries == [("cashback", "1"), ("wallet_payment", "1")]
-    lines = {(x["type"], x["balance"]): x["amount"] for x in wallet(api, fan)["transactions"]}
+    lines = {(x["type"], x["account"]): x["amount"] for x in wallet(api, fan)["transactions"]}
     assert lines[("tip_sent", "main")] == -2100 and lines[("tip_sent", "cashback")] == -400
     assert lines[("cashback", "cashback")] == 25
     assert reconciled(api, admin)[1] == []
@@ -314,3 +314,28 @@ def test_topup_of_a_package_changed_meanwhile_is_refused(api, stack, people, adm
     assert stack.psql(f"SELECT tz_api_topup_create({args}, 400, {tail})") == \
         [('{"error" : "package_changed"}',)]
     assert stack.psql(f"SELECT tz_api_topup_create({args}, 500, {tail})::json->>'bonus'") == [("500",)]
+
+
+def test_referrer_earns_the_bonus_on_the_first_success_only(api, stack, new_client, admin):
+    """The test stack runs with TipzedReferralBonus 250."""
+    referrer = register(new_client(), full_name="Referrer")
+    code = referrer["user"]["referral_code"]
+    r = new_client().post("/auth/register", json={
+        "email": f"ref-{uuid.uuid4().hex[:10]}@example.com", "password": "correct horse battery",
+        "full_name": "Referred Fan", "role": "fan", "referral_code": code.lower()})
+    assert r.status == 201, r
+    referred = r.json
+    creator = register(new_client(), role="creator", full_name="Chanda Creator")
+    pending = tip(api, referred, creator["user"]["id"], 1000, source="provider",
+                  provider="sandbox").json
+    assert balances(api, referrer) == (0, 0)  # nothing until a payment succeeds
+    t = topup(api, referred, amount=5000, provider="sandbox").json
+    approve(api, t)
+    assert balances(api, referrer) == (0, 250)
+    line = wallet(api, referrer)["transactions"][0]
+    assert (line["type"], line["account"], line["amount"], line["payment_id"]) == (
+        "referral_bonus", "cashback", 250, None)
+    approve(api, pending)  # a second success pays nothing more
+    assert tip(api, referred, creator["user"]["id"], 1000).status == 201
+    assert balances(api, referrer) == (0, 250)
+    assert reconciled(api, admin)[1] == []

@@ -280,10 +280,11 @@ TipzedBillerSecretFile "$SECRETS/biller"
 CONF
   # Beside a live provider the sandbox must be allowed explicitly; a
   # sandbox stack shows fans' rewards too: 1% cashback, at most 500.00 a
-  # month per fan.
+  # month per fan, and 5.00 to a referrer.
   if [ "$sandbox" = On ]; then
     echo "TipzedSandbox On mixed"
     echo "TipzedCashback 1% 50000"
+    echo "TipzedReferralBonus 500"
   fi
 }
 

@@ -1,5 +1,6 @@
 /* Input validation rules, table-driven: email addresses, bank accounts,
- * avatar URLs, RFC 3339 timestamps, JSON media types, accepted currencies. */
+ * avatar URLs, RFC 3339 timestamps, JSON media types, accepted currencies,
+ * referral codes. */
 #include "tz_test.h"
 #include "tz_validate.h"
 #include <string.h>
@@ -116,6 +117,24 @@ START_TEST(currencies)
 }
 END_TEST
 
+START_TEST(referral_codes)
+{
+    static const struct { const char *s; const char *out; } t[] = {
+        {"ABCD2345", "ABCD2345"}, {"abcd2345", "ABCD2345"}, {"zzZZ9999", "ZZZZ9999"},
+        {"HJKLMNPQ", "HJKLMNPQ"}, {"ABCD234", NULL}, {"ABCD23456", NULL}, {"", NULL},
+        {"ABCD2340", NULL}, {"ABCD2341", NULL}, {"ABCDO234", NULL}, {"ABCDI234", NULL},
+        {"abcdo234", NULL}, {"abcdi234", NULL}, {"ABCD 234", NULL}, {"ABCD-234", NULL},
+        {"ABC\xc3\x89" "234", NULL}, {"ABCD234\n", NULL}, {NULL, NULL}};
+    for (size_t i = 0; i < NELTS(t); i++) {
+        const char *got = tz_referral_code_normalize(tz_tp, t[i].s);
+        if (t[i].out)
+            ck_assert_msg(got && strcmp(got, t[i].out) == 0, "'%s'", t[i].s);
+        else
+            ck_assert_msg(got == NULL, "'%s'", t[i].s ? t[i].s : "NULL");
+    }
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
@@ -127,6 +146,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, timestamp_round_trip);
     tcase_add_test(tc, json_content_types);
     tcase_add_test(tc, currencies);
+    tcase_add_test(tc, referral_codes);
     suite_add_tcase(s, tc);
     return s;
 }
