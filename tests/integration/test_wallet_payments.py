@@ -4,7 +4,8 @@ package, with the bonus from promotions), tips paid from the wallet
 fee quote that matches what is posted, cashback within its monthly cap
 under concurrency, and refunds that take back bonus and cashback.
 
-The test stack runs with TipzedCashback 1% 500 and no TipzedTopupFee."""
+The test stack runs with TipzedCashback 1% 500, TipzedReferralBonus 500 and
+no TipzedTopupFee."""
 import threading
 import uuid
 
@@ -317,7 +318,7 @@ def test_topup_of_a_package_changed_meanwhile_is_refused(api, stack, people, adm
 
 
 def test_referrer_earns_the_bonus_on_the_first_success_only(api, stack, new_client, admin):
-    """The test stack runs with TipzedReferralBonus 250."""
+    """The test stack runs with TipzedReferralBonus 500."""
     referrer = register(new_client(), full_name="Referrer")
     code = referrer["user"]["referral_code"]
     r = new_client().post("/auth/register", json={
@@ -331,11 +332,11 @@ def test_referrer_earns_the_bonus_on_the_first_success_only(api, stack, new_clie
     assert balances(api, referrer) == (0, 0)  # nothing until a payment succeeds
     t = topup(api, referred, amount=5000, provider="sandbox").json
     approve(api, t)
-    assert balances(api, referrer) == (0, 250)
+    assert balances(api, referrer) == (0, 500)
     line = wallet(api, referrer)["transactions"][0]
     assert (line["type"], line["account"], line["amount"], line["payment_id"]) == (
-        "referral_bonus", "cashback", 250, None)
+        "referral_bonus", "cashback", 500, None)
     approve(api, pending)  # a second success pays nothing more
     assert tip(api, referred, creator["user"]["id"], 1000).status == 201
-    assert balances(api, referrer) == (0, 250)
+    assert balances(api, referrer) == (0, 500)
     assert reconciled(api, admin)[1] == []

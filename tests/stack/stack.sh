@@ -580,11 +580,19 @@ for k in sys.argv[1].split("."): v = v[k]
 print(v)' "\$1"; }
   curl -s \$B/health; echo
 
-  # a creator and a fan
-  CREATOR_ID=\$(curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
-    -d '{"email":"ana-'\$N'@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}' | j user.id)
+  # what the sandbox checkout page's Approve button does, from the shell
+  approve() { curl -s "\$1" | python3 -c 'import json, re, sys, urllib.request as u
+d = json.loads(re.search(r"id=\"tipzed-sandbox\">(.*?)</script>", sys.stdin.read()).group(1))
+a = d["approve"]
+print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "application/json",
+      "X-Tipzed-Signature": a["signature"]})).read().decode())'; }
+
+  # a creator, and a fan who registers with the creator's referral code
+  ANA=\$(curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
+    -d '{"email":"ana-'\$N'@example.com","password":"correct horse battery","full_name":"Ana Phiri","role":"creator"}')
+  CREATOR_ID=\$(echo "\$ANA" | j user.id); CODE=\$(echo "\$ANA" | j user.referral_code)
   curl -s -X POST \$B/auth/register -H 'Content-Type: application/json' \\
-    -d '{"email":"ben-'\$N'@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan"}'; echo
+    -d '{"email":"ben-'\$N'@example.com","password":"correct horse battery","full_name":"Ben Zulu","role":"fan","referral_code":"'\$CODE'"}'; echo
 
   # log in (an access token for 15 minutes) and ask who we are
   FAN=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
@@ -594,18 +602,29 @@ print(v)' "\$1"; }
   # the fan tips the creator K25.00 through the sandbox provider
   URL=\$(curl -s -X POST \$B/payments/initiate -H "Authorization: Bearer \$FAN" \\
     -H 'Content-Type: application/json' -H "X-Idempotency-Key: tip-\$(date +%s%N)" \\
-    -d '{"creator_id":"'\$CREATOR_ID'","amount":2500,"currency":"ZMW","message":"Great show","provider":"sandbox"}' | j mobile_money_url)
+    -d '{"creator_id":"'\$CREATOR_ID'","amount":2500,"currency":"ZMW","message":"Great show","provider":"sandbox"}' | j payment_url)
   echo "\$URL"      # open it in a browser and press Approve, or approve from the shell:
-  curl -s "\$URL" | python3 -c 'import json, re, sys, urllib.request as u
-d = json.loads(re.search(r"id=\"tipzed-sandbox\">(.*?)</script>", sys.stdin.read()).group(1))
-a = d["approve"]
-print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "application/json",
-      "X-Tipzed-Signature": a["signature"]})).read().decode())'
+  approve "\$URL"
 
-  # the creator's wallet: 2125 ngwee (K25.00 less the 15% platform fee)
+  # the creator's wallet: 2125 ngwee (K25.00 less the 15% platform fee), and
+  # 500 of cashback: the referral bonus of its fan's first payment
   CREATOR=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
     -d '{"email":"ana-'\$N'@example.com","password":"correct horse battery"}' | j access_token)
   curl -s \$B/wallets/me -H "Authorization: Bearer \$CREATOR"; echo
+
+  # the fan tops up its wallet with K100.00, asks what a K10.00 tip from the
+  # wallet would post, and tips from the wallet at once
+  approve "\$(curl -s -X POST \$B/wallets/me/topup -H "Authorization: Bearer \$FAN" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: top-\$(date +%s%N)" \\
+    -d '{"amount":10000,"provider":"sandbox"}' | j payment_url)"
+  curl -s "\$B/payments/quote?amount=1000&creator_id=\$CREATOR_ID&source=wallet" -H "Authorization: Bearer \$FAN"; echo
+  curl -s -X POST \$B/payments/initiate -H "Authorization: Bearer \$FAN" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: tip-\$(date +%s%N)" \\
+    -d '{"creator_id":"'\$CREATOR_ID'","amount":1000,"currency":"ZMW","source":"wallet"}'; echo
+
+  # the fan's wallet: the K10.00 tip spent the 25 of cashback its first tip
+  # earned (1%) before the main balance, so 9025 ngwee and 10 of new cashback
+  curl -s \$B/wallets/me -H "Authorization: Bearer \$FAN"; echo
 
 The OpenAPI document: $b/openapi.json
 Stop the stack with: make stop

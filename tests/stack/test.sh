@@ -62,7 +62,7 @@ TipzedMoMoEnvironment sandbox
 TipzedProviderTimeout 2s
 TipzedStatusPoll 1s
 TipzedCashback 1% 500
-TipzedReferralBonus 250
+TipzedReferralBonus 500
 ${TZ_EXTRA_CONF:-}"
 # shellcheck disable=SC2090
 export TZ_EXTRA_CONF
