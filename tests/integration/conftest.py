@@ -5,6 +5,7 @@ The stack is described by $TZ_STACK_DIR/env (written by `stack.sh up`);
 `make test` starts one, `make integration STACK_DIR=DIR` reuses one."""
 import os
 import sys
+import time
 
 import pytest
 
@@ -92,17 +93,33 @@ def new_client(stack):
 
 
 @pytest.fixture(scope="session")
-def admin(stack):
-    """An admin created with tipzedctl (registration never grants admin),
-    logged in: {email, password, access_token, refresh_token, user}."""
+def admin_account(stack):
+    """An admin created with tipzedctl (registration never grants admin)."""
     email = unique_email("admin")
     password = "admin password 123"
     r = stack.tipzedctl("create-admin", "--email", email, "--name", "Admin", input=password + "\n")
     assert r.returncode == 0, f"create-admin failed: {r.stdout}{r.stderr}"
-    resp = login(Client(stack.api_url, source_ip=next_source_ip()), email, password)
-    assert resp.status == 200, resp
-    return {"email": email, "password": password, "access_token": resp.json["access_token"],
-            "refresh_token": resp.json.get("refresh_token"), "user": resp.json["user"]}
+    return {"email": email, "password": password, "session": None, "at": 0.0}
+
+
+def admin_session(stack, a):
+    """The admin of admin_account, logged in: {email, password,
+    access_token, refresh_token, user}.  Logged in again when the session
+    is older than 10 minutes, so a slow run never hands a test an expired
+    access token (15 minutes)."""
+    if a["session"] is None or time.time() - a["at"] > 600:
+        resp = login(Client(stack.api_url, source_ip=next_source_ip()), a["email"], a["password"])
+        assert resp.status == 200, resp
+        a["session"] = {"email": a["email"], "password": a["password"],
+                        "access_token": resp.json["access_token"],
+                        "refresh_token": resp.json.get("refresh_token"), "user": resp.json["user"]}
+        a["at"] = time.time()
+    return a["session"]
+
+
+@pytest.fixture
+def admin(stack, admin_account):
+    return admin_session(stack, admin_account)
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ def users(stack):
 
 
 @pytest.fixture(scope="module")
-def package(stack, admin):
+def package(stack, admin_account):
+    from conftest import admin_session
+    admin = admin_session(stack, admin_account)
     from tzclient import Client, next_source_ip
     c = Client(stack.api_url, source_ip=next_source_ip())
     r = c.post("/admin/packages", token=admin["access_token"],

@@ -23,7 +23,9 @@ def fb(stack):
 
 
 @pytest.fixture(scope="module")
-def biller(stack, fb, admin):
+def biller(stack, fb, admin_account):
+    from conftest import admin_session
+    admin = admin_session(stack, admin_account)
     from tzclient import Client, next_source_ip
     api = Client(stack.api_url, source_ip=next_source_ip())
     r = api.post("/admin/billers", token=admin["access_token"], json={

@@ -13,16 +13,19 @@ def test_postgres_restart_recovers(api, stack):
     for _ in range(20):
         assert api.get("/auth/me", token=s["access_token"]).status == 200
     stack.restart_pg("fast")
-    deadline = time.time() + 15
-    ok = 0
-    while time.time() < deadline and ok < 20:
+    # until the first success (503 meanwhile, never a crash or a 500); the
+    # bound is generous because a loaded machine restarts slowly
+    deadline = time.time() + 60
+    while True:
         r = login(api, s["email"], s["password"])
         if r.status == 200:
-            ok += 1
-        else:
-            assert r.status == 503, r  # never a crash, never a 500
-            time.sleep(0.2)
-    assert ok == 20, "login did not recover after the PostgreSQL restart"
+            break
+        assert r.status == 503, r
+        assert time.time() < deadline, "login did not recover after the PostgreSQL restart"
+        time.sleep(0.2)
+    # then every pooled connection works again: no stale one is left failing
+    for _ in range(19):
+        assert login(api, s["email"], s["password"]).status == 200
     for _ in range(20):
         assert api.get("/auth/me", token=s["access_token"]).status == 200
     log = stack.error_log_text()
