@@ -40,7 +40,7 @@ test: deps
 # A persistent development stack in .run/ (secrets kept there), then a walkthrough.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@$(STACK) up $(RUN_DIR) --sandbox
+	@$(STACK) up $(RUN_DIR) --sandbox --demo-biller
 	@$(STACK) walkthrough $(RUN_DIR)
 
 stop:

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeBiller:
-    def __init__(self, secret, hang_seconds=4):
+    def __init__(self, secret, hang_seconds=4, port=0):
         self.secret = secret
         self.hang_seconds = hang_seconds
         self.customers = {}
@@ -66,7 +66,7 @@ class FakeBiller:
                 except OSError:
                     pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/biller"
@@ -138,3 +138,24 @@ class FakeBiller:
         if outcome == "pending":
             return {"status": "pending"}
         return None
+
+
+def main():
+    """The stand-in as a process (make run's demo biller): python3
+    fakebiller.py PORT SECRET_FILE.  It knows two customers, pays every
+    bill of 04123456 and refuses those of 04999999 (account closed)."""
+    import sys
+    port, secret_file = int(sys.argv[1]), sys.argv[2]
+    with open(secret_file, "rb") as f:
+        secret = f.read()
+    if secret.endswith(b"\n"):
+        secret = secret[:-1]
+    b = FakeBiller(secret, port=port)
+    b.customers.update({"04123456": "Mwila Banda", "04999999": "Chipo Phiri"})
+    b.plan("04999999", "failed")
+    print(f"biller stand-in at {b.url}", flush=True)
+    b.thread.join()
+
+
+if __name__ == "__main__":
+    main()

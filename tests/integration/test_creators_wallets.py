@@ -242,11 +242,18 @@ def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
     stack): a change made behind the API's back is not seen while the entry
     lives, every API write that changes the profile drops it at once, and
     the entry expires after its TTL."""
-    cid = creator["user"]["id"]
-    first = api.get(f"/creators/{cid}")
-    assert first.json["name"] == "Chanda Mulenga" and first.headers["X-Tipzed-Cache"] == "miss"
-    stack.psql(f"UPDATE users SET full_name = 'Behind The Back' WHERE id = '{cid}'")
-    again = api.get(f"/creators/{cid}")
+    # The change behind the back must be read again within the 2 s TTL; a
+    # loaded machine can take longer, so a fresh creator is tried again.
+    for _ in range(5):
+        cid = creator["user"]["id"]
+        t0 = time.monotonic()
+        first = api.get(f"/creators/{cid}")
+        assert first.json["name"] == "Chanda Mulenga" and first.headers["X-Tipzed-Cache"] == "miss"
+        stack.psql(f"UPDATE users SET full_name = 'Behind The Back' WHERE id = '{cid}'")
+        again = api.get(f"/creators/{cid}")
+        if time.monotonic() - t0 < 1.5:
+            break
+        creator = register(new_client(), role="creator", full_name="Chanda Mulenga")
     assert again.json["name"] == "Chanda Mulenga" and again.headers["X-Tipzed-Cache"] == "hit"
     assert again.body == first.body
     fan = register(new_client())

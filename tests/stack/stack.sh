@@ -461,11 +461,12 @@ apache_stop() {
 # ---------------------------------------------------------------- commands
 
 cmd_up() {
-  local dir=$1 sandbox=Off port="" pid
+  local dir=$1 sandbox=Off port="" pid demo_biller=""
   shift
   while [ $# -gt 0 ]; do
     case "$1" in
       --sandbox) sandbox=On ;;
+      --demo-biller) demo_biller=1 ;;
       *) die "up: unknown option $1" ;;
     esac
     shift
@@ -519,12 +520,34 @@ cmd_up() {
     port=$(sed -n 's/^TZ_PORT=//p' "$ENVF")
     say "up: http://127.0.0.1:$port/api/v1 ($D)"
   fi
+  if [ -n "$demo_biller" ]; then demo_biller_start; fi
+}
+
+# make run's biller: the tests' stand-in of the biller protocol
+# (docs/bills.md) as a process on a port of its own, recorded in the env
+# file; a running one is kept.
+demo_biller_start() {
+  local bport pidf=$RUN/demo-biller.pid
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then return 0; fi
+  bport=$(free_port)
+  nohup python3 "$REPO/tests/integration/fakebiller.py" "$bport" "$SECRETS/biller" \
+    >"$LOGS/demo-biller.log" 2>&1 &
+  echo $! > "$pidf"
+  sed -i '/^TZ_DEMO_BILLER_URL=/d' "$ENVF"
+  echo "TZ_DEMO_BILLER_URL=http://127.0.0.1:$bport/biller" >> "$ENVF"
+  say "demo biller: http://127.0.0.1:$bport/biller"
+}
+
+demo_biller_stop() {
+  local pidf=${TZ_STATE:-$D}/run/demo-biller.pid
+  if [ -f "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; rm -f "$pidf"; fi
 }
 
 cmd_down() {
   local dir=$1
   [ -f "$dir/env" ] || { say "nothing to stop in $dir"; return 0; }
   load_env "$dir"
+  demo_biller_stop
   apache_stop
   pg_down
   say "stopped ($D)"
@@ -569,6 +592,7 @@ mod_tipzed is running at $b
   error log: $ERROR_LOG
   database:  tests/stack/stack.sh psql $D
   stop it:   make stop
+  biller:    ${TZ_DEMO_BILLER_URL:-none} (make run's stand-in: customer 04123456 pays, 04999999 is refused)
 
 Try it (bash; python3 extracts fields from the JSON answers):
 
