@@ -32,6 +32,14 @@ trap 'rc=130; exit 130' INT TERM
 # answers the module's refund and status calls.
 TZ_MM_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export TZ_MM_URL=http://127.0.0.1:$TZ_MM_PORT/gateway
+# As in make test's stack: outbound calls (the biller's included) give up
+# after 2 s, the watchdog asks providers and billers about undecided
+# payments after 1 s, and a fan's cashback is capped at 5.00 a month, so a
+# run of minutes reaches the cap and the watchdog's decisions.
+export TZ_EXTRA_CONF="TipzedProviderTimeout 2s
+TipzedStatusPoll 1s
+TipzedCashback 1% 500
+${TZ_EXTRA_CONF:-}"
 "$STACK" up "$DIR" --sandbox
 # shellcheck disable=SC2086  # STRESS_ARGS is a list of words
 /usr/bin/python3 tests/stress/stress.py "$DIR" --duration "${DURATION:-600}" \

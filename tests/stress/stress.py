@@ -7,23 +7,47 @@ same key, success and failure webhooks delivered several times and out of
 order, payout requests and cancellations, admin approvals, rejections,
 completions and failures, refunds through the mobile_money gateway's
 stand-in -- full and partial, confirmed, pending, refused or unanswered --
-and disputes opened, won and lost) while a fault thread restarts PostgreSQL
-with `-m immediate`, restarts Apache gracefully and SIGKILLs an Apache
-child.  Every response is recorded; afterwards the outcome is checked
-against what the server acknowledged:
+and disputes opened, won and lost) and every path of fans' wallets: top-ups
+by amount and by credit package (bonus included) credited by the same
+webhooks, tips paid from the wallet (`wallet`, and `wallet_first`, which
+falls back to the gateway's checkout), transfers to creators (and refused
+ones to fans), bill payments to a stand-in biller run here (which pays,
+refuses, answers 4xx or 5xx, leaves payments pending or answers nothing
+until the module gives up, so the watchdog's status calls decide), and
+admin refunds of wallet tips (back to the fan's wallet) and of top-ups
+(taking back the bonus's share; refused when the fan spent it) -- while a
+fault thread restarts PostgreSQL with `-m immediate`, restarts Apache
+gracefully and SIGKILLs an Apache child.  Every response is recorded;
+afterwards the outcome is checked against what the server acknowledged:
 
-  * reconciliation is clean (`tipzedctl reconcile`: the ledger sums to zero,
-    cached balances equal postings, no wallet is negative);
-  * a payment whose success webhook got a 2xx is credited exactly once, a
-    payment no success was sent for is not credited at all, and no payment
-    is credited twice;
+  * reconciliation is clean (`tipzedctl reconcile` and
+    GET /admin/reconciliation: the ledger sums to zero, cached balances
+    equal postings, no wallet or cashback balance is negative, credits,
+    refunds, promotions, bills, transfers and adjustments match their
+    entries);
+  * a payment (tip or top-up) whose success webhook got a 2xx is credited
+    exactly once, a payment no success was sent for is not credited at
+    all, and no payment is credited twice; a top-up carries its package's
+    bonus;
+  * every acknowledged wallet tip exists once, succeeded, with exactly one
+    wallet_payment entry; a request answered 422 made none; the same for
+    transfers (201 exists once, 4xx made none) and bill payments;
+  * every bill payment is held once and then settled xor released as the
+    biller decided (a payment it never saw is released), and none is left
+    pending once the biller has answered;
+  * each fan's cashback within a month equals min(cap, 1% of its credited
+    tips) -- concurrent grants never pass the cap -- and equals its cashback
+    entries; no sender's transfers within the window pass the limit;
   * every acknowledged payout request, payout action, refund and dispute
     is reflected, and nothing appears that no request could have made (a
     refund is confirmed only if the gateway confirmed it, refused only if
-    the gateway refused it);
+    the gateway refused it; a wallet tip's refund is confirmed at once);
   * every creator's wallet plus what the creator owes (the receivable), as
     the API and the ledger report them, equals what its payments, refunds,
-    disputes and payouts add up to;
+    disputes, transfers received and payouts add up to; every fan's main
+    plus cashback balance plus what it owes equals its adjustments, top-ups
+    (with bonus, less refunds and bonus taken back), wallet tips (less
+    their refunds), cashback (less reversals), transfers and bills held;
   * no Apache child crashed (only the children killed on purpose died of a
     signal), and the server answers a full payment flow normally after the
     last fault;
@@ -50,6 +74,7 @@ import sys
 import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -71,9 +96,187 @@ RETRIES = 4           # further attempts after an indeterminate answer
 GRACE = 3.0           # seconds after recovery still counted as "during a fault"
 RUN = uuid.uuid4().hex[:8]   # tags this run's payments (their message) and users
 
+# What the stand-in biller does with a /pay: pays it, refuses it (a failed
+# status or a 4xx), leaves it pending (its /status decides a moment later),
+# answers nothing until the module gives up, answers 503 having paid or
+# refused it, or answers 503 without having seen it ("lost": its /status
+# then knows no such payment, which the module must take as a refusal).
+BILL_OUTCOMES = ["succeeded"] * 10 + ["failed"] * 2 + [400] + ["pending"] * 2 + ["hang"] * 2 + \
+    [503] + ["lost"]
+BILL_FEE = 150
+FAN_FUNDS = 100000     # each fan's opening balance: an admin adjustment, approved by another
+PACKAGES = [(20000, 1000), (50000, 5000), (100000, 15000)]   # (amount, bonus)
+
 
 def now():
     return time.monotonic()
+
+
+# ----------------------------------------------------------------- the stack's settings
+
+def directive(stack, name):
+    """The words of the last `name` line of the stack's httpd.conf (None when
+    there is none): a later line overrides an earlier one."""
+    found = None
+    with open(stack.httpd_conf) as f:
+        for line in f:
+            words = line.split()
+            if words and words[0] == name:
+                found = words[1:]
+    return found
+
+
+def seconds(text):
+    """A directive's duration (a number, optionally s|m|h|d) in seconds."""
+    m = re.fullmatch(r"(\d+)([smhd]?)", text)
+    return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+class Settings:
+    """What the checks need of the server's configuration."""
+
+    def __init__(self, stack):
+        cb = directive(stack, "TipzedCashback")
+        if cb and cb[0].lower() != "off":
+            self.cashback_bps = round(float(cb[0].rstrip("%")) * 100)
+            self.cashback_cap = int(cb[1])
+        else:
+            self.cashback_bps, self.cashback_cap = 0, 0
+        limit = directive(stack, "TipzedTransferLimit") or ["500000", "1d"]
+        self.transfer_limit, self.transfer_window = int(limit[0]), seconds(limit[1])
+        self.provider_timeout = seconds((directive(stack, "TipzedProviderTimeout") or ["10s"])[0])
+
+
+# ----------------------------------------------------------------- the biller
+
+class Biller:
+    """A stand-in biller speaking docs/bills.md's protocol on a free loopback
+    port: signed /validate, /pay and /status.  Each payment's outcome is
+    drawn from BILL_OUTCOMES when its /pay arrives, and its verdict
+    (succeeded or failed) is what /status says once decided; a repeated
+    /pay gets the first answer.  `verdict(id)` is the truth the checks hold
+    the ledger to: a payment it never saw is failed."""
+
+    def __init__(self, secret, hang_seconds):
+        self.secret = secret
+        self.hang_seconds = hang_seconds
+        self.lock = threading.Lock()
+        self.payments = {}      # payment id -> {"outcome", "verdict", "decide_at", "answer"}
+        self.counts = {}        # "pay <outcome>", "status <answer>", "validate"
+        self.bad_signatures = 0
+        biller = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if not biller.signed(self.headers.get("X-Tipzed-Signature"), raw):
+                    with biller.lock:
+                        biller.bad_signatures += 1
+                    return self.send(401, {"error": "bad signature"})
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self.send(400, {"error": "bad json"})
+                code, answer = biller.handle(self.path, body if isinstance(body, dict) else {})
+                if code is None:        # no answer until the module has given up
+                    time.sleep(biller.hang_seconds)
+                    return
+                self.send(code, answer)
+
+            def send(self, code, obj):
+                data = json.dumps(obj).encode()
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/biller"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def signed(self, header, raw):
+        parts = dict(p.split("=", 1) for p in (header or "").split(",") if "=" in p)
+        if not parts.get("t", "").isdigit() or "v1" not in parts \
+                or abs(time.time() - int(parts["t"])) > 300:
+            return False
+        mac = hmac.new(self.secret, parts["t"].encode() + b"." + raw, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(mac, parts["v1"])
+
+    def count(self, what):
+        with self.lock:
+            self.counts[what] = self.counts.get(what, 0) + 1
+
+    @staticmethod
+    def answer(status, pid):
+        if status == "succeeded":
+            return {"status": "succeeded", "reference": "BR-" + pid[:8]}
+        if status == "failed":
+            return {"status": "failed", "reason": "account closed"}
+        return {"status": "pending"}
+
+    def handle(self, path, body):
+        op = path.rsplit("/", 1)[-1]
+        if op == "validate":
+            self.count("validate")
+            customer = str(body.get("customer", ""))
+            if customer.startswith("9"):
+                return 404, {"error": "unknown customer"}
+            return 200, {"customer": customer, "name": "Stress Customer"}
+        pid = str(body.get("payment_id", ""))
+        if op == "pay":
+            with self.lock:
+                p = self.payments.get(pid)
+                if p is not None:           # the same payment_id: the first answer
+                    self.counts["pay repeated"] = self.counts.get("pay repeated", 0) + 1
+                    return p["answer"]
+                outcome = random.choice(BILL_OUTCOMES)
+                self.counts[f"pay {outcome}"] = self.counts.get(f"pay {outcome}", 0) + 1
+                if outcome == "lost":
+                    return 503, {"error": "try again"}
+                verdict = {"succeeded": "succeeded", "failed": "failed", 400: "failed"}.get(
+                    outcome, "succeeded" if random.random() < 0.75 else "failed")
+                if outcome in ("succeeded", "failed"):
+                    answer = (200, self.answer(outcome, pid))
+                elif outcome == 400:
+                    answer = (400, {"error": "invalid_account", "reason": "no such account"})
+                elif outcome == "pending":
+                    answer = (200, self.answer("pending", pid))
+                else:                           # hang, 503: the biller decided, the answer is lost
+                    answer = (503, {"error": "try again"})
+                self.payments[pid] = {"outcome": outcome, "verdict": verdict, "answer": answer,
+                                      "decide_at": time.time() + (random.uniform(1, 4)
+                                                                  if outcome == "pending" else 0)}
+            if outcome == "hang":
+                return None, None
+            return answer
+        if op == "status":
+            with self.lock:
+                p = self.payments.get(pid)
+            if p is None:
+                self.count("status unknown")
+                return 404, {"error": "unknown payment"}
+            if random.random() < 0.05:          # a flaky moment: asked again later
+                self.count("status 503")
+                return 503, {"error": "try again"}
+            if time.time() < p["decide_at"]:
+                self.count("status pending")
+                return 200, self.answer("pending", pid)
+            self.count("status " + p["verdict"])
+            return 200, self.answer(p["verdict"], pid)
+        return 404, {"error": "no such operation"}
+
+    def verdict(self, pid):
+        with self.lock:
+            p = self.payments.get(pid)
+        return p["verdict"] if p else "failed"
 
 
 # ----------------------------------------------------------------- recording
@@ -163,6 +366,18 @@ class Model:
         self.confirmed = set()    # refund ids whose "refunded" callback we sent
         self.disputes = {}        # dispute id -> {"payment", "acked": [states], "sent": [states]}
         self.open_payouts = []    # payout ids not in a final state
+        # fans' wallets
+        self.funded = {}          # fan id -> the approved opening adjustment
+        self.packages = []        # dicts: id, amount, bonus
+        self.biller = None        # the biller made in set-up
+        self.refundable_topups = []   # top-up ids whose success was acknowledged
+        self.refundable_wallet = []   # wallet tip ids acknowledged
+        self.wallet_tips = {}     # request tag (the message) -> dict, see Worker.wallet_tip
+        self.wallet_ids = {}      # payment id -> its wallet tip's dict
+        self.transfers = {}       # request tag (the note) -> dict, see Worker.transfer
+        self.bills = {}           # customer reference (one per request) -> dict, see Worker.bill
+        self.pending_bills = []   # (bill id, owner) answered 202, to read back
+        self.refusals = {}        # "<tip|topup|wallet_tip> <code>" -> refunds answered 409
 
     def pick(self, name):
         with self.lock:
@@ -191,9 +406,10 @@ class Worker(threading.Thread):
         self.deadline = deadline
         self.gateway = gateway
         self.secret = stack.secret("webhook_mobile_money")
-        self.ops = [(self.initiate, 30), (self.webhook, 30), (self.refund, 5), (self.dispute, 2),
-                    (self.payout_request, 10), (self.payout_step, 14), (self.register, 1),
-                    (self.read, 6)]
+        self.ops = [(self.initiate, 22), (self.topup, 8), (self.webhook, 30),
+                    (self.wallet_tip, 12), (self.transfer, 5), (self.bill, 5), (self.refund, 6),
+                    (self.dispute, 2), (self.payout_request, 8), (self.payout_step, 12),
+                    (self.register, 1), (self.read, 6)]
 
     def run(self):
         weights = [w for _, w in self.ops]
@@ -224,19 +440,192 @@ class Worker(threading.Thread):
             self.log.violate(f"initiate answered {r.status}: {r.body[:200]!r}")
             return
         pid = r.json["id"]
-        if random.random() < 0.3:  # a client retry of the same key replays the same payment
-            again, _ = self.api.retrying("initiate", "POST", "/payments/initiate", json=body,
-                                         token=fan["access_token"], headers=h)
-            if again is not None and (again.status >= 300 or again.json.get("id") != pid or
-                                      again.headers.get("Idempotent-Replayed") != "true"):
-                self.log.violate(f"retry of key {key} answered {again.status} {again.body[:200]!r}"
-                                 f" instead of replaying payment {pid}")
+        self.replay("initiate", "/payments/initiate", body, fan, h, pid)
+        self.expect_webhook(pid, "tip", fan, creator["user"]["id"], amount)
+
+    def replay(self, label, path, body, user, headers, pid):
+        """Sometimes a client retries the same key: the same payment is replayed."""
+        if random.random() >= 0.3:
+            return
+        again, _ = self.api.retrying(label, "POST", path, json=body, token=user["access_token"],
+                                     headers=headers)
+        if again is not None and (again.status >= 300 or (again.json or {}).get("id") != pid or
+                                  again.headers.get("Idempotent-Replayed") != "true"):
+            self.log.violate(f"retry of key {headers['X-Idempotency-Key']} ({label}) answered"
+                             f" {again.status} {again.body[:200]!r} instead of replaying"
+                             f" payment {pid}")
+
+    def expect_webhook(self, pid, kind, fan, recipient, amount, bonus=0):
+        """A pending provider payment: its webhook will be delivered (success
+        mostly), by the webhook operation."""
         outcome = "success" if random.random() < 0.8 else "failed"
         with self.m.lock:
-            self.m.payments[pid] = {"id": pid, "creator": creator["user"]["id"], "amount": amount,
+            self.m.payments[pid] = {"id": pid, "kind": kind, "fan": fan["user"]["id"],
+                                    "creator": recipient, "amount": amount, "bonus": bonus,
                                     "outcome": outcome, "sent": False, "acked": False,
                                     "refund": None}
             self.m.undelivered.append(pid)
+
+    # -- fans' wallets -------------------------------------------------------
+    def topup(self):
+        """A top-up by amount or by credit package; its webhook comes later."""
+        fan = random.choice(self.m.fans)
+        if random.random() < 0.5:
+            k = random.choice(self.m.packages)
+            body = {"package_id": k["id"], "provider": "mobile_money"}
+            amount, bonus = k["amount"], k["bonus"]
+        else:
+            amount, bonus = random.randint(1000, 50000), 0
+            body = {"amount": amount, "provider": "mobile_money"}
+        h = {"X-Idempotency-Key": uuid.uuid4().hex}
+        r, _ = self.api.retrying("topup", "POST", "/wallets/me/topup", json=body,
+                                 token=fan["access_token"], headers=h)
+        if r is None:
+            with self.m.lock:
+                self.m.initiate_unknown += 1
+            return
+        p = r.json or {}
+        if r.status != 201 or (p.get("purpose"), p.get("status"), p.get("amount"), p.get("bonus"),
+                               p.get("creator_id")) != ("topup", "pending", amount, bonus, None):
+            self.log.violate(f"top-up {body} answered {r.status}: {r.body[:300]!r}")
+            return
+        self.replay("topup", "/wallets/me/topup", body, fan, h, p["id"])
+        self.expect_webhook(p["id"], "topup", fan, fan["user"]["id"], amount, bonus)
+
+    def wallet_tip(self):
+        """A tip from the fan's wallet (or wallet_first, which falls back to the
+        gateway's checkout when the wallet cannot cover it).  Each request's
+        message is unique: the checks find what it made, or that it made
+        nothing."""
+        fan, creator = random.choice(self.m.fans), random.choice(self.m.creators)
+        amount = random.randint(100, 20000) if random.random() < 0.85 else \
+            random.randint(20000, 300000)
+        source = "wallet" if random.random() < 0.75 else "wallet_first"
+        tag = f"stress {RUN} w{uuid.uuid4().hex[:16]}"
+        body = {"creator_id": creator["user"]["id"], "amount": amount, "currency": CURRENCY,
+                "source": source, "message": tag}
+        if source == "wallet_first":
+            body["provider"] = "mobile_money"
+        w = {"tag": tag, "fan": fan["user"]["id"], "creator": creator["user"]["id"],
+             "amount": amount, "source": source, "answer": None, "id": None}
+        with self.m.lock:
+            self.m.wallet_tips[tag] = w
+        h = {"X-Idempotency-Key": uuid.uuid4().hex}
+        r, _ = self.api.retrying("wallet_tip", "POST", "/payments/initiate", json=body,
+                                 token=fan["access_token"], headers=h)
+        if r is None:
+            if source == "wallet_first":   # it may have become a provider payment
+                with self.m.lock:
+                    self.m.initiate_unknown += 1
+            return
+        p = r.json or {}
+        if r.status == 422 and p.get("code") == "insufficient_funds" and source == "wallet":
+            w["answer"] = 422
+            return
+        if r.status != 201 or p.get("amount") != amount or \
+                p.get("creator_id") != creator["user"]["id"]:
+            self.log.violate(f"wallet tip ({source}) answered {r.status}: {r.body[:300]!r}")
+            return
+        w["id"] = p["id"]
+        if p.get("source") == "wallet":
+            if p.get("status") != "succeeded" or p.get("provider") != "wallet" or \
+                    not 0 <= p.get("from_cashback", -1) <= amount:
+                self.log.violate(f"wallet tip {p['id']} answered {r.body[:300]!r}")
+            w["answer"] = 201
+            with self.m.lock:
+                self.m.wallet_ids[p["id"]] = w
+                self.m.refundable_wallet.append(p["id"])
+            self.replay("wallet_tip", "/payments/initiate", body, fan, h, p["id"])
+        elif source == "wallet_first" and p.get("source") == "provider" and \
+                p.get("status") == "pending":
+            w["answer"] = "provider"
+            self.replay("wallet_tip", "/payments/initiate", body, fan, h, p["id"])
+            self.expect_webhook(p["id"], "tip", fan, creator["user"]["id"], amount)
+        else:
+            self.log.violate(f"wallet tip ({source}) answered {r.status}: {r.body[:300]!r}")
+
+    def transfer(self):
+        """A transfer from a fan's main wallet to a creator; now and then one
+        to a fan, which the default policy refuses."""
+        fan = random.choice(self.m.fans)
+        to_fan = random.random() < 0.05
+        rcpt = random.choice([f for f in self.m.fans if f is not fan] if to_fan
+                             else self.m.creators)
+        amount = random.randint(100, 20000) if random.random() < 0.85 else \
+            random.randint(50000, 150000)
+        tag = f"stress {RUN} t{uuid.uuid4().hex[:16]}"
+        t = {"tag": tag, "sender": fan["user"]["id"], "recipient": rcpt["user"]["id"],
+             "amount": amount, "answer": None, "id": None}
+        with self.m.lock:
+            self.m.transfers[tag] = t
+        r, _ = self.api.retrying("transfer", "POST", "/wallets/me/transfers",
+                                 json={"recipient_id": rcpt["user"]["id"], "amount": amount,
+                                       "note": tag},
+                                 token=fan["access_token"],
+                                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        if r is None:
+            return
+        p = r.json or {}
+        code = p.get("code")
+        if to_fan:
+            if r.status == 403 and code == "recipient_not_allowed":
+                t["answer"] = 403
+            else:
+                self.log.violate(f"transfer to a fan answered {r.status}: {r.body[:200]!r}")
+            return
+        if r.status == 201 and (p.get("sender_id"), p.get("recipient_id"), p.get("amount"),
+                                p.get("note")) == (t["sender"], t["recipient"], amount, tag):
+            t["answer"], t["id"] = 201, p["id"]
+        elif r.status == 422 and code == "insufficient_funds":
+            t["answer"] = 422
+        elif r.status == 422 and code == "limit_exceeded" and 0 <= p.get("remaining", -1) < amount:
+            t["answer"] = "limit"
+        else:
+            self.log.violate(f"transfer of {amount} answered {r.status}: {r.body[:200]!r}")
+
+    def bill(self):
+        """A bill payment from a fan's main wallet; the customer reference is
+        new each time (the checks find each request's payment by it), and
+        sometimes checked at the biller first."""
+        fan, b = random.choice(self.m.fans), self.m.biller
+        while True:
+            customer = f"{random.randint(1, 8)}{random.randrange(10 ** 9):09d}"
+            with self.m.lock:
+                if customer not in self.m.bills:
+                    o = {"customer": customer, "user": fan["user"]["id"], "answer": None,
+                         "id": None}
+                    self.m.bills[customer] = o
+                    break
+        if random.random() < 0.2:
+            r = self.api.call("bill_validate", "POST", f"/billers/{b['id']}/validate",
+                              json={"customer": customer}, token=fan["access_token"])
+            if r is not None and r.status < 500 and (r.status != 200 or
+                                                      r.json.get("customer") != customer):
+                self.log.violate(f"validating {customer} answered {r.status}: {r.body[:200]!r}")
+        amount = random.randint(100, 10000) if random.random() < 0.9 else \
+            random.randint(50000, 300000)
+        o["amount"] = amount
+        r, _ = self.api.retrying("bill", "POST", "/bill-payments",
+                                 json={"biller_id": b["id"], "customer": customer,
+                                       "amount": amount},
+                                 token=fan["access_token"],
+                                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        if r is None:
+            return
+        p = r.json or {}
+        bill = p.get("bill_payment") if r.status == 409 else p
+        want = {201: "succeeded", 202: "pending", 409: "failed"}.get(r.status)
+        if r.status == 422 and p.get("code") == "insufficient_funds":
+            o["answer"] = 422
+        elif want and (r.status != 409 or p.get("code") == "bill_refused") and \
+                isinstance(bill, dict) and bill.get("status") == want and \
+                (bill.get("customer"), bill.get("amount"), bill.get("fee")) == (customer, amount,
+                                                                                 BILL_FEE):
+            o["answer"], o["id"] = r.status, bill["id"]
+            if r.status == 202:
+                self.m.put("pending_bills", (bill["id"], fan))
+        else:
+            self.log.violate(f"bill payment {customer} answered {r.status}: {r.body[:300]!r}")
 
     def deliver(self, p, status):
         payload = {"payment_id": p["id"], "status": status, "timestamp": int(time.time()),
@@ -269,17 +658,26 @@ class Worker(threading.Thread):
             if r is not None and r.status != 200:
                 self.log.violate(f"late failure for {pid} answered {r.status}")
         if p["outcome"] == "success" and acked:
-            self.m.put("refundable", pid)
+            self.m.put("refundable" if p["kind"] == "tip" else "refundable_topups", pid)
         elif not acked and random.random() < 0.5:
             self.m.put("undelivered", pid)  # the provider will try again later
 
     def refund(self):
-        """A full or partial refund; then, sometimes, the gateway's callback
-        confirming a refund it left pending."""
-        pid = self.m.pick("refundable")
-        if pid is None:
+        """A full or partial refund of a tip, a top-up (which takes back the
+        bonus's share; refused when the fan spent it) or a wallet tip (back
+        to the fan's wallet, at once); then, sometimes, the gateway's
+        callback confirming a refund it left pending."""
+        lists = [n for n, w in (("refundable", 6), ("refundable_topups", 2),
+                                ("refundable_wallet", 3)) for _ in range(w)]
+        random.shuffle(lists)
+        for name in lists:
+            pid = self.m.pick(name)
+            if pid is not None:
+                break
+        else:
             return
-        p = self.m.payments[pid]
+        p = self.m.payments.get(pid) or self.m.wallet_ids[pid]
+        wallet = pid in self.m.wallet_ids
         body = {"reason": "stress"}
         if random.random() < 0.5:
             body["amount"] = random.randint(1, p["amount"])
@@ -293,8 +691,11 @@ class Worker(threading.Thread):
         elif r.status in (200, 202):
             rid = r.json["refund"]["id"]
             with self.m.lock:
-                self.m.refunds[rid] = {"payment": pid, "answer": r.status,
+                self.m.refunds[rid] = {"payment": pid, "answer": r.status, "wallet": wallet,
                                        "status": r.json["refund"]["status"]}
+            if wallet and r.status != 200:
+                self.log.violate(f"refund {rid} of wallet tip {pid} answered {r.status}:"
+                                 f" {r.body[:200]!r}")
             if r.status == 202 and random.random() < 0.5:
                 self.confirm(p, rid, r.json["refund"]["amount"])
             again = r.json["status"] != "refunded"
@@ -302,12 +703,16 @@ class Worker(threading.Thread):
                                                         "refund_pending", "disputed",
                                                         "not_refundable"):
             again = r.json.get("code") != "not_refundable"
+            kind = "wallet_tip" if wallet else p["kind"]
+            with self.m.lock:
+                k = f"{kind} {r.json['code']}"
+                self.m.refusals[k] = self.m.refusals.get(k, 0) + 1
         elif r.status == 422 and any(e.get("field") == "amount" for e in r.json.get("errors", [])):
             pass  # more than is left of the payment
         else:
             self.log.violate(f"refund of {pid} answered {r.status}: {r.body[:200]!r}")
         if again:
-            self.m.put("refundable", pid)
+            self.m.put(name, pid)
 
     def confirm(self, p, rid, amount):
         """The gateway confirms a refund it had left pending."""
@@ -431,6 +836,9 @@ class Worker(threading.Thread):
                 self.log.violate(f"register answered {r.status}: {r.body[:200]!r}")
 
     def read(self):
+        if random.random() < 0.5:
+            self.read_fan()
+            return
         c = random.choice(self.m.creators)
         r = self.api.call("read", "GET", "/wallets/me/transactions?limit=20", token=c["access_token"])
         if r is not None and r.status < 500 and r.status != 200:
@@ -438,6 +846,33 @@ class Worker(threading.Thread):
         r = self.api.call("read", "GET", f"/creators/{c['user']['id']}")
         if r is not None and r.status < 500 and r.status != 200:
             self.log.violate(f"creator profile answered {r.status}")
+
+
+    def read_fan(self):
+        """A fan's wallet (never negative), its bills and transfers, a quote,
+        and now and then a bill payment left pending, read back."""
+        fan = random.choice(self.m.fans)
+        tok = fan["access_token"]
+        r = self.api.call("read", "GET", "/wallets/me", token=tok)
+        if r is not None and r.status < 500 and (r.status != 200 or r.json["balance"] < 0 or
+                                                  r.json["cashback_balance"] < 0):
+            self.log.violate(f"fan wallet answered {r.status}: {r.body[:200]!r}")
+        creator = random.choice(self.m.creators)["user"]["id"]
+        path = random.choice(["/bill-payments?limit=5", "/wallets/me/transfers?limit=5",
+                              "/wallets/me/transactions?limit=20",
+                              f"/payments/quote?amount={random.randint(100, 20000)}"
+                              f"&creator_id={creator}&source=wallet_first"])
+        r = self.api.call("read", "GET", path, token=tok)
+        if r is not None and r.status < 500 and r.status != 200:
+            self.log.violate(f"GET {path} answered {r.status}: {r.body[:200]!r}")
+        item = self.m.pick("pending_bills")
+        if item is not None:
+            bid, owner = item
+            r = self.api.call("read", "GET", f"/bill-payments/{bid}", token=owner["access_token"])
+            if r is not None and r.status < 500 and (r.status != 200 or r.json["id"] != bid):
+                self.log.violate(f"bill payment {bid} answered {r.status}: {r.body[:200]!r}")
+            elif r is not None and r.status == 200 and r.json["status"] == "pending":
+                self.m.put("pending_bills", item)
 
 
 # ----------------------------------------------------------------- faults
@@ -531,24 +966,33 @@ def wait_detailed_health(stack, seconds):
 
 # ----------------------------------------------------------------- set-up
 
-def setup(stack, log, n_creators, n_fans):
-    m = Model()
+def make_admin(stack, name, source_ip):
     email = unique_email("stress-admin")
-    r = stack.tipzedctl("create-admin", "--email", email, "--name", "Stress Admin",
-                        input=PASSWORD + "\n")
+    r = stack.tipzedctl("create-admin", "--email", email, "--name", name, input=PASSWORD + "\n")
     if r.returncode != 0:
         sys.exit(f"stress: create-admin failed: {r.stdout}{r.stderr}")
-    a = login(Client(stack.api_url, source_ip="127.77.0.3"), email, PASSWORD)
+    a = login(Client(stack.api_url, source_ip=source_ip), email, PASSWORD)
     if a.status != 200:
         sys.exit(f"stress: admin login answered {a.status}")
-    admin = a.json
+    return dict(a.json, email=email)
+
+
+def setup(stack, log, n_creators, n_fans, biller):
+    m = Model()
+    admin = make_admin(stack, "Stress Admin", "127.77.0.3")
     lock = threading.Lock()
 
+    # a few registrations at a time, each waiting as long as a hash may
+    # queue: on a busy 2-core machine two dozen at once can take minutes
+    at_once = threading.Semaphore(4)
+
     def make(i, role):
-        api = Client(stack.api_url, source_ip=f"127.78.{i // 250 + 1}.{i % 250 + 2}")
-        r = api.post("/auth/register", json={"email": unique_email(f"stress-{RUN}-{role}"),
-                                             "password": PASSWORD, "full_name": f"Stress {role}",
-                                             "role": role})
+        api = Client(stack.api_url, source_ip=f"127.78.{i // 250 + 1}.{i % 250 + 2}",
+                     timeout=HASH_TIMEOUT)
+        with at_once:
+            r = api.post("/auth/register", json={"email": unique_email(f"stress-{RUN}-{role}"),
+                                                 "password": PASSWORD,
+                                                 "full_name": f"Stress {role}", "role": role})
         if r.status != 201:
             sys.exit(f"stress: registering a {role} answered {r.status}: {r.body[:200]!r}")
         u = r.json
@@ -568,7 +1012,43 @@ def setup(stack, log, n_creators, n_fans):
         t.join()
     if len(m.creators) != n_creators or len(m.fans) != n_fans:
         sys.exit("stress: set-up failed")
+    setup_wallets(stack, m, admin, biller)
     return m, admin
+
+
+def setup_wallets(stack, m, admin, biller):
+    """Fans' opening balances (an adjustment each, proposed by one admin and
+    approved by another), the credit packages on sale and the biller."""
+    checker = make_admin(stack, "Stress Checker", "127.77.0.6")
+    api = Client(stack.api_url, source_ip="127.77.0.3")
+    for fan in m.fans:
+        uid = fan["user"]["id"]
+        r = api.post(f"/admin/wallets/{uid}/adjustments", token=admin["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex},
+                     json={"amount": FAN_FUNDS, "currency": CURRENCY,
+                           "reason": f"stress {RUN}: opening balance"})
+        if r.status != 201:
+            sys.exit(f"stress: proposing an adjustment answered {r.status}: {r.body[:200]!r}")
+        d = api.post(f"/admin/adjustments/{r.json['id']}/approve", token=checker["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        if d.status != 200 or d.json["status"] != "approved":
+            sys.exit(f"stress: approving an adjustment answered {d.status}: {d.body[:200]!r}")
+        m.funded[uid] = FAN_FUNDS
+    for i, (amount, bonus) in enumerate(PACKAGES):
+        r = api.post("/admin/packages", token=admin["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex},
+                     json={"name": f"Stress {RUN} pack {i}", "amount": amount,
+                           "currency": CURRENCY, "bonus": bonus})
+        if r.status != 201:
+            sys.exit(f"stress: creating a package answered {r.status}: {r.body[:200]!r}")
+        m.packages.append({"id": r.json["id"], "amount": amount, "bonus": bonus})
+    r = api.post("/admin/billers", token=admin["access_token"],
+                 json={"name": f"Stress biller {RUN}", "category": "electricity",
+                       "base_url": biller.url, "fee": BILL_FEE, "currency": CURRENCY,
+                       "customer_pattern": "^[0-9]{10}$"})
+    if r.status != 201:
+        sys.exit(f"stress: creating the biller answered {r.status}: {r.body[:200]!r}")
+    m.biller = r.json
 
 
 # ----------------------------------------------------------------- checks
@@ -578,14 +1058,21 @@ def q(stack, sql):
 
 
 CREDITED = {"succeeded", "refund_pending", "partially_refunded", "refunded"}
+SQL_CREDITED = "('succeeded', 'refund_pending', 'partially_refunded', 'refunded')"
+# this run's fans (all of their payments are the workload's, except the
+# final flow's one, whose message says so)
+FANS = f"(SELECT id FROM users WHERE email LIKE 'stress-{RUN}-fan-%')"
 
 
 def check_payments(stack, log, m):
-    rows = q(stack, "SELECT p.id, p.status, count(e.id)"
+    """Tips and top-ups through the gateway (wallet_first's fallbacks too)."""
+    rows = q(stack, "SELECT p.id, p.status, count(e.id), p.purpose, p.bonus, p.amount"
                     " FROM payments p LEFT JOIN journal_entries e ON e.payment_id = p.id"
                     " AND e.kind = 'payment'"
-                    f" WHERE p.message = 'stress {RUN}' GROUP BY p.id")
+                    f" WHERE p.fan_id IN {FANS} AND p.source = 'provider'"
+                    " AND p.message <> 'stress-final' GROUP BY p.id")
     db = {r[0]: (r[1], int(r[2])) for r in rows}
+    shape = {r[0]: (r[3], int(r[4]), int(r[5])) for r in rows}
     for pid, (status, credits) in db.items():
         if credits != (1 if status in CREDITED else 0):
             log.violate(f"payment {pid} is {status} with {credits} credit entries")
@@ -594,6 +1081,9 @@ def check_payments(stack, log, m):
             log.violate(f"acknowledged payment {pid} is missing")
             continue
         status = db[pid][0]
+        if shape[pid] != (p["kind"], p["bonus"], p["amount"]):
+            log.violate(f"payment {pid} is (purpose, bonus, amount) {shape[pid]}, made as"
+                        f" {(p['kind'], p['bonus'], p['amount'])}")
         if p["outcome"] == "success" and p["acked"]:
             ok = CREDITED
         elif p["outcome"] == "success" and p["sent"]:
@@ -618,25 +1108,30 @@ def check_refunds(stack, log, m, gateway):
     """A refund is confirmed only if the gateway confirmed it (its answer, or
     the callback we sent), refused only if the gateway refused it; an
     acknowledged 200 is a confirmed refund."""
-    rows = q(stack, "SELECT r.id, r.status FROM refunds r JOIN payments p ON p.id = r.payment_id"
-                    f" WHERE p.message = 'stress {RUN}'")
+    rows = q(stack, "SELECT r.id, r.status, p.source FROM refunds r"
+                    " JOIN payments p ON p.id = r.payment_id"
+                    f" WHERE p.fan_id IN {FANS} AND p.message <> 'stress-final'")
     said = {}
     with gateway.lock:
         for rid, (code, answer) in gateway._answered.items():
             said[rid] = answer.get("status")
-    for rid, status in rows:
+    for rid, status, source in rows:
+        if source == "wallet":   # no provider: confirmed in the request
+            if status != "succeeded":
+                log.violate(f"refund {rid} of a wallet tip is {status}")
+            continue
         gw = said.get(rid)
         if status == "succeeded" and gw != "succeeded" and rid not in m.confirmed:
             log.violate(f"refund {rid} is succeeded, but the gateway said {gw}")
         if status == "failed" and gw not in ("failed", None):
             log.violate(f"refund {rid} is failed, but the gateway said {gw}")
-    db = dict(rows)
+    db = {rid: st for rid, st, _ in rows}
     for rid, r in m.refunds.items():
         if r["answer"] == 200 and db.get(rid) != "succeeded":
             log.violate(f"refund {rid} was acknowledged as made but is {db.get(rid)}")
     # a refused refund is recorded as failed; any other one not acknowledged
     # can only come from a request that got no answer
-    extra = len([1 for rid, st in rows if rid not in m.refunds and st != "failed"])
+    extra = len([1 for rid, st, _ in rows if rid not in m.refunds and st != "failed"])
     if extra > m.refund_unknown:
         log.violate(f"{extra} refunds exist that no acknowledged request made"
                     f" (only {m.refund_unknown} refund requests were indeterminate)")
@@ -646,7 +1141,7 @@ def check_refunds(stack, log, m, gateway):
 def check_disputes(stack, log, m):
     rows = dict(q(stack, "SELECT d.provider_dispute_id, d.status FROM disputes d"
                          " JOIN payments p ON p.id = d.payment_id"
-                         f" WHERE p.message = 'stress {RUN}'"))
+                         f" WHERE p.fan_id IN {FANS} AND p.message <> 'stress-final'"))
     final = {"dispute_won": "won", "dispute_lost": "lost"}
     for did, d in m.disputes.items():
         status = rows.get(did)
@@ -682,7 +1177,8 @@ def check_payouts(stack, log, m):
 
 def check_wallets(stack, log, m):
     """The API's wallet balance plus the creator's receivable = credited nets
-    - the net part of refunds and of open or lost disputes - payouts held.
+    (tips through the gateway and from fans' wallets) - the net part of
+    refunds and of open or lost disputes - payouts held + transfers received.
     The watchdog may still settle a refund while this runs, so the figures
     are read in one statement (one snapshot) and the API's balance between
     two readings that agree with it."""
@@ -726,9 +1222,289 @@ def wallet_figures(cid):
                 JOIN payments p ON p.id = d.payment_id
                WHERE p.creator_id = '{cid}' AND d.status <> 'won')
            - (SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'
-                AND status IN ('pending', 'approved', 'processing', 'completed')),
+                AND status IN ('pending', 'approved', 'processing', 'completed'))
+           + (SELECT coalesce(sum(amount), 0) FROM transfers WHERE recipient_id = '{cid}')
+           - (SELECT coalesce(sum(amount), 0) FROM transfers WHERE sender_id = '{cid}'),
              (SELECT coalesce(sum(amount), 0) FROM payouts WHERE creator_id = '{cid}'
                 AND status IN ('pending', 'approved', 'processing'))"""
+
+
+def check_wallet_tips(stack, log, m):
+    """Each wallet tip request made at most one payment (found by its unique
+    message): an acknowledged one exactly one, succeeded (or refunded since)
+    with exactly one wallet_payment entry; one answered 422 none."""
+    rows = q(stack, "SELECT p.id, p.message, p.status, p.source, p.amount, p.fan_id, p.creator_id,"
+                    " (SELECT count(*) FROM journal_entries e WHERE e.payment_id = p.id"
+                    "   AND e.kind = 'wallet_payment')"
+                    f" FROM payments p WHERE p.message LIKE 'stress {RUN} w%'")
+    by_tag = {}
+    for r in rows:
+        by_tag.setdefault(r[1], []).append(r)
+    wallet_ok = {"succeeded", "partially_refunded", "refunded"}
+    for tag, found in by_tag.items():
+        w = m.wallet_tips.get(tag)
+        if w is None:
+            log.violate(f"payments {[r[0] for r in found]} carry a message no request sent")
+            continue
+        if len(found) > 1:
+            log.violate(f"one wallet tip request ({tag}) made {len(found)} payments")
+        for pid, _, status, source, amount, fan, creator, entries in found:
+            if (int(amount), fan, creator) != (w["amount"], w["fan"], w["creator"]):
+                log.violate(f"wallet tip {pid} is {amount} from {fan} to {creator}, asked"
+                            f" {w['amount']} from {w['fan']} to {w['creator']}")
+            if source == "wallet" and (status not in wallet_ok or int(entries) != 1):
+                log.violate(f"wallet tip {pid} is {status} with {entries} wallet_payment entries")
+            if source == "provider" and w["source"] != "wallet_first":
+                log.violate(f"wallet tip request {tag} became provider payment {pid}")
+            if w["answer"] == 201 and (pid != w["id"] or source != "wallet"):
+                log.violate(f"wallet tip {w['id']} was acknowledged, but its request made"
+                            f" {source} payment {pid}")
+            if w["answer"] == "provider" and (pid != w["id"] or source != "provider"):
+                log.violate(f"wallet_first request {tag} fell back to {w['id']}, but made"
+                            f" {source} payment {pid}")
+    for tag, w in m.wallet_tips.items():
+        if w["answer"] in (201, "provider") and tag not in by_tag:
+            log.violate(f"acknowledged wallet tip {w['id']} ({w['source']}) is missing")
+        if w["answer"] == 422 and tag in by_tag:
+            log.violate(f"wallet tip request {tag} was answered 422 insufficient_funds, but made"
+                        f" payment {[r[0] for r in by_tag[tag]]}")
+    return sum(1 for r in rows if r[3] == "wallet")
+
+
+def check_transfers(stack, log, m, cfg):
+    """Each transfer request made at most one transfer (found by its unique
+    note): an acknowledged one exactly one, with one entry; a refused one
+    none.  No sender's transfers within any window pass the limit."""
+    rows = q(stack, "SELECT t.id, t.note, t.sender_id, t.recipient_id, t.amount,"
+                    " (SELECT count(*) FROM journal_entries e"
+                    "   WHERE e.reference = 'transfer:' || t.id AND e.kind = 'transfer')"
+                    f" FROM transfers t WHERE t.note LIKE 'stress {RUN} t%'")
+    by_tag = {}
+    for r in rows:
+        by_tag.setdefault(r[1], []).append(r)
+    for tag, found in by_tag.items():
+        t = m.transfers.get(tag)
+        if t is None:
+            log.violate(f"transfers {[r[0] for r in found]} carry a note no request sent")
+            continue
+        if len(found) > 1:
+            log.violate(f"one transfer request ({tag}) made {len(found)} transfers")
+        for tid, _, sender, rcpt, amount, entries in found:
+            if (sender, rcpt, int(amount)) != (t["sender"], t["recipient"], t["amount"]) or \
+                    int(entries) != 1:
+                log.violate(f"transfer {tid}: {amount} from {sender} to {rcpt} with {entries}"
+                            f" entries; asked {t['amount']} from {t['sender']} to {t['recipient']}")
+            if t["answer"] not in (201, None):
+                log.violate(f"transfer request {tag} was answered {t['answer']}, but made {tid}")
+            elif t["answer"] == 201 and tid != t["id"]:
+                log.violate(f"transfer {t['id']} was acknowledged, but its request made {tid}")
+    for tag, t in m.transfers.items():
+        if t["answer"] == 201 and tag not in by_tag:
+            log.violate(f"acknowledged transfer {t['id']} is missing")
+    # the sliding window, as the posting function counts it: (t - window, t]
+    window = f"interval '{cfg.transfer_window} seconds'"
+    over = q(stack, f"""
+      SELECT t.sender_id, t.id, w.used FROM transfers t
+        CROSS JOIN LATERAL (SELECT sum(u.amount) AS used FROM transfers u
+                             WHERE u.sender_id = t.sender_id AND u.currency = t.currency
+                               AND u.created_at > t.created_at - {window}
+                               AND u.created_at <= t.created_at) w
+       WHERE t.sender_id IN {FANS} AND w.used > {cfg.transfer_limit}""")
+    for sender, tid, used in over:
+        log.violate(f"sender {sender}: {used} transferred within the window ending with {tid},"
+                    f" above the limit {cfg.transfer_limit}")
+    (most,), = q(stack, "SELECT coalesce(max(s), 0) FROM (SELECT sum(amount) AS s FROM transfers"
+                        f" WHERE sender_id IN {FANS} GROUP BY sender_id) x")
+    return len(rows), int(most)
+
+
+def settle_bills(stack, m, seconds):
+    """Waits until the watchdog has decided every bill payment of the run's
+    biller (the biller answers every /status); returns how many are still
+    pending."""
+    end = now() + seconds
+    while True:
+        (n,), = q(stack, "SELECT count(*) FROM bill_payments"
+                         f" WHERE biller_id = '{m.biller['id']}' AND status = 'pending'")
+        if int(n) == 0 or now() > end:
+            return int(n)
+        time.sleep(1)
+
+
+def check_bills(stack, log, m, biller):
+    """Each bill payment is held once, then settled xor released, as the
+    biller decided (a payment it never saw is released); none is pending;
+    each request made at most one (found by its unique customer reference):
+    an acknowledged one exactly one, one answered 422 none."""
+    rows = q(stack, "SELECT o.id, o.customer, o.user_id, o.amount, o.fee, o.status,"
+                    " count(e.id) FILTER (WHERE e.kind = 'bill_hold'),"
+                    " count(e.id) FILTER (WHERE e.kind = 'bill_settle'),"
+                    " count(e.id) FILTER (WHERE e.kind = 'bill_release')"
+                    " FROM bill_payments o LEFT JOIN journal_entries e ON e.reference IN"
+                    "  ('bill:' || o.id || ':hold', 'bill:' || o.id || ':settle',"
+                    "   'bill:' || o.id || ':release')"
+                    f" WHERE o.biller_id = '{m.biller['id']}' GROUP BY o.id")
+    by_customer = {}
+    statuses = {}
+    for bid, customer, user, amount, fee, status, hold, settle, release in rows:
+        by_customer.setdefault(customer, []).append((bid, status))
+        statuses[status] = statuses.get(status, 0) + 1
+        o = m.bills.get(customer)
+        if o is None:
+            log.violate(f"bill payment {bid} is for customer {customer}, whom no request named")
+            continue
+        if (user, int(amount), int(fee)) != (o["user"], o.get("amount"), BILL_FEE):
+            log.violate(f"bill payment {bid}: {amount} + {fee} by {user}, asked {o.get('amount')}"
+                        f" + {BILL_FEE} by {o['user']}")
+        want = (1, int(status == "succeeded"), int(status == "failed"))
+        if (int(hold), int(settle), int(release)) != want:
+            log.violate(f"bill payment {bid} is {status} with {hold} hold, {settle} settle and"
+                        f" {release} release entries")
+        if status == "pending":
+            log.violate(f"bill payment {bid} is still pending, but the biller has decided"
+                        f" ({biller.verdict(bid)})")
+        elif status != biller.verdict(bid):
+            log.violate(f"bill payment {bid} is {status}, but the biller says"
+                        f" {biller.verdict(bid)}")
+        acked = {201: "succeeded", 409: "failed"}.get(o["answer"])
+        if acked and status != acked:
+            log.violate(f"bill payment {bid} was answered {o['answer']} but is {status}")
+        if o["answer"] == 422:
+            log.violate(f"bill request {customer} was answered 422, but made payment {bid}")
+        elif o["answer"] is not None and bid != o["id"]:
+            log.violate(f"bill payment {o['id']} was acknowledged, but its request made {bid}")
+    for customer, found in by_customer.items():
+        if len(found) > 1:
+            log.violate(f"one bill request ({customer}) made payments {found}")
+    for customer, o in m.bills.items():
+        if o["answer"] in (201, 202, 409) and customer not in by_customer:
+            log.violate(f"acknowledged bill payment {o['id']} is missing")
+    return len(rows), statuses
+
+
+def check_cashback(stack, log, m, cfg):
+    """Per fan and month: what was granted never passes the cap, equals the
+    cashback entries and the payments' cashback, and -- grants being
+    min(due, what the cap leaves), whatever the order -- is exactly
+    min(cap, the sum of what each credited tip was due)."""
+    rows = q(stack, f"""
+      SELECT u.id, c.month, c.granted,
+             (SELECT coalesce(sum(q.amount), 0) FROM journal_entries e
+                JOIN postings q ON q.entry_id = e.id JOIN accounts a ON a.id = q.account_id
+               WHERE e.kind = 'cashback' AND a.kind = 'cashback' AND a.owner_id = u.id
+                 AND date_trunc('month', e.created_at AT TIME ZONE 'UTC')::date = c.month),
+             (SELECT coalesce(sum(p.cashback), 0) FROM payments p WHERE p.fan_id = u.id),
+             (SELECT coalesce(sum(p.amount * p.cashback_bps / 10000), 0) FROM payments p
+               WHERE p.fan_id = u.id AND p.purpose = 'tip' AND p.cashback_cap > 0
+                 AND p.status IN {SQL_CREDITED}),
+             (SELECT count(*) FROM cashback_months x WHERE x.user_id = u.id)
+        FROM users u LEFT JOIN cashback_months c ON c.user_id = u.id AND c.currency = '{CURRENCY}'
+       WHERE u.id IN {FANS}""")
+    at_cap = 0
+    for uid, month, granted, entries, paid, due, months in rows:
+        granted = int(granted or 0)
+        if cfg.cashback_cap and granted > cfg.cashback_cap:
+            log.violate(f"fan {uid} was granted {granted} cashback in {month}, above the cap"
+                        f" {cfg.cashback_cap}")
+        if granted != int(entries):
+            log.violate(f"fan {uid}: cashback_months says {granted} granted in {month}, its"
+                        f" cashback entries {entries}")
+        if int(months) <= 1 and granted != int(paid):
+            log.violate(f"fan {uid}: {granted} cashback granted, its payments say {paid}")
+        if int(months) <= 1 and cfg.cashback_bps and granted != min(cfg.cashback_cap, int(due)):
+            log.violate(f"fan {uid}: {granted} cashback granted, but its credited tips were due"
+                        f" {due} within a cap of {cfg.cashback_cap}")
+        at_cap += cfg.cashback_cap > 0 and granted == cfg.cashback_cap
+    return at_cap
+
+
+def fan_figures(uid):
+    """(main, cashback, receivable, what main + cashback + receivable should
+    be, the approved adjustments) of a fan, in one statement."""
+    return f"""
+      SELECT coalesce((SELECT balance FROM accounts WHERE owner_id = '{uid}' AND kind = 'wallet'
+                         AND currency = '{CURRENCY}'), 0),
+             coalesce((SELECT balance FROM accounts WHERE owner_id = '{uid}' AND kind = 'cashback'
+                         AND currency = '{CURRENCY}'), 0),
+             coalesce((SELECT balance FROM accounts WHERE owner_id = '{uid}'
+                         AND kind = 'creator_receivable' AND currency = '{CURRENCY}'), 0),
+             (SELECT coalesce(sum(amount), 0) FROM adjustments WHERE user_id = '{uid}'
+                AND status = 'approved')
+             -- top-ups: what was credited with the bonus, less refunds, disputes and the
+             -- bonus taken back
+           + (SELECT coalesce(sum(net + bonus - bonus_reversed), 0) FROM payments
+               WHERE creator_id = '{uid}' AND purpose = 'topup' AND status IN {SQL_CREDITED})
+           - (SELECT coalesce(sum(r.amount - r.fee), 0) FROM refunds r
+                JOIN payments p ON p.id = r.payment_id
+               WHERE p.creator_id = '{uid}' AND p.purpose = 'topup' AND r.status = 'succeeded')
+           - (SELECT coalesce(sum(d.amount - d.fee), 0) FROM disputes d
+                JOIN payments p ON p.id = d.payment_id
+               WHERE p.creator_id = '{uid}' AND p.purpose = 'topup' AND d.status <> 'won')
+             -- tips paid from the wallet, and what their refunds gave back
+           - (SELECT coalesce(sum(amount), 0) FROM payments WHERE fan_id = '{uid}'
+                AND source = 'wallet' AND status IN {SQL_CREDITED})
+           + (SELECT coalesce(sum(r.amount), 0) FROM refunds r
+                JOIN payments p ON p.id = r.payment_id
+               WHERE p.fan_id = '{uid}' AND p.source = 'wallet' AND r.status = 'succeeded')
+             -- cashback earned on every tip, less what refunds and lost disputes took back
+           + (SELECT coalesce(sum(cashback - cashback_reversed), 0) FROM payments
+               WHERE fan_id = '{uid}')
+           - (SELECT coalesce(sum(amount), 0) FROM transfers WHERE sender_id = '{uid}')
+           + (SELECT coalesce(sum(amount), 0) FROM transfers WHERE recipient_id = '{uid}')
+           - (SELECT coalesce(sum(amount + fee), 0) FROM bill_payments WHERE user_id = '{uid}'
+                AND status <> 'failed'),
+             (SELECT coalesce(sum(amount), 0) FROM adjustments WHERE user_id = '{uid}'
+                AND status = 'approved')"""
+
+
+def check_fan_wallets(stack, log, m):
+    """A fan's main and cashback balances, as the API and the ledger report
+    them, plus what it owes equal what its adjustments, top-ups, wallet
+    tips, cashback, transfers and bills add up to (read in one statement,
+    the API's balances between two readings that agree with it)."""
+    api = Client(stack.api_url, source_ip="127.77.0.7")
+    total = 0
+    for f in m.fans:
+        uid = f["user"]["id"]
+        for _ in range(10):
+            w = api.get("/wallets/me", token=f["access_token"])
+            if w.status != 200:
+                log.violate(f"wallet of fan {uid} answered {w.status}")
+                break
+            main, cb, owed, want, adjusted = (int(x) for x in q(stack, fan_figures(uid))[0])
+            again = api.get("/wallets/me", token=f["access_token"])
+            if (w.json["balance"], w.json["cashback_balance"]) == \
+                    (again.json["balance"], again.json["cashback_balance"]) == (main, cb):
+                break
+            time.sleep(0.5)
+        else:
+            log.violate(f"wallet of fan {uid} kept moving while checked")
+            continue
+        if w.status != 200:
+            continue
+        total += main + cb
+        if adjusted != m.funded[uid]:
+            log.violate(f"fan {uid}: approved adjustments sum to {adjusted}, {m.funded[uid]} made")
+        if main < 0 or cb < 0 or owed > 0:
+            log.violate(f"fan {uid}: main {main}, cashback {cb}, receivable {owed}")
+        if main + cb + owed != want:
+            log.violate(f"wallet of fan {uid}: main {main} + cashback {cb} (owing {-owed}) ="
+                        f" {main + cb + owed}; adjustments, top-ups, wallet tips, cashback,"
+                        f" transfers and bills say {want}")
+    return total
+
+
+def check_reconciliation(stack, log, admin):
+    """The whole reconciliation, from tipzedctl and from the admin API."""
+    rec = stack.tipzedctl("reconcile")
+    if rec.returncode != 0:
+        log.violate("reconciliation is not clean:\n" + rec.stdout + rec.stderr)
+    api = Client(stack.api_url, source_ip="127.77.0.8")
+    a = login(api, admin["email"], PASSWORD)   # a fresh token: the run's may have expired
+    r = api.get("/admin/reconciliation", token=a.json["access_token"]) if a.status == 200 else a
+    if r.status != 200 or r.json.get("ok") is not True:
+        bad = [c for c in (r.json or {}).get("checks", []) if not c.get("ok")]
+        log.violate(f"GET /admin/reconciliation answered {r.status}: {bad or r.body[:300]!r}")
 
 
 def check_registrations(stack, log, m):
@@ -850,7 +1626,9 @@ def main():
     every = a.fault_every or min(20.0, max(5.0, a.duration / 8))
     print(f"stress: {a.clients} clients for {a.duration:.0f}s, a fault every {every:.0f}s,"
           f" against {stack.base_url}", flush=True)
-    m, admin = setup(stack, log, a.creators, a.fans)
+    cfg = Settings(stack)
+    biller = Biller(stack.secret("biller"), hang_seconds=cfg.provider_timeout + 1)
+    m, admin = setup(stack, log, a.creators, a.fans, biller)
     gateway = StandIn(a.gateway_port, stack.secret("webhook_mobile_money").decode(),
                       generic_routes)
     gateway.take_refund_outcome = lambda: random.choice(REFUND_OUTCOMES)
@@ -876,16 +1654,24 @@ def main():
     rss1 = children_rss_kb(stack)
     growth = calm_growth(log, calm_rss or {}, settled_rss(stack))
 
+    # the watchdog decides the bill payments the biller left undecided
+    bills_left = settle_bills(stack, m, 90)
+
     n_payments = check_payments(stack, log, m)
     n_payouts = check_payouts(stack, log, m)
     n_refunds = check_refunds(stack, log, m, gateway)
     n_disputes = check_disputes(stack, log, m)
+    n_wallet_tips = check_wallet_tips(stack, log, m)
+    n_transfers, most_sent = check_transfers(stack, log, m, cfg)
+    n_bills, bill_statuses = check_bills(stack, log, m, biller)
+    fans_at_cap = check_cashback(stack, log, m, cfg)
     check_wallets(stack, log, m)
+    fans_hold = check_fan_wallets(stack, log, m)
     check_registrations(stack, log, m)
-    rec = stack.tipzedctl("reconcile")
-    if rec.returncode != 0:
-        log.violate("reconciliation is not clean:\n" + rec.stdout + rec.stderr)
+    check_reconciliation(stack, log, admin)
     check_crashes(stack, log, log_start)
+    if biller.bad_signatures:
+        log.violate(f"the biller got {biller.bad_signatures} requests without a valid signature")
 
     calls = log.calls
     by = {"2xx": 0, "4xx": 0, "5xx": 0, "conn": 0}
@@ -905,6 +1691,15 @@ def main():
                 print(f"stress: {label} answered {st} outside the fault windows"
                       f" ({t0 - started:.1f}s..{t1 - started:.1f}s)")
     pay = list(m.payments.values())
+    tips = [p for p in pay if p["kind"] == "tip"]
+    tops = [p for p in pay if p["kind"] == "topup"]
+
+    def answers(items):
+        out = {}
+        for x in items:
+            k = str(x["answer"])
+            out[k] = out.get(k, 0) + 1
+        return dict(sorted(out.items()))
     figures = {
         "duration_s": round(elapsed, 1), "clients": a.clients, "requests": len(calls),
         "requests_per_s": round(len(calls) / elapsed, 1), **{f"answers_{k}": v for k, v in by.items()},
@@ -913,11 +1708,25 @@ def main():
         "faults": len(log.faults),
         **{f"faults_{k}": sum(1 for f, _ in log.faults if f == k) for k in Faults.KINDS},
         "payments": n_payments, "payments_credited_acked": sum(
-            1 for p in pay if p["outcome"] == "success" and p["acked"]),
+            1 for p in tips if p["outcome"] == "success" and p["acked"]),
         "payments_indeterminate": sum(1 for p in pay if p["sent"] and not p["acked"]),
+        "topups": len(tops), "topups_with_package": sum(1 for p in tops if p["bonus"]),
+        "topups_credited_acked": sum(1 for p in tops if p["outcome"] == "success" and p["acked"]),
+        "wallet_tips": n_wallet_tips,
+        "wallet_tip_answers": answers(m.wallet_tips.values()),
+        "transfers": n_transfers, "transfer_answers": answers(m.transfers.values()),
+        "transfers_most_by_one_sender": most_sent,
+        "bill_payments": n_bills, "bill_answers": answers(m.bills.values()),
+        "bill_statuses": bill_statuses, "bills_pending_after_wait": bills_left,
+        "biller_calls": dict(sorted(biller.counts.items())),
+        "fans_at_cashback_cap": fans_at_cap, "fans_hold": fans_hold,
         "refunds": n_refunds,
         "refunds_confirmed_at_once": sum(1 for r in m.refunds.values() if r["answer"] == 200),
         "refunds_left_pending": sum(1 for r in m.refunds.values() if r["answer"] == 202),
+        "refunds_of_wallet_tips": sum(1 for r in m.refunds.values() if r["wallet"]),
+        "refunds_of_topups": sum(1 for r in m.refunds.values() if not r["wallet"]
+                                 and m.payments[r["payment"]]["kind"] == "topup"),
+        "refunds_refused": dict(sorted(m.refusals.items())),
         "refund_callbacks": len(m.confirmed), "disputes": n_disputes,
         "payouts": n_payouts, "registrations": len(m.registered),
         "child_rss_kb_start": rss0[0], "child_rss_kb_peak": peak, "child_rss_kb_end": rss1[0],
