@@ -15,6 +15,7 @@
 #include "mod_tipzed_http.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
+#include "apr_thread_mutex.h"
 #include <libpq-fe.h>
 
 void tz_db_register(apr_pool_t *p, server_rec *s)
@@ -182,16 +183,49 @@ int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out)
     return OK;
 }
 
+/* Connections taken outside requests (the watchdog's) and a child's exit.
+ * mod_dbd's pool of connections lives in a subpool of the child's pool,
+ * destroyed before the child pool's cleanups stop mod_watchdog's thread:
+ * a connection still out then trips apr_reslist's assertion and aborts
+ * the child (seen in a graceful restart during a watchdog run).  So every
+ * such use holds server_db_lock, and a pre-cleanup of the child pool --
+ * run before any subpool goes -- waits for the one in flight and refuses
+ * the rest.  The lock lives in the process pool, which outlives them all. */
+static apr_thread_mutex_t *server_db_lock;
+static int server_db_closed;
+
+static apr_status_t server_db_close(void *unused)
+{
+    apr_thread_mutex_lock(server_db_lock);
+    server_db_closed = 1;
+    apr_thread_mutex_unlock(server_db_lock);
+    return APR_SUCCESS;
+}
+
+void tz_db_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (apr_thread_mutex_create(&server_db_lock, APR_THREAD_MUTEX_DEFAULT, s->process->pool)
+        != APR_SUCCESS) {
+        server_db_lock = NULL;
+        return;
+    }
+    apr_pool_pre_cleanup_register(p, NULL, server_db_close);
+}
+
 int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,
                        const char **value)
 {
-    ap_dbd_t *dbd = ap_dbd_open(p, s);
-    int rc;
+    ap_dbd_t *dbd;
+    int rc = HTTP_SERVICE_UNAVAILABLE;
     *value = NULL;
-    if (!dbd)
-        return HTTP_SERVICE_UNAVAILABLE;
-    rc = query(p, s, dbd, q, args, value);
-    ap_dbd_close(s, dbd);
+    if (!server_db_lock)
+        return rc;
+    apr_thread_mutex_lock(server_db_lock);
+    if (!server_db_closed && (dbd = ap_dbd_open(p, s))) {
+        rc = query(p, s, dbd, q, args, value);
+        ap_dbd_close(s, dbd);
+    }
+    apr_thread_mutex_unlock(server_db_lock);
     return rc;
 }
 

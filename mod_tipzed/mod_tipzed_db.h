@@ -7,6 +7,9 @@
 
 /* Registers every statement with mod_dbd (config time). */
 void tz_db_register(apr_pool_t *p, server_rec *s);
+/* Per child: what lets connections taken outside requests end before
+ * mod_dbd's pool of them does (mod_tipzed_db.c). */
+void tz_db_child_init(apr_pool_t *p, server_rec *s);
 /* Runs statement q with text arguments (NULL = SQL NULL) on the request's
  * connection: *value is the single value it answered (NULL for no row or
  * SQL NULL).  OK, or 503 after logging; recovers once from a restarted
