@@ -163,6 +163,17 @@ int tz_cache_put(tz_req_t *q, const char *creator, const char *json)
     return 1;
 }
 
+void tz_cache_forget_payment(tz_req_t *q, json_t *res)
+{
+    json_t *v;
+    size_t i;
+    tz_cache_forget(q, tz_json_str(res, "creator_id"));
+    json_array_foreach(json_object_get(res, "creator_ids"), i, v)
+        tz_cache_forget(q, json_string_value(v));
+    json_array_foreach(json_object_get(res, "splits"), i, v)
+        tz_cache_forget(q, tz_json_str(v, "creator_id"));
+}
+
 void tz_cache_forget(tz_req_t *q, const char *creator)
 {
     unsigned int klen;

@@ -71,6 +71,6 @@ int tz_apply_event(tz_req_t *q, const char *provider, const tz_event_t *ev)
     if (strcmp(outcome, "not_found") == 0)
         return tz_send_problem(r, HTTP_NOT_FOUND, "payment_not_found", "no such payment");
     if (strcmp(outcome, "duplicate") != 0 && strcmp(outcome, "noop") != 0)
-        tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings may have changed */
+        tz_cache_forget_payment(q, res); /* earnings may have changed */
     return tz_send_json_text(r, HTTP_OK, "{\"status\":\"success\"}");
 }

@@ -9,6 +9,7 @@
 #include "mod_tipzed_providers.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
+#include "tz_split.h"
 #include "tz_validate.h"
 
 static int invalid(request_rec *r, const char *field, const char *message)
@@ -129,10 +130,25 @@ const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv)
                ? apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->cfg->status_poll) : NULL;
 }
 
-static int not_a_creator(tz_req_t *q, json_t *res)
+/* What tz_api_payment_create refused: the creator, or the splits. */
+static int tip_refused(tz_req_t *q, json_t *res)
 {
-    (void)res;
+    if (strcmp(tz_json_str(res, "error"), "invalid_splits") == 0)
+        return invalid(q->r, "splits", tz_json_str(res, "message"));
     return invalid(q->r, "creator_id", "is not a creator");
+}
+
+/* The body's splits (tz_split.h) onto np, or DONE with a 422 sent. */
+static int splits_of(tz_req_t *q, tz_new_payment_t *np)
+{
+    tz_split_t s[TZ_SPLIT_MAX];
+    size_t n;
+    const char *why = tz_split_parse(q->r->pool, json_object_get(q->body, "splits"),
+                                     tz_json_str(q->body, "creator_id"), s, &n);
+    if (why)
+        return invalid(q->r, "splits", why), DONE;
+    np->splits = tz_split_json(q->r->pool, s, n);
+    return OK;
 }
 
 /* The payment's source: provider (the default), wallet or wallet_first. */
@@ -149,7 +165,7 @@ static int source_of(tz_req_t *q, const char **source)
 static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key_t *key)
 {
     request_rec *r = q->r;
-    const char *args[16];
+    const char *args[17];
     args[0] = np->id;
     args[1] = q->user.id;
     args[2] = tz_json_str(q->body, "creator_id");
@@ -163,13 +179,14 @@ static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key
     args[11] = np->phone;
     args[12] = tz_payment_poll_in(q, np->pv);
     tz_payment_rewards(q, &args[13]);
-    return tz_payment_through_provider(q, np, TZ_Q_PAYMENT_CREATE, args, 9, key, not_a_creator);
+    args[16] = np->splits;
+    return tz_payment_through_provider(q, np, TZ_Q_PAYMENT_CREATE, args, 9, key, tip_refused);
 }
 
 int tz_h_payment_initiate(tz_req_t *q)
 {
     tz_new_payment_t np = {tz_uuid4(q->r->pool), tz_json_int(q->body, "amount", 0),
-                           tz_json_str(q->body, "currency"), NULL, NULL, 0};
+                           tz_json_str(q->body, "currency"), NULL, NULL, 0, NULL};
     const char *source;
     tz_idem_key_t key;
     int rc;
@@ -177,7 +194,7 @@ int tz_h_payment_initiate(tz_req_t *q)
         return OK;
     if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
         return invalid(q->r, "creator_id", "must be a UUID");
-    if (tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
+    if (splits_of(q, &np) != OK || tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
         (strcmp(source, "wallet") && tz_payment_provider_ok(q, &np.pv, &np.phone) != OK) ||
         tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
         return OK;
@@ -237,7 +254,7 @@ static int admin_payment_action(tz_req_t *q, tz_query_e query, const char **args
         tz_idem_release(q, key);
         return payment_refused(q, res, verb, state);
     }
-    tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
+    tz_cache_forget_payment(q, res); /* earnings changed */
     return tz_send_json(q->r, HTTP_OK, res);
 }
 

@@ -15,6 +15,7 @@ typedef struct {
     const tz_provider_t *pv;  /* NULL: paid from the wallet */
     const char *phone;        /* as the provider takes it, or NULL */
     int topup;                /* into the payer's own wallet */
+    const char *splits;       /* a tip's splits as the SQL functions take them, or NULL */
 } tz_new_payment_t;
 
 /* Answers a {"error": ...} of the creating SQL function (a 4xx). */

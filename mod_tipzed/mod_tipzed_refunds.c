@@ -67,7 +67,8 @@ static int refund_refused(tz_req_t *q, json_t *res)
                                         "refunded payments can be refunded", st));
 }
 
-/* Sends what tz_api_refund_answer() answered ({code, answer, creator_id}). */
+/* Sends what tz_api_refund_answer() answered ({code, answer, creator_id,
+ * creator_ids}). */
 static int refund_answered(tz_req_t *q, tz_idem_key_t *key, json_t *res, const char *reason)
 {
     int code = (int)tz_json_int(res, "code", 0);
@@ -78,7 +79,7 @@ static int refund_answered(tz_req_t *q, tz_idem_key_t *key, json_t *res, const c
                                            reason ? ": " : "", reason ? reason : "", NULL));
     }
     if (code == HTTP_OK)
-        tz_cache_forget(q, tz_json_str(res, "creator_id")); /* earnings changed */
+        tz_cache_forget_payment(q, res); /* earnings changed */
     return tz_send_json(q->r, code, json_object_get(res, "answer"));
 }
 

@@ -48,7 +48,7 @@ static int read_package(tz_req_t *q, const char *id, tz_new_payment_t *np, const
 int tz_h_wallet_topup(tz_req_t *q)
 {
     request_rec *r = q->r;
-    tz_new_payment_t np = {tz_uuid4(r->pool), 0, NULL, NULL, NULL, 1};
+    tz_new_payment_t np = {tz_uuid4(r->pool), 0, NULL, NULL, NULL, 1, NULL};
     const char *package, *bonus = "0", *args[14];
     json_t *amount;
     tz_idem_key_t key;

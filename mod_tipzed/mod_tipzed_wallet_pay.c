@@ -28,6 +28,8 @@ static int wallet_refused(tz_req_t *q, json_t *res)
     const char *err = tz_json_str(res, "error");
     if (strcmp(err, "creator_not_found") == 0)
         return invalid(r, "creator_id", "is not a creator");
+    if (strcmp(err, "invalid_splits") == 0)
+        return invalid(r, "splits", tz_json_str(res, "message"));
     if (strcmp(err, "own_wallet") == 0)
         return invalid(r, "creator_id", "is yourself: a wallet cannot pay itself");
     return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds", "amount",
@@ -40,7 +42,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
                            int fallback)
 {
     request_rec *r = q->r;
-    const char *args[11];
+    const char *args[12];
     json_t *res;
     args[0] = np->id;
     args[1] = q->user.id;
@@ -51,6 +53,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
     args[6] = apr_itoa(r->pool, q->cfg->fee_bps);
     tz_payment_rewards(q, &args[7]);
     args[10] = key->key;
+    args[11] = np->splits;
     if (tz_db_json(r, TZ_Q_PAYMENT_WALLET, args, &res) != OK || !res) {
         tz_idem_release(q, key);
         return tz_send_db_unavailable(r);
@@ -62,7 +65,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
         tz_idem_release(q, key);
         return wallet_refused(q, res);
     }
-    tz_cache_forget(q, args[2]); /* the creator's earnings changed */
+    tz_cache_forget_payment(q, res); /* the creators' earnings changed */
     return tz_send_json(r, HTTP_CREATED, res);
 }
 

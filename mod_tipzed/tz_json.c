@@ -124,6 +124,8 @@ static const char *check_field(apr_pool_t *p, const tz_field_t *f, json_t *v)
         return check_amount(v);
     case TZ_F_BOOL:
         return json_is_boolean(v) ? NULL : "must be a boolean";
+    case TZ_F_ARRAY:
+        return json_is_array(v) || json_is_null(v) ? NULL : "must be an array";
     }
     return "is invalid";
 }

@@ -23,7 +23,8 @@ typedef enum {
     TZ_F_INT,      /* JSON integer (not real) within [min, max] */
     TZ_F_AMOUNT,   /* JSON integer 1..2^53 (money in minor units) */
     TZ_F_BOOL,
-    TZ_F_NULLABLE_STRING /* string or null */
+    TZ_F_NULLABLE_STRING, /* string or null */
+    TZ_F_ARRAY            /* array or null; its elements are the handler's to check */
 } tz_field_type_e;
 
 typedef struct {
@@ -41,9 +42,10 @@ typedef struct {
  * fields, wrong types, out-of-range values, and unknown fields each give an
  * error {"field": name, "message": text}, in the order of fields, then the
  * unknown keys in body order.  Messages: "is required", "must be a string",
- * "must be an integer", "must be a boolean", "must not be empty", "must be at
- * least N characters", "must be at most N characters", "must be between A
- * and B", "must be positive", "is too large", TZ_MSG_UNKNOWN_FIELD; a non-object
+ * "must be an integer", "must be a boolean", "must be an array", "must not
+ * be empty", "must be at least N characters", "must be at most N
+ * characters", "must be between A and B", "must be positive", "is too
+ * large", TZ_MSG_UNKNOWN_FIELD; a non-object
  * gives {"field": "body", "message": "must be a JSON object"}.  Returns NULL
  * when valid, else a pool-tied JSON array of errors. */
 json_t *tz_json_validate(apr_pool_t *p, json_t *obj, const tz_field_t *fields, size_t n);

@@ -41,6 +41,7 @@ static const tz_field_t initiate_fields[] = {
     {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
     {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
     {"source", TZ_F_NULLABLE_STRING, 0, 1, 20},
+    {"splits", TZ_F_ARRAY, 0, 0, 0}, /* its entries: tz_split_parse() */
 };
 SCHEMA(tz_schema_initiate, "initiate", initiate_fields);
 

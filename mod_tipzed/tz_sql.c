@@ -25,14 +25,14 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(IDEM_ABORT, idem_abort, "%s::uuid, %s", 2),
     TZ_API(PAYMENT_CREATE, payment_create,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s, %s::int, %s::bigint, %s, %s, %s, "
-           "%s::bigint, %s::int, %s::bigint, %s::bigint", 16),
+           "%s::bigint, %s::int, %s::bigint, %s::bigint, %s::json", 17),
     TZ_API(TOPUP_CREATE, topup_create,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s::bigint, %s, %s::int, %s::bigint, %s, "
            "%s, %s, %s::bigint, %s::bigint", 14),
     TZ_API(PACKAGE_TOPUP, package_topup, "%s::uuid", 1),
     TZ_API(PAYMENT_WALLET, payment_wallet,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::int, %s::bigint, "
-           "%s::bigint, %s", 11),
+           "%s::bigint, %s, %s::json", 12),
     TZ_API(PAYMENT_QUOTE, payment_quote,
            "%s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::int, %s::bigint", 8),
     TZ_API(PAYMENT_CHECKOUT, payment_checkout, "%s::uuid, %s, %s::boolean, %s, %s", 5),

@@ -15,14 +15,16 @@
 --              actually inserted or deleted), never below zero.
 --   earnings   creator_stats(creator_id, currency).earnings: the net (gross
 --              less the platform fee) of every payment credited to the
---              creator in that currency, less the net part of every refund
---              and of every open or lost dispute (a won dispute gives it
---              back).  Payouts do not reduce earnings: they spend the
---              wallet, not what was earned.  The functions that post those
---              entries change it in the same transaction, and only when the
---              entry was new (not a duplicate), so it always equals the sum
---              of the creator's wallet and receivable postings of entries of
---              kind 'payment', 'refund', 'dispute_hold' and 'dispute_release'.
+--              creator in that currency (its share of a split tip's,
+--              53_splits.sql), less the net part of every refund and of
+--              every open or lost dispute (its part of a split tip's; a won
+--              dispute gives it back).  Payouts do not reduce earnings:
+--              they spend the wallet, not what was earned.  The functions
+--              that post those entries change it in the same transaction,
+--              and only when the entry was new (not a duplicate), so it
+--              always equals the sum of the creator's wallet and receivable
+--              postings of entries of kind 'payment', 'wallet_payment',
+--              'refund', 'dispute_hold' and 'dispute_release'.
 --              The API shows the default currency's figure.
 --
 -- bank_account_enc holds the payout bank account sealed by the module with

@@ -21,6 +21,10 @@ LANGUAGE sql STABLE AS $$
     'purpose', p.purpose, 'source', p.source, 'payment_url', p.mobile_money_url,
     'package_id', p.package_id, 'bonus', p.bonus, 'from_cashback', p.from_cashback,
     'cashback', p.cashback - p.cashback_reversed,
+    'splits', (SELECT json_agg(json_build_object('creator_id', s.creator_id,
+                                                 'share_bps', s.share_bps, 'amount', s.amount)
+                               ORDER BY s.position)
+                 FROM payment_splits s WHERE s.payment_id = p.id),
     'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at))
 $$;
 
@@ -83,23 +87,30 @@ END $$;
 -- (NULL: the provider cannot be asked).  p_cashback_bps, p_cashback_cap:
 -- the cashback the payment earns its payer once credited (0: none);
 -- p_referral_bonus: what the payer's referrer receives should this be
--- the payer's first success.
+-- the payer's first success.  p_splits: the tip's splits
+-- ([{creator_id, share_bps}, ...], NULL: none; 53_splits.sql), refused
+-- with {"error": "invalid_splits", "message": ...}.
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
                                                  p_fee_bps int, p_expiry bigint, p_url text,
                                                  p_key text, p_phone text, p_poll bigint,
                                                  p_cashback_bps int, p_cashback_cap bigint,
-                                                 p_referral_bonus bigint)
+                                                 p_referral_bonus bigint, p_splits json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
   fee bigint;
   answer jsonb;
+  refused json;
 BEGIN
   PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
   IF NOT FOUND THEN
     RETURN json_build_object('error', 'creator_not_found');
+  END IF;
+  refused := tz_splits_check(p_creator, NULL, p_splits);
+  IF refused IS NOT NULL THEN
+    RETURN refused;
   END IF;
   fee := tz_fee(p_amount, p_fee_bps);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
@@ -110,6 +121,7 @@ BEGIN
           p_phone, now() + make_interval(secs => p_poll), p_cashback_bps, p_cashback_cap,
           p_referral_bonus)
   RETURNING * INTO p;
+  PERFORM tz_splits_store(p.id, p_splits);
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
   IF p_url IS NOT NULL THEN
     PERFORM tz_idem_store(p_fan, p_key, 201, answer::json);
@@ -149,20 +161,20 @@ END $$;
 -- entry: the payer's side -G (provider_clearing; or, paid from the wallet,
 -- the payer's cashback balance, then main), platform_fees +F, and G-F to
 -- the recipient (a top-up's recipient is the payer's own wallet, which
--- also receives the bonus from promotions).  A recipient who owes (a
--- receivable from a dispute or a refund the wallet could not cover) repays
--- from what is credited first: the receivable takes its share before the
--- wallet sees the rest.  Then the payer's cashback and the referrer's
--- bonus (tz_payment_succeeded).
+-- also receives the bonus from promotions).  A split tip's G-F is shared
+-- among its creators by tz_split_amounts(), one wallet leg each
+-- (53_splits.sql).  A recipient who owes (a receivable from a dispute or a
+-- refund the wallet could not cover) repays from what is credited first:
+-- the receivable takes its share before the wallet sees the rest.  Then
+-- the payer's cashback and the referrer's bonus (tz_payment_succeeded).
 CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   r record;
   acc bigint[];
   amt bigint[];
-  recv bigint;
-  legs record;
-  credit bigint := p.net + p.bonus;
+  who uuid[];
+  share bigint[];
   extra bigint[] := '{}';
 BEGIN
   IF p.source = 'wallet' THEN
@@ -177,12 +189,13 @@ BEGIN
     acc := acc || tz_account('promotions', NULL, NULL, p.currency);
     amt := amt || -p.bonus;
   END IF;
-  acc := acc || ARRAY[tz_account('platform_fees', NULL, NULL, p.currency),
-                      tz_account('wallet', p.creator_id, NULL, p.currency)];
+  acc := acc || tz_account('platform_fees', NULL, NULL, p.currency);
   amt := amt || p.fee;
-  SELECT id INTO recv FROM accounts
-   WHERE kind = 'creator_receivable' AND owner_id = p.creator_id AND currency = p.currency
-     AND balance < 0;
+  -- each creator's share of the net (a top-up's recipient: with the bonus)
+  SELECT array_agg(s.creator_id ORDER BY s.pos),
+         array_agg(s.amount + CASE WHEN s.creator_id = p.creator_id THEN p.bonus ELSE 0 END
+                   ORDER BY s.pos)
+    INTO who, share FROM tz_payment_shares(p, p.net) s;
   -- the accounts the cashback grant and the referral bonus will post to
   -- are locked with these, in the one global order
   IF p.purpose = 'tip' AND p.cashback_bps > 0 AND p.cashback_cap > 0 THEN
@@ -192,28 +205,16 @@ BEGIN
   IF p.referral_bonus > 0 THEN
     extra := extra || tz_referral_accounts(p.fan_id, p.currency);
   END IF;
-  IF cardinality(extra) > 0 THEN
-    PERFORM tz_lock_accounts(acc || recv || extra);
-  END IF;
-  IF recv IS NULL THEN
-    amt := amt || credit;
-  ELSE
-    acc := acc || recv;
-    PERFORM tz_lock_accounts(acc);
-    legs := tz_creator_legs(acc[array_length(acc, 1) - 1], recv, credit);
-    amt := amt || ARRAY[legs.wallet_leg, legs.receivable_leg];
-  END IF;
-  SELECT * INTO r FROM tz_post_entry('payment:' || p.id || ':credit',
-                                     CASE p.source WHEN 'wallet' THEN 'wallet_payment'
-                                                   ELSE 'payment' END,
-                                     p.id, NULL, p.currency, acc, amt);
+  SELECT * INTO r FROM tz_post_creator_entry('payment:' || p.id || ':credit',
+                                             CASE p.source WHEN 'wallet' THEN 'wallet_payment'
+                                                           ELSE 'payment' END,
+                                             p.id, p.currency, acc, amt, who, share, extra,
+                                             false);
   IF NOT r.duplicate THEN
-    IF p.purpose = 'tip' THEN
-      INSERT INTO creator_stats (creator_id, currency, earnings)
-      VALUES (p.creator_id, p.currency, p.net)
-      ON CONFLICT (creator_id, currency) DO UPDATE
-        SET earnings = creator_stats.earnings + EXCLUDED.earnings;
-    END IF;
+    -- (a tip has no bonus: its shares are what its creators earned)
+    UPDATE payment_splits s SET amount = u.a FROM unnest(who, share) AS u(c, a)
+     WHERE s.payment_id = p.id AND s.creator_id = u.c;
+    PERFORM tz_split_earnings(p, who, share);
     PERFORM tz_payment_succeeded(p);
   END IF;
 END $$;
@@ -225,8 +226,9 @@ END $$;
 -- verification contradicts).  Refunds and disputes have functions of their
 -- own (52_refunds.sql, 54_disputes.sql).
 -- Outcomes: duplicate, not_found, credited, review, failed, noop.
--- The answer names the payment's creator, so that the module can drop the
--- creator's cached public profile (earnings) after a credit.
+-- The answer names the payment's creator, and all its creators
+-- (creator_ids: a split tip has several), so that the module can drop
+-- their cached public profiles (earnings) after a credit.
 CREATE OR REPLACE FUNCTION tz_api_apply_event(p_provider text, p_event_id text, p_payment uuid,
                                               p_kind text, p_provider_tx text, p_amount bigint,
                                               p_currency text)
@@ -270,7 +272,8 @@ BEGIN
   END IF;
   UPDATE webhook_events SET outcome = v_outcome
    WHERE provider = p_provider AND event_id = p_event_id;
-  RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id);
+  RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id,
+                           'creator_ids', tz_payment_creator_ids(p.id));
 END $$;
 
 -- An admin resolves a payment in review: credit (the money was taken) or
@@ -300,13 +303,17 @@ BEGIN
   RETURN tz_idem_store(p_admin, p_key, 200, tz_payment_json(p));
 END $$;
 
--- A payment as its payer, its recipient or an admin sees it; NULL for
--- anyone else (the API answers 404: existence does not leak).
+-- A payment as its payer, its recipients (a split tip's creators too) or
+-- an admin sees it; NULL for anyone else (the API answers 404: existence
+-- does not leak).
 CREATE OR REPLACE FUNCTION tz_api_payment_get(p_id uuid, p_user uuid, p_role text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   RETURN (SELECT tz_payment_json(p) FROM payments p
-           WHERE p.id = p_id AND (p_role = 'admin' OR p.fan_id = p_user OR p.creator_id = p_user));
+           WHERE p.id = p_id
+             AND (p_role = 'admin' OR p.fan_id = p_user OR p.creator_id = p_user
+                  OR EXISTS (SELECT 1 FROM payment_splits s
+                              WHERE s.payment_id = p.id AND s.creator_id = p_user)));
 END $$;
 
 -- The sandbox checkout page's view (no caller: the page is the payer's link).
@@ -319,12 +326,16 @@ BEGIN
             FROM payments p WHERE p.id = p_id);
 END $$;
 
+-- GET /payments: those the user paid, received, or has a share of.
 CREATE OR REPLACE FUNCTION tz_api_payments_list(p_user uuid, p_limit int, p_offset bigint)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   RETURN (WITH page AS (
     SELECT tz_payment_json(p) AS j, row_number() OVER () AS n FROM (
-      SELECT * FROM payments WHERE fan_id = p_user OR creator_id = p_user
+      SELECT * FROM payments
+       WHERE id IN (SELECT id FROM payments WHERE fan_id = p_user
+                    UNION ALL SELECT id FROM payments WHERE creator_id = p_user
+                    UNION ALL SELECT payment_id FROM payment_splits WHERE creator_id = p_user)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) p
   )
   SELECT json_build_object(

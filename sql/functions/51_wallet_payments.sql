@@ -217,12 +217,16 @@ $$;
 
 -- POST /payments/initiate with source wallet: checks, debits and credits
 -- in one transaction, the answer stored under the payer's key.  Errors:
--- creator_not_found, own_wallet, insufficient_funds (with available).
+-- creator_not_found, own_wallet, invalid_splits (with message; a split
+-- naming the payer is one), insufficient_funds (with available).  The
+-- wallets and receivables of a split tip's other creators are locked with
+-- the rest.
 CREATE OR REPLACE FUNCTION tz_api_payment_wallet(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_fee_bps int,
                                                  p_cashback_bps int, p_cashback_cap bigint,
-                                                 p_referral_bonus bigint, p_key text)
+                                                 p_referral_bonus bigint, p_key text,
+                                                 p_splits json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   acc bigint[];
@@ -230,6 +234,7 @@ DECLARE
   main bigint;
   p payments;
   fee bigint := tz_fee(p_amount, p_fee_bps);
+  refused json;
 BEGIN
   PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
   IF NOT FOUND THEN
@@ -237,7 +242,16 @@ BEGIN
   ELSIF p_creator = p_fan THEN
     RETURN json_build_object('error', 'own_wallet');
   END IF;
+  refused := tz_splits_check(p_creator, p_fan, p_splits);
+  IF refused IS NOT NULL THEN
+    RETURN refused;
+  END IF;
   acc := tz_wallet_payment_accounts(p_fan, p_creator, p_currency);
+  IF p_splits IS NOT NULL THEN
+    acc := acc || ARRAY(SELECT tz_account(k, (e->>'creator_id')::uuid, NULL, p_currency)
+                          FROM json_array_elements(p_splits) e,
+                               unnest(ARRAY['wallet', 'creator_receivable']) k);
+  END IF;
   PERFORM tz_lock_accounts(acc || CASE WHEN p_referral_bonus > 0
                                        THEN tz_referral_accounts(p_fan, p_currency)
                                        ELSE '{}'::bigint[] END);
@@ -253,6 +267,7 @@ BEGIN
           'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(), least(cb, p_amount),
           p_cashback_bps, p_cashback_cap, p_referral_bonus)
   RETURNING * INTO p;
+  PERFORM tz_splits_store(p.id, p_splits);
   PERFORM tz_payment_credit(p);
   SELECT * INTO p FROM payments WHERE id = p_id;
   RETURN tz_idem_store(p_fan, p_key, 201,

@@ -11,8 +11,12 @@
 -- The ledger moves once, when the provider confirms (its answer or its
 -- webhook, whichever comes first): provider_clearing +A, platform_fees -f,
 -- and -(A-f) from the creator (the wallet as far as it goes, the rest
--- owed as a receivable; tz_creator_legs()).  A refusal moves nothing and
--- the payment goes back to succeeded or partially_refunded.
+-- owed as a receivable; tz_creator_legs()).  A split tip's A-f is taken
+-- from each of its creators by the split rule applied to the net taken
+-- back in all (tz_split_takeback(), 53_splits.sql), so that partial
+-- refunds add up per creator to exactly what a full refund takes.  A
+-- refusal moves nothing and the payment goes back to succeeded or
+-- partially_refunded.
 --
 -- Fee reversal is proportional: after refunds (and disputes) that took back
 -- R of a payment of gross G and fee F, the fee reversed in total is
@@ -62,28 +66,29 @@ BEGIN
 END $$;
 
 -- Money given back to a creator's payer (a refund) or taken by a dispute:
--- -p_net from the creator (wallet, then receivable), -p_fee from the
+-- -p_net from the creator (wallet, then receivable; a split tip's
+-- creators each their part, tz_split_takeback()), -p_fee from the
 -- platform's fees, +(p_net + p_fee) on p_to (split as p_to_amounts, when
 -- the payer's side is several accounts).  The accounts are locked in id
--- order before the wallet's balance is read.
+-- order before the wallets' balances are read.  p is the payment before
+-- the movement's figures are added to it.
 CREATE OR REPLACE FUNCTION tz_creator_debit_to(p payments, p_reference text, p_kind text,
                                                p_to bigint[], p_to_amounts bigint[],
                                                p_net bigint, p_fee bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  acc bigint[];
-  legs record;
+  who uuid[];
+  moved bigint[];
+  r record;
 BEGIN
-  acc := ARRAY[tz_account('wallet', p.creator_id, NULL, p.currency),
-               tz_account('platform_fees', NULL, NULL, p.currency),
-               tz_account('creator_receivable', p.creator_id, NULL, p.currency)];
-  PERFORM tz_lock_accounts(acc || p_to);
-  legs := tz_creator_legs(acc[1], acc[3], -p_net);
-  PERFORM tz_post_entry(p_reference, p_kind, p.id, NULL, p.currency, p_to || acc,
-                        p_to_amounts || ARRAY[legs.wallet_leg, -p_fee, legs.receivable_leg]);
-  IF p.purpose = 'tip' THEN
-    UPDATE creator_stats SET earnings = earnings - p_net
-     WHERE creator_id = p.creator_id AND currency = p.currency;
+  SELECT array_agg(t.creator_id), array_agg(-t.amount) INTO who, moved
+    FROM tz_split_takeback(p, p_net) t;
+  SELECT * INTO r FROM tz_post_creator_entry(
+    p_reference, p_kind, p.id, p.currency,
+    p_to || tz_account('platform_fees', NULL, NULL, p.currency), p_to_amounts || -p_fee,
+    who, moved, NULL, true);
+  IF NOT r.duplicate THEN
+    PERFORM tz_split_earnings(p, who, moved);
   END IF;
 END $$;
 
@@ -165,7 +170,8 @@ END $$;
 -- refund as pending.  Errors: not_found; not_refundable (with status);
 -- refund_pending; disputed (a dispute is open); amount_too_large (with
 -- left); insufficient_funds (the creator's wallet cannot cover the net
--- part: an admin does not advance the platform's money); refund_unsupported
+-- part, or a split tip's creator its part of it: an admin does not
+-- advance the platform's money); refund_unsupported
 -- (with the provider as status: it is not among p_refundable, the enabled
 -- providers that can refund).  For a provider that refunds in the ledger
 -- alone (p_local) the refund is confirmed here and the answer stored under
@@ -199,9 +205,13 @@ BEGIN
   END IF;
   f := tz_fee_share(p, amt);
   -- a top-up's recipient also gives back the bonus's share
-  IF coalesce((SELECT balance FROM accounts WHERE kind = 'wallet' AND owner_id = p.creator_id
-                  AND currency = p.currency), 0)
-     < amt - f + tz_takeback_share(p.bonus, p.bonus_reversed, p.amount, tz_payment_taken(p) + amt)
+  IF EXISTS (SELECT 1 FROM tz_split_takeback(p, amt - f) t
+              WHERE coalesce((SELECT balance FROM accounts WHERE kind = 'wallet'
+                                 AND owner_id = t.creator_id AND currency = p.currency), 0)
+                    < t.amount + CASE WHEN t.creator_id = p.creator_id
+                                      THEN tz_takeback_share(p.bonus, p.bonus_reversed, p.amount,
+                                                             tz_payment_taken(p) + amt)
+                                      ELSE 0 END)
   THEN
     RETURN json_build_object('error', 'insufficient_funds');
   END IF;
@@ -246,7 +256,8 @@ BEGIN
     PERFORM tz_idem_store(p_admin, p_key, code, answer);
   END IF;
   RETURN json_build_object('code', code, 'answer', answer, 'creator_id',
-                           (SELECT creator_id FROM payments WHERE id = rf.payment_id));
+                           (SELECT creator_id FROM payments WHERE id = rf.payment_id),
+                           'creator_ids', tz_payment_creator_ids(rf.payment_id));
 END $$;
 
 -- The payment a provider's refund or dispute event names: ours by id, or
@@ -373,7 +384,7 @@ BEGIN
   UPDATE webhook_events SET outcome = v_outcome
    WHERE provider = p_provider AND event_id = p_event_id;
   RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id,
-                           'payment_id', p.id);
+                           'creator_ids', tz_payment_creator_ids(p.id), 'payment_id', p.id);
 END $$;
 
 -- The watchdog's refunds to ask about again: pending ones of providers

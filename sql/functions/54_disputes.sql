@@ -10,6 +10,9 @@
 --   lost    settled: dispute_hold -D, provider_clearing +D (the provider
 --           took the money back)
 --
+-- A split tip's creators each give (and get back) their part of D-f, as
+-- for a refund (tz_split_takeback(), 53_splits.sql).
+--
 -- Fee policy: a dispute is a refund the payer forced, so the platform's fee
 -- is shared the way a refund shares it (proportionally, 52_refunds.sql);
 -- the provider's own dispute fee is a cost of the platform outside this
@@ -52,27 +55,29 @@ BEGIN
   RETURN d;
 END $$;
 
--- Closes an open dispute: won releases the hold, lost settles it.
+-- Closes an open dispute: won releases the hold (to each creator what the
+-- release gives back of its part, p being the payment with the dispute
+-- still counted), lost settles it.
 CREATE OR REPLACE FUNCTION tz_dispute_close(p payments, d disputes, p_status text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-  acc bigint[];
-  legs record;
+  who uuid[];
+  back bigint[];
+  r record;
 BEGIN
   IF d.amount = 0 THEN
     NULL;  -- nothing was held
   ELSIF p_status = 'won' THEN
-    acc := ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
-                 tz_account('wallet', p.creator_id, NULL, p.currency),
-                 tz_account('platform_fees', NULL, NULL, p.currency),
-                 tz_account('creator_receivable', p.creator_id, NULL, p.currency)];
-    PERFORM tz_lock_accounts(acc);
-    legs := tz_creator_legs(acc[2], acc[4], d.amount - d.fee);
-    PERFORM tz_post_entry('dispute:' || d.id || ':release', 'dispute_release', p.id, NULL,
-                          p.currency, acc,
-                          ARRAY[-d.amount, legs.wallet_leg, d.fee, legs.receivable_leg]);
-    UPDATE creator_stats SET earnings = earnings + (d.amount - d.fee)
-     WHERE creator_id = p.creator_id AND currency = p.currency;
+    SELECT array_agg(t.creator_id), array_agg(-t.amount) INTO who, back
+      FROM tz_split_takeback(p, -(d.amount - d.fee)) t;
+    SELECT * INTO r FROM tz_post_creator_entry(
+      'dispute:' || d.id || ':release', 'dispute_release', p.id, p.currency,
+      ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
+            tz_account('platform_fees', NULL, NULL, p.currency)],
+      ARRAY[-d.amount, d.fee], who, back, NULL, true);
+    IF NOT r.duplicate THEN
+      PERFORM tz_split_earnings(p, who, back);
+    END IF;
     UPDATE payments SET disputed_amount = disputed_amount - d.amount,
                         disputed_fee = disputed_fee - d.fee, updated_at = now()
      WHERE id = p.id;
@@ -129,7 +134,7 @@ BEGIN
   UPDATE webhook_events SET outcome = v_outcome
    WHERE provider = p_provider AND event_id = p_event_id;
   RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id,
-                           'payment_id', p.id);
+                           'creator_ids', tz_payment_creator_ids(p.id), 'payment_id', p.id);
 END $$;
 
 -- GET /admin/disputes?status=: disputes, newest first.

@@ -16,7 +16,8 @@ BEGIN
   VALUES (p_actor, p_action, p_type, p_target, p_note, p_request);
 END $$;
 
--- GET /admin/transactions: payments with filters.
+-- GET /admin/transactions: payments with filters (creator_id: the
+-- payments it received, split tips it has a share of among them).
 CREATE OR REPLACE FUNCTION tz_api_admin_transactions(p_status text, p_creator uuid, p_fan uuid,
                                                      p_from timestamptz, p_to timestamptz,
                                                      p_limit int, p_offset bigint)
@@ -25,7 +26,9 @@ BEGIN
   RETURN (WITH page AS (
     SELECT tz_payment_json(p) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM payments
-       WHERE (p_status IS NULL OR status = p_status) AND (p_creator IS NULL OR creator_id = p_creator)
+       WHERE (p_status IS NULL OR status = p_status)
+         AND (p_creator IS NULL OR creator_id = p_creator
+              OR id IN (SELECT payment_id FROM payment_splits WHERE creator_id = p_creator))
          AND (p_fan IS NULL OR fan_id = p_fan) AND (p_from IS NULL OR created_at >= p_from)
          AND (p_to IS NULL OR created_at < p_to)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) p

@@ -14,7 +14,16 @@
 --                        and cashback balances, the latter -from_cashback),
 --                        promotions -bonus, fees +F and G-F+bonus to the
 --                        recipient (wallet, and the receivable when the
---                        recipient owed); a leg of anyone else's
+--                        recipient owed; a split tip's recipients are its
+--                        creators together); a leg of anyone else's
+--   split_entries        payment id: a split tip whose shares do not sum
+--                        to 10000 bps, do not include its creator_id, or
+--                        whose credited shares do not sum to its net; a
+--                        creator of it whose legs in the credit entry are
+--                        not the rule's share of the net (tz_split_amounts),
+--                        or not its stored amount, or whose legs in the
+--                        refund and dispute entries do not leave it the
+--                        rule's share of the net not taken back
 --   payments_refunded    payment id: refund entries that do not match the
 --                        confirmed refunds (count, and the payer's side --
 --                        clearing, or the payer's wallet -- summing to
@@ -118,6 +127,8 @@ LANGUAGE sql STABLE AS $$
                 x.strangers)
     FROM payments p JOIN journal_entries e ON e.payment_id = p.id
                                           AND e.kind IN ('payment', 'wallet_payment')
+    JOIN LATERAL (SELECT p.creator_id || coalesce(array_agg(s.creator_id), '{}') AS who
+                    FROM payment_splits s WHERE s.payment_id = p.id) c ON true
     JOIN LATERAL (
       SELECT coalesce(sum(q.amount) FILTER (WHERE a.kind = 'provider_clearing'
                                                OR p.source = 'wallet' AND a.owner_id = p.fan_id),
@@ -126,12 +137,12 @@ LANGUAGE sql STABLE AS $$
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'promotions'), 0) AS promotions,
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'platform_fees'), 0) AS fees,
              coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable')
-                                               AND a.owner_id = p.creator_id
+                                               AND a.owner_id = ANY (c.who)
                                                AND NOT (p.source = 'wallet'
                                                         AND a.owner_id = p.fan_id)), 0)
                AS recipient,
              count(*) FILTER (WHERE a.owner_id IS NOT NULL
-                                AND a.owner_id NOT IN (p.creator_id, p.fan_id)
+                                AND a.owner_id <> p.fan_id AND a.owner_id <> ALL (c.who)
                                 OR a.kind = 'provider_clearing' AND a.provider <> p.provider)
                AS strangers
         FROM postings q JOIN accounts a ON a.id = q.account_id WHERE q.entry_id = e.id) x ON true
@@ -155,6 +166,61 @@ LANGUAGE sql STABLE AS $$
    WHERE x.n <> y.n - y.pending OR x.moved <> p.refunded_amount
       OR (p.status = 'refund_pending') <> (y.pending > 0)
       OR (p.status = 'refunded') <> (p.refunded_amount = p.amount AND y.pending = 0)
+$$;
+
+-- split_entries (see above): each split tip's stored shares, and each of
+-- its creators' legs in its credit, refund and dispute entries, against
+-- the rule.
+CREATE OR REPLACE FUNCTION tz_reconcile_splits() RETURNS TABLE (check_name text, id text,
+                                                                detail text)
+LANGUAGE sql STABLE AS $$
+  WITH sp AS (
+    SELECT p.id, p.net, p.purpose, tz_payment_net_taken(p) AS taken,
+           EXISTS (SELECT 1 FROM journal_entries e WHERE e.payment_id = p.id
+                      AND e.kind IN ('payment', 'wallet_payment')) AS credited,
+           array_agg(s.creator_id ORDER BY s.position) AS who,
+           array_agg(s.share_bps ORDER BY s.position) AS bps,
+           array_agg(s.amount ORDER BY s.position) AS stored,
+           sum(s.share_bps) AS total_bps, sum(s.amount) AS total_stored,
+           bool_or(s.creator_id = p.creator_id) AS has_primary
+      FROM payments p JOIN payment_splits s ON s.payment_id = p.id
+     GROUP BY p.id
+  )
+  SELECT 'split_entries', sp.id::text,
+         format('%s shares summing to %s bps, %s the payment''s creator; %s of net %s credited',
+                cardinality(sp.bps), sp.total_bps,
+                CASE WHEN sp.has_primary THEN 'with' ELSE 'without' END,
+                coalesce(sp.total_stored, 0), sp.net)
+    FROM sp
+   WHERE sp.total_bps <> 10000 OR NOT sp.has_primary OR sp.purpose <> 'tip'
+      OR sp.credited AND sp.total_stored IS DISTINCT FROM sp.net
+  UNION ALL
+  SELECT 'split_entries', sp.id::text,
+         format('creator %s: credited %s (stored %s), the rule''s share %s; gave back %s, '
+                || 'the rule keeping it %s', u.creator_id, x.got,
+                coalesce(u.stored::text, 'none'), u.share, x.gave, u.share_left)
+    FROM sp
+    -- its share of the net and of the net left (the rule is only asked
+    -- about shares it can divide by)
+    CROSS JOIN LATERAL unnest(sp.who, sp.stored,
+                              CASE WHEN sp.total_bps = 10000
+                                   THEN tz_split_amounts(sp.net, sp.bps) END,
+                              CASE WHEN sp.total_bps = 10000 AND sp.taken BETWEEN 0 AND sp.net
+                                   THEN tz_split_amounts(sp.net - sp.taken, sp.bps) END)
+                        AS u(creator_id, stored, share, share_left)
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(q.amount) FILTER (WHERE e.kind IN ('payment', 'wallet_payment')), 0)
+               AS got,
+             coalesce(-sum(q.amount) FILTER (WHERE e.kind IN ('refund', 'dispute_hold',
+                                                              'dispute_release')), 0) AS gave
+        FROM journal_entries e JOIN postings q ON q.entry_id = e.id
+        JOIN accounts a ON a.id = q.account_id
+       WHERE e.payment_id = sp.id AND a.owner_id = u.creator_id
+         AND a.kind IN ('wallet', 'creator_receivable')) x
+   WHERE sp.total_bps = 10000 AND sp.has_primary
+     AND (x.got <> CASE WHEN sp.credited THEN u.share ELSE 0 END
+          OR u.stored IS DISTINCT FROM CASE WHEN sp.credited THEN u.share END
+          OR x.gave IS DISTINCT FROM u.share - u.share_left)
 $$;
 
 -- promotions_entries: what promotions gave with each payment and took
@@ -351,6 +417,7 @@ CREATE OR REPLACE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id tex
 LANGUAGE sql STABLE AS $$
   SELECT * FROM tz_reconcile_ledger()
   UNION ALL SELECT * FROM tz_reconcile_payments()
+  UNION ALL SELECT * FROM tz_reconcile_splits()
   UNION ALL SELECT * FROM tz_reconcile_payouts()
   UNION ALL SELECT * FROM tz_reconcile_disputes()
   UNION ALL SELECT * FROM tz_reconcile_bills()
@@ -417,7 +484,8 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   RETURN (WITH checks(name) AS (VALUES ('entries_balanced'), ('cached_balances'),
                                        ('no_negative_wallets'), ('payments_credited'),
-                                       ('payment_amounts'), ('payments_refunded'),
+                                       ('payment_amounts'), ('split_entries'),
+                                       ('payments_refunded'),
                                        ('payout_entries'), ('dispute_entries'),
                                        ('bill_entries'), ('transfer_entries'),
                                        ('adjustment_entries'), ('promotions_entries'),

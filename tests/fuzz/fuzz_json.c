@@ -39,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 } else if (f->type == TZ_F_AMOUNT && v) {
                     int64_t a = tz_json_int(body, f->name, -1);
                     TZ_FUZZ_ASSERT(a >= 1 && a <= (INT64_C(1) << 53));
+                } else if (f->type == TZ_F_ARRAY && v) {
+                    TZ_FUZZ_ASSERT(json_is_array(v) || json_is_null(v));
                 }
             }
         }

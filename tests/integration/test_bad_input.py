@@ -15,6 +15,11 @@ SHAPES = [
     json.dumps({"full_name": "\u202e\ud7ff", "bio": ["nested", {"deep": [1, 2]}]}).encode(),
     json.dumps({"amount": 2 ** 53 + 1, "currency": "ZMW\r\nX-Injected: 1"}).encode(),
     json.dumps({"refresh_token": None, "reason": True, "note": 1.5}).encode(),
+    json.dumps({"creator_id": "123e4567-e89b-42d3-a456-426614174000", "amount": 500,
+                "currency": "ZMW", "splits": [{"creator_id": "123e4567-e89b-42d3-a456-426614174000",
+                                               "share_bps": 2 ** 63}]}).encode(),
+    json.dumps({"splits": [[{"share_bps": -1}]] * 11, "amount": 500}).encode(),
+    json.dumps({"splits": {"creator_id": "' OR 1=1 --", "share_bps": "10000"}}).encode(),
 ]
 
 
@@ -153,4 +158,43 @@ def test_register_refuses_bad_referral_codes(api, stack):
         assert r.status == 422, (code, r)
         assert r.headers.get("content-type", "").startswith("application/problem+json"), r
         assert r.json["errors"][0]["field"] == "referral_code", (code, r.json)
+    assert counts(stack) == before
+
+
+def test_initiate_refuses_bad_splits(api, stack, users):
+    """Splits of the wrong shape, or that do not add up, are a 422 naming
+    splits and saying what is wrong; no payment is created."""
+    fan, creator = users["fan"], users["creator"]["user"]["id"]
+    other = str(uuid.uuid4())
+
+    def share(cid, bps):
+        return {"creator_id": cid, "share_bps": bps}
+    bad = [
+        ("must be an array", "all"), ("must be an array", {"creator_id": creator}),
+        ("at least one creator", []),
+        ("at most 10 creators", [share(str(uuid.uuid4()), 1000) for _ in range(11)]),
+        ("they sum to 9999", [share(creator, 9999)]),
+        ("they sum to 20000", [share(creator, 10000), share(other, 10000)]),
+        ("more than once", [share(creator, 5000), share(creator, 5000)]),
+        ("must include the payment's creator_id", [share(other, 10000)]),
+        ("is not a creator", [share(creator, 5000), share(other, 5000)]),
+        ("is not a creator", [share(creator, 5000), share(fan["user"]["id"], 5000)]),
+        ("share_bps must be an integer", [share(creator, 10000.0)]),
+        ("share_bps must be an integer", [share(creator, 2 ** 53)]),
+        ("share_bps must be an integer", [share(creator, None)]),
+        ("creator_id must be a UUID", [share("' OR 1=1 --", 10000)]),
+        ("creator_id must be a UUID", [share(None, 10000)]),
+        ("is not a known field", [{**share(creator, 10000), "amount": 1}]),
+        ("must be an object", [None]),
+    ]
+    before = counts(stack)
+    for message, splits in bad:
+        r = api.post("/payments/initiate", token=fan["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex},
+                     json={"creator_id": creator, "amount": 500, "currency": "ZMW",
+                           "provider": "sandbox", "splits": splits})
+        assert r.status == 422, (splits, r)
+        assert r.headers.get("content-type", "").startswith("application/problem+json"), r
+        assert r.json["errors"][0]["field"] == "splits", (splits, r.json)
+        assert message in r.json["errors"][0]["message"], (splits, r.json)
     assert counts(stack) == before

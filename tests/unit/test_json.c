@@ -139,6 +139,7 @@ static const tz_field_t fields[] = {
     {"flag", TZ_F_BOOL, 0, 0, 0},
     {"note", TZ_F_NULLABLE_STRING, 0, 1, 3},
     {"password", TZ_F_STRING, 0, 10, 128},
+    {"list", TZ_F_ARRAY, 0, 0, 0},
 };
 
 /* The whole errors array as "field: message; ..." ("" when valid). */
@@ -205,6 +206,11 @@ START_TEST(validation_messages)
         {"{\"amount\":1,\"name\":\"a\",\"note\":7}", "note: must be a string"},
         {"{\"amount\":1,\"name\":\"a\",\"password\":\"123456789\"}", "password: must be at least 10 characters"},
         {"{\"amount\":1,\"name\":\"a\",\"password\":\"" E5 E5 "\"}", ""},
+        {"{\"amount\":1,\"name\":\"a\",\"list\":[]}", ""},
+        {"{\"amount\":1,\"name\":\"a\",\"list\":[1,\"x\",{}]}", ""},
+        {"{\"amount\":1,\"name\":\"a\",\"list\":null}", ""},
+        {"{\"amount\":1,\"name\":\"a\",\"list\":{}}", "list: must be an array"},
+        {"{\"amount\":1,\"name\":\"a\",\"list\":\"[]\"}", "list: must be an array"},
         {"{\"amount\":1,\"name\":\"a\",\"extra\":true}", "extra: " TZ_MSG_UNKNOWN_FIELD},
         {"{\"amount\":1,\"name\":\"a\",\"Amount\":1}", "Amount: " TZ_MSG_UNKNOWN_FIELD},
         {"{}", "amount: is required; name: is required"},
