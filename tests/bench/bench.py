@@ -2,9 +2,11 @@
 measured in the same run on the same machine (see README, "Benchmarks").
 
 A private stack is started (tests/stack), seeded with 10,000 creators,
-1,000 fans and 1,000,000 ledger postings, then each scenario runs under wrk
-at a fixed concurrency for a fixed duration.  Results are printed as one
-table and written as JSON under tests/results/ (git-ignored)."""
+1,000 fans with funded wallets and 1,000,000 ledger postings, then each
+scenario runs under wrk at a fixed concurrency for a fixed duration (each
+write path beside its ceiling: the same SQL function under pgbench).
+Results are printed as one table and written as JSON under tests/results/
+(git-ignored)."""
 import base64
 import hashlib
 import hmac
@@ -62,12 +64,15 @@ def wrk(url, script, env, duration=DURATION, conc=CONC):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     total = int(re.search(r"(\d+) requests in", text).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    statuses = re.search(r"^statuses: (.*)$", text, re.M)
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     cache = re.search(r"cache: (\d+) hits, (\d+) misses", text)
     return {"rps": rps, "requests": total, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
             **({"cache_hits": int(cache.group(1)), "cache_misses": int(cache.group(2))}
                if cache and (int(cache.group(1)) or int(cache.group(2))) else {}),
             "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            **({"non_2xx_by_status": dict(x.split("=") for x in statuses.group(1).split())}
+               if statuses else {}),
             "socket_errors": sum(map(int, errs.groups())) if errs else 0,
             "socket_errors_by_kind": dict(zip(("connect", "read", "write", "timeout"),
                                               map(int, errs.groups()))) if errs else {}}
@@ -87,13 +92,12 @@ def children_rss_kb(env):
     return min(samples)
 
 
-def pgbench_ceiling(d, env, n_pending):
-    """The webhook's SQL transaction straight against PostgreSQL."""
-    script = os.path.join(d, "webhook.pgbench")
+def pgbench_ceiling(d, env, name, sql):
+    """A path's SQL transaction straight against PostgreSQL: the pgbench
+    script sql (name.pgbench), at wrk's concurrency for as long."""
+    script = os.path.join(d, name + ".pgbench")
     with open(script, "w") as f:
-        f.write(f"\\set n random(200001, {n_pending})\n"
-                "SELECT tz_api_apply_event('sandbox', 'pgb-' || :n || '-' || :client_id || '-' || random(),"
-                " (SELECT id FROM bench_pending WHERE n = :n), 'success', NULL, NULL, NULL);\n")
+        f.write(sql)
     os.chmod(script, 0o644)
     os.chmod(d, 0o755)
     cmd = ["pgbench", "-n", "-h", env["TZ_PGHOST"], "-U", "tipzed", "-c", str(CONC), "-j", str(THREADS),
@@ -104,6 +108,59 @@ def pgbench_ceiling(d, env, n_pending):
     tps = re.search(r"tps = ([\d.]+)", out)
     lat = re.search(r"latency average = ([\d.]+) ms", out)
     return {"rps": float(tps.group(1)) if tps else 0.0, "avg_ms": float(lat.group(1)) if lat else None}
+
+
+# seeded user n as SQL, from a pgbench variable
+FAN_SQL = "('00000000-0000-4000-b000-' || lpad(to_hex(:{}), 12, '0'))::uuid"
+CREATOR_SQL = "('00000000-0000-4000-a000-' || lpad(to_hex(:{}), 12, '0'))::uuid"
+WALLET_TIP = {"creator_id": "{creator}", "amount": 2500, "currency": "ZMW", "source": "wallet"}
+# small enough that no sender reaches TipzedTransferLimit's default
+# (500000 a day) in the whole run, pgbench's transfers included
+TRANSFER = {"recipient_id": "{creator}", "amount": 100}
+
+
+def credit_sql(table, first, last):
+    """A webhook's credit of a random pending payment of table (n in
+    first..last), as the webhook handler calls it."""
+    return (f"\\set n random({first}, {last})\n"
+            "SELECT tz_api_apply_event('sandbox', 'pgb-' || :n || '-' || :client_id || '-' || random(),"
+            f" (SELECT id FROM {table} WHERE n = :n), 'success', NULL, NULL, NULL);\n")
+
+
+def wallet_tip_sql(d):
+    """POST /payments/initiate source wallet's call, with the terms the
+    module passed (fee, cashback rate and cap, referral bonus: read from a
+    wallet payment it made)."""
+    terms = sh(STACK, "psql", d, "-qAt", "-F", ",", "-c",
+               "SELECT fee_bps, cashback_bps, cashback_cap, referral_bonus FROM payments"
+               " WHERE source = 'wallet' LIMIT 1").stdout.strip()
+    if not terms:
+        raise RuntimeError("no wallet payment was made: the wallet tips all failed")
+    return ("\\set f random(1, 1000)\n\\set c random(1, 10000)\n"
+            f"SELECT tz_api_payment_wallet(gen_random_uuid(), {FAN_SQL.format('f')}, {CREATOR_SQL.format('c')},"
+            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid());\n")
+
+
+def transfer_sql():
+    """POST /wallets/me/transfers' call under the default policy
+    (to-creators) and limit (500000 per 86400 s)."""
+    return ("\\set f random(1, 1000)\n\\set c random(1, 10000)\n"
+            f"SELECT tz_api_transfer_create(gen_random_uuid(), {FAN_SQL.format('f')}, {CREATOR_SQL.format('c')},"
+            f" {TRANSFER['amount']}, 'ZMW', NULL, '{{creator}}', 500000, 86400, 'pgb-' || gen_random_uuid());\n")
+
+
+def webhook_lines(key, d, table, count, warm_from, path, warm_path):
+    """Signed sandbox success deliveries for the pending payments of table
+    with n <= count, one a line; those from warm_from on for the warm-up."""
+    secret = hmac.new(key, b"tipzed-sandbox-webhook", hashlib.sha256).hexdigest().encode()
+    ids = sh(STACK, "psql", d, "-qAt", "-c", f"SELECT id FROM {table} WHERE n <= {count} ORDER BY n").stdout.split()
+    now = int(time.time())
+    with open(path, "w") as f, open(warm_path, "w") as warm:
+        for i, pid in enumerate(ids):
+            b = json.dumps({"payment_id": pid, "status": "success", "timestamp": now,
+                            "provider_transaction_id": "bench-" + pid}, separators=(",", ":"))
+            mac = hmac.new(secret, f"{now}.{b}".encode(), hashlib.sha256).hexdigest()
+            (warm if i >= warm_from else f).write(f"t={now},v1={mac}\t{b}\n")
 
 
 def prepare(d, env):
@@ -128,17 +185,10 @@ def prepare(d, env):
     files["static"] = os.path.join(d, "static.txt")
     with open(files["static"], "w") as f:
         f.write("/static/creator.json\n")
-    secret = hmac.new(key, b"tipzed-sandbox-webhook", hashlib.sha256).hexdigest().encode()
-    files["webhook"] = os.path.join(d, "webhooks.txt")
-    ids = sh(STACK, "psql", d, "-qAt", "-c", "SELECT id FROM bench_pending WHERE n <= 200000 ORDER BY n").stdout.split()
-    now = int(time.time())
-    files["webhook_warm"] = os.path.join(d, "webhooks-warm.txt")
-    with open(files["webhook"], "w") as f, open(files["webhook_warm"], "w") as warm:
-        for i, pid in enumerate(ids):
-            b = json.dumps({"payment_id": pid, "status": "success", "timestamp": now,
-                            "provider_transaction_id": "bench-" + pid}, separators=(",", ":"))
-            mac = hmac.new(secret, f"{now}.{b}".encode(), hashlib.sha256).hexdigest()
-            (warm if i >= 190000 else f).write(f"t={now},v1={mac}\t{b}\n")
+    for name, table, count in (("webhook", "bench_pending", 200000), ("topup", "bench_topups", 100000)):
+        files[name] = os.path.join(d, name + ".txt")
+        files[name + "_warm"] = os.path.join(d, name + "-warm.txt")
+        webhook_lines(key, d, table, count, count - 10000, files[name], files[name + "_warm"])
     for name, prefix, count in (("initiate", "bench", 300000), ("initiate_warm", "warm", 20000)):
         files[name] = os.path.join(d, name + ".txt")
         with open(files[name], "w") as f:
@@ -149,6 +199,11 @@ def prepare(d, env):
     files["login"] = os.path.join(d, "login.txt")
     with open(files["login"], "w") as f:
         f.write("\t" + json.dumps({"email": "bench-login@bench.test", "password": "bench password 1"}) + "\n")
+    # every seeded fan, for the wallet tips and transfers
+    files["fans"] = os.path.join(d, "fans.txt")
+    with open(files["fans"], "w") as f:
+        for i in range(1, 1001):
+            f.write(jwt(key, f"00000000-0000-4000-b000-{i:012x}", "fan") + "\n")
     tokens = {"creator": jwt(key, heavy, "creator"), "fan": jwt(key, fan, "fan")}
     return files, tokens
 
@@ -161,6 +216,10 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
     post = lambda path, header, bodies, token=None, conc=CONC: wrk(base, "post_lines.lua", {
         "BENCH_PATH": path, "BENCH_HEADER": header, "BENCH_BODIES": bodies,
         "BENCH_THREADS": str(THREADS), **({"BENCH_TOKEN": token} if token else {})}, duration, conc)
+    # as a random fan to a random creator, a fresh key each request
+    rpost = lambda path, body: wrk(base, "random_post.lua", {
+        "BENCH_PATH": path, "BENCH_TOKENS": files["fans"], "BENCH_BODY": json.dumps(body),
+        "BENCH_CREATORS": "10000", "BENCH_RUN": uuid.uuid4().hex[:12]}, duration)
     suffix = "_warm" if warm else ""
     r = {}
     r["static_ceiling"] = get(files["static"])
@@ -168,8 +227,17 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
     r["wallet_transactions"] = get(files["tx"], tokens["creator"])
     r["webhook_credit"] = post("/api/v1/payments/webhook", "X-Tipzed-Signature", files["webhook" + suffix])
     if not warm:
-        r["pgbench_ceiling"] = pgbench_ceiling(d, env, 400000)
+        r["pgbench_ceiling"] = pgbench_ceiling(d, env, "webhook", credit_sql("bench_pending", 200001, 400000))
     r["initiate"] = post("/api/v1/payments/initiate", "X-Idempotency-Key", files["initiate" + suffix], tokens["fan"])
+    r["wallet_tip"] = rpost("/api/v1/payments/initiate", WALLET_TIP)
+    if not warm:
+        r["pgbench_wallet_tip"] = pgbench_ceiling(d, env, "wallet_tip", wallet_tip_sql(d))
+    r["topup_credit"] = post("/api/v1/payments/webhook", "X-Tipzed-Signature", files["topup" + suffix])
+    if not warm:
+        r["pgbench_topup"] = pgbench_ceiling(d, env, "topup", credit_sql("bench_topups", 100001, 200000))
+    r["transfer"] = rpost("/api/v1/wallets/me/transfers", TRANSFER)
+    if not warm:
+        r["pgbench_transfer"] = pgbench_ceiling(d, env, "transfer", transfer_sql())
     # scrypt takes ~0.3 s of one core: two connections keep both cores busy
     # without queueing requests past wrk's timeout
     if login:
@@ -177,16 +245,23 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
     return r
 
 
+# each write path and its pgbench ceiling (the same SQL function)
+WRITE_CEILINGS = (("webhook_credit", "pgbench_ceiling"), ("wallet_tip", "pgbench_wallet_tip"),
+                  ("topup_credit", "pgbench_topup"), ("transfer", "pgbench_transfer"))
+
+
 def report(r, mem, reconcile_ok):
     ratio = lambda a, b: round(r[a]["rps"] / r[b]["rps"], 3) if r[b]["rps"] else None
     r["creator_profile"]["ratio"] = ratio("creator_profile", "static_ceiling")
-    r["webhook_credit"]["ratio"] = ratio("webhook_credit", "pgbench_ceiling")
+    for path, ceiling in WRITE_CEILINGS:
+        r[path]["ratio"] = ratio(path, ceiling)
     print(f"\nmake bench: {CONC} connections, {DURATION}s per scenario\n")
     print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
     for name, v in r.items():
-        fmt = lambda x, spec: format(x, spec) if isinstance(x, (int, float)) else "-"
+        fmt = lambda x, spec: format(x, spec) if isinstance(x, (int, float)) else "-".rjust(int(re.match(r"\d+", spec).group()))
         print(f"{name:<22}{fmt(v['rps'], '10.0f')}{fmt(v.get('p50_ms'), '9.2f')}{fmt(v.get('p99_ms'), '9.2f')}"
-              f"{fmt(v.get('non_2xx'), '9d')}{fmt(v.get('socket_errors'), '8d')}{fmt(v.get('ratio'), '8.2f')}")
+              f"{fmt(v.get('non_2xx'), '9d')}{fmt(v.get('socket_errors'), '8d')}{fmt(v.get('ratio'), '8.2f')}"
+              + (f"  {v['non_2xx_by_status']}" if v.get("non_2xx_by_status") else ""))
     cp = r["creator_profile"]
     if "cache_hits" in cp:
         print(f"\ncreator cache: {cp['cache_hits']} hits, {cp['cache_misses']} misses")
@@ -201,7 +276,8 @@ def report(r, mem, reconcile_ok):
     targets = {
         "reads >= 85% of the static ceiling": (r["creator_profile"]["ratio"] or 0) >= 0.85,
         "reads p99 < 20 ms": (r["creator_profile"]["p99_ms"] or 1e9) < 20,
-        "webhook >= 70% of pgbench": (r["webhook_credit"]["ratio"] or 0) >= 0.70,
+        **{f"{path} >= 70% of {ceiling}": (r[path]["ratio"] or 0) >= 0.70
+           for path, ceiling in WRITE_CEILINGS},
         "child memory growth < 2 MB": mem["after_kb"] - mem["before_kb"] < 2048,
         "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
                                     for k, v in r.items() if k not in ("login",)),
@@ -235,7 +311,7 @@ def main():
     subprocess.run([STACK, "up", d, "--sandbox"], check=True, env=dict(os.environ, TZ_EXTRA_CONF=extra))
     try:
         env = read_env(d)
-        print("seeding 10,000 creators, 1,000 fans, 1,000,000 postings ...", flush=True)
+        print("seeding 10,000 creators, 1,000 funded fans, 1,000,000 postings ...", flush=True)
         with open(os.path.join(HERE, "seed.sql")) as seed:
             sh(STACK, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", stdin=seed, timeout=1800)
         subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/auth/register",
