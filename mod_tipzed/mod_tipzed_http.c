@@ -156,3 +156,8 @@ const char *tz_api_url(request_rec *r)
     const char *pub = tz_cfg(r)->public_url;
     return pub ? apr_pstrcat(r->pool, pub, tz_api_base(r), NULL) : NULL;
 }
+
+int tz_send_invalid(request_rec *r, const char *field, const char *message)
+{
+    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
+}

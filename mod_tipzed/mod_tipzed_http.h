@@ -9,6 +9,8 @@
 int tz_send_json(request_rec *r, int status, json_t *j);
 int tz_send_json_text(request_rec *r, int status, const char *text);
 int tz_send_problem(request_rec *r, int status, const char *code, const char *detail);
+/* 422 validation_failed naming field: what a handler answers a bad value. */
+int tz_send_invalid(request_rec *r, const char *field, const char *message);
 int tz_send_field_problem(request_rec *r, int status, const char *code, const char *field,
                           const char *message);
 int tz_send_problem_errors(request_rec *r, int status, const char *code, const char *detail,

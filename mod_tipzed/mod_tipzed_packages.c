@@ -10,11 +10,6 @@
 #include "mod_tipzed_idempotency.h"
 #include "tz_schema.h"
 
-static int invalid(request_rec *r, const char *field, const char *message)
-{
-    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
-}
-
 static const char *int_arg(request_rec *r, json_t *body, const char *key)
 {
     json_t *v = json_object_get(body, key);
@@ -36,10 +31,10 @@ static int check_figures(tz_req_t *q)
     json_t *amount = json_object_get(q->body, "amount"), *bonus = json_object_get(q->body, "bonus");
     int64_t a = (int64_t)json_integer_value(amount);
     if (amount && (a < q->cfg->min_payment || a > q->cfg->max_payment))
-        return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
+        return tz_send_invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
                        " and %" APR_INT64_T_FMT, q->cfg->min_payment, q->cfg->max_payment)), DONE;
     if (amount && bonus && json_integer_value(bonus) > a)
-        return invalid(q->r, "bonus", "must be at most the amount"), DONE;
+        return tz_send_invalid(q->r, "bonus", "must be at most the amount"), DONE;
     return OK;
 }
 
@@ -57,7 +52,7 @@ int tz_h_packages_list(tz_req_t *q)
     const char *cur = tz_query_arg(q->r, "currency"), *list;
     json_t *res;
     if (cur && !tz_cfg_currency_ok(q->cfg, cur))
-        return invalid(q->r, "currency", "is not an accepted currency");
+        return tz_send_invalid(q->r, "currency", "is not an accepted currency");
     list = cur ? cur : apr_array_pstrcat(q->r->pool, q->cfg->currencies, ',');
     list = apr_pstrcat(q->r->pool, "{", list, "}", NULL);
     if (tz_db_json(q->r, TZ_Q_PACKAGES_LIST, &list, &res) != OK || !res)
@@ -74,7 +69,7 @@ int tz_h_admin_package_create(tz_req_t *q)
     if (tz_validate_or_422(q, &tz_schema_package) || check_figures(q) != OK)
         return OK;
     if (!tz_cfg_currency_ok(q->cfg, tz_json_str(q->body, "currency")))
-        return invalid(r, "currency", "is not an accepted currency");
+        return tz_send_invalid(r, "currency", "is not an accepted currency");
     if (tz_idem_begin(q, "/admin/packages", &key, NULL) != OK)
         return OK;
     args[0] = tz_uuid4(r->pool);
@@ -104,9 +99,9 @@ int tz_h_admin_package_create(tz_req_t *q)
 static int send_bonus_above(tz_req_t *q, json_t *res)
 {
     if (json_object_get(q->body, "bonus"))
-        return invalid(q->r, "bonus", apr_psprintf(q->r->pool, "must be at most the amount (%"
+        return tz_send_invalid(q->r, "bonus", apr_psprintf(q->r->pool, "must be at most the amount (%"
                        APR_INT64_T_FMT ")", (apr_int64_t)tz_json_int(res, "amount", 0)));
-    return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be at least the package's bonus (%"
+    return tz_send_invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be at least the package's bonus (%"
                    APR_INT64_T_FMT ")", (apr_int64_t)tz_json_int(res, "bonus", 0)));
 }
 
@@ -124,7 +119,7 @@ int tz_h_admin_package_update(tz_req_t *q)
     if (tz_validate_or_422(q, &tz_schema_package_patch) || check_figures(q) != OK)
         return OK;
     if (json_object_size(q->body) == 0)
-        return invalid(r, "body", "must name at least one of name, amount, bonus, active");
+        return tz_send_invalid(r, "body", "must name at least one of name, amount, bonus, active");
     if (keyed && tz_idem_begin(q, apr_pstrcat(r->pool, "/admin/packages/", q->id, NULL), &key,
                                NULL) != OK)
         return OK;

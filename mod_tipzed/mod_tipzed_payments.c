@@ -12,11 +12,6 @@
 #include "tz_split.h"
 #include "tz_validate.h"
 
-static int invalid(request_rec *r, const char *field, const char *message)
-{
-    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
-}
-
 /* The provider a payment goes through: the requested one if enabled, else
  * TipzedDefaultProvider, else the first enabled in table order (the
  * sandbox last). */
@@ -34,10 +29,10 @@ int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency)
 {
     tz_cfg_t *c = q->cfg;
     if (amount < c->min_payment || amount > c->max_payment)
-        return invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
+        return tz_send_invalid(q->r, "amount", apr_psprintf(q->r->pool, "must be between %" APR_INT64_T_FMT
                        " and %" APR_INT64_T_FMT, c->min_payment, c->max_payment)), DONE;
     if (!tz_cfg_currency_ok(c, currency))
-        return invalid(q->r, "currency", "is not an accepted currency"), DONE;
+        return tz_send_invalid(q->r, "currency", "is not an accepted currency"), DONE;
     return OK;
 }
 
@@ -45,13 +40,13 @@ int tz_payment_provider_ok(tz_req_t *q, const tz_provider_t **provider, const ch
 {
     const char *given = tz_json_str(q->body, "phone_number");
     if (given && strspn(given, "+0123456789") != strlen(given))
-        return invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
+        return tz_send_invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
     if (!(*provider = choose_provider(q->cfg, tz_json_str(q->body, "provider"))))
-        return invalid(q->r, "provider", "is not enabled on this server"), DONE;
+        return tz_send_invalid(q->r, "provider", "is not enabled on this server"), DONE;
     /* an MSISDN's digits for providers that push the payment to the phone */
     *phone = (*provider)->needs_msisdn ? tz_msisdn_normalize(q->r->pool, given) : given;
     if ((*provider)->needs_msisdn && !*phone)
-        return invalid(q->r, "phone_number", apr_pstrcat(q->r->pool, "is required by ",
+        return tz_send_invalid(q->r, "phone_number", apr_pstrcat(q->r->pool, "is required by ",
                        (*provider)->name, ": the payer's mobile number in international form, "
                        "10 to 15 digits (e.g. 260971234567)", NULL)), DONE;
     return OK;
@@ -134,8 +129,8 @@ const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv)
 static int tip_refused(tz_req_t *q, json_t *res)
 {
     if (strcmp(tz_json_str(res, "error"), "invalid_splits") == 0)
-        return invalid(q->r, "splits", tz_json_str(res, "message"));
-    return invalid(q->r, "creator_id", "is not a creator");
+        return tz_send_invalid(q->r, "splits", tz_json_str(res, "message"));
+    return tz_send_invalid(q->r, "creator_id", "is not a creator");
 }
 
 /* The body's splits (tz_split.h) onto np, or DONE with a 422 sent. */
@@ -146,18 +141,17 @@ static int splits_of(tz_req_t *q, tz_new_payment_t *np)
     const char *why = tz_split_parse(q->r->pool, json_object_get(q->body, "splits"),
                                      tz_json_str(q->body, "creator_id"), s, &n);
     if (why)
-        return invalid(q->r, "splits", why), DONE;
+        return tz_send_invalid(q->r, "splits", why), DONE;
     np->splits = tz_split_json(q->r->pool, s, n);
     return OK;
 }
 
 /* The payment's source: provider (the default), wallet or wallet_first. */
-static int source_of(tz_req_t *q, const char **source)
+int tz_payment_source_ok(tz_req_t *q, const char *given, const char **source)
 {
-    const char *s = tz_json_str(q->body, "source");
-    *source = s ? s : "provider";
+    *source = given ? given : "provider";
     if (strcmp(*source, "provider") && strcmp(*source, "wallet") && strcmp(*source, "wallet_first"))
-        return invalid(q->r, "source", "must be \"provider\", \"wallet\" or \"wallet_first\""), DONE;
+        return tz_send_invalid(q->r, "source", "must be \"provider\", \"wallet\" or \"wallet_first\""), DONE;
     return OK;
 }
 
@@ -190,10 +184,11 @@ int tz_h_payment_initiate(tz_req_t *q)
     const char *source;
     tz_idem_key_t key;
     int rc;
-    if (tz_validate_or_422(q, &tz_schema_initiate) || source_of(q, &source) != OK)
+    if (tz_validate_or_422(q, &tz_schema_initiate) ||
+        tz_payment_source_ok(q, tz_json_str(q->body, "source"), &source) != OK)
         return OK;
     if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
-        return invalid(q->r, "creator_id", "must be a UUID");
+        return tz_send_invalid(q->r, "creator_id", "must be a UUID");
     if (splits_of(q, &np) != OK || tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
         (strcmp(source, "wallet") && tz_payment_provider_ok(q, &np.pv, &np.phone) != OK) ||
         tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
@@ -269,7 +264,7 @@ int tz_h_payment_resolve(tz_req_t *q)
         return OK;
     action = tz_json_str(q->body, "action");
     if (strcmp(action, "credit") != 0 && strcmp(action, "fail") != 0)
-        return invalid(r, "action", "must be \"credit\" or \"fail\"");
+        return tz_send_invalid(r, "action", "must be \"credit\" or \"fail\"");
     if (tz_idem_begin(q, apr_pstrcat(r->pool, "/admin/payments/", q->id, "/resolve", NULL), &key,
                       NULL) != OK)
         return OK;

@@ -27,6 +27,9 @@ int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency);
 /* OK with the provider (the body's "provider", else the default) and the
  * payer's phone as it takes it; or DONE with a 422 sent. */
 int tz_payment_provider_ok(tz_req_t *q, const tz_provider_t **provider, const char **phone);
+/* OK with the payment's source (given, or "provider" when NULL); or DONE
+ * with a 422 naming "source" sent. */
+int tz_payment_source_ok(tz_req_t *q, const char *given, const char **source);
 /* Seconds until the provider is first asked about a payment, or NULL. */
 const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv);
 /* The payer's rewards of the moment, three arguments from out[0]: the

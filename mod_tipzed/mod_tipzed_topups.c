@@ -10,17 +10,12 @@
 #include "tz_schema.h"
 #include "tz_validate.h"
 
-static int invalid(request_rec *r, const char *field, const char *message)
-{
-    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
-}
-
 static int topup_refused(tz_req_t *q, json_t *res)
 {
     if (strcmp(tz_json_str(res, "error"), "package_changed") == 0)
         return tz_send_problem(q->r, HTTP_CONFLICT, "package_changed",
                                "the package changed while it was being bought; read it again");
-    return invalid(q->r, "package_id", "is not an active package");
+    return tz_send_invalid(q->r, "package_id", "is not an active package");
 }
 
 /* The package's amount, currency and bonus into np and *bonus; or DONE
@@ -30,16 +25,16 @@ static int read_package(tz_req_t *q, const char *id, tz_new_payment_t *np, const
     const char *args[1] = {id}, *given = tz_json_str(q->body, "currency");
     json_t *k;
     if (!tz_is_uuid(id))
-        return invalid(q->r, "package_id", "must be a UUID"), DONE;
+        return tz_send_invalid(q->r, "package_id", "must be a UUID"), DONE;
     if (tz_db_json(q->r, TZ_Q_PACKAGE_TOPUP, args, &k) != OK)
         return tz_send_db_unavailable(q->r), DONE;
     if (!k)
-        return invalid(q->r, "package_id", "is not an active package"), DONE;
+        return tz_send_invalid(q->r, "package_id", "is not an active package"), DONE;
     np->amount = tz_json_int(k, "amount", 0);
     np->currency = tz_json_str(k, "currency");
     *bonus = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(k, "bonus", 0));
     if (given && strcmp(given, np->currency) != 0)
-        return invalid(q->r, "currency", apr_pstrcat(q->r->pool, "differs from the package's (",
+        return tz_send_invalid(q->r, "currency", apr_pstrcat(q->r->pool, "differs from the package's (",
                                                      np->currency, ")", NULL)), DONE;
     return OK;
 }
@@ -57,7 +52,7 @@ int tz_h_wallet_topup(tz_req_t *q)
     package = tz_json_str(q->body, "package_id");
     amount = json_object_get(q->body, "amount");
     if (!package == !(amount && !json_is_null(amount)))
-        return invalid(r, "package_id", "give either package_id or amount, not both");
+        return tz_send_invalid(r, "package_id", "give either package_id or amount, not both");
     if (package && read_package(q, package, &np, &bonus) != OK)
         return OK;
     if (!package) {

@@ -10,11 +10,6 @@
 #include "tz_parse.h"
 #include "tz_validate.h"
 
-static int invalid(request_rec *r, const char *field, const char *message)
-{
-    return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field, message);
-}
-
 void tz_payment_rewards(tz_req_t *q, const char **out)
 {
     out[0] = apr_itoa(q->r->pool, q->cfg->cashback_bps);
@@ -27,11 +22,11 @@ static int wallet_refused(tz_req_t *q, json_t *res)
     request_rec *r = q->r;
     const char *err = tz_json_str(res, "error");
     if (strcmp(err, "creator_not_found") == 0)
-        return invalid(r, "creator_id", "is not a creator");
+        return tz_send_invalid(r, "creator_id", "is not a creator");
     if (strcmp(err, "invalid_splits") == 0)
-        return invalid(r, "splits", tz_json_str(res, "message"));
+        return tz_send_invalid(r, "splits", tz_json_str(res, "message"));
     if (strcmp(err, "own_wallet") == 0)
-        return invalid(r, "creator_id", "is yourself: a wallet cannot pay itself");
+        return tz_send_invalid(r, "creator_id", "is yourself: a wallet cannot pay itself");
     return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds", "amount",
                                  apr_psprintf(r->pool, "exceeds the wallet's main and cashback "
                                               "balances together (%" APR_INT64_T_FMT ")",
@@ -74,7 +69,7 @@ static const char *amount_arg(tz_req_t *q, int64_t *amount)
 {
     const char *v = tz_query_arg(q->r, "amount");
     if (!v || tz_parse_int64(v, amount) || *amount <= 0)
-        return invalid(q->r, "amount", "must be a positive integer of minor units"), NULL;
+        return tz_send_invalid(q->r, "amount", "must be a positive integer of minor units"), NULL;
     return v;
 }
 
@@ -92,10 +87,9 @@ int tz_h_payment_quote(tz_req_t *q)
     if (tz_payment_amount_ok(q, amount, currency) != OK)
         return OK;
     if (!tz_is_uuid(args[1] = tz_query_arg(r, "creator_id")))
-        return invalid(r, "creator_id", "must be a UUID");
-    source = source ? source : "provider";
-    if (strcmp(source, "provider") && strcmp(source, "wallet") && strcmp(source, "wallet_first"))
-        return invalid(r, "source", "must be \"provider\", \"wallet\" or \"wallet_first\"");
+        return tz_send_invalid(r, "creator_id", "must be a UUID");
+    if (tz_payment_source_ok(q, source, &source) != OK)
+        return OK;
     args[0] = q->user.id;
     args[3] = currency;
     args[4] = source;
@@ -104,6 +98,6 @@ int tz_h_payment_quote(tz_req_t *q)
     if (tz_db_json(r, TZ_Q_PAYMENT_QUOTE, args, &out) != OK || !out)
         return tz_send_db_unavailable(r);
     if (json_object_get(out, "error"))
-        return invalid(r, "creator_id", "is not a creator");
+        return tz_send_invalid(r, "creator_id", "is not a creator");
     return tz_send_json(r, HTTP_OK, out);
 }
