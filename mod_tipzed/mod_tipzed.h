@@ -48,6 +48,7 @@ typedef struct {
     apr_int64_t transfer_limit;     /* TipzedTransferLimit: per sender and currency ... */
     apr_int64_t transfer_window;    /* ... within this many seconds (sliding) */
     apr_int64_t payment_expiry;
+    apr_int64_t billing_grace;      /* TipzedBillingGrace: seconds a past-due item is retried */
     apr_int64_t referral_bonus;     /* TipzedReferralBonus: minor units credited to a
                                        referrer's cashback when the referred user's
                                        first payment succeeds; 0: off */

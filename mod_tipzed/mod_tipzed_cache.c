@@ -114,11 +114,11 @@ static void unlock(void)
 /* "<h>host:port/currency/creator", where <h> is one byte of a hash of the
  * rest: shmcb picks an entry's subcache by the key's first byte, so keys
  * that all begin alike would share one subcache and evict each other. */
-static const char *key_of(tz_req_t *q, const char *creator, unsigned *len)
+static const char *key_of(apr_pool_t *p, server_rec *s, const char *creator, unsigned *len)
 {
-    server_rec *s = q->r->server;
-    char *k = apr_psprintf(q->r->pool, "_%s:%u/%s/%s", s->server_hostname, s->port,
-                           q->cfg->default_currency, creator);
+    tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
+    char *k = apr_psprintf(p, "_%s:%u/%s/%s", s->server_hostname, s->port,
+                           c->default_currency, creator);
     apr_ssize_t n = (apr_ssize_t)strlen(k + 1);
     k[0] = (char)(apr_hashfunc_default(k + 1, &n) & 0xff);
     *len = (unsigned)n + 1;
@@ -135,7 +135,7 @@ const char *tz_cache_get(tz_req_t *q, const char *creator)
     apr_status_t rv;
     if (!tz_cache_prov)
         return NULL;
-    k = key_of(q, creator, &klen);
+    k = key_of(q->r->pool, q->r->server, creator, &klen);
     buf = apr_palloc(q->r->pool, TZ_CACHE_MAX_OBJECT + 1);
     if (!lock())
         return NULL;
@@ -154,7 +154,7 @@ int tz_cache_put(tz_req_t *q, const char *creator, const char *json)
     const char *k;
     if (!tz_cache_prov)
         return 0;
-    k = key_of(q, creator, &klen);
+    k = key_of(q->r->pool, q->r->server, creator, &klen);
     if (len > TZ_CACHE_MAX_OBJECT || !lock())
         return 1;
     tz_cache_prov->store(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
@@ -176,14 +176,18 @@ void tz_cache_forget_payment(tz_req_t *q, json_t *res)
 
 void tz_cache_forget(tz_req_t *q, const char *creator)
 {
+    tz_cache_forget_server(q->r->pool, q->r->server, creator);
+}
+
+void tz_cache_forget_server(apr_pool_t *p, server_rec *s, const char *creator)
+{
     unsigned int klen;
     const char *k;
     if (!tz_cache_prov || !creator)
         return;
-    k = key_of(q, creator, &klen);
+    k = key_of(p, s, creator, &klen);
     if (!lock())
         return;
-    tz_cache_prov->remove(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
-                          q->r->pool);
+    tz_cache_prov->remove(tz_cache_inst, s, (const unsigned char *)k, klen, p);
     unlock();
 }

@@ -15,6 +15,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->cashback_cap = TZ_UNSET;
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
+    c->billing_grace = TZ_UNSET;
     c->status_poll = TZ_UNSET;
     c->transfer_policy = TZ_UNSET;
     c->transfer_limit = c->transfer_window = TZ_UNSET;
@@ -52,6 +53,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(transfer_limit);
     TZ_MERGE_INT(transfer_window);
     TZ_MERGE_INT(payment_expiry);
+    TZ_MERGE_INT(billing_grace);
     TZ_MERGE_INT(referral_bonus);
     /* a provider's configuration comes whole from the most specific server
      * that configures it */
@@ -544,6 +546,9 @@ const command_rec tz_cmds[] = {
                   " user's first payment succeeds, or Off (the default)"),
     AP_INIT_TAKE1("TipzedPaymentExpiry", set_duration, TZ_OFF(payment_expiry), RSRC_CONF,
                   "pending payments expire after this (default 30m)"),
+    AP_INIT_TAKE1("TipzedBillingGrace", set_duration, TZ_OFF(billing_grace), RSRC_CONF,
+                  "how long a past-due subscription or schedule is retried daily before it"
+                  " ends (default 3d)"),
     AP_INIT_TAKE2("TipzedProvider", set_provider, NULL, RSRC_CONF,
                   "provider name and API base URL"),
     AP_INIT_TAKE1("TipzedDefaultProvider", set_default_provider, NULL, RSRC_CONF,
@@ -683,6 +688,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(transfer_limit, 500000);
     TZ_DEFAULT(transfer_window, 86400);
     TZ_DEFAULT(payment_expiry, 30 * 60);
+    TZ_DEFAULT(billing_grace, 3 * 86400);
     TZ_DEFAULT(referral_bonus, 0);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);

@@ -69,5 +69,27 @@ int tz_h_admin_adjustment_reject(tz_req_t *q);
 int tz_h_packages_list(tz_req_t *q);
 int tz_h_admin_package_create(tz_req_t *q);
 int tz_h_admin_package_update(tz_req_t *q);
+/* mod_tipzed_plans.c */
+int tz_h_plan_create(tz_req_t *q);
+int tz_h_plan_update(tz_req_t *q);
+int tz_h_plans_list(tz_req_t *q);
+int tz_h_plans_mine(tz_req_t *q);
+/* mod_tipzed_subscriptions.c */
+int tz_h_subscription_create(tz_req_t *q);
+int tz_h_subscription_get(tz_req_t *q);
+int tz_h_subscriptions_list(tz_req_t *q);
+int tz_h_subscription_cancel(tz_req_t *q);
+int tz_h_subscription_resume(tz_req_t *q);
+/* mod_tipzed_schedules.c */
+int tz_h_schedule_create(tz_req_t *q);
+int tz_h_schedule_get(tz_req_t *q);
+int tz_h_schedules_list(tz_req_t *q);
+int tz_h_schedule_pause(tz_req_t *q);
+int tz_h_schedule_resume(tz_req_t *q);
+int tz_h_schedule_cancel(tz_req_t *q);
+/* mod_tipzed_clock.c */
+int tz_h_clock_get(tz_req_t *q);
+int tz_h_clock_advance(tz_req_t *q);
+int tz_h_billing_run(tz_req_t *q);
 
 #endif

@@ -12,19 +12,6 @@
 #include "tz_split.h"
 #include "tz_validate.h"
 
-/* The provider a payment goes through: the requested one if enabled, else
- * TipzedDefaultProvider, else the first enabled in table order (the
- * sandbox last). */
-static const tz_provider_t *choose_provider(const tz_cfg_t *c, const char *wanted)
-{
-    if (wanted || c->default_provider)
-        return tz_provider_enabled(c, wanted ? wanted : c->default_provider);
-    for (int i = 0; i < TZ_PROV__COUNT; i++)
-        if (c->providers[i].enabled)
-            return tz_providers[i];
-    return NULL;
-}
-
 int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency)
 {
     tz_cfg_t *c = q->cfg;
@@ -41,7 +28,7 @@ int tz_payment_provider_ok(tz_req_t *q, const tz_provider_t **provider, const ch
     const char *given = tz_json_str(q->body, "phone_number");
     if (given && strspn(given, "+0123456789") != strlen(given))
         return tz_send_invalid(q->r, "phone_number", "must hold only digits and a leading +"), DONE;
-    if (!(*provider = choose_provider(q->cfg, tz_json_str(q->body, "provider"))))
+    if (!(*provider = tz_provider_choose(q->cfg, tz_json_str(q->body, "provider"))))
         return tz_send_invalid(q->r, "provider", "is not enabled on this server"), DONE;
     /* an MSISDN's digits for providers that push the payment to the phone */
     *phone = (*provider)->needs_msisdn ? tz_msisdn_normalize(q->r->pool, given) : given;
@@ -58,16 +45,15 @@ int tz_payment_provider_ok(tz_req_t *q, const tz_provider_t **provider, const ch
 static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_new_payment_t *np, json_t *pay)
 {
     request_rec *r = q->r;
-    const char *api = tz_api_url(r), *ret = q->cfg->return_url, *what = NULL;
-    if (pay)
-        what = np->topup ? "Wallet top-up"
+    tz_checkout_req_t cr = tz_checkout_urls(r->pool, q->cfg, np->pv, tz_api_url(r), np->id);
+    cr.amount = np->amount;
+    cr.currency = np->currency;
+    cr.phone_number = np->phone;
+    if (pay) {
+        cr.description = np->topup ? "Wallet top-up"
                          : apr_pstrcat(r->pool, "Tip for ", tz_json_str(pay, "_creator_name"), NULL);
-    tz_checkout_req_t cr = {np->id, np->amount, np->currency, what,
-        pay ? tz_json_str(pay, "_fan_email") : NULL, np->phone, api,
-        np->pv->generic ? apr_pstrcat(r->pool, api, "/payments/webhook", NULL)
-                        : apr_pstrcat(r->pool, api, "/webhooks/", np->pv->name, NULL),
-        ret ? apr_pstrcat(r->pool, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", np->id, NULL)
-            : apr_pstrcat(r->pool, api, "/payments/", np->id, "/return", NULL)};
+        cr.customer_email = tz_json_str(pay, "_fan_email");
+    }
     return cr;
 }
 
@@ -79,7 +65,7 @@ static json_t *with_provider_checkout(tz_req_t *q, const tz_new_payment_t *np, j
     const char *args[5], *url, *ref;
     tz_checkout_req_t cr = checkout_req(q, np, pay);
     json_t *out;
-    url = tz_provider_checkout(q, np->pv, &cr, &ref);
+    url = tz_provider_checkout(q->r->pool, q->r->server, q->cfg, np->pv, &cr, &ref);
     args[0] = np->id;
     args[1] = url && *url ? url : NULL; /* "": confirmed on the payer's phone, no link */
     args[2] = url ? "false" : "true";
@@ -99,7 +85,8 @@ int tz_payment_through_provider(tz_req_t *q, const tz_new_payment_t *np, tz_quer
     const char *ref;
     json_t *res;
     /* a redirect gateway's link is stored with the payment, in one call */
-    args[url_slot] = np->pv->checkout_link ? tz_provider_checkout(q, np->pv, &cr, &ref) : NULL;
+    args[url_slot] = np->pv->checkout_link ? tz_provider_checkout(r->pool, r->server, q->cfg, np->pv,
+                                                                   &cr, &ref) : NULL;
     if (tz_db_json(r, create, args, &res) != OK || !res) {
         tz_idem_release(q, key);
         return tz_send_db_unavailable(r);

@@ -74,19 +74,42 @@ void tz_build_status(apr_pool_t *p, const tz_provider_t *pv, const tz_prov_cfg_t
     pv->status(p, cfg, arg, out);
 }
 
-const char *tz_provider_checkout(tz_req_t *q, const tz_provider_t *pv,
-                                 const tz_checkout_req_t *cr, const char **ref)
+const char *tz_provider_checkout(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
+                                 const tz_provider_t *pv, const tz_checkout_req_t *cr,
+                                 const char **ref)
 {
     tz_http_resp_t resp;
     *ref = NULL;
     if (pv->checkout_link)
-        return pv->checkout_link(q->r->pool, tz_provider_cfg(q->cfg, pv), cr);
+        return pv->checkout_link(p, tz_provider_cfg(c, pv), cr);
     if (!pv->checkout || !pv->checkout_answer)
         return NULL;
-    if (tz_provider_op(q->r->pool, q->r->server, q->cfg, pv, tz_build_checkout, cr, &resp) != 0 ||
-        resp.status < 200 || resp.status > 299)
+    if (tz_provider_op(p, s, c, pv, tz_build_checkout, cr, &resp) != 0 || resp.status < 200 ||
+        resp.status > 299)
         return NULL;
-    return pv->checkout_answer(q->r->pool, resp.body, resp.bodylen, ref);
+    return pv->checkout_answer(p, resp.body, resp.bodylen, ref);
+}
+
+tz_checkout_req_t tz_checkout_urls(apr_pool_t *p, const tz_cfg_t *c, const tz_provider_t *pv,
+                                   const char *api, const char *payment_id)
+{
+    const char *ret = c->return_url;
+    tz_checkout_req_t cr = {payment_id, 0, NULL, NULL, NULL, NULL, api,
+        pv->generic ? apr_pstrcat(p, api, "/payments/webhook", NULL)
+                    : apr_pstrcat(p, api, "/webhooks/", pv->name, NULL),
+        ret ? apr_pstrcat(p, ret, strchr(ret, '?') ? "&" : "?", "payment_id=", payment_id, NULL)
+            : apr_pstrcat(p, api, "/payments/", payment_id, "/return", NULL)};
+    return cr;
+}
+
+const tz_provider_t *tz_provider_choose(const tz_cfg_t *c, const char *wanted)
+{
+    if (wanted || c->default_provider)
+        return tz_provider_enabled(c, wanted ? wanted : c->default_provider);
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (c->providers[i].enabled)
+            return tz_providers[i];
+    return NULL;
 }
 
 static int tz_provider_has(const tz_provider_t *pv, char op)

@@ -42,8 +42,19 @@ void tz_build_status(apr_pool_t *p, const tz_provider_t *pv, const tz_prov_cfg_t
  * checkout has no link: the payer confirms on their phone; *ref names the
  * provider's checkout, or stays NULL).  NULL when the provider failed,
  * timed out or answered something unusable. */
-const char *tz_provider_checkout(tz_req_t *q, const tz_provider_t *pv,
-                                 const tz_checkout_req_t *cr, const char **ref);
+const char *tz_provider_checkout(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
+                                 const tz_provider_t *pv, const tz_checkout_req_t *cr,
+                                 const char **ref);
+/* A checkout request of payment_id through pv with its URLs filled in from
+ * the API's absolute base URL api: the webhook endpoint, and where the
+ * payer comes back (TipzedCheckoutReturnURL, else the payment's /return
+ * page); the caller sets the amount, payer and description. */
+tz_checkout_req_t tz_checkout_urls(apr_pool_t *p, const tz_cfg_t *c, const tz_provider_t *pv,
+                                   const char *api, const char *payment_id);
+/* The provider a payment goes through: wanted if enabled (NULL when it is
+ * not), else TipzedDefaultProvider, else the first enabled in table order
+ * (the sandbox last). */
+const tz_provider_t *tz_provider_choose(const tz_cfg_t *c, const char *wanted);
 
 /* The OAuth token cache (mod_tipzed_oauth.c): created in each child. */
 void tz_oauth_child_init(apr_pool_t *p, server_rec *s);

@@ -1,8 +1,9 @@
 /* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
  * compiled into Debian's httpd) asks providers about pending payments and
- * refunds and expires stale pending payments every TZ_EXPIRY_INTERVAL
- * seconds -- one runner across all children. */
+ * refunds, expires stale pending payments and runs the billing engine
+ * every TZ_EXPIRY_INTERVAL seconds -- one runner across all children. */
 #include "mod_tipzed_watchdog.h"
+#include "mod_tipzed_billing.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_providers.h"
 #include "mod_watchdog.h"
@@ -11,7 +12,8 @@
 #define TZ_EXPIRY_INTERVAL 5
 
 /* One tick, in a pool of its own: status polling first, so that a
- * payment is asked about before it may expire, then refunds, then expiry. */
+ * payment is asked about before it may expire, then refunds, then expiry,
+ * then the billing engine's pass. */
 static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
 {
     server_rec *s = data;
@@ -28,6 +30,7 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
     if (tz_db_server_value(p, s, TZ_Q_PAYMENTS_EXPIRE, args, &n) == OK && n && strcmp(n, "0"))
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10560)
                      "tipzed: %s pending payment(s) expired", n);
+    tz_billing_run(p, s, c);
     apr_pool_destroy(p);
     return APR_SUCCESS;
 }

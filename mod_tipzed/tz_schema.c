@@ -140,12 +140,65 @@ static const tz_field_t package_patch_fields[] = {
 };
 SCHEMA(tz_schema_package_patch, "package_patch", package_patch_fields);
 
+static const tz_field_t plan_fields[] = {
+    {"name", TZ_F_STRING, 1, 1, 100},
+    {"description", TZ_F_NULLABLE_STRING, 0, 0, 1000},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_STRING, 1, 1, 8},
+    {"interval", TZ_F_STRING, 1, 1, 16},
+    {"trial_days", TZ_F_INT, 0, 0, 365},
+    {"splits", TZ_F_ARRAY, 0, 0, 0}, /* its entries: tz_split_parse() */
+};
+SCHEMA(tz_schema_plan, "plan", plan_fields);
+
+/* at least one field (checked by the handler); a price never changes */
+static const tz_field_t plan_patch_fields[] = {
+    {"name", TZ_F_STRING, 0, 1, 100},
+    {"description", TZ_F_STRING, 0, 0, 1000},
+    {"active", TZ_F_BOOL, 0, 0, 0},
+};
+SCHEMA(tz_schema_plan_patch, "plan_patch", plan_patch_fields);
+
+static const tz_field_t subscribe_fields[] = {
+    {"plan_id", TZ_F_STRING, 1, 1, 64},
+    {"source", TZ_F_NULLABLE_STRING, 0, 1, 20},
+    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
+    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+};
+SCHEMA(tz_schema_subscribe, "subscribe", subscribe_fields);
+
+static const tz_field_t cancel_fields[] = {
+    {"at_period_end", TZ_F_BOOL, 0, 0, 0},
+};
+SCHEMA(tz_schema_cancel, "cancel", cancel_fields);
+
+static const tz_field_t schedule_fields[] = {
+    {"creator_id", TZ_F_STRING, 1, 1, 64},
+    {"amount", TZ_F_AMOUNT, 1, 0, 0},
+    {"currency", TZ_F_STRING, 1, 1, 8},
+    {"interval", TZ_F_STRING, 1, 1, 16},
+    {"count", TZ_F_INT, 0, 1, 120},
+    {"start_at", TZ_F_NULLABLE_STRING, 0, 10, 40},
+    {"source", TZ_F_NULLABLE_STRING, 0, 1, 20},
+    {"provider", TZ_F_NULLABLE_STRING, 0, 1, 32},
+    {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
+    {"message", TZ_F_NULLABLE_STRING, 0, 0, 280},
+    {"splits", TZ_F_ARRAY, 0, 0, 0},
+};
+SCHEMA(tz_schema_schedule, "schedule", schedule_fields);
+
+static const tz_field_t clock_fields[] = {
+    {"advance", TZ_F_STRING, 1, 1, 20},
+};
+SCHEMA(tz_schema_clock, "clock", clock_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
     &tz_schema_admin_note, &tz_schema_admin_reason, &tz_schema_admin_ref, &tz_schema_resolve,
     &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
     &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup, &tz_schema_package,
-    &tz_schema_package_patch,
+    &tz_schema_package_patch, &tz_schema_plan, &tz_schema_plan_patch, &tz_schema_subscribe,
+    &tz_schema_cancel, &tz_schema_schedule, &tz_schema_clock,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -31,6 +31,12 @@ extern const tz_schema_t tz_schema_adjustment;      /* POST /admin/wallets/{id}/
 extern const tz_schema_t tz_schema_topup;           /* POST /wallets/me/topup */
 extern const tz_schema_t tz_schema_package;         /* POST /admin/packages */
 extern const tz_schema_t tz_schema_package_patch;   /* PATCH /admin/packages/{id} */
+extern const tz_schema_t tz_schema_plan;            /* POST /creators/me/plans */
+extern const tz_schema_t tz_schema_plan_patch;      /* PATCH /creators/me/plans/{id} */
+extern const tz_schema_t tz_schema_subscribe;       /* POST /subscriptions */
+extern const tz_schema_t tz_schema_cancel;          /* POST /subscriptions/{id}/cancel */
+extern const tz_schema_t tz_schema_schedule;        /* POST /schedules */
+extern const tz_schema_t tz_schema_clock;           /* POST /sandbox/clock */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

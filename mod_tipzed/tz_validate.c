@@ -183,3 +183,9 @@ char *tz_referral_code_normalize(apr_pool_t *p, const char *code)
     }
     return out;
 }
+
+int tz_interval_ok(const char *s, int allow_year)
+{
+    return s && (strcmp(s, "week") == 0 || strcmp(s, "month") == 0 ||
+                 strcmp(s, "quarter") == 0 || (allow_year && strcmp(s, "year") == 0));
+}

@@ -30,6 +30,9 @@ int tz_parse_timestamp(const char *s, int allow_date, int64_t *secs);
 /* Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (secs >= 0). */
 char *tz_format_timestamp(apr_pool_t *p, int64_t secs);
 
+/* A billing interval: week, month, quarter, or (with allow_year) year. */
+int tz_interval_ok(const char *s, int allow_year);
+
 /* A Content-Type header naming application/json, with parameters allowed
  * but a charset only if it is UTF-8. */
 int tz_is_json_content_type(const char *content_type);

@@ -13,13 +13,14 @@ CREATE OR REPLACE FUNCTION tz_payment_json(p payments) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object(
     'id', p.id, 'fan_id', p.fan_id,
-    'creator_id', CASE WHEN p.purpose = 'tip' THEN p.creator_id END, 'amount', p.amount,
+    'creator_id', CASE WHEN p.purpose <> 'topup' THEN p.creator_id END, 'amount', p.amount,
     'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
     'provider', p.provider, 'provider_transaction_id', p.provider_transaction_id,
     'message', p.message, 'mobile_money_url', p.mobile_money_url,
     'refunded_amount', p.refunded_amount, 'disputed_amount', p.disputed_amount,
     'purpose', p.purpose, 'source', p.source, 'payment_url', p.mobile_money_url,
     'package_id', p.package_id, 'bonus', p.bonus, 'from_cashback', p.from_cashback,
+    'subscription_id', p.subscription_id, 'schedule_id', p.schedule_id, 'period', p.period,
     'cashback', p.cashback - p.cashback_reversed,
     'splits', (SELECT json_agg(json_build_object('creator_id', s.creator_id,
                                                  'share_bps', s.share_bps, 'amount', s.amount)
@@ -167,6 +168,8 @@ END $$;
 -- refund the wallet could not cover) repays from what is credited first:
 -- the receivable takes its share before the wallet sees the rest.  Then
 -- the payer's cashback and the referrer's bonus (tz_payment_succeeded).
+-- A subscription's or a schedule's charge first pays its period
+-- (tz_billing_paid, 55_billing.sql), or becomes a top-up of its payer.
 CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -177,6 +180,7 @@ DECLARE
   share bigint[];
   extra bigint[] := '{}';
 BEGIN
+  p := tz_billing_paid(p);
   IF p.source = 'wallet' THEN
     acc := ARRAY[tz_account('cashback', p.fan_id, NULL, p.currency),
                  tz_account('wallet', p.fan_id, NULL, p.currency)];
@@ -198,7 +202,7 @@ BEGIN
     INTO who, share FROM tz_payment_shares(p, p.net) s;
   -- the accounts the cashback grant and the referral bonus will post to
   -- are locked with these, in the one global order
-  IF p.purpose = 'tip' AND p.cashback_bps > 0 AND p.cashback_cap > 0 THEN
+  IF p.purpose <> 'topup' AND p.cashback_bps > 0 AND p.cashback_cap > 0 THEN
     extra := ARRAY[tz_account('promotions', NULL, NULL, p.currency),
                    tz_account('cashback', p.fan_id, NULL, p.currency)];
   END IF;

@@ -42,7 +42,8 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
          END
 $$;
 
--- Grants a credited tip's cashback: the month's row is locked first, so
+-- Grants a credited payment's cashback (a tip, a subscription's or a
+-- schedule's charge; never a top-up): the month's row is locked first, so
 -- that concurrent grants queue and the cap holds.
 CREATE OR REPLACE FUNCTION tz_cashback_grant(p payments) RETURNS payments
 LANGUAGE plpgsql AS $$
@@ -50,7 +51,7 @@ DECLARE
   m date := tz_cashback_month();
   c bigint;
 BEGIN
-  IF p.purpose <> 'tip' OR p.cashback_bps = 0 OR p.cashback_cap = 0 THEN
+  IF p.purpose = 'topup' OR p.cashback_bps = 0 OR p.cashback_cap = 0 THEN
     RETURN p;
   END IF;
   INSERT INTO cashback_months (user_id, currency, month) VALUES (p.fan_id, p.currency, m)
@@ -220,7 +221,7 @@ $$;
 -- creator_not_found, own_wallet, invalid_splits (with message; a split
 -- naming the payer is one), insufficient_funds (with available).  The
 -- wallets and receivables of a split tip's other creators are locked with
--- the rest.
+-- the rest (tz_wallet_payment_lock, 55_billing.sql).
 CREATE OR REPLACE FUNCTION tz_api_payment_wallet(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_fee_bps int,
@@ -229,9 +230,7 @@ CREATE OR REPLACE FUNCTION tz_api_payment_wallet(p_id uuid, p_fan uuid, p_creato
                                                  p_splits json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  acc bigint[];
-  cb bigint;
-  main bigint;
+  b record;
   p payments;
   fee bigint := tz_fee(p_amount, p_fee_bps);
   refused json;
@@ -246,25 +245,15 @@ BEGIN
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
-  acc := tz_wallet_payment_accounts(p_fan, p_creator, p_currency);
-  IF p_splits IS NOT NULL THEN
-    acc := acc || ARRAY(SELECT tz_account(k, (e->>'creator_id')::uuid, NULL, p_currency)
-                          FROM json_array_elements(p_splits) e,
-                               unnest(ARRAY['wallet', 'creator_receivable']) k);
-  END IF;
-  PERFORM tz_lock_accounts(acc || CASE WHEN p_referral_bonus > 0
-                                       THEN tz_referral_accounts(p_fan, p_currency)
-                                       ELSE '{}'::bigint[] END);
-  SELECT balance INTO cb FROM accounts WHERE id = acc[1];
-  SELECT balance INTO main FROM accounts WHERE id = acc[2];
-  IF cb + main < p_amount THEN
-    RETURN json_build_object('error', 'insufficient_funds', 'available', cb + main);
+  b := tz_wallet_payment_lock(p_fan, p_creator, p_currency, p_splits, p_referral_bonus);
+  IF b.cashback + b.main < p_amount THEN
+    RETURN json_build_object('error', 'insufficient_funds', 'available', b.cashback + b.main);
   END IF;
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         source, status, message, expires_at, from_cashback, cashback_bps,
                         cashback_cap, referral_bonus)
   VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
-          'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(), least(cb, p_amount),
+          'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(), least(b.cashback, p_amount),
           p_cashback_bps, p_cashback_cap, p_referral_bonus)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);

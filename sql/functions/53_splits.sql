@@ -105,7 +105,7 @@ CREATE OR REPLACE FUNCTION tz_payment_creator_ids(p_id uuid) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN (SELECT json_agg(c) FROM (
-            SELECT creator_id AS c FROM payments WHERE id = p_id AND purpose = 'tip'
+            SELECT creator_id AS c FROM payments WHERE id = p_id AND purpose <> 'topup'
             UNION SELECT creator_id FROM payment_splits WHERE payment_id = p_id) x);
 END $$;
 
@@ -163,7 +163,7 @@ END $$;
 CREATE OR REPLACE FUNCTION tz_split_earnings(p payments, p_creators uuid[], p_amounts bigint[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  IF p.purpose = 'tip' THEN
+  IF p.purpose <> 'topup' THEN
     INSERT INTO creator_stats (creator_id, currency)
     SELECT c, p.currency FROM unnest(p_creators) c
     ON CONFLICT (creator_id, currency) DO NOTHING;

@@ -27,8 +27,12 @@ BEGIN
     'id', p.uid, 'amount', p.amount,
     'type', CASE e.kind WHEN 'payment' THEN CASE pay.purpose WHEN 'topup' THEN 'topup'
                                                              ELSE 'payment' END
-                        WHEN 'wallet_payment' THEN CASE WHEN p.amount < 0 THEN 'tip_sent'
-                                                        ELSE 'payment' END
+                        WHEN 'wallet_payment' THEN CASE WHEN p.amount >= 0 THEN 'payment'
+                                                        WHEN pay.purpose = 'subscription'
+                                                        THEN 'subscription_charge'
+                                                        WHEN pay.purpose = 'schedule'
+                                                        THEN 'scheduled_payment'
+                                                        ELSE 'tip_sent' END
                         WHEN 'refund' THEN 'refund'
                         WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
                         WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'

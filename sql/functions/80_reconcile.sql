@@ -65,6 +65,13 @@
 --                        promotions -X and the referrer's cashback +X
 --                        (X > 0); the unique reference makes it one per
 --                        referred user
+--   billing_periods      subscription or schedule id: charges
+--                        (billing_charges) other than exactly one for each
+--                        of its periods 1..period, less the current one
+--                        while it is unpaid; a schedule whose charges_made
+--                        is not that count; payment id: a charge whose
+--                        payment is not of that item, period and purpose,
+--                        or has no credit entry
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -192,7 +199,7 @@ LANGUAGE sql STABLE AS $$
                 CASE WHEN sp.has_primary THEN 'with' ELSE 'without' END,
                 coalesce(sp.total_stored, 0), sp.net)
     FROM sp
-   WHERE sp.total_bps <> 10000 OR NOT sp.has_primary OR sp.purpose <> 'tip'
+   WHERE sp.total_bps <> 10000 OR NOT sp.has_primary OR sp.purpose = 'topup'
       OR sp.credited AND sp.total_stored IS DISTINCT FROM sp.net
   UNION ALL
   SELECT 'split_entries', sp.id::text,
@@ -412,6 +419,35 @@ LANGUAGE sql STABLE AS $$
       OR sum(q.amount) <> 0
 $$;
 
+-- billing_periods (see above).
+CREATE OR REPLACE FUNCTION tz_reconcile_billing() RETURNS TABLE (check_name text, id text,
+                                                                 detail text)
+LANGUAGE sql STABLE AS $$
+  WITH items AS (
+    SELECT s.id, s.period, s.paid, NULL::int AS made FROM subscriptions s
+    UNION ALL SELECT c.id, c.period, c.paid, c.charges_made FROM schedules c
+  ), got AS (
+    SELECT i.*, i.period - CASE WHEN i.paid THEN 0 ELSE 1 END AS owed,
+           (SELECT count(*) FROM billing_charges b WHERE b.item_id = i.id) AS n,
+           (SELECT coalesce(max(b.period), 0) FROM billing_charges b WHERE b.item_id = i.id) AS top
+      FROM items i
+  )
+  SELECT 'billing_periods', g.id::text,
+         format('periods 1..%s to be paid, %s charge(s) up to period %s%s', g.owed, g.n, g.top,
+                CASE WHEN g.made IS NOT NULL THEN format(', charges_made %s', g.made) ELSE '' END)
+    FROM got g
+   WHERE g.n <> g.owed OR g.top <> g.owed OR g.made IS NOT NULL AND g.made <> g.n
+  UNION ALL
+  SELECT 'billing_periods', b.payment_id::text,
+         format('charge of %s period %s: a payment of purpose %s, item %s, period %s, status %s',
+                b.item_id, b.period, p.purpose, coalesce(p.subscription_id, p.schedule_id),
+                p.period, p.status)
+    FROM billing_charges b JOIN payments p ON p.id = b.payment_id
+   WHERE p.purpose <> b.kind OR coalesce(p.subscription_id, p.schedule_id) <> b.item_id
+      OR p.period <> b.period
+      OR NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.reference = 'payment:' || p.id || ':credit')
+$$;
+
 -- The full report (tipzedctl reconcile).
 CREATE OR REPLACE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id text, detail text)
 LANGUAGE sql STABLE AS $$
@@ -425,6 +461,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_adjustments()
   UNION ALL SELECT * FROM tz_reconcile_promotions()
   UNION ALL SELECT * FROM tz_reconcile_referrals()
+  UNION ALL SELECT * FROM tz_reconcile_billing()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -442,6 +479,8 @@ $$;
 --                    minutes (the watchdog keeps asking its /status)
 --   adjustment_pending  every pending adjustment, oldest first: another
 --                    admin approves or rejects it
+--   billing_past_due every past-due subscription and schedule: its payer's
+--                    wallet is tried daily until the grace runs out
 CREATE OR REPLACE FUNCTION tz_open_items() RETURNS TABLE (kind text, id text, age_seconds bigint,
                                                           detail text)
 LANGUAGE plpgsql STABLE AS $$
@@ -477,6 +516,19 @@ BEGIN
            floor(extract(epoch FROM now() - d.created_at))::bigint,
            format('%s %s for %s by %s: %s', d.amount, d.currency, d.user_id, d.created_by, d.reason)
       FROM adjustments d WHERE d.status = 'pending' ORDER BY d.created_at, d.id;
+  RETURN QUERY
+    SELECT 'billing_past_due'::text, x.id::text,
+           floor(extract(epoch FROM now() - x.updated_at))::bigint,
+           format('%s of %s %s, period %s, past due since %s', x.kind, x.amount, x.currency,
+                  x.period, tz_ts(x.past_due_since))
+      FROM (SELECT 'subscription' AS kind, s.id, s.amount, s.currency, s.period,
+                   s.past_due_since, s.updated_at
+              FROM subscriptions s WHERE s.status = 'past_due'
+            UNION ALL
+            SELECT 'schedule', c.id, c.amount, c.currency, c.period, c.past_due_since,
+                   c.updated_at
+              FROM schedules c WHERE c.status = 'past_due') x
+     ORDER BY x.past_due_since, x.id;
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_reconciliation() RETURNS json
@@ -489,7 +541,7 @@ BEGIN
                                        ('payout_entries'), ('dispute_entries'),
                                        ('bill_entries'), ('transfer_entries'),
                                        ('adjustment_entries'), ('promotions_entries'),
-                                       ('referral_entries')),
+                                       ('referral_entries'), ('billing_periods')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),
