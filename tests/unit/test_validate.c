@@ -135,6 +135,16 @@ START_TEST(referral_codes)
 }
 END_TEST
 
+START_TEST(billing_intervals)
+{
+    ck_assert(tz_interval_ok("week", 0) && tz_interval_ok("month", 0));
+    ck_assert(tz_interval_ok("quarter", 0) && tz_interval_ok("year", 1));
+    ck_assert(!tz_interval_ok("year", 0)); /* schedules have no yearly interval */
+    ck_assert(!tz_interval_ok("Month", 1) && !tz_interval_ok("day", 1));
+    ck_assert(!tz_interval_ok("", 1) && !tz_interval_ok("weekly", 1) && !tz_interval_ok(NULL, 1));
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
     Suite *s = suite_create("validate");
@@ -147,6 +157,7 @@ static Suite *validate_suite(void)
     tcase_add_test(tc, json_content_types);
     tcase_add_test(tc, currencies);
     tcase_add_test(tc, referral_codes);
+    tcase_add_test(tc, billing_intervals);
     suite_add_tcase(s, tc);
     return s;
 }
