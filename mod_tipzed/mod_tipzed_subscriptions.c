@@ -4,6 +4,7 @@
  * sql/functions/57_subscriptions.sql's. */
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_billing.h"
+#include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_idempotency.h"
@@ -65,6 +66,7 @@ int tz_h_subscription_create(tz_req_t *q)
         tz_idem_release(q, &key);
         return subscribe_refused(q, res);
     }
+    tz_cache_forget(q, tz_json_str(res, "creator_id")); /* a first charge: earnings changed */
     return tz_billing_created(q, "subscription", res, pv, phone, &key);
 }
 

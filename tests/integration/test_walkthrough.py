@@ -17,3 +17,6 @@ def test_walkthrough_runs_twice(stack):
         out = r.stdout.replace(" ", "")
         assert '"balance":2125,"cashback_balance":500' in out, r.stdout  # the referral bonus
         assert '"balance":9025,"cashback_balance":10' in out, r.stdout  # the fan, after a wallet tip
+        assert '"status":"active","source":"wallet"' in out, r.stdout  # the trial ended, paid
+        assert '"status":"completed"' in out and '"charges_made":3' in out, \
+            r.stdout  # three installments

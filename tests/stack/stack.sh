@@ -650,6 +650,36 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
   # earned (1%) before the main balance, so 9025 ngwee and 10 of new cashback
   curl -s \$B/wallets/me -H "Authorization: Bearer \$FAN"; echo
 
+  # memberships: the creator sells a K10.00 monthly plan with a 7-day trial
+  # and the fan subscribes, to be paid from its wallet
+  PLAN=\$(curl -s -X POST \$B/creators/me/plans -H "Authorization: Bearer \$CREATOR" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: plan-\$(date +%s%N)" \\
+    -d '{"name":"Backstage","amount":1000,"currency":"ZMW","interval":"month","trial_days":7}' | j id)
+  SUB=\$(curl -s -X POST \$B/subscriptions -H "Authorization: Bearer \$FAN" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: sub-\$(date +%s%N)" \\
+    -d '{"plan_id":"'\$PLAN'","source":"wallet"}' | j id)
+
+  # a sandbox admin moves the billing clock past the trial and runs the
+  # billing engine at once (its watchdog runs it every 5 seconds anyway):
+  # the wallet pays the first month, and the subscription is active
+  printf 'sandbox admin 123\n' | $BUILD_ABS/tipzedctl -d "$CONNINFO" create-admin \\
+    --email admin-\$N@example.com --name "Sandbox Admin" >/dev/null
+  ADMIN=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
+    -d '{"email":"admin-'\$N'@example.com","password":"sandbox admin 123"}' | j access_token)
+  tick() { curl -s -X POST \$B/sandbox/clock -H "Authorization: Bearer \$ADMIN" \\
+      -H 'Content-Type: application/json' -d '{"advance":"'\$1'"}'; echo
+    curl -s -X POST \$B/sandbox/billing/run -H "Authorization: Bearer \$ADMIN"; echo; }
+  tick 7d
+  curl -s \$B/subscriptions/\$SUB -H "Authorization: Bearer \$FAN"; echo
+
+  # an installment plan: K5.00 a week, three times, the first one now;
+  # two weeks later it is completed
+  SCHED=\$(curl -s -X POST \$B/schedules -H "Authorization: Bearer \$FAN" \\
+    -H 'Content-Type: application/json' -H "X-Idempotency-Key: sched-\$(date +%s%N)" \\
+    -d '{"creator_id":"'\$CREATOR_ID'","amount":500,"currency":"ZMW","interval":"week","count":3}' | j id)
+  tick 7d; tick 7d
+  curl -s \$B/schedules/\$SCHED -H "Authorization: Bearer \$FAN"; echo
+
 The OpenAPI document: $b/openapi.json
 Stop the stack with: make stop
 TXT

@@ -378,6 +378,11 @@ class Model:
         self.bills = {}           # customer reference (one per request) -> dict, see Worker.bill
         self.pending_bills = []   # (bill id, owner) answered 202, to read back
         self.refusals = {}        # "<tip|topup|wallet_tip> <code>" -> refunds answered 409
+        # memberships and schedules
+        self.plans = []           # dicts: id, creator, amount
+        self.items = {}           # subscription or schedule id -> {"kind", "fan"} acknowledged
+        self.item_answers = {}    # "<kind> <status>" -> count
+        self.clock_moves = 0      # days the billing clock was moved
 
     def pick(self, name):
         with self.lock:
@@ -409,7 +414,8 @@ class Worker(threading.Thread):
         self.ops = [(self.initiate, 22), (self.topup, 8), (self.webhook, 30),
                     (self.wallet_tip, 12), (self.transfer, 5), (self.bill, 5), (self.refund, 6),
                     (self.dispute, 2), (self.payout_request, 8), (self.payout_step, 12),
-                    (self.register, 1), (self.read, 6)]
+                    (self.register, 1), (self.read, 6), (self.subscribe, 3),
+                    (self.schedule, 2), (self.billing_action, 2), (self.tick, 2)]
 
     def run(self):
         weights = [w for _, w in self.ops]
@@ -543,6 +549,75 @@ class Worker(threading.Thread):
             self.expect_webhook(p["id"], "tip", fan, creator["user"]["id"], amount)
         else:
             self.log.violate(f"wallet tip ({source}) answered {r.status}: {r.body[:300]!r}")
+
+    # -- memberships and schedules ---------------------------------------------
+    def answered(self, kind, r, fan):
+        """A subscription or schedule request's answer: 201 (recorded), or a
+        refusal the request can meet (422 insufficient funds, 409 already
+        subscribed); anything else breaks the contract."""
+        p = (r.json or {}) if r is not None else {}
+        key = f"{kind} {r.status if r is not None else 'none'}"
+        with self.m.lock:
+            self.m.item_answers[key] = self.m.item_answers.get(key, 0) + 1
+        if r is None:
+            return
+        if r.status == 201 and p.get("fan_id") == fan["user"]["id"]:
+            with self.m.lock:
+                self.m.items[p["id"]] = {"kind": kind, "fan": fan}
+        elif not (r.status == 422 and p.get("code") == "insufficient_funds") and \
+                not (r.status == 409 and p.get("code") == "already_subscribed"):
+            self.log.violate(f"{kind} answered {r.status}: {r.body[:300]!r}")
+
+    def subscribe(self):
+        fan, plan = random.choice(self.m.fans), random.choice(self.m.plans)
+        r, _ = self.api.retrying("subscribe", "POST", "/subscriptions",
+                                 json={"plan_id": plan["id"], "source": "wallet"},
+                                 token=fan["access_token"],
+                                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        self.answered("subscription", r, fan)
+
+    def schedule(self):
+        fan, creator = random.choice(self.m.fans), random.choice(self.m.creators)
+        body = {"creator_id": creator["user"]["id"], "amount": random.randint(500, 5000),
+                "currency": CURRENCY, "interval": "week", "count": random.randint(2, 4),
+                "message": f"stress {RUN} schedule"}
+        r, _ = self.api.retrying("schedule", "POST", "/schedules", json=body,
+                                 token=fan["access_token"],
+                                 headers={"X-Idempotency-Key": uuid.uuid4().hex})
+        self.answered("schedule", r, fan)
+
+    def billing_action(self):
+        """A fan cancels (now or at the period's end), resumes or pauses one
+        of its items: 200, or 409 when its state forbids it."""
+        with self.m.lock:
+            if not self.m.items:
+                return
+            iid = random.choice(list(self.m.items))
+            item = self.m.items[iid]
+        if item["kind"] == "subscription":
+            action = random.choice(["cancel", "cancel_now", "resume"])
+            path = f"/subscriptions/{iid}/{'cancel' if action != 'resume' else 'resume'}"
+            body = {"at_period_end": action == "cancel"}
+        else:
+            path = f"/schedules/{iid}/{random.choice(['pause', 'resume', 'cancel'])}"
+            body = {}
+        r = self.api.call("billing_action", "POST", path, json=body,
+                          token=item["fan"]["access_token"])
+        if r is not None and r.status < 500 and r.status not in (200, 409):
+            self.log.violate(f"POST {path} answered {r.status}: {r.body[:200]!r}")
+
+    def tick(self):
+        """A day passes on the billing clock, and the engine runs (the
+        watchdogs run it too, every 5 seconds)."""
+        r = self.api.call("clock", "POST", "/sandbox/clock", json={"advance": "1d"},
+                          token=self.admin["access_token"])
+        if r is not None and r.status == 200:
+            with self.m.lock:
+                self.m.clock_moves += 1
+        r = self.api.call("billing_run", "POST", "/sandbox/billing/run",
+                          token=self.admin["access_token"])
+        if r is not None and r.status < 500 and r.status != 200:
+            self.log.violate(f"the engine's run answered {r.status}: {r.body[:200]!r}")
 
     def transfer(self):
         """A transfer from a fan's main wallet to a creator; now and then one
@@ -1013,7 +1088,22 @@ def setup(stack, log, n_creators, n_fans, biller):
     if len(m.creators) != n_creators or len(m.fans) != n_fans:
         sys.exit("stress: set-up failed")
     setup_wallets(stack, m, admin, biller)
+    setup_plans(stack, m)
     return m, admin
+
+
+def setup_plans(stack, m):
+    """Each creator's weekly plan; every other one with a day's trial."""
+    api = Client(stack.api_url, source_ip="127.77.0.3")
+    for i, c in enumerate(m.creators):
+        amount = random.randint(500, 3000)
+        r = api.post("/creators/me/plans", token=c["access_token"],
+                     headers={"X-Idempotency-Key": uuid.uuid4().hex},
+                     json={"name": f"Stress {RUN} weekly", "amount": amount, "currency": CURRENCY,
+                           "interval": "week", "trial_days": i % 2})
+        if r.status != 201:
+            sys.exit(f"stress: creating a plan answered {r.status}: {r.body[:200]!r}")
+        m.plans.append({"id": r.json["id"], "creator": c["user"]["id"], "amount": amount})
 
 
 def setup_wallets(stack, m, admin, biller):
@@ -1065,11 +1155,13 @@ FANS = f"(SELECT id FROM users WHERE email LIKE 'stress-{RUN}-fan-%')"
 
 
 def check_payments(stack, log, m):
-    """Tips and top-ups through the gateway (wallet_first's fallbacks too)."""
+    """Tips and top-ups through the gateway (wallet_first's fallbacks too; the
+    payment links the billing engine offers are check_billing's)."""
     rows = q(stack, "SELECT p.id, p.status, count(e.id), p.purpose, p.bonus, p.amount"
                     " FROM payments p LEFT JOIN journal_entries e ON e.payment_id = p.id"
                     " AND e.kind = 'payment'"
                     f" WHERE p.fan_id IN {FANS} AND p.source = 'provider'"
+                    " AND p.subscription_id IS NULL AND p.schedule_id IS NULL"
                     " AND p.message <> 'stress-final' GROUP BY p.id")
     db = {r[0]: (r[1], int(r[2])) for r in rows}
     shape = {r[0]: (r[3], int(r[4]), int(r[5])) for r in rows}
@@ -1271,6 +1363,45 @@ def check_wallet_tips(stack, log, m):
     return sum(1 for r in rows if r[3] == "wallet")
 
 
+def check_billing(stack, log, m):
+    """Every acknowledged subscription and schedule exists; no period of any
+    item was paid twice (one credited charge per item and period, one
+    credit entry each); each item's charges are its periods 1..n; a
+    schedule never made more charges than its count."""
+    ids = "(" + ",".join(f"'{i}'" for i in m.items) + ")" if m.items else "(NULL)"
+    found = {r[0] for r in q(stack, f"SELECT id FROM subscriptions WHERE id IN {ids}"
+                                    f" UNION ALL SELECT id FROM schedules WHERE id IN {ids}")}
+    for iid, item in m.items.items():
+        if iid not in found:
+            log.violate(f"acknowledged {item['kind']} {iid} is missing")
+    for item, period, n in q(stack, f"""
+        SELECT coalesce(subscription_id, schedule_id), period, count(*) FROM payments
+         WHERE purpose IN ('subscription', 'schedule') AND status IN {SQL_CREDITED}
+         GROUP BY 1, 2 HAVING count(*) > 1"""):
+        log.violate(f"period {period} of {item} was paid {n} times")
+    for pid, entries in q(stack, """
+        SELECT b.payment_id, (SELECT count(*) FROM journal_entries e
+                               WHERE e.reference = 'payment:' || b.payment_id || ':credit')
+          FROM billing_charges b"""):
+        if int(entries) != 1:
+            log.violate(f"charge {pid} has {entries} credit entries")
+    for item, n, top in q(stack, "SELECT item_id, count(*), max(period) FROM billing_charges"
+                                 " GROUP BY item_id HAVING count(*) <> max(period)"):
+        log.violate(f"{item}: {n} charges up to period {top}")
+    for cid, made, count in q(stack, "SELECT id, charges_made, count FROM schedules"
+                                     " WHERE charges_made > count"):
+        log.violate(f"schedule {cid} made {made} charges of {count}")
+    for pid, purpose, status, credits in q(stack, """
+        SELECT p.id, p.purpose, p.status, (SELECT count(*) FROM journal_entries e
+                                           WHERE e.payment_id = p.id AND e.kind = 'payment')
+          FROM payments p WHERE p.source = 'provider'
+           AND (p.subscription_id IS NOT NULL OR p.schedule_id IS NOT NULL)"""):
+        if credits != ("1" if status in CREDITED else "0"):
+            log.violate(f"offered link {pid} ({purpose}) is {status} with {credits} credits")
+    (n,), = q(stack, "SELECT count(*) FROM billing_charges")
+    return int(n)
+
+
 def check_transfers(stack, log, m, cfg):
     """Each transfer request made at most one transfer (found by its unique
     note): an acknowledged one exactly one, with one entry; a refused one
@@ -1395,7 +1526,7 @@ def check_cashback(stack, log, m, cfg):
                  AND date_trunc('month', e.created_at AT TIME ZONE 'UTC')::date = c.month),
              (SELECT coalesce(sum(p.cashback), 0) FROM payments p WHERE p.fan_id = u.id),
              (SELECT coalesce(sum(p.amount * p.cashback_bps / 10000), 0) FROM payments p
-               WHERE p.fan_id = u.id AND p.purpose = 'tip' AND p.cashback_cap > 0
+               WHERE p.fan_id = u.id AND p.purpose <> 'topup' AND p.cashback_cap > 0
                  AND p.status IN {SQL_CREDITED}),
              (SELECT count(*) FROM cashback_months x WHERE x.user_id = u.id)
         FROM users u LEFT JOIN cashback_months c ON c.user_id = u.id AND c.currency = '{CURRENCY}'
@@ -1664,6 +1795,7 @@ def main():
     n_wallet_tips = check_wallet_tips(stack, log, m)
     n_transfers, most_sent = check_transfers(stack, log, m, cfg)
     n_bills, bill_statuses = check_bills(stack, log, m, biller)
+    n_charges = check_billing(stack, log, m)
     fans_at_cap = check_cashback(stack, log, m, cfg)
     check_wallets(stack, log, m)
     fans_hold = check_fan_wallets(stack, log, m)
@@ -1720,6 +1852,9 @@ def main():
         "bill_statuses": bill_statuses, "bills_pending_after_wait": bills_left,
         "biller_calls": dict(sorted(biller.counts.items())),
         "fans_at_cashback_cap": fans_at_cap, "fans_hold": fans_hold,
+        "subscriptions_and_schedules": len(m.items),
+        "billing_answers": dict(sorted(m.item_answers.items())),
+        "billing_clock_days": m.clock_moves, "billing_charges": n_charges,
         "refunds": n_refunds,
         "refunds_confirmed_at_once": sum(1 for r in m.refunds.values() if r["answer"] == 200),
         "refunds_left_pending": sum(1 for r in m.refunds.values() if r["answer"] == 202),
