@@ -489,3 +489,26 @@ def test_the_clock_is_the_sandbox_admins_only(api, admin, people):
     assert_problem(api.post("/sandbox/clock", token=fan["access_token"],
                             json={"advance": "1d"}), 403)
     assert_problem(api.post("/sandbox/billing/run", token=fan["access_token"]), 403)
+
+
+def test_a_split_schedule_shares_each_charge_and_its_refund(api, admin, people, stack,
+                                                            new_client):
+    creator, fan = people
+    partner = register(new_client(), role="creator")
+    fund(stack, fan["user"]["id"], 2000)
+    r = schedule(api, fan, creator["user"]["id"], amount=999, interval="month", count=2,
+                 splits=[{"creator_id": partner["user"]["id"], "share_bps": 5000},
+                         {"creator_id": creator["user"]["id"], "share_bps": 5000}])
+    assert r.status == 201 and r.json["splits"][0]["creator_id"] == partner["user"]["id"], r
+    pid = stack.psql(f"SELECT id FROM payments WHERE schedule_id = '{r.json['id']}'")[0][0]
+    pay = api.get(f"/payments/{pid}", token=partner["access_token"])  # a creator of it sees it
+    assert pay.status == 200, pay
+    net = 999 - fee(999)
+    assert sorted(s["amount"] for s in pay.json["splits"]) == sorted(
+        [net // 2 + net % 2, net // 2]), pay.json
+    r = api.post(f"/payments/{pid}/refund", token=admin["access_token"],
+                 json={"reason": "mistake"}, headers=key())
+    assert r.status == 200 and r.json["status"] == "refunded", r
+    for c in (creator, partner):
+        assert api.get("/wallets/me", token=c["access_token"]).json["balance"] == 0
+    reconciled(api, admin)
