@@ -49,6 +49,10 @@ typedef struct {
     apr_int64_t transfer_window;    /* ... within this many seconds (sliding) */
     apr_int64_t payment_expiry;
     apr_int64_t billing_grace;      /* TipzedBillingGrace: seconds a past-due item is retried */
+    const char *tax_json;           /* TipzedTax as the SQL functions take it, or NULL: none */
+    const char *tax_name;
+    int tax_bps, tax_inclusive;
+    const char *invoice_issuer;     /* TipzedInvoiceIssuer */
     apr_int64_t referral_bonus;     /* TipzedReferralBonus: minor units credited to a
                                        referrer's cashback when the referred user's
                                        first payment succeeds; 0: off */

@@ -52,14 +52,14 @@ static const tz_provider_t *offer_provider(apr_pool_t *p, server_rec *s, const t
 void tz_billing_offer(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
                       const tz_billing_item_t *item)
 {
-    const char *phone, *ref, *args[11], *url, *done[5];
+    const char *phone, *ref, *args[12], *url, *done[5];
     const tz_provider_t *pv = offer_provider(p, s, c, item, &phone);
     tz_checkout_req_t cr;
     json_t *res;
     if (!pv)
         return;
     cr = tz_checkout_urls(p, c, pv, item->api_url, tz_uuid4(p));
-    cr.amount = item->amount;
+    cr.amount = tz_payment_with_tax(c, item->amount);
     cr.currency = item->currency;
     cr.phone_number = phone;
     args[0] = item->kind, args[1] = item->id, args[2] = cr.payment_id, args[3] = pv->name;
@@ -68,6 +68,7 @@ void tz_billing_offer(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
     args[9] = pv->status && c->status_poll > 0
                   ? apr_psprintf(p, "%" APR_INT64_T_FMT, c->status_poll) : NULL;
     args[10] = pv->checkout_link ? tz_provider_checkout(p, s, c, pv, &cr, &ref) : NULL;
+    args[11] = c->tax_json;
     if (tz_db_server_json(p, s, TZ_Q_BILLING_OFFER, args, &res) != OK || !res ||
         !json_is_true(json_object_get(res, "offered")) || pv->checkout_link)
         return;
@@ -158,13 +159,14 @@ static void forget_creators(apr_pool_t *p, server_rec *s, json_t *res)
 /* One due item moved one step. */
 static int charge_one(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, json_t *due)
 {
-    const char *args[8], *outcome;
+    const char *args[9], *outcome;
     json_t *res, *o;
     args[0] = tz_json_str(due, "kind");
     args[1] = tz_json_str(due, "id");
     args[2] = tz_billing_sandbox(c);
     args[3] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->billing_grace);
     tz_billing_terms(p, c, &args[4]);
+    args[8] = c->tax_json;
     if (tz_db_server_json(p, s, TZ_Q_BILLING_CHARGE, args, &res) != OK || !res)
         return 0;
     outcome = tz_json_str(res, "outcome");

@@ -54,6 +54,18 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(transfer_window);
     TZ_MERGE_INT(payment_expiry);
     TZ_MERGE_INT(billing_grace);
+    if (add->tax_json) { /* the tax is one setting */
+        m->tax_json = add->tax_json;
+        m->tax_name = add->tax_name;
+        m->tax_bps = add->tax_bps;
+        m->tax_inclusive = add->tax_inclusive;
+    } else {
+        m->tax_json = base->tax_json;
+        m->tax_name = base->tax_name;
+        m->tax_bps = base->tax_bps;
+        m->tax_inclusive = base->tax_inclusive;
+    }
+    TZ_MERGE_PTR(invoice_issuer);
     TZ_MERGE_INT(referral_bonus);
     /* a provider's configuration comes whole from the most specific server
      * that configures it */
@@ -248,6 +260,52 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     if (!c->cors_origins)
         c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
     APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+/* TipzedTax Off | <name> <percent> inclusive|exclusive: the name is what
+ * invoices print (e.g. VAT), 1..32 letters, digits, spaces, dots, dashes or
+ * underscores (it is also written into JSON as it is). */
+static const char *set_tax(cmd_parms *cmd, void *d, const char *name, const char *pct,
+                           const char *mode)
+{
+    tz_cfg_t *c = srv(cmd);
+    int32_t bps;
+    const char *why;
+    size_t n = strlen(name);
+    if (!pct && strcasecmp(name, "off") == 0) {
+        c->tax_json = "";
+        return NULL;
+    }
+    if (!pct || !mode)
+        return bad(cmd, name, "takes a name, a percentage and inclusive or exclusive, or Off");
+    if (n < 1 || n > 32 || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                         "0123456789 ._-") != n)
+        return bad(cmd, name, "a tax's name is 1 to 32 letters, digits, spaces, dots, dashes "
+                              "or underscores");
+    if ((why = tz_parse_percent(pct, &bps)))
+        return bad(cmd, pct, why);
+    if (strcasecmp(mode, "inclusive") && strcasecmp(mode, "exclusive"))
+        return bad(cmd, mode, "must be inclusive (prices include the tax) or exclusive (the tax "
+                              "is added)");
+    c->tax_name = name;
+    c->tax_bps = bps;
+    c->tax_inclusive = strcasecmp(mode, "inclusive") == 0;
+    c->tax_json = apr_psprintf(cmd->pool, "{\"name\":\"%s\",\"bps\":%d,\"inclusive\":%s}",
+                               name, bps, c->tax_inclusive ? "true" : "false");
+    return NULL;
+}
+
+/* TipzedInvoiceIssuer <name>: 1..200 characters without control characters */
+static const char *set_invoice_issuer(cmd_parms *cmd, void *d, const char *v)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return bad(cmd, v, "must not hold control characters");
+    if (n < 1 || n > 200)
+        return bad(cmd, v, "must be 1 to 200 characters");
+    srv(cmd)->invoice_issuer = v;
     return NULL;
 }
 
@@ -546,6 +604,11 @@ const command_rec tz_cmds[] = {
                   " user's first payment succeeds, or Off (the default)"),
     AP_INIT_TAKE1("TipzedPaymentExpiry", set_duration, TZ_OFF(payment_expiry), RSRC_CONF,
                   "pending payments expire after this (default 30m)"),
+    AP_INIT_TAKE13("TipzedTax", set_tax, NULL, RSRC_CONF,
+                   "Off (the default), or the tax invoices show: name percent"
+                   " inclusive|exclusive (e.g. VAT 16% inclusive)"),
+    AP_INIT_TAKE1("TipzedInvoiceIssuer", set_invoice_issuer, NULL, RSRC_CONF,
+                  "the platform's name as seller on the invoices of top-ups (default Tipzed)"),
     AP_INIT_TAKE1("TipzedBillingGrace", set_duration, TZ_OFF(billing_grace), RSRC_CONF,
                   "how long a past-due subscription or schedule is retried daily before it"
                   " ends (default 3d)"),
@@ -689,6 +752,12 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(transfer_window, 86400);
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(billing_grace, 3 * 86400);
+    if (c->tax_json && !*c->tax_json)
+        c->tax_json = NULL; /* TipzedTax Off */
+    if (!c->tax_json)
+        c->tax_bps = 0;
+    if (!c->invoice_issuer)
+        c->invoice_issuer = "Tipzed";
     TZ_DEFAULT(referral_bonus, 0);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);

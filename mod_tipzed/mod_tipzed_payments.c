@@ -10,7 +10,14 @@
 #include "tz_parse.h"
 #include "tz_schema.h"
 #include "tz_split.h"
+#include "tz_tax.h"
 #include "tz_validate.h"
+
+int64_t tz_payment_with_tax(const tz_cfg_t *c, int64_t price)
+{
+    int64_t amount, tax;
+    return tz_tax_apply(price, c->tax_bps, c->tax_inclusive, &amount, &tax) ? price : amount;
+}
 
 int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency)
 {
@@ -46,7 +53,7 @@ static tz_checkout_req_t checkout_req(tz_req_t *q, const tz_new_payment_t *np, j
 {
     request_rec *r = q->r;
     tz_checkout_req_t cr = tz_checkout_urls(r->pool, q->cfg, np->pv, tz_api_url(r), np->id);
-    cr.amount = np->amount;
+    cr.amount = np->topup ? np->amount : tz_payment_with_tax(q->cfg, np->amount);
     cr.currency = np->currency;
     cr.phone_number = np->phone;
     if (pay) {
@@ -146,7 +153,7 @@ int tz_payment_source_ok(tz_req_t *q, const char *given, const char **source)
 static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key_t *key)
 {
     request_rec *r = q->r;
-    const char *args[17];
+    const char *args[18];
     args[0] = np->id;
     args[1] = q->user.id;
     args[2] = tz_json_str(q->body, "creator_id");
@@ -161,6 +168,7 @@ static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key
     args[12] = tz_payment_poll_in(q, np->pv);
     tz_payment_rewards(q, &args[13]);
     args[16] = np->splits;
+    args[17] = q->cfg->tax_json;
     return tz_payment_through_provider(q, np, TZ_Q_PAYMENT_CREATE, args, 9, key, tip_refused);
 }
 

@@ -21,6 +21,9 @@ typedef struct {
 /* Answers a {"error": ...} of the creating SQL function (a 4xx). */
 typedef int (*tz_refused_fn)(tz_req_t *q, json_t *res);
 
+/* What a price is paid with TipzedTax (tz_tax.h): the price itself when
+ * the tax is included or off. */
+int64_t tz_payment_with_tax(const tz_cfg_t *c, int64_t price);
 /* OK, or DONE with a 422 sent: the amount within TipzedMinPayment ..
  * TipzedMaxPayment, the currency accepted. */
 int tz_payment_amount_ok(tz_req_t *q, int64_t amount, const char *currency);

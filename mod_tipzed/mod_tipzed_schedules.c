@@ -62,7 +62,7 @@ static int schedule_fields_ok(tz_req_t *q, const char **start, const char **spli
 int tz_h_schedule_create(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[20], *source, *phone, *start, *splits;
+    const char *args[21], *source, *phone, *start, *splits;
     const tz_provider_t *pv;
     tz_idem_key_t key;
     json_t *res, *count;
@@ -91,6 +91,7 @@ int tz_h_schedule_create(tz_req_t *q)
     args[14] = tz_billing_sandbox(q->cfg);
     tz_billing_terms(r->pool, q->cfg, &args[15]);
     args[19] = key.key;
+    args[20] = q->cfg->tax_json;
     if (tz_db_json(r, TZ_Q_SCHEDULE_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);

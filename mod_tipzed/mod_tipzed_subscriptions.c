@@ -37,7 +37,7 @@ static int subscribe_refused(tz_req_t *q, json_t *res)
 int tz_h_subscription_create(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[13], *source, *phone;
+    const char *args[14], *source, *phone;
     const tz_provider_t *pv;
     tz_idem_key_t key;
     json_t *res;
@@ -58,6 +58,7 @@ int tz_h_subscription_create(tz_req_t *q)
     args[7] = tz_billing_sandbox(q->cfg);
     tz_billing_terms(r->pool, q->cfg, &args[8]);
     args[12] = key.key;
+    args[13] = q->cfg->tax_json;
     if (tz_db_json(r, TZ_Q_SUBSCRIPTION_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);

@@ -44,7 +44,7 @@ int tz_h_wallet_topup(tz_req_t *q)
 {
     request_rec *r = q->r;
     tz_new_payment_t np = {tz_uuid4(r->pool), 0, NULL, NULL, NULL, 1, NULL};
-    const char *package, *bonus = "0", *args[14];
+    const char *package, *bonus = "0", *args[15];
     json_t *amount;
     tz_idem_key_t key;
     if (tz_validate_or_422(q, &tz_schema_topup))
@@ -77,5 +77,6 @@ int tz_h_wallet_topup(tz_req_t *q)
     args[11] = np.phone;
     args[12] = tz_payment_poll_in(q, np.pv);
     args[13] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->referral_bonus);
+    args[14] = q->cfg->invoice_issuer;
     return tz_payment_through_provider(q, &np, TZ_Q_TOPUP_CREATE, args, 9, &key, topup_refused);
 }

@@ -37,7 +37,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
                            int fallback)
 {
     request_rec *r = q->r;
-    const char *args[12];
+    const char *args[13];
     json_t *res;
     args[0] = np->id;
     args[1] = q->user.id;
@@ -49,6 +49,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
     tz_payment_rewards(q, &args[7]);
     args[10] = key->key;
     args[11] = np->splits;
+    args[12] = q->cfg->tax_json;
     if (tz_db_json(r, TZ_Q_PAYMENT_WALLET, args, &res) != OK || !res) {
         tz_idem_release(q, key);
         return tz_send_db_unavailable(r);
@@ -95,6 +96,7 @@ int tz_h_payment_quote(tz_req_t *q)
     args[4] = source;
     args[5] = apr_itoa(r->pool, q->cfg->fee_bps);
     tz_payment_rewards(q, &args[6]);
+    args[8] = q->cfg->tax_json; /* (in place of the referral bonus, which a quote leaves out) */
     if (tz_db_json(r, TZ_Q_PAYMENT_QUOTE, args, &out) != OK || !out)
         return tz_send_db_unavailable(r);
     if (json_object_get(out, "error"))

@@ -25,16 +25,16 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(IDEM_ABORT, idem_abort, "%s::uuid, %s", 2),
     TZ_API(PAYMENT_CREATE, payment_create,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s, %s::int, %s::bigint, %s, %s, %s, "
-           "%s::bigint, %s::int, %s::bigint, %s::bigint, %s::json", 17),
+           "%s::bigint, %s::int, %s::bigint, %s::bigint, %s::json, %s::json", 18),
     TZ_API(TOPUP_CREATE, topup_create,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s::bigint, %s, %s::int, %s::bigint, %s, "
-           "%s, %s, %s::bigint, %s::bigint", 14),
+           "%s, %s, %s::bigint, %s::bigint, %s", 15),
     TZ_API(PACKAGE_TOPUP, package_topup, "%s::uuid", 1),
     TZ_API(PAYMENT_WALLET, payment_wallet,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::int, %s::bigint, "
-           "%s::bigint, %s, %s::json", 12),
+           "%s::bigint, %s, %s::json, %s::json", 13),
     TZ_API(PAYMENT_QUOTE, payment_quote,
-           "%s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::int, %s::bigint", 8),
+           "%s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::int, %s::bigint, %s::json", 9),
     TZ_API(PAYMENT_CHECKOUT, payment_checkout, "%s::uuid, %s, %s::boolean, %s, %s", 5),
     TZ_API(APPLY_EVENT, apply_event, "%s, %s, %s::uuid, %s, %s, %s::bigint, %s", 7),
     TZ_API(APPLY_REFUND_EVENT, apply_refund_event,
@@ -90,23 +90,27 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(PLANS_LIST, plans_list, "%s::uuid, %s::boolean", 2),
     TZ_API(SUBSCRIPTION_CREATE, subscription_create,
            "%s::uuid, %s::uuid, %s::uuid, %s, %s, %s, %s, %s::boolean, %s::int, %s::int, "
-           "%s::bigint, %s::bigint, %s", 13),
+           "%s::bigint, %s::bigint, %s, %s::json", 14),
     TZ_API(SUBSCRIPTION_GET, subscription_get, "%s::uuid, %s::uuid, %s", 3),
     TZ_API(SUBSCRIPTIONS_LIST, subscriptions_list, "%s::uuid, %s, %s::int, %s::bigint", 4),
     TZ_API(SUBSCRIPTION_ACTION, subscription_action,
            "%s::uuid, %s::uuid, %s, %s, %s::boolean, %s::boolean", 6),
     TZ_API(SCHEDULE_CREATE, schedule_create,
            "%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s, %s, %s::int, %s::timestamptz, %s, %s, "
-           "%s, %s, %s, %s::json, %s::boolean, %s::int, %s::int, %s::bigint, %s::bigint, %s", 20),
+           "%s, %s, %s, %s::json, %s::boolean, %s::int, %s::int, %s::bigint, %s::bigint, %s, "
+           "%s::json", 21),
     TZ_API(SCHEDULE_GET, schedule_get, "%s::uuid, %s::uuid, %s", 3),
     TZ_API(SCHEDULES_LIST, schedules_list, "%s::uuid, %s::int, %s::bigint", 3),
     TZ_API(SCHEDULE_ACTION, schedule_action, "%s::uuid, %s::uuid, %s, %s, %s::boolean", 5),
     TZ_API(BILLING_ANSWER, billing_answer, "%s, %s::uuid, %s::uuid, %s", 4),
     TZ_API(BILLING_DUE, billing_due, "%s::boolean, %s::int", 2),
     TZ_API(BILLING_CHARGE, billing_charge,
-           "%s, %s::uuid, %s::boolean, %s::bigint, %s::int, %s::int, %s::bigint, %s::bigint", 8),
+           "%s, %s::uuid, %s::boolean, %s::bigint, %s::int, %s::int, %s::bigint, %s::bigint, "
+           "%s::json", 9),
     TZ_API(BILLING_OFFER, billing_offer,
            "%s, %s::uuid, %s::uuid, %s, %s::int, %s::int, %s::bigint, %s::bigint, %s::bigint, "
-           "%s::bigint, %s", 11),
+           "%s::bigint, %s, %s::json", 12),
     TZ_API(CLOCK, clock, "%s::bigint", 1),
+    TZ_API(INVOICE_GET, invoice_get, "%s::uuid, %s::uuid, %s", 3),
+    TZ_API(INVOICES_LIST, invoices_list, "%s::uuid, %s::int, %s::bigint", 3),
 };

@@ -85,6 +85,8 @@ typedef enum {
     TZ_Q_BILLING_CHARGE,
     TZ_Q_BILLING_OFFER,
     TZ_Q_CLOCK,
+    TZ_Q_INVOICE_GET,
+    TZ_Q_INVOICES_LIST,
     TZ_Q__COUNT
 } tz_query_e;
 

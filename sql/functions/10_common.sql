@@ -36,3 +36,28 @@ BEGIN
   END IF;
   RETURN div(p_gross::numeric * p_bps + 5000, 10000)::bigint;
 END $$;
+
+-- The tax rule (TipzedTax), the only place it is written besides
+-- mod_tipzed/tz_tax.c (tests/fixtures/tax_cases.json holds both to the
+-- same answers).  p_tax: {"name", "bps", "inclusive"}, or NULL (no tax).
+-- A price that includes the tax (inclusive) is what is paid, and the tax
+-- within it is round half up of price * bps / (10000 + bps); a price
+-- before tax (exclusive) is paid with the tax added, round half up of
+-- price * bps / 10000.  Exact for every price of the API.
+CREATE OR REPLACE FUNCTION tz_tax_apply(p_price bigint, p_tax json, OUT amount bigint,
+                                        OUT tax bigint)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+  bps int := coalesce((p_tax->>'bps')::int, 0);
+BEGIN
+  IF p_tax IS NULL OR bps = 0 THEN
+    amount := p_price;
+    tax := 0;
+  ELSIF (p_tax->>'inclusive')::boolean THEN
+    amount := p_price;
+    tax := div(p_price::numeric * bps * 2 + 10000 + bps, 2 * (10000 + bps))::bigint;
+  ELSE
+    tax := div(p_price::numeric * bps + 5000, 10000)::bigint;
+    amount := p_price + tax;
+  END IF;
+END $$;

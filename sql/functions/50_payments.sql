@@ -20,6 +20,7 @@ LANGUAGE sql STABLE AS $$
     'refunded_amount', p.refunded_amount, 'disputed_amount', p.disputed_amount,
     'purpose', p.purpose, 'source', p.source, 'payment_url', p.mobile_money_url,
     'package_id', p.package_id, 'bonus', p.bonus, 'from_cashback', p.from_cashback,
+    'tax', p.tax, 'tax_name', p.tax_name,
     'subscription_id', p.subscription_id, 'schedule_id', p.schedule_id, 'period', p.period,
     'cashback', p.cashback - p.cashback_reversed,
     'splits', (SELECT json_agg(json_build_object('creator_id', s.creator_id,
@@ -90,20 +91,24 @@ END $$;
 -- p_referral_bonus: what the payer's referrer receives should this be
 -- the payer's first success.  p_splits: the tip's splits
 -- ([{creator_id, share_bps}, ...], NULL: none; 53_splits.sql), refused
--- with {"error": "invalid_splits", "message": ...}.
+-- with {"error": "invalid_splits", "message": ...}.  p_tax: TipzedTax
+-- ({"name", "bps", "inclusive"} or NULL): p_amount is the price, and the
+-- payment's amount is what is paid (tz_tax_apply).
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
                                                  p_fee_bps int, p_expiry bigint, p_url text,
                                                  p_key text, p_phone text, p_poll bigint,
                                                  p_cashback_bps int, p_cashback_cap bigint,
-                                                 p_referral_bonus bigint, p_splits json)
+                                                 p_referral_bonus bigint, p_splits json,
+                                                 p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
   fee bigint;
   answer jsonb;
   refused json;
+  t record := tz_tax_apply(p_amount, p_tax);
 BEGIN
   PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
   IF NOT FOUND THEN
@@ -113,14 +118,16 @@ BEGIN
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
-  fee := tz_fee(p_amount, p_fee_bps);
+  fee := tz_fee(t.amount, p_fee_bps);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         message, mobile_money_url, expires_at, phone_number, next_poll_at,
-                        cashback_bps, cashback_cap, referral_bonus)
-  VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
+                        cashback_bps, cashback_cap, referral_bonus, tax_name, tax_bps,
+                        tax_inclusive, tax)
+  VALUES (p_id, p_fan, p_creator, t.amount, p_currency, p_fee_bps, fee, t.amount - fee,
           p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry),
           p_phone, now() + make_interval(secs => p_poll), p_cashback_bps, p_cashback_cap,
-          p_referral_bonus)
+          p_referral_bonus, p_tax->>'name', coalesce((p_tax->>'bps')::int, 0),
+          coalesce((p_tax->>'inclusive')::boolean, true), t.tax)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);

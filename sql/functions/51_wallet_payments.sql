@@ -72,12 +72,14 @@ BEGIN
 END $$;
 
 -- What follows a payment's credit, in its transaction: the payer's
--- cashback, and the referrer's bonus if this is the payer's first success.
+-- cashback, the referrer's bonus if this is the payer's first success,
+-- and the payment's invoice (67_invoices.sql).
 CREATE OR REPLACE FUNCTION tz_payment_succeeded(p payments) RETURNS payments
 LANGUAGE plpgsql AS $$
 BEGIN
   p := tz_cashback_grant(p);
   PERFORM tz_referral_reward(p.fan_id, p.currency, p.referral_bonus, p.id);
+  PERFORM tz_invoice_issue(p);
   RETURN p;
 END $$;
 
@@ -151,12 +153,15 @@ END $$;
 -- payer's own wallet, of a package (p_package: its amount, currency and
 -- bonus, which must still be what the module read) or of an amount.
 -- Errors: package_not_found (inactive or unknown), package_changed.  The
--- rest is tz_api_payment_create's (the checkout and its answer).
+-- rest is tz_api_payment_create's (the checkout and its answer).  A top-up
+-- is stored value, not a sale: no tax; its invoice's seller is the
+-- platform, p_issuer (TipzedInvoiceIssuer).
 CREATE OR REPLACE FUNCTION tz_api_topup_create(p_id uuid, p_user uuid, p_package uuid,
                                                p_amount bigint, p_currency text, p_bonus bigint,
                                                p_provider text, p_fee_bps int, p_expiry bigint,
                                                p_url text, p_key text, p_phone text,
-                                               p_poll bigint, p_referral_bonus bigint)
+                                               p_poll bigint, p_referral_bonus bigint,
+                                               p_issuer text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   k packages;
@@ -174,11 +179,11 @@ BEGIN
   END IF;
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         mobile_money_url, expires_at, phone_number, next_poll_at, purpose,
-                        package_id, bonus, referral_bonus)
+                        package_id, bonus, referral_bonus, issuer_name)
   VALUES (p_id, p_user, p_user, p_amount, p_currency, p_fee_bps, fee, p_amount - fee, p_provider,
           p_url, now() + make_interval(secs => p_expiry), p_phone,
           now() + make_interval(secs => p_poll), 'topup', p_package, coalesce(k.bonus, 0),
-          p_referral_bonus)
+          p_referral_bonus, p_issuer)
   RETURNING * INTO p;
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
   IF p_url IS NOT NULL THEN
@@ -221,18 +226,20 @@ $$;
 -- creator_not_found, own_wallet, invalid_splits (with message; a split
 -- naming the payer is one), insufficient_funds (with available).  The
 -- wallets and receivables of a split tip's other creators are locked with
--- the rest (tz_wallet_payment_lock, 55_billing.sql).
+-- the rest (tz_wallet_payment_lock, 55_billing.sql).  p_tax as for
+-- tz_api_payment_create: p_amount is the price.
 CREATE OR REPLACE FUNCTION tz_api_payment_wallet(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_fee_bps int,
                                                  p_cashback_bps int, p_cashback_cap bigint,
                                                  p_referral_bonus bigint, p_key text,
-                                                 p_splits json)
+                                                 p_splits json, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   b record;
   p payments;
-  fee bigint := tz_fee(p_amount, p_fee_bps);
+  t record := tz_tax_apply(p_amount, p_tax);
+  fee bigint := tz_fee(t.amount, p_fee_bps);
   refused json;
 BEGIN
   PERFORM 1 FROM creator_profiles WHERE user_id = p_creator;
@@ -246,15 +253,17 @@ BEGIN
     RETURN refused;
   END IF;
   b := tz_wallet_payment_lock(p_fan, p_creator, p_currency, p_splits, p_referral_bonus);
-  IF b.cashback + b.main < p_amount THEN
+  IF b.cashback + b.main < t.amount THEN
     RETURN json_build_object('error', 'insufficient_funds', 'available', b.cashback + b.main);
   END IF;
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         source, status, message, expires_at, from_cashback, cashback_bps,
-                        cashback_cap, referral_bonus)
-  VALUES (p_id, p_fan, p_creator, p_amount, p_currency, p_fee_bps, fee, p_amount - fee,
-          'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(), least(b.cashback, p_amount),
-          p_cashback_bps, p_cashback_cap, p_referral_bonus)
+                        cashback_cap, referral_bonus, tax_name, tax_bps, tax_inclusive, tax)
+  VALUES (p_id, p_fan, p_creator, t.amount, p_currency, p_fee_bps, fee, t.amount - fee,
+          'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(),
+          least(b.cashback, t.amount), p_cashback_bps, p_cashback_cap, p_referral_bonus,
+          p_tax->>'name', coalesce((p_tax->>'bps')::int, 0),
+          coalesce((p_tax->>'inclusive')::boolean, true), t.tax)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   PERFORM tz_payment_credit(p);
@@ -265,13 +274,17 @@ END $$;
 
 -- GET /payments/quote: what a tip made now would post, by the same
 -- functions the posting uses.  p_source wallet_first is answered with
--- the source it would take.  {"error": "creator_not_found"}.
+-- the source it would take.  p_amount is the price (p_tax: TipzedTax);
+-- "amount" what would be paid.  {"error": "creator_not_found"}.
 CREATE OR REPLACE FUNCTION tz_api_payment_quote(p_user uuid, p_creator uuid, p_amount bigint,
                                                 p_currency text, p_source text, p_fee_bps int,
-                                                p_cashback_bps int, p_cashback_cap bigint)
+                                                p_cashback_bps int, p_cashback_cap bigint,
+                                                p_tax json)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
-  fee bigint := tz_fee(p_amount, p_fee_bps);
+  t record := tz_tax_apply(p_amount, p_tax);
+  total bigint := t.amount;
+  fee bigint := tz_fee(t.amount, p_fee_bps);
   cb bigint := coalesce((SELECT balance FROM accounts WHERE kind = 'cashback'
                           AND owner_id = p_user AND currency = p_currency::bpchar), 0);
   main bigint := coalesce((SELECT balance FROM accounts WHERE kind = 'wallet'
@@ -282,15 +295,15 @@ BEGIN
     RETURN json_build_object('error', 'creator_not_found');
   END IF;
   IF src = 'wallet_first' THEN
-    src := CASE WHEN cb + main >= p_amount AND p_creator <> p_user THEN 'wallet' ELSE 'provider' END;
+    src := CASE WHEN cb + main >= total AND p_creator <> p_user THEN 'wallet' ELSE 'provider' END;
   END IF;
   RETURN json_build_object(
-    'amount', p_amount, 'currency', p_currency, 'fee', fee, 'fee_bps', p_fee_bps,
-    'net', p_amount - fee,
-    'cashback', tz_cashback_due(p_user, p_currency, p_amount, p_cashback_bps, p_cashback_cap),
+    'amount', total, 'price', p_amount, 'tax', t.tax, 'tax_name', p_tax->>'name',
+    'currency', p_currency, 'fee', fee, 'fee_bps', p_fee_bps, 'net', total - fee,
+    'cashback', tz_cashback_due(p_user, p_currency, total, p_cashback_bps, p_cashback_cap),
     'source', src,
-    'from_cashback', CASE WHEN src = 'wallet' THEN least(cb, p_amount) ELSE 0 END,
-    'from_balance', CASE WHEN src = 'wallet' THEN least(main, p_amount - least(cb, p_amount))
+    'from_cashback', CASE WHEN src = 'wallet' THEN least(cb, total) ELSE 0 END,
+    'from_balance', CASE WHEN src = 'wallet' THEN least(main, total - least(cb, total))
                          ELSE 0 END,
-    'wallet_covers', cb + main >= p_amount);
+    'wallet_covers', cb + main >= total);
 END $$;

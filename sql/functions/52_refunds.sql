@@ -104,7 +104,8 @@ $$;
 -- state follow, and the shares of its bonus and cashback go back to
 -- promotions.  A payment from the wallet is given back to the wallet: to
 -- the cashback balance as far as it paid, then to the main balance.  The
--- payment row is locked by the caller.
+-- refund's credit note is issued (67_invoices.sql).  The payment row is
+-- locked by the caller.
 CREATE OR REPLACE FUNCTION tz_refund_post(p payments, rf refunds) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -129,6 +130,7 @@ BEGIN
                       updated_at = now()
    WHERE id = p.id RETURNING * INTO p;
   UPDATE payments SET status = tz_refund_state(p) WHERE id = p.id RETURNING * INTO p;
+  PERFORM tz_invoice_credit(p, rf);
   RETURN tz_payment_takeback(p, 'refund:' || rf.id);
 END $$;
 

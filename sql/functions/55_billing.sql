@@ -145,18 +145,21 @@ BEGIN
 END $$;
 
 -- The terms a charge is made on, as the module passes them: the fee, the
--- cashback rate and cap, the referral bonus.
+-- cashback rate and cap, the referral bonus, the tax (TipzedTax, or NULL).
 CREATE OR REPLACE FUNCTION tz_billing_terms(p_fee_bps int, p_cashback_bps int,
-                                            p_cashback_cap bigint, p_referral_bonus bigint)
+                                            p_cashback_cap bigint, p_referral_bonus bigint,
+                                            p_tax json)
 RETURNS json LANGUAGE sql IMMUTABLE AS $$
   SELECT json_build_object('fee_bps', p_fee_bps, 'cashback_bps', p_cashback_bps,
-                           'cashback_cap', p_cashback_cap, 'referral_bonus', p_referral_bonus)
+                           'cashback_cap', p_cashback_cap, 'referral_bonus', p_referral_bonus,
+                           'tax', p_tax)
 $$;
 
 -- Charges period p_period of an item (p_kind subscription or schedule)
--- from its payer's wallet, in the caller's transaction: the payment, its
--- credit, the period marked paid (tz_billing_paid, from the credit).  NULL
--- when the wallet cannot cover it.
+-- from its payer's wallet, in the caller's transaction: the payment (the
+-- price p_amount with the terms' tax), its credit, the period marked paid
+-- (tz_billing_paid, from the credit).  NULL when the wallet cannot cover
+-- it.
 CREATE OR REPLACE FUNCTION tz_billing_wallet_charge(p_kind text, p_item uuid, p_period int,
                                                     p_fan uuid, p_creator uuid,
                                                     p_amount bigint, p_currency text,
@@ -165,24 +168,27 @@ CREATE OR REPLACE FUNCTION tz_billing_wallet_charge(p_kind text, p_item uuid, p_
 RETURNS payments LANGUAGE plpgsql AS $$
 DECLARE
   bonus bigint := (p_terms->>'referral_bonus')::bigint;
+  tx json := p_terms->'tax';
+  t record := tz_tax_apply(p_amount, tx);
   b record;
   p payments;
-  fee bigint := tz_fee(p_amount, (p_terms->>'fee_bps')::int);
+  fee bigint := tz_fee(t.amount, (p_terms->>'fee_bps')::int);
 BEGIN
   b := tz_wallet_payment_lock(p_fan, p_creator, p_currency, p_splits, bonus);
-  IF b.cashback + b.main < p_amount THEN
+  IF b.cashback + b.main < t.amount THEN
     RETURN NULL;
   END IF;
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         source, status, message, expires_at, from_cashback, cashback_bps,
                         cashback_cap, referral_bonus, purpose, subscription_id, schedule_id,
-                        period)
-  VALUES (tz_billing_payment_id(p_item, p_period), p_fan, p_creator, p_amount, p_currency,
-          (p_terms->>'fee_bps')::int, fee, p_amount - fee, 'wallet', 'wallet', 'succeeded',
-          coalesce(p_message, ''), now(), least(b.cashback, p_amount),
+                        period, tax_name, tax_bps, tax_inclusive, tax)
+  VALUES (tz_billing_payment_id(p_item, p_period), p_fan, p_creator, t.amount, p_currency,
+          (p_terms->>'fee_bps')::int, fee, t.amount - fee, 'wallet', 'wallet', 'succeeded',
+          coalesce(p_message, ''), now(), least(b.cashback, t.amount),
           (p_terms->>'cashback_bps')::int, (p_terms->>'cashback_cap')::bigint, bonus, p_kind,
           CASE WHEN p_kind = 'subscription' THEN p_item END,
-          CASE WHEN p_kind = 'schedule' THEN p_item END, p_period)
+          CASE WHEN p_kind = 'schedule' THEN p_item END, p_period, tx->>'name',
+          coalesce((tx->>'bps')::int, 0), coalesce((tx->>'inclusive')::boolean, true), t.tax)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   PERFORM tz_payment_credit(p);
@@ -380,11 +386,12 @@ END $$;
 CREATE OR REPLACE FUNCTION tz_api_billing_charge(p_kind text, p_id uuid, p_sandbox boolean,
                                                  p_grace bigint, p_fee_bps int,
                                                  p_cashback_bps int, p_cashback_cap bigint,
-                                                 p_referral_bonus bigint)
+                                                 p_referral_bonus bigint, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
-  terms json := tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap, p_referral_bonus);
+  terms json := tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap, p_referral_bonus,
+                                 p_tax);
   s subscriptions;
   c schedules;
   res jsonb;
@@ -423,7 +430,7 @@ END $$;
 
 -- Offers a provider payment for an item's unpaid period: a pending
 -- payment p_id of purpose p_kind through p_provider (p_url: a redirect
--- gateway's link), unless the period is paid, the item ended, or a link
+-- gateway's link; the item's price with p_tax's tax, tz_tax_apply), unless the period is paid, the item ended, or a link
 -- is pending already.  {"offered": false} or {"offered": true, the
 -- payment, with _fan_email and _creator_name for the checkout, and the
 -- item's phone_number}.
@@ -431,9 +438,10 @@ CREATE OR REPLACE FUNCTION tz_api_billing_offer(p_kind text, p_item uuid, p_id u
                                                 p_provider text, p_fee_bps int,
                                                 p_cashback_bps int, p_cashback_cap bigint,
                                                 p_referral_bonus bigint, p_expiry bigint,
-                                                p_poll bigint, p_url text)
+                                                p_poll bigint, p_url text, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
+  tx record;
   s subscriptions;
   c schedules;
   p payments;
@@ -463,16 +471,19 @@ BEGIN
     SELECT c.fan_id, c.creator_id, c.amount, c.currency, c.period, c.phone_number, c.splits,
            c.message INTO fan, creator, amount, cur, per, phone, splits, msg;
   END IF;
+  tx := tz_tax_apply(amount, p_tax);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         message, mobile_money_url, expires_at, phone_number, next_poll_at,
                         cashback_bps, cashback_cap, referral_bonus, purpose, subscription_id,
-                        schedule_id, period)
-  VALUES (p_id, fan, creator, amount, cur, p_fee_bps, tz_fee(amount, p_fee_bps),
-          amount - tz_fee(amount, p_fee_bps), p_provider, msg, p_url,
+                        schedule_id, period, tax_name, tax_bps, tax_inclusive, tax)
+  VALUES (p_id, fan, creator, tx.amount, cur, p_fee_bps, tz_fee(tx.amount, p_fee_bps),
+          tx.amount - tz_fee(tx.amount, p_fee_bps), p_provider, msg, p_url,
           now() + make_interval(secs => p_expiry), phone, now() + make_interval(secs => p_poll),
           p_cashback_bps, p_cashback_cap, p_referral_bonus, p_kind,
           CASE WHEN p_kind = 'subscription' THEN p_item END,
-          CASE WHEN p_kind = 'schedule' THEN p_item END, per)
+          CASE WHEN p_kind = 'schedule' THEN p_item END, per, p_tax->>'name',
+          coalesce((p_tax->>'bps')::int, 0), coalesce((p_tax->>'inclusive')::boolean, true),
+          tx.tax)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, splits);
   IF p_kind = 'subscription' THEN

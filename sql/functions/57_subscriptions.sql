@@ -56,7 +56,8 @@ CREATE OR REPLACE FUNCTION tz_api_subscription_create(p_id uuid, p_fan uuid, p_p
                                                       p_sandbox boolean,
                                                       p_fee_bps int, p_cashback_bps int,
                                                       p_cashback_cap bigint,
-                                                      p_referral_bonus bigint, p_key text)
+                                                      p_referral_bonus bigint, p_key text,
+                                                      p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
@@ -87,7 +88,7 @@ BEGIN
     trial := t + make_interval(days => pl.trial_days);
   ELSIF p_source = 'wallet' THEN
     b := tz_wallet_payment_lock(p_fan, pl.creator_id, pl.currency, pl.splits, p_referral_bonus);
-    IF b.cashback + b.main < pl.amount THEN
+    IF b.cashback + b.main < (tz_tax_apply(pl.amount, p_tax)).amount THEN
       RETURN json_build_object('error', 'insufficient_funds', 'available', b.cashback + b.main);
     END IF;
   END IF;
@@ -114,7 +115,7 @@ BEGIN
     PERFORM tz_billing_wallet_charge('subscription', s.id, 1, p_fan, pl.creator_id, pl.amount,
                                      pl.currency, NULL, pl.splits,
                                      tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap,
-                                                      p_referral_bonus));
+                                                      p_referral_bonus, p_tax));
     SELECT * INTO s FROM subscriptions WHERE id = p_id;
   END IF;
   IF s.status = 'incomplete' THEN
@@ -229,7 +230,8 @@ CREATE OR REPLACE FUNCTION tz_api_schedule_create(p_id uuid, p_fan uuid, p_creat
                                                   p_splits json,
                                                   p_sandbox boolean, p_fee_bps int,
                                                   p_cashback_bps int, p_cashback_cap bigint,
-                                                  p_referral_bonus bigint, p_key text)
+                                                  p_referral_bonus bigint, p_key text,
+                                                  p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
@@ -251,7 +253,7 @@ BEGIN
   END IF;
   IF NOT later AND p_source = 'wallet' THEN
     b := tz_wallet_payment_lock(p_fan, p_creator, p_currency, p_splits, p_referral_bonus);
-    IF b.cashback + b.main < p_amount THEN
+    IF b.cashback + b.main < (tz_tax_apply(p_amount, p_tax)).amount THEN
       RETURN json_build_object('error', 'insufficient_funds', 'available', b.cashback + b.main);
     END IF;
   END IF;
@@ -268,7 +270,7 @@ BEGIN
     PERFORM tz_billing_wallet_charge('schedule', c.id, 1, p_fan, p_creator, p_amount,
                                      p_currency, c.message, p_splits,
                                      tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap,
-                                                      p_referral_bonus));
+                                                      p_referral_bonus, p_tax));
     SELECT * INTO c FROM schedules WHERE id = p_id;
   ELSIF NOT later THEN
     RETURN (tz_schedule_json(c)::jsonb || '{"_offer": true}')::json;

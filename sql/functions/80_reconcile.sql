@@ -72,6 +72,13 @@
 --                        is not that count; payment id: a charge whose
 --                        payment is not of that item, period and purpose,
 --                        or has no credit entry
+--   invoices_issued      payment id: a credited payment without exactly one
+--                        invoice, or one whose total, tax and currency are
+--                        not the payment's; refund id: a confirmed refund
+--                        without exactly one credit note of -amount;
+--                        invoice id: an invoice of a payment never
+--                        credited; (issuer, kind, year): numbers other
+--                        than 1..n without a gap
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -448,6 +455,41 @@ LANGUAGE sql STABLE AS $$
       OR NOT EXISTS (SELECT 1 FROM journal_entries e WHERE e.reference = 'payment:' || p.id || ':credit')
 $$;
 
+-- invoices_issued (see above).
+CREATE OR REPLACE FUNCTION tz_reconcile_invoices() RETURNS TABLE (check_name text, id text,
+                                                                  detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'invoices_issued', p.id::text,
+         format('%s payment of %s %s (tax %s) has %s invoice(s)%s', p.status, p.amount,
+                p.currency, p.tax, count(i.id),
+                coalesce(format(', total %s tax %s %s', min(i.total), min(i.tax), min(i.currency)),
+                         ''))
+    FROM payments p
+    LEFT JOIN invoices i ON i.payment_id = p.id AND i.kind = 'invoice'
+   WHERE p.status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
+   GROUP BY p.id
+  HAVING count(i.id) <> 1 OR min(i.total) <> p.amount OR min(i.tax) <> p.tax
+      OR min(i.currency) <> p.currency
+  UNION ALL
+  SELECT 'invoices_issued', r.id::text,
+         format('refund of %s has %s credit note(s)', r.amount, count(i.id))
+    FROM refunds r LEFT JOIN invoices i ON i.refund_id = r.id
+   WHERE r.status = 'succeeded'
+   GROUP BY r.id HAVING count(i.id) <> 1 OR min(i.total) <> -r.amount
+  UNION ALL
+  SELECT 'invoices_issued', i.id::text, format('invoice %s of a payment that is %s', i.number, p.status)
+    FROM invoices i JOIN payments p ON p.id = i.payment_id
+   WHERE i.kind = 'invoice'
+     AND p.status NOT IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
+  UNION ALL
+  SELECT 'invoices_issued', format('%s/%s/%s', c.issuer, c.kind, c.year),
+         format('numbers 1..%s expected, %s issued up to %s', c.last, count(i.id), max(i.seq))
+    FROM invoice_counters c
+    LEFT JOIN invoices i ON i.issuer = c.issuer AND i.kind = c.kind AND i.year = c.year
+   GROUP BY c.issuer, c.kind, c.year, c.last
+  HAVING count(i.id) <> c.last OR max(i.seq) <> c.last
+$$;
+
 -- The full report (tipzedctl reconcile).
 CREATE OR REPLACE FUNCTION tz_reconcile() RETURNS TABLE (check_name text, id text, detail text)
 LANGUAGE sql STABLE AS $$
@@ -462,6 +504,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_promotions()
   UNION ALL SELECT * FROM tz_reconcile_referrals()
   UNION ALL SELECT * FROM tz_reconcile_billing()
+  UNION ALL SELECT * FROM tz_reconcile_invoices()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -541,7 +584,8 @@ BEGIN
                                        ('payout_entries'), ('dispute_entries'),
                                        ('bill_entries'), ('transfer_entries'),
                                        ('adjustment_entries'), ('promotions_entries'),
-                                       ('referral_entries'), ('billing_periods')),
+                                       ('referral_entries'), ('billing_periods'),
+                                       ('invoices_issued')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

@@ -79,6 +79,8 @@ static const tz_route_t routes[] = {
     {"GET", "/sandbox/clock", NULL},
     {"POST", "/sandbox/clock", NULL},
     {"POST", "/sandbox/billing/run", NULL},
+    {"GET", "/invoices", NULL},
+    {"GET", "/invoices/{id}", NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

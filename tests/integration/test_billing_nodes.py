@@ -36,9 +36,10 @@ def free_port():
 
 class Node:
     """A second Apache instance of the stack's configuration: its own port,
-    run and log directories, and application_name in its connections."""
+    run and log directories, application_name in its connections, and
+    extra directives after the stack's."""
 
-    def __init__(self, stack, name):
+    def __init__(self, stack, name, extra=""):
         self.stack, self.dir = stack, os.path.join(stack.dir, name)
         self.port = free_port()
         self.conf = os.path.join(self.dir, "httpd.conf")
@@ -56,6 +57,7 @@ class Node:
         text = text.replace(run_dir, os.path.join(self.dir, "run"))
         text = text.replace(logs, os.path.join(self.dir, "logs"))
         text = text.replace("connect_timeout=3", f"connect_timeout=3 application_name={self.app}")
+        text += f"\n# this node's own settings\n{extra}\n"
         with open(self.conf, "w") as f:
             f.write(text)
         self.env = dict(os.environ)

@@ -63,6 +63,7 @@ TipzedProviderTimeout 2s
 TipzedStatusPoll 1s
 TipzedCashback 1% 500
 TipzedReferralBonus 500
+TipzedTax VAT 16% inclusive
 ${TZ_EXTRA_CONF:-}"
 # shellcheck disable=SC2090
 export TZ_EXTRA_CONF

@@ -1,0 +1,39 @@
+/* /invoices: every credited payment's invoice and every refund's credit
+ * note, issued in the transaction that moved the money
+ * (sql/functions/67_invoices.sql); their buyer, their seller and admins
+ * read them, anyone else gets 404. */
+#include "mod_tipzed_handlers.h"
+#include "mod_tipzed_db.h"
+#include "mod_tipzed_http.h"
+#include "tz_parse.h"
+
+/* The invoice as the caller may see it, or NULL with a 404 or 503 sent. */
+static json_t *invoice_of(tz_req_t *q)
+{
+    const char *args[3] = {q->id, q->user.id, q->user.role};
+    json_t *res;
+    if (!tz_is_uuid(q->id))
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such invoice"), NULL;
+    if (tz_db_json(q->r, TZ_Q_INVOICE_GET, args, &res) != OK)
+        return tz_send_db_unavailable(q->r), NULL;
+    if (!res)
+        return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such invoice"), NULL;
+    return res;
+}
+
+int tz_h_invoice_get(tz_req_t *q)
+{
+    json_t *res = invoice_of(q);
+    return res ? tz_send_json(q->r, HTTP_OK, res) : OK;
+}
+
+int tz_h_invoices_list(tz_req_t *q)
+{
+    const char *args[3] = {q->user.id, NULL, NULL};
+    json_t *res;
+    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
+        return OK;
+    if (tz_db_json(q->r, TZ_Q_INVOICES_LIST, args, &res) != OK || !res)
+        return tz_send_db_unavailable(q->r);
+    return tz_send_json(q->r, HTTP_OK, res);
+}
