@@ -20,7 +20,7 @@ SAN_FLAGS   := $(if $(SANITIZE),-fsanitize=address$(comma)undefined -fno-omit-fr
 # so a core file that reached for an httpd type would not build: the
 # boundary between the core and the glue is the build's, not a convention.
 CORE_CFLAGS := $(WARN) $(OPT) -fPIC $(SAN_FLAGS) $(APR_CFLAGS) -Imod_tipzed
-EXT_LIBS    := -ljwt -ljansson -lcurl -lssl -lcrypto -lpq
+EXT_LIBS    := -ljwt -ljansson -lhpdf -lcurl -lssl -lcrypto -lpq
 
 BUILD       := build/$(if $(SANITIZE),san,std)
 CORE_SRCS   := $(sort $(wildcard mod_tipzed/tz_*.c))

@@ -9,7 +9,8 @@ pkgs=(
   apache2 apache2-dev libaprutil1-dbd-pgsql         # httpd, apxs, mod_dbd's pgsql driver
   postgresql-15 libpq-dev                           # database
   libjwt-dev libjansson-dev libssl-dev libcurl4-openssl-dev
-  check                                             # unit tests
+  libhpdf-dev fonts-dejavu-core                     # invoices as PDF: libharu, the embedded fonts
+  check poppler-utils                               # unit tests (pdftotext reads the invoices back)
   python3 python3-pytest curl wrk                   # integration tests, load
   passwd                                            # useradd, for the stack's service user
 )
