@@ -53,6 +53,7 @@ typedef struct {
     const char *tax_name;
     int tax_bps, tax_inclusive;
     const char *invoice_issuer;     /* TipzedInvoiceIssuer */
+    const char *invoice_font;       /* TipzedInvoiceFont */
     apr_int64_t referral_bonus;     /* TipzedReferralBonus: minor units credited to a
                                        referrer's cashback when the referred user's
                                        first payment succeeds; 0: off */

@@ -4,6 +4,7 @@
 #include "mod_tipzed_config.h"
 #include "mod_tipzed_cache.h"
 #include "tz_parse.h"
+#include "tz_pdf.h"
 #include "tz_transfer.h"
 #include "apr_file_io.h"
 
@@ -66,6 +67,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
         m->tax_inclusive = base->tax_inclusive;
     }
     TZ_MERGE_PTR(invoice_issuer);
+    TZ_MERGE_PTR(invoice_font);
     TZ_MERGE_INT(referral_bonus);
     /* a provider's configuration comes whole from the most specific server
      * that configures it */
@@ -306,6 +308,19 @@ static const char *set_invoice_issuer(cmd_parms *cmd, void *d, const char *v)
     if (n < 1 || n > 200)
         return bad(cmd, v, "must be 1 to 200 characters");
     srv(cmd)->invoice_issuer = v;
+    return NULL;
+}
+
+/* TipzedInvoiceFont <path>: a TrueType font readable now (invoices are
+ * rendered with it; its bold face beside it is used when there is one). */
+static const char *set_invoice_font(cmd_parms *cmd, void *d, const char *v)
+{
+    const char *path = ap_server_root_relative(cmd->pool, v);
+    apr_finfo_t fi;
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS ||
+        fi.filetype != APR_REG)
+        return bad(cmd, v, "is not a readable font file");
+    srv(cmd)->invoice_font = path;
     return NULL;
 }
 
@@ -609,6 +624,9 @@ const command_rec tz_cmds[] = {
                    " inclusive|exclusive (e.g. VAT 16% inclusive)"),
     AP_INIT_TAKE1("TipzedInvoiceIssuer", set_invoice_issuer, NULL, RSRC_CONF,
                   "the platform's name as seller on the invoices of top-ups (default Tipzed)"),
+    AP_INIT_TAKE1("TipzedInvoiceFont", set_invoice_font, NULL, RSRC_CONF,
+                  "the TrueType font invoices are rendered with (default DejaVu Sans of"
+                  " fonts-dejavu-core)"),
     AP_INIT_TAKE1("TipzedBillingGrace", set_duration, TZ_OFF(billing_grace), RSRC_CONF,
                   "how long a past-due subscription or schedule is retried daily before it"
                   " ends (default 3d)"),
@@ -758,6 +776,8 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
         c->tax_bps = 0;
     if (!c->invoice_issuer)
         c->invoice_issuer = "Tipzed";
+    if (!c->invoice_font)
+        c->invoice_font = TZ_PDF_FONT;
     TZ_DEFAULT(referral_bonus, 0);
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);

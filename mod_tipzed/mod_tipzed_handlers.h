@@ -94,5 +94,6 @@ int tz_h_billing_run(tz_req_t *q);
 /* mod_tipzed_invoices.c */
 int tz_h_invoices_list(tz_req_t *q);
 int tz_h_invoice_get(tz_req_t *q);
+int tz_h_invoice_pdf(tz_req_t *q);
 
 #endif

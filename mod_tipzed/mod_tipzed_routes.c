@@ -90,6 +90,7 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/sandbox/billing/run", tz_h_billing_run, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("GET", "/invoices", tz_h_invoices_list, TZ_R_USER),
     R("GET", "/invoices/{id}", tz_h_invoice_get, TZ_R_USER),
+    R("GET", "/invoices/{id}/pdf", tz_h_invoice_pdf, TZ_R_USER),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))

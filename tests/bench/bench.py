@@ -138,7 +138,7 @@ def wallet_tip_sql(d):
         raise RuntimeError("no wallet payment was made: the wallet tips all failed")
     return ("\\set f random(1, 1000)\n\\set c random(1, 10000)\n"
             f"SELECT tz_api_payment_wallet(gen_random_uuid(), {FAN_SQL.format('f')}, {CREATOR_SQL.format('c')},"
-            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid());\n")
+            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid(), NULL, NULL);\n")
 
 
 def transfer_sql():

@@ -81,6 +81,7 @@ static const tz_route_t routes[] = {
     {"POST", "/sandbox/billing/run", NULL},
     {"GET", "/invoices", NULL},
     {"GET", "/invoices/{id}", NULL},
+    {"GET", "/invoices/{id}/pdf", NULL},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -10,6 +10,7 @@ cashback."""
 import datetime
 import json
 import os
+import subprocess
 import threading
 import uuid
 
@@ -220,3 +221,32 @@ def test_an_exclusive_tax_is_added_to_what_is_paid(api, admin, people, stack, ex
                          "approve").status == 200
     assert invoice_of(api, fan, top.json["id"])["seller"]["name"] == "Tipzed Zambia Ltd"
     reconciled(api, admin)
+
+
+def pdf_text(body):
+    """The text of a PDF, as pdftotext (poppler-utils) reads it."""
+    r = subprocess.run(["pdftotext", "-layout", "-", "-"], input=body, capture_output=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode("utf-8")
+
+
+def test_the_pdf_shows_every_field(api, people, stack, new_client):
+    creator, fan = people
+    fund(stack, fan["user"]["id"], 3000)
+    p = wallet_tip(api, fan, creator["user"]["id"], 2500, message="For the Lusaka show")
+    inv = invoice_of(api, fan, p["id"])
+    r = api.get(f"/invoices/{inv['id']}/pdf", token=fan["access_token"])
+    assert r.status == 200 and r.headers["Content-Type"] == "application/pdf", r
+    assert r.headers["Content-Disposition"] == f'inline; filename="{inv["number"]}.pdf"'
+    assert r.body.startswith(b"%PDF-")
+    text = pdf_text(r.body)
+    tax = vat_in(2500)
+    for want in (inv["number"], "Chipo Mwansa-Ngoma", "Zoë Łukasz Banda", fan["email"],
+                 "Tip for Chipo Mwansa-Ngoma", f"{(2500 - tax) / 100:.2f} ZMW",
+                 f"{tax / 100:.2f} ZMW", "25.00 ZMW", "VAT 16%", p["id"], "Paid"):
+        assert want in text, (want, text)
+    assert creator["user"]["id"] in text or "Chipo" in text
+    assert api.get(f"/invoices/{inv['id']}/pdf", token=creator["access_token"]).status == 200
+    stranger = register(new_client(), role="fan")
+    assert_problem(api.get(f"/invoices/{inv['id']}/pdf", token=stranger["access_token"]), 404)

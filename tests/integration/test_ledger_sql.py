@@ -374,7 +374,7 @@ def test_payment_fee_is_tz_fee(stack, new_client):
     for gross, bps, fee in [(12345, 1500, 1852), (10, 1500, 2), (60, 250, 2)]:
         p = str(uuid.uuid4())
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', {gross}, 'ZMW',"
-                   f" '', 'sandbox', {bps}, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL)")
+                   f" '', 'sandbox', {bps}, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)")
         assert stack.psql(f"SELECT fee, net FROM payments WHERE id = '{p}'") == \
             [(str(fee), str(gross - fee))]
 
@@ -410,7 +410,7 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
     payments = [str(uuid.uuid4()), str(uuid.uuid4())]
     for p in payments:
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', 2500, 'ZMW', 'hi',"
-                   f" 'sandbox', 1500, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL)")
+                   f" 'sandbox', 1500, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)")
         stack.psql(f"SELECT tz_api_apply_event('sandbox', 'ev:{p}', '{p}', 'success', NULL, 2500, 'ZMW')")
     stack.psql(f"SELECT tz_api_refund_begin('{payments[1]}', '{uuid.uuid4()}', NULL, NULL, 'asked',"
                f" NULL, NULL, '{{sandbox}}', '{{sandbox}}')")

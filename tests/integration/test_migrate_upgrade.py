@@ -209,7 +209,7 @@ def test_the_api_works_on_the_migrated_database(stack, upgraded):
     p = str(uuid.uuid4())
     before = int(q(stack, f"SELECT balance FROM accounts WHERE owner_id = '{a}'", OLD_DB)[0][0])
     for call in [f"tz_api_payment_create('{p}', '{f}', '{a}', 1000, 'ZMW', '', 'sandbox', 1500,"
-                 f" 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL)",
+                 f" 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)",
                  f"tz_api_apply_event('sandbox', 'ev-new', '{p}', 'success', 'tx9', 1000, 'ZMW')"]:
         stack.psql(f"SELECT {call}", db=OLD_DB, user=stack.app_role)
     assert q(stack, f"SELECT status FROM payments WHERE id = '{p}'", OLD_DB) == [("succeeded",)]

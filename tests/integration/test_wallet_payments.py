@@ -311,7 +311,7 @@ def test_topup_of_a_package_changed_meanwhile_is_refused(api, stack, people, adm
     fan, _ = people
     pid = package(api, admin, 10000, 500)
     args = f"'{uuid.uuid4()}', '{fan['user']['id']}', '{pid}', 10000, 'ZMW'"
-    tail = "'sandbox', 0, 1800, NULL, NULL, NULL, NULL, 0"
+    tail = "'sandbox', 0, 1800, NULL, NULL, NULL, NULL, 0, NULL"
     assert stack.psql(f"SELECT tz_api_topup_create({args}, 400, {tail})") == \
         [('{"error" : "package_changed"}',)]
     assert stack.psql(f"SELECT tz_api_topup_create({args}, 500, {tail})::json->>'bonus'") == [("500",)]
