@@ -199,7 +199,8 @@ END $$;
 -- Called by tz_payment_credit before it posts: a charge pays its item's
 -- period (billing_charges, the item moved on), unless the period is paid
 -- already or the item ended -- then the payment becomes a top-up of its
--- payer's wallet (no fee, no splits) and is credited as one.
+-- payer's wallet (no fee, no splits, no tax: stored value) and is credited
+-- as one.
 CREATE OR REPLACE FUNCTION tz_billing_paid(p payments) RETURNS payments
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -223,7 +224,7 @@ BEGIN
   IF NOT payable THEN
     DELETE FROM payment_splits WHERE payment_id = p.id;
     UPDATE payments SET purpose = 'topup', creator_id = fan_id, fee_bps = 0, fee = 0, net = amount,
-                        updated_at = now()
+                        tax_name = NULL, tax_bps = 0, tax = 0, updated_at = now()
      WHERE id = p.id RETURNING * INTO p;
     RETURN p;
   END IF;

@@ -7,7 +7,8 @@
 -- and moved by one, so numbers are gapless (a rolled-back transaction
 -- gives its number back with everything else) and sequential (concurrent
 -- payments of one issuer queue on the row).  Invoices are numbered
--- TZ-<year>-<six digits>, credit notes CN-<year>-<six digits>, per issuer:
+-- TZ-<year>-<six digits>, credit notes CN-<year>-<six digits> (more digits
+-- from the millionth on), per issuer:
 -- the creator who sold (tips, memberships, schedules) or the platform
 -- (top-ups).
 --
@@ -76,7 +77,7 @@ BEGIN
                         seller_name, buyer_id, buyer_name, buyer_email, description, quantity,
                         unit_amount, subtotal, tax_name, tax_rate_bps, tax_inclusive, tax, total,
                         currency, paid_at)
-  VALUES (gen_random_uuid(), issuer, 'invoice', y, n, format('TZ-%s-%s', y, lpad(n::text, 6, '0')),
+  VALUES (gen_random_uuid(), issuer, 'invoice', y, n, format('TZ-%s-%s', y, lpad(n::text, greatest(6, length(n::text)), '0')),
           'paid', p.id, CASE WHEN platform THEN NULL ELSE p.creator_id END,
           CASE WHEN platform THEN coalesce(p.issuer_name, 'Tipzed')
                ELSE (SELECT full_name FROM users WHERE id = p.creator_id) END,
@@ -109,7 +110,7 @@ BEGIN
                         description, quantity, unit_amount, subtotal, tax_name, tax_rate_bps,
                         tax_inclusive, tax, total, currency, paid_at)
   VALUES (gen_random_uuid(), inv.issuer, 'credit_note', y, n,
-          format('CN-%s-%s', y, lpad(n::text, 6, '0')), 'paid', p.id, rf.id, inv.id,
+          format('CN-%s-%s', y, lpad(n::text, greatest(6, length(n::text)), '0')), 'paid', p.id, rf.id, inv.id,
           inv.seller_id, inv.seller_name, inv.buyer_id, inv.buyer_name, inv.buyer_email,
           'Refund: ' || inv.description, 1, -(rf.amount - t), -(rf.amount - t), inv.tax_name,
           inv.tax_rate_bps, inv.tax_inclusive, -t, -rf.amount, inv.currency, now());

@@ -96,7 +96,7 @@ INSERT INTO invoices (id, issuer, kind, year, seq, number, status, payment_id, s
                       seller_name, buyer_id, buyer_name, buyer_email, description, quantity,
                       unit_amount, subtotal, tax, total, currency, issued_at, paid_at)
 SELECT gen_random_uuid(), x.issuer, 'invoice', x.y, x.n,
-       format('TZ-%s-%s', x.y, lpad(x.n::text, 6, '0')),
+       format('TZ-%s-%s', x.y, lpad(x.n::text, greatest(6, length(x.n::text)), '0')),
        CASE WHEN x.status = 'refunded' THEN 'refunded' ELSE 'paid' END, x.id,
        CASE WHEN x.issuer = 'platform' THEN NULL ELSE x.creator_id END,
        CASE WHEN x.issuer = 'platform' THEN 'Tipzed' ELSE s.full_name END,
@@ -126,7 +126,7 @@ INSERT INTO invoices (id, issuer, kind, year, seq, number, status, payment_id, r
                       description, quantity, unit_amount, subtotal, tax, total, currency,
                       issued_at, paid_at)
 SELECT gen_random_uuid(), i.issuer, 'credit_note', r.y, r.n,
-       format('CN-%s-%s', r.y, lpad(r.n::text, 6, '0')), 'paid', i.payment_id, r.id, i.id,
+       format('CN-%s-%s', r.y, lpad(r.n::text, greatest(6, length(r.n::text)), '0')), 'paid', i.payment_id, r.id, i.id,
        i.seller_id, i.seller_name, i.buyer_id, i.buyer_name, i.buyer_email,
        'Refund: ' || i.description, 1, -r.amount, -r.amount, 0, -r.amount, i.currency,
        r.updated_at, r.updated_at
