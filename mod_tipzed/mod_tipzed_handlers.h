@@ -53,6 +53,8 @@ int tz_h_admin_transactions(tz_req_t *q);
 int tz_h_admin_disputes(tz_req_t *q);
 int tz_h_admin_reconciliation(tz_req_t *q);
 int tz_h_admin_audit_log(tz_req_t *q);
+/* mod_tipzed_receipts.c */
+int tz_h_receipt(tz_req_t *q);
 /* mod_tipzed_bills.c */
 int tz_h_biller_create(tz_req_t *q);
 int tz_h_billers_list(tz_req_t *q);

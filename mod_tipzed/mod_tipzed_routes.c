@@ -46,6 +46,7 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/payments/{id}", tz_h_payment_get, TZ_R_USER),
     R("POST", "/payments/{id}/refund", tz_h_payment_refund, TZ_R_ADMIN | TZ_R_JSON),
     R("GET", "/payments/{id}/return", tz_h_payment_return, TZ_R_PUBLIC),
+    R("GET", "/receipts/{hash}", tz_h_receipt, TZ_R_PUBLIC),
     R("GET", "/sandbox/checkout/{id}", tz_h_sandbox_checkout, TZ_R_PUBLIC),
     R("POST", "/payouts/request", tz_h_payout_request, TZ_R_CREATOR | TZ_R_JSON),
     R("GET", "/payouts/me", tz_h_payouts_me, TZ_R_CREATOR),

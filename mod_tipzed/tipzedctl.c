@@ -1,11 +1,12 @@
-/* tipzedctl: schema migrations, admin accounts, and the reconciliation
- * report, from the command line.  Uses the same core library as the module
+/* tipzedctl: schema migrations, admin accounts, the reconciliation report
+ * and the ledger's hash chain, from the command line.  Uses the same core library as the module
  * (password hashing, SHA-256) and libpq directly.
  *
  *   tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]
  *   tipzedctl [-d CONNINFO] status [SQL_DIR]
  *   tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME]  (password on stdin)
  *   tipzedctl [-d CONNINFO] reconcile
+ *   tipzedctl [-d CONNINFO] verify-chain
  *   tipzedctl [-d CONNINFO] reseal --key-file FILE
  *
  * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed".  SQL_DIR (default
@@ -58,6 +59,7 @@ static int usage_to(FILE *out, int rc)
           "       tipzedctl [-d CONNINFO] status [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] < password\n"
           "       tipzedctl [-d CONNINFO] reconcile\n"
+          "       tipzedctl [-d CONNINFO] verify-chain\n"
           "       tipzedctl [-d CONNINFO] reseal --key-file FILE\n"
           "CONNINFO (libpq) defaults to $TIPZED_DB, then \"dbname=tipzed\"; SQL_DIR to "
           TZ_SQL_DIR ".\nSee tipzedctl(1).\n", out);
@@ -512,6 +514,45 @@ static int cmd_reconcile(PGconn *db)
     return n ? 1 : 0;
 }
 
+/* The broken links verify-chain lists before its summary: a chain broken
+ * near its start (say, a damaged bulk load) breaks at every entry after. */
+#define TZ_CHAIN_LIST_MAX "20"
+
+/* verify-chain: every entry's hash recomputed from what is stored of it,
+ * in chain order, by tz_verify_chain() (sql/functions/32_chain.sql) in the
+ * same statement as the counts, so all see one snapshot.  Prints the first
+ * broken links as "broken<TAB>entry id<TAB>reference<TAB>what differs",
+ * then names the first; exits 1 when there is any. */
+static int cmd_verify_chain(PGconn *db)
+{
+    PGresult *res = query(db, "SELECT c.n, v.entry_id, v.reference, v.problem, count(v.k) OVER ()"
+                              " FROM (SELECT count(*) AS n FROM journal_entries) c"
+                              " LEFT JOIN tz_verify_chain() WITH ORDINALITY"
+                              "  v(entry_id, reference, problem, k) ON true"
+                              " ORDER BY v.k LIMIT " TZ_CHAIN_LIST_MAX, 0, NULL);
+    int n;
+    const char *broken;
+    if (!res)
+        return 2;
+    n = PQntuples(res);
+    if (n == 1 && PQgetisnull(res, 0, 3)) {
+        printf("chain: ok, %s entries\n", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return 0;
+    }
+    broken = PQgetvalue(res, 0, 4);
+    for (int i = 0; i < n; i++)
+        printf("broken\t%s\t%s\t%s\n", PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+               PQgetvalue(res, i, 3));
+    if (atoi(broken) > n)
+        printf("... %d more broken link(s)\n", atoi(broken) - n);
+    printf("chain: broken at entry %s (%s): %s; %s broken link(s) in %s entries\n",
+           PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), broken,
+           PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 1;
+}
+
 /* migrate [--check] [--runtime-role ROLE] [SQL_DIR], and status [SQL_DIR]. */
 static int cmd_schema(apr_pool_t *p, PGconn *db, int argc, char **argv)
 {
@@ -628,6 +669,8 @@ static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
         return cmd_schema(p, db, argc, argv);
     if (strcmp(cmd, "reconcile") == 0)
         return cmd_reconcile(db);
+    if (strcmp(cmd, "verify-chain") == 0)
+        return argc == 1 ? cmd_verify_chain(db) : usage();
     if (strcmp(cmd, "reseal") == 0)
         return argc == 3 && strcmp(argv[1], "--key-file") == 0 ? cmd_reseal(p, db, argv[2])
                                                                : usage();

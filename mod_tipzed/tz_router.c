@@ -1,5 +1,5 @@
-/* Route matching: literal segments, "{id}" (a canonical UUID) and "{name}"
- * (a lower-case word); who may use a route.  Every
+/* Route matching: literal segments, "{id}" (a canonical UUID), "{name}"
+ * (a lower-case word) and "{hash}" (64 hex digits); who may use a route.  Every
  * segment must be non-empty, so "//" and a leading or doubled slash never
  * reach a handler; only one trailing slash is forgiven. */
 #include <string.h>
@@ -10,9 +10,12 @@
 #define TZ_ID_TOKEN "{id}"
 #define TZ_NAME_TOKEN "{name}"
 #define TZ_NAME_MAX 32
+#define TZ_HASH_TOKEN "{hash}"
+#define TZ_HASH_LEN 64
+#define TZ_SEG_MAX 65 /* the longest segment copied (a hash) and its NUL */
 
 /* A {name} segment: 1..32 of [a-z0-9_]; copied into name. */
-static int match_name(const char *seg, size_t sl, char name[37])
+static int match_name(const char *seg, size_t sl, char name[TZ_SEG_MAX])
 {
     if (sl == 0 || sl > TZ_NAME_MAX)
         return 0;
@@ -24,9 +27,28 @@ static int match_name(const char *seg, size_t sl, char name[37])
     return 1;
 }
 
+/* A {hash} segment: exactly 64 hex digits, copied lower-cased into hash. */
+static int match_hash(const char *seg, size_t sl, char hash[TZ_SEG_MAX])
+{
+    if (sl != TZ_HASH_LEN)
+        return 0;
+    for (size_t i = 0; i < sl; i++) {
+        char c = seg[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+        hash[i] = c;
+    }
+    hash[sl] = '\0';
+    return 1;
+}
+
 /* Compares one segment; an {id} segment must be a UUID and is copied,
- * lower-cased, into id (so handlers and SQL see one spelling). */
-static int match_segment(const char *pat, size_t pl, const char *seg, size_t sl, char id[37])
+ * lower-cased, into id (so handlers and SQL see one spelling), and so is
+ * a {hash}. */
+static int match_segment(const char *pat, size_t pl, const char *seg, size_t sl,
+                         char id[TZ_SEG_MAX])
 {
     if (pl == sizeof TZ_ID_TOKEN - 1 && memcmp(pat, TZ_ID_TOKEN, pl) == 0) {
         char buf[37];
@@ -42,11 +64,13 @@ static int match_segment(const char *pat, size_t pl, const char *seg, size_t sl,
     }
     if (pl == sizeof TZ_NAME_TOKEN - 1 && memcmp(pat, TZ_NAME_TOKEN, pl) == 0)
         return match_name(seg, sl, id);
+    if (pl == sizeof TZ_HASH_TOKEN - 1 && memcmp(pat, TZ_HASH_TOKEN, pl) == 0)
+        return match_hash(seg, sl, id);
     return pl == sl && memcmp(pat, seg, pl) == 0;
 }
 
 /* Matches the pattern against path[0..len) segment by segment. */
-static int match_pattern(const char *pat, const char *path, size_t len, char id[37])
+static int match_pattern(const char *pat, const char *path, size_t len, char id[TZ_SEG_MAX])
 {
     const char *pp = pat, *sp = path, *end = path + len;
     id[0] = '\0';
@@ -86,7 +110,7 @@ tz_route_result_e tz_route_match(apr_pool_t *p, const tz_route_t *routes, size_t
     size_t len;
     const char *want = (method && strcmp(method, "HEAD") == 0) ? "GET" : method;
     const char *allow = NULL;
-    char id[37];
+    char id[TZ_SEG_MAX];
     memset(out, 0, sizeof(*out));
     if (!path)
         path = "";

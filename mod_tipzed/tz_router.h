@@ -1,8 +1,10 @@
 /* Route matching over a static table, and who may use a route.  No httpd
  * types.  Patterns are relative to /api/v1, e.g. "/payments/{id}/refund";
- * "{id}" matches a canonical UUID only (a malformed UUID is a 404), and
+ * "{id}" matches a canonical UUID only (a malformed UUID is a 404),
  * "{name}" a lower-case word of 1..32 letters, digits and underscores
- * (e.g. a provider name).  A single trailing slash on the path is ignored. */
+ * (e.g. a provider name), and "{hash}" a SHA-256 in 64 hex digits of
+ * either case (anything else is a 404).  A single trailing slash on the
+ * path is ignored. */
 #ifndef TZ_ROUTER_H
 #define TZ_ROUTER_H
 #include <stddef.h>
@@ -22,7 +24,7 @@ typedef enum {
 
 typedef struct {
     const tz_route_t *route; /* on FOUND */
-    char id[37];             /* the {id} segment lower-cased, the {name} segment, or "" */
+    char id[65];             /* the {id} or {hash} segment lower-cased, the {name} segment, or "" */
     const char *allow;       /* on BAD_METHOD (and FOUND): "GET, POST" from p */
 } tz_route_match_t;
 

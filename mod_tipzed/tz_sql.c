@@ -67,6 +67,7 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(BILL_GET, bill_get, "%s::uuid, %s::uuid, %s", 3),
     TZ_API(BILLS_LIST, bills_list, "%s::uuid, %s::int, %s::bigint", 3),
     TZ_API(RECONCILIATION, reconciliation, "", 0),
+    TZ_API(RECEIPT, receipt, "%s", 1),
     TZ_API(ADMIN_TRANSACTIONS, admin_transactions,
            "%s, %s::uuid, %s::uuid, %s::timestamptz, %s::timestamptz, %s::int, %s::bigint", 7),
     TZ_API(AUDIT_LOG, audit_log, "%s::int, %s::bigint", 2),

@@ -58,6 +58,7 @@ typedef enum {
     TZ_Q_BILL_GET,
     TZ_Q_BILLS_LIST,
     TZ_Q_RECONCILIATION,
+    TZ_Q_RECEIPT,
     TZ_Q_ADMIN_TRANSACTIONS,
     TZ_Q_AUDIT_LOG,
     TZ_Q_AUDIT,

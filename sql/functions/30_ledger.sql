@@ -22,6 +22,10 @@
 --     balance_after is the running sum         mismatch by id
 --   the runtime role cannot change history   it owns nothing and may only execute
 --                                              tz_api_* functions (docs/database.md)
+--   history changed anyway shows: each       journal_entries.hash (NOT NULL, UNIQUE),
+--     entry's hash covers its content and      prev_hash and chain_head, written by
+--     every entry before it                    tz_post_entry(); tz_verify_chain()
+--                                              recomputes them (docs/receipts.md)
 --
 -- Every money movement is ONE call of a SQL function (one round trip, one
 -- transaction): tz_post_entry() directly, or a business function built on
@@ -35,9 +39,34 @@
 -- wallet can never both pass.  Because an account's postings are inserted
 -- while its row lock is held, posting ids increase with the order in which
 -- the balance moved: balance_after is the running sum of amounts by id.
--- Two calls with the same reference: the second waits on the unique index
--- until the first commits, then inserts nothing and reports a duplicate.
+-- Two calls with the same reference: the second waits (on the accounts'
+-- and the chain head's locks, or on the unique index) until the first
+-- commits, then inserts nothing and reports a duplicate.
 --
+-- The hash chain: every entry is linked to the one before it under the
+-- lock of the single chain_head row, taken by tz_post_entry() after all
+-- of the entry's account locks and held to the end of the transaction.
+-- Entries are therefore chained one transaction at a time, in the order
+-- their transactions take that lock; the entry's id is drawn under it, so
+-- chain order is id order (the id sequence keeps its CACHE of 1).
+--
+-- Why the head cannot deadlock: it is the last lock of every posting, so
+-- a transaction waiting for it waits in its first posting and holds only
+-- what it locked before: its accounts, and rows of its own business (the
+-- payment, refund, dispute, payout, item or idempotency key it is for,
+-- which no concurrent posting of another business touches).  The holder
+-- of the head must never wait for those, so after its first posting a
+-- transaction locks
+--   - no account that is not locked already: every account its later
+--     entries post to is locked with its first entry's, in the one id
+--     order (tz_lock_accounts, tz_post_creator_entry's p_lock: a payment's
+--     cashback and referral bonus, tz_takeback_accounts for a refund,
+--     tz_dispute_accounts for a dispute event);
+--   - only rows of its own business, or rows that every transaction locks
+--     only after its first posting (creator_stats, cashback_months, the
+--     referred user's row): those are taken by one head holder at a time.
+-- So no wait-for cycle can pass through the head.
+
 -- Error codes (SQLSTATE) raised here:
 --   TZ001  insufficient_funds: the entry would take a wallet below zero
 --   TZ002  a ledger row (or another append-only row) was to be changed
@@ -155,6 +184,49 @@ BEGIN
   RETURN a;
 END $$;
 
+-- The canonical text of a journal entry, the ONE definition of what an
+-- entry's hash covers (docs/receipts.md).  Lines end with a line feed:
+--
+--   tipzed-entry-v1
+--   id <entry id>
+--   reference <the reference as a JSON string, PostgreSQL's to_json()>
+--   kind <kind>
+--   payment <payment id, or ->
+--   payout <payout id, or ->
+--   currency <the postings' currency (several: sorted, comma-separated), or ->
+--   created_at <UTC, microseconds: 2026-05-01T12:34:56.123456Z>
+--   posting <account id> <signed amount>      one line per posting, by posting id
+--
+-- tz_post_entry() gives it the entry it is about to insert (its legs in the
+-- order their postings are inserted, which is their id order);
+-- tz_verify_chain() and tz_api_receipt() give it what is stored.  Schema
+-- step 021 spells the same text out to chain the entries posted before it.
+CREATE OR REPLACE FUNCTION tz_entry_canonical(p_id bigint, p_reference text, p_kind text,
+                                              p_payment uuid, p_payout uuid, p_currency text,
+                                              p_created_at timestamptz, p_accounts bigint[],
+                                              p_amounts bigint[])
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  t text;
+BEGIN
+  t := format(E'tipzed-entry-v1\nid %s\nreference %s\nkind %s\npayment %s\npayout %s\n'
+              || E'currency %s\ncreated_at %s\n',
+              p_id, to_json(p_reference)::text, p_kind, coalesce(p_payment::text, '-'),
+              coalesce(p_payout::text, '-'), coalesce(p_currency, '-'),
+              to_char(p_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+  FOR i IN 1 .. coalesce(cardinality(p_accounts), 0) LOOP
+    t := t || format(E'posting %s %s\n', p_accounts[i], p_amounts[i]);
+  END LOOP;
+  RETURN t;
+END $$;
+
+-- An entry's hash: SHA-256 of its canonical text (UTF-8) followed by the
+-- previous entry's hash (32 bytes; nothing for the chain's first entry).
+CREATE OR REPLACE FUNCTION tz_entry_hash(p_canonical text, p_prev bytea) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+  SELECT sha256(convert_to(p_canonical, 'UTF8') || coalesce(p_prev, '\x'::bytea))
+$$;
+
 -- The one posting path.  Leg i moves p_amounts[i] (signed minor units of
 -- p_currency) on account p_accounts[i]; zero legs are skipped (a zero fee),
 -- and at least two non-zero legs summing to zero must remain.
@@ -163,11 +235,15 @@ END $$;
 -- posted before, that entry's id and duplicate = true, having written
 -- nothing (a reference reused for another kind, payment or payout raises).
 --
--- The accounts are locked in id order, then each leg updates its cached
--- balance and inserts its posting with balance_after.  A leg that would take
--- a wallet (main or cashback) below zero raises TZ001 'insufficient_funds': the whole call
--- fails and nothing of the entry remains (callers that want an answer
--- instead catch SQLSTATE TZ001 in a sub-block).
+-- The accounts are locked in id order, then the chain's head (the last
+-- lock: see the top of this file); the entry is inserted with its id drawn
+-- now, its hash (tz_entry_canonical, tz_entry_hash) and the head's hash as
+-- prev_hash; then each leg updates its cached balance and inserts its
+-- posting with balance_after, and the head moves to the entry.  A leg that
+-- would take a wallet (main or cashback) below zero raises TZ001
+-- 'insufficient_funds': the whole call fails and nothing of the entry
+-- remains, nor of its link (callers that want an answer instead catch
+-- SQLSTATE TZ001 in a sub-block).
 CREATE OR REPLACE FUNCTION tz_post_entry(p_reference text, p_kind text, p_payment uuid,
                                          p_payout uuid, p_currency text, p_accounts bigint[],
                                          p_amounts bigint[],
@@ -179,8 +255,12 @@ DECLARE
   total numeric;
   n_locked bigint;
   prior journal_entries;
-  leg record;
+  accts bigint[];
+  amts bigint[];
   bal bigint;
+  t timestamptz := now();
+  prev bytea;
+  h bytea;
 BEGIN
   -- unnest() of two arrays pads the shorter one with NULLs
   SELECT count(*) FILTER (WHERE a IS NULL OR m IS NULL), count(*) FILTER (WHERE m <> 0), sum(m)
@@ -196,10 +276,25 @@ BEGIN
     RAISE EXCEPTION 'entry %: legs sum to %, not zero', p_reference, total USING ERRCODE = 'TZ003';
   END IF;
 
-  INSERT INTO journal_entries (reference, kind, payment_id, payout_id)
-  VALUES (p_reference, p_kind, p_payment, p_payout)
-  ON CONFLICT (reference) DO NOTHING RETURNING id INTO entry_id;
-  IF entry_id IS NULL THEN
+  SELECT count(*) INTO n_locked FROM (
+    SELECT id FROM accounts WHERE id = ANY (p_accounts) AND currency = p_currency::bpchar
+     ORDER BY id FOR UPDATE) locked;
+  IF n_locked <> (SELECT count(DISTINCT a) FROM unnest(p_accounts) a) THEN
+    RAISE EXCEPTION 'entry %: an account is unknown or not in %', p_reference, p_currency
+      USING ERRCODE = 'TZ003';
+  END IF;
+
+  SELECT hash INTO prev FROM chain_head FOR UPDATE;
+  SELECT array_agg(a ORDER BY i), array_agg(m ORDER BY i) INTO accts, amts
+    FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(a, m, i) WHERE m <> 0;
+  entry_id := nextval('journal_entries_id_seq');
+  h := tz_entry_hash(tz_entry_canonical(entry_id, p_reference, p_kind, p_payment, p_payout,
+                                        p_currency::bpchar::text, t, accts, amts), prev);
+  INSERT INTO journal_entries (id, reference, kind, payment_id, payout_id, created_at, hash,
+                               prev_hash)
+  VALUES (entry_id, p_reference, p_kind, p_payment, p_payout, t, h, prev)
+  ON CONFLICT (reference) DO NOTHING;
+  IF NOT FOUND THEN
     SELECT * INTO prior FROM journal_entries WHERE reference = p_reference;
     IF prior.kind <> p_kind OR prior.payment_id IS DISTINCT FROM p_payment
        OR prior.payout_id IS DISTINCT FROM p_payout THEN
@@ -212,28 +307,20 @@ BEGIN
   END IF;
   duplicate := false;
 
-  SELECT count(*) INTO n_locked FROM (
-    SELECT id FROM accounts WHERE id = ANY (p_accounts) AND currency = p_currency::bpchar
-     ORDER BY id FOR UPDATE) locked;
-  IF n_locked <> (SELECT count(DISTINCT a) FROM unnest(p_accounts) a) THEN
-    RAISE EXCEPTION 'entry %: an account is unknown or not in %', p_reference, p_currency
-      USING ERRCODE = 'TZ003';
-  END IF;
-
-  FOR leg IN SELECT a, m FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(a, m, i)
-              WHERE m <> 0 ORDER BY i LOOP
-    UPDATE accounts SET balance = balance + leg.m
-     WHERE id = leg.a AND (kind NOT IN ('wallet', 'cashback') OR balance + leg.m >= 0)
+  FOR i IN 1 .. cardinality(accts) LOOP
+    UPDATE accounts SET balance = balance + amts[i]
+     WHERE id = accts[i] AND (kind NOT IN ('wallet', 'cashback') OR balance + amts[i] >= 0)
      RETURNING balance INTO bal;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'insufficient_funds'
         USING ERRCODE = 'TZ001',
               DETAIL = format('entry %s: wallet account %s cannot cover %s %s',
-                              p_reference, leg.a, -leg.m, p_currency);
+                              p_reference, accts[i], -amts[i], p_currency);
     END IF;
     INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
-    VALUES (entry_id, leg.a, leg.m, p_currency, bal);
+    VALUES (entry_id, accts[i], amts[i], p_currency, bal);
   END LOOP;
+  UPDATE chain_head SET entry_id = tz_post_entry.entry_id, hash = h;
 END $$;
 
 -- Locks accounts in id order, the order tz_post_entry() locks them in, so

@@ -124,6 +124,31 @@ BEGIN
                         ARRAY[p_amount, -from_cb, legs.wallet_leg, legs.receivable_leg]);
 END $$;
 
+-- The accounts tz_payment_takeback() may post to for payment p (the
+-- user's of the bonus, the payer's of the cashback, and promotions), for
+-- a refund or a dispute to lock with its first entry's: no account may be
+-- locked after a transaction's first posting (30_ledger.sql, the chain).
+CREATE OR REPLACE FUNCTION tz_takeback_accounts(p payments) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+  acc bigint[] := '{}';
+  who uuid[] := '{}';
+BEGIN
+  IF p.bonus > p.bonus_reversed THEN
+    who := who || p.creator_id;
+  END IF;
+  IF p.cashback > p.cashback_reversed THEN
+    who := who || p.fan_id;
+  END IF;
+  FOR i IN 1 .. cardinality(who) LOOP
+    acc := acc || ARRAY[tz_account('promotions', NULL, NULL, p.currency),
+                        tz_account('cashback', who[i], NULL, p.currency),
+                        tz_account('wallet', who[i], NULL, p.currency),
+                        tz_account('creator_receivable', who[i], NULL, p.currency)];
+  END LOOP;
+  RETURN acc;
+END $$;
+
 -- After a refund or a lost dispute (p_reference names it): the bonus's
 -- and the cashback's shares go back to promotions.
 CREATE OR REPLACE FUNCTION tz_payment_takeback(p payments, p_reference text) RETURNS payments

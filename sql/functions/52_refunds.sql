@@ -70,8 +70,9 @@ END $$;
 -- creators each their part, tz_split_takeback()), -p_fee from the
 -- platform's fees, +(p_net + p_fee) on p_to (split as p_to_amounts, when
 -- the payer's side is several accounts).  The accounts are locked in id
--- order before the wallets' balances are read.  p is the payment before
--- the movement's figures are added to it.
+-- order before the wallets' balances are read, with those that taking
+-- back the bonus and the cashback may post to next (tz_takeback_accounts).
+-- p is the payment before the movement's figures are added to it.
 CREATE OR REPLACE FUNCTION tz_creator_debit_to(p payments, p_reference text, p_kind text,
                                                p_to bigint[], p_to_amounts bigint[],
                                                p_net bigint, p_fee bigint)
@@ -86,7 +87,7 @@ BEGIN
   SELECT * INTO r FROM tz_post_creator_entry(
     p_reference, p_kind, p.id, p.currency,
     p_to || tz_account('platform_fees', NULL, NULL, p.currency), p_to_amounts || -p_fee,
-    who, moved, NULL, true);
+    who, moved, tz_takeback_accounts(p), true);
   IF NOT r.duplicate THEN
     PERFORM tz_split_earnings(p, who, moved);
   END IF;

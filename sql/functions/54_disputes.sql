@@ -31,6 +31,27 @@ LANGUAGE sql STABLE AS $$
     'reason', d.reason, 'created_at', tz_ts(d.created_at), 'updated_at', tz_ts(d.updated_at))
 $$;
 
+-- Every account a dispute event of payment p may post to: the hold, the
+-- release or the settlement, and what a lost dispute takes back of the
+-- bonus and the cashback.  Locked before the event's first entry, since
+-- no account may be locked after a transaction's first posting
+-- (30_ledger.sql, the chain), and an event may open and close a dispute.
+CREATE OR REPLACE FUNCTION tz_dispute_accounts(p payments) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+  acc bigint[] := ARRAY[tz_account('dispute_hold', NULL, NULL, p.currency),
+                        tz_account('platform_fees', NULL, NULL, p.currency),
+                        tz_account('provider_clearing', NULL, p.provider, p.currency)];
+  c uuid;
+BEGIN
+  FOR c IN SELECT p.creator_id UNION SELECT creator_id FROM payment_splits WHERE payment_id = p.id
+  LOOP
+    acc := acc || ARRAY[tz_account('wallet', c, NULL, p.currency),
+                        tz_account('creator_receivable', c, NULL, p.currency)];
+  END LOOP;
+  RETURN acc || tz_takeback_accounts(p);
+END $$;
+
 -- Opens a dispute of payment p (locked by the caller): the hold.
 CREATE OR REPLACE FUNCTION tz_dispute_open(p payments, p_provider text, p_dispute text,
                                            p_amount bigint, p_reason text)
@@ -117,6 +138,10 @@ BEGIN
   END IF;
   SELECT * INTO d FROM disputes WHERE provider = p_provider AND provider_dispute_id = p_dispute
      FOR UPDATE;
+  IF (d.id IS NULL AND p.status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded'))
+     OR (d.status = 'open' AND p_status IN ('won', 'lost')) THEN
+    PERFORM tz_lock_accounts(tz_dispute_accounts(p));
+  END IF;
   IF d.id IS NULL THEN
     IF p.status NOT IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded') THEN
       v_outcome := 'not_credited';

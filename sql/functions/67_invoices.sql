@@ -135,7 +135,11 @@ LANGUAGE sql STABLE AS $$
     'refund_id', i.refund_id,
     'credit_for', (SELECT json_build_object('id', c.id, 'number', c.number)
                      FROM invoices c WHERE c.id = i.credit_for),
-    'entry_hash', NULL)
+    -- the ledger entry the document stands for, as GET /receipts/{hash} finds it
+    'entry_hash', (SELECT encode(e.hash, 'hex') FROM journal_entries e
+                    WHERE e.reference = CASE WHEN i.kind = 'invoice'
+                                             THEN 'payment:' || i.payment_id || ':credit'
+                                             ELSE 'refund:' || i.refund_id END))
 $$;
 
 -- GET /invoices/{id}: the buyer's, the seller's, or any for an admin; NULL

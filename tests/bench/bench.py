@@ -6,7 +6,8 @@ A private stack is started (tests/stack), seeded with 10,000 creators,
 scenario runs under wrk at a fixed concurrency for a fixed duration (each
 write path beside its ceiling: the same SQL function under pgbench).
 Results are printed as one table and written as JSON under tests/results/
-(git-ignored)."""
+(git-ignored), with reconciliation and the hash chain checked after the
+run."""
 import base64
 import hashlib
 import hmac
@@ -250,7 +251,7 @@ WRITE_CEILINGS = (("webhook_credit", "pgbench_ceiling"), ("wallet_tip", "pgbench
                   ("topup_credit", "pgbench_topup"), ("transfer", "pgbench_transfer"))
 
 
-def report(r, mem, reconcile_ok):
+def report(r, mem, reconcile_ok, chain_ok):
     ratio = lambda a, b: round(r[a]["rps"] / r[b]["rps"], 3) if r[b]["rps"] else None
     r["creator_profile"]["ratio"] = ratio("creator_profile", "static_ceiling")
     for path, ceiling in WRITE_CEILINGS:
@@ -273,6 +274,8 @@ def report(r, mem, reconcile_ok):
           f"{mem['requests']} requests (growth {mem['after_kb'] - mem['before_kb']} KiB)")
     print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}"
           f" ({mem['reconcile_s']} s over the whole ledger)")
+    print(f"hash chain after the run: {'whole' if chain_ok else 'BROKEN'}"
+          f" ({mem['verify_chain_s']} s to verify: {mem['verify_chain']})")
     targets = {
         "reads >= 85% of the static ceiling": (r["creator_profile"]["ratio"] or 0) >= 0.85,
         "reads p99 < 20 ms": (r["creator_profile"]["p99_ms"] or 1e9) < 20,
@@ -344,15 +347,21 @@ def main():
         rec = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "reconcile"],
                              capture_output=True, text=True)
         mem["reconcile_s"] = round(time.monotonic() - t, 2)
-        targets = report(r, mem, rec.returncode == 0)
+        t = time.monotonic()
+        chain = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"],
+                                "verify-chain"], capture_output=True, text=True)
+        mem["verify_chain_s"] = round(time.monotonic() - t, 2)
+        mem["verify_chain"] = (chain.stdout.strip().splitlines() or [chain.stderr.strip()])[-1]
+        targets = report(r, mem, rec.returncode == 0, chain.returncode == 0)
         out = os.path.join(REPO, "tests", "results")
         os.makedirs(out, exist_ok=True)
         path = os.path.join(out, time.strftime("bench-%Y%m%d-%H%M%S.json"))
         with open(path, "w") as f:
             json.dump({"connections": CONC, "seconds": DURATION, "scenarios": r, "memory": mem,
-                       "reconciliation_clean": rec.returncode == 0, "targets": targets}, f, indent=2)
+                       "reconciliation_clean": rec.returncode == 0,
+                       "chain_whole": chain.returncode == 0, "targets": targets}, f, indent=2)
         print(f"\nresults: {path}")
-        return 0 if rec.returncode == 0 else 1
+        return 0 if rec.returncode == 0 and chain.returncode == 0 else 1
     finally:
         subprocess.run([STACK, "down", d], capture_output=True)
 

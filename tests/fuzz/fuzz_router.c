@@ -37,6 +37,7 @@ static const tz_route_t routes[] = {
     {"GET", "/payments/{id}", NULL},
     {"POST", "/payments/{id}/refund", NULL},
     {"GET", "/payments/{id}/return", NULL},
+    {"GET", "/receipts/{hash}", NULL},
     {"GET", "/sandbox/checkout/{id}", NULL},
     {"POST", "/payouts/request", NULL},
     {"GET", "/payouts/me", NULL},
@@ -106,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             TZ_FUZZ_ASSERT(tz_is_uuid(m.id));
             for (const char *c = m.id; *c; c++)
                 TZ_FUZZ_ASSERT(!(*c >= 'A' && *c <= 'Z'));
+        } else if (strstr(m.route->pattern, "{hash}")) {
+            TZ_FUZZ_ASSERT(strlen(m.id) == 64 && strspn(m.id, "0123456789abcdef") == 64);
         } else if (strstr(m.route->pattern, "{name}")) {
             TZ_FUZZ_ASSERT(m.id[0] && strlen(m.id) <= 32 &&
                            strspn(m.id, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(m.id));

@@ -76,6 +76,10 @@ def test_a_tip_through_a_provider_has_its_invoice(api, admin, people, new_client
     assert (inv["subtotal"], inv["tax"], inv["total"]) == (2500 - tax, tax, 2500)
     assert (inv["tax_name"], inv["tax_rate_bps"], inv["tax_inclusive"]) == ("VAT", 1600, True)
     assert inv["paid_at"] and inv["issued_at"] and inv["credit_for"] is None
+    # the ledger entry behind it, which anyone can check without an account
+    receipt = api.get(f"/receipts/{inv['entry_hash']}")
+    assert receipt.status == 200 and receipt.json["in_chain"] is True, receipt
+    assert "Zoë" not in receipt.text and fan["user"]["id"] not in receipt.text
     # the buyer, the seller and admins read it; anyone else gets 404
     for who in (fan, creator, admin):
         got = api.get(f"/invoices/{inv['id']}", token=who["access_token"])
@@ -244,7 +248,8 @@ def test_the_pdf_shows_every_field(api, people, stack, new_client):
     tax = vat_in(2500)
     for want in (inv["number"], "Chipo Mwansa-Ngoma", "Zoë Łukasz Banda", fan["email"],
                  "Tip for Chipo Mwansa-Ngoma", f"{(2500 - tax) / 100:.2f} ZMW",
-                 f"{tax / 100:.2f} ZMW", "25.00 ZMW", "VAT 16%", p["id"], "Paid"):
+                 f"{tax / 100:.2f} ZMW", "25.00 ZMW", "VAT 16%", p["id"], "Paid",
+                 inv["entry_hash"][:16]):
         assert want in text, (want, text)
     assert creator["user"]["id"] in text or "Chipo" in text
     assert api.get(f"/invoices/{inv['id']}/pdf", token=creator["access_token"]).status == 200

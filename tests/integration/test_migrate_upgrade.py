@@ -90,10 +90,13 @@ def fill_v8(stack, db):
 
 def snapshot(stack, db):
     """Every row of every table, as text; users without full_name,
-    creator_profiles without name and payments without the refund, dispute
-    and polling columns (the columns the migration changes)."""
+    creator_profiles without name, payments without the refund, dispute
+    and polling columns and journal entries without their hashes (the
+    columns the migration changes)."""
     snap = {t: q(stack, f"SELECT t::text FROM {t} t ORDER BY 1", db) for t in TABLES
-            if t not in ("users", "payments")}
+            if t not in ("users", "payments", "journal_entries")}
+    snap["journal_entries"] = q(stack, "SELECT (id, reference, kind, payment_id, payout_id,"
+                                       " created_at)::text FROM journal_entries ORDER BY 1", db)
     snap["payments"] = q(stack, "SELECT (id, fan_id, creator_id, amount, currency, fee_bps, fee, net,"
                                 " status, provider, provider_transaction_id, message,"
                                 " mobile_money_url, review_reason, expires_at, created_at,"
@@ -219,6 +222,22 @@ def test_the_api_works_on_the_migrated_database(stack, upgraded):
                         db=OLD_DB, user=stack.app_role)
     assert public == [("Chosen Name",)]
     assert stack.tipzedctl("reconcile", conninfo=upgraded["conninfo"]).returncode == 0
+
+
+def test_the_entries_made_before_021_form_a_chain_that_verifies(stack, upgraded):
+    """Step 021 chains the existing entries in id order, with the canonical
+    text it spells out; tz_verify_chain() recomputes them with the functions
+    of sql/functions/ (the same text, or this fails), and the entries posted
+    after the migration link onto them."""
+    rows = q(stack, "SELECT id, encode(hash, 'hex'), coalesce(encode(prev_hash, 'hex'), '')"
+                    " FROM journal_entries ORDER BY id", OLD_DB)
+    assert len(rows) >= 5 and rows[0][2] == ""
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for _, h, _ in rows)
+    assert [p for _, _, p in rows[1:]] == [h for _, h, _ in rows[:-1]]
+    assert q(stack, "SELECT entry_id, encode(hash, 'hex') FROM chain_head", OLD_DB) == \
+        [rows[-1][:2]]
+    r = stack.tipzedctl("verify-chain", conninfo=upgraded["conninfo"])
+    assert r.returncode == 0 and f"chain: ok, {len(rows)} entries" in r.stdout, r.stdout + r.stderr
 
 
 def test_a_refund_made_before_012_is_recorded_as_one(stack, upgraded):

@@ -1,5 +1,6 @@
 /* Route matching over a realistic table: literal segments, "{id}" UUIDs,
- * one forgiven trailing slash, HEAD as GET, and the 404/405 distinction. */
+ * "{name}" words, "{hash}" SHA-256 digests, one forgiven trailing slash,
+ * HEAD as GET, and the 404/405 distinction. */
 #include "tz_test.h"
 #include "tz_router.h"
 #include <string.h>
@@ -18,10 +19,13 @@ static const tz_route_t routes[] = {
     {"DELETE", "/creators/{id}/follow", "unfollow"},
     {"POST", "/payments/{id}/refund", "refund"},
     {"POST", "/webhooks/{name}", "webhook"},
+    {"GET", "/receipts/{hash}", "receipt"},
 };
 #define ID "123e4567-e89b-42d3-a456-426614174000"
 #define ID_UPPER "123E4567-E89B-42D3-A456-426614174000"
 #define ID_MIXED "123e4567-E89B-42d3-A456-426614174000"
+#define HASH "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define HASH_UPPER "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
 
 static tz_route_result_e match(const char *path, const char *method, tz_route_match_t *m)
 {
@@ -53,6 +57,9 @@ START_TEST(found_routes)
         {"/webhooks/a", "POST", "webhook", "a"},
         {"/webhooks/abcdefghijklmnopqrstuvwxyz012345", "POST", "webhook",
          "abcdefghijklmnopqrstuvwxyz012345"},
+        {"/receipts/" HASH, "GET", "receipt", HASH},
+        {"/receipts/" HASH "/", "HEAD", "receipt", HASH},
+        {"/receipts/" HASH_UPPER, "GET", "receipt", HASH},
     };
     for (size_t i = 0; i < NELTS(t); i++) {
         tz_route_match_t m;
@@ -79,7 +86,11 @@ START_TEST(not_found)
         "/creators/me/follow", "/payments//refund", "/payments/" ID, "/payments/" ID "/refund//",
         "/api/v1/auth/login", "/webhooks", "/webhooks/", "/webhooks//", "/webhooks/Stripe",
         "/webhooks/str-ipe", "/webhooks/a.b", "/webhooks/%73", "/webhooks/stripe/x",
-        "/webhooks/abcdefghijklmnopqrstuvwxyz0123456", "/webhooks/\xc3\xa9"};
+        "/webhooks/abcdefghijklmnopqrstuvwxyz0123456", "/webhooks/\xc3\xa9", "/receipts",
+        "/receipts/", "/receipts/" HASH "0", "/receipts/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b",
+        "/receipts/" ID, "/receipts/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g",
+        "/receipts/ 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0",
+        "/receipts/" HASH "/x", "/receipts//" HASH};
     static const char *methods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"};
     for (size_t i = 0; i < NELTS(paths); i++)
         for (size_t j = 0; j < NELTS(methods); j++) {
@@ -107,6 +118,7 @@ START_TEST(bad_method_lists_allow)
         {"/creators/" ID "/follow", "HEAD", "POST, DELETE"},
         {"/creators/" ID "/follow", "PATCH", "POST, DELETE"},
         {"/payments/" ID "/refund", "GET", "POST"},
+        {"/receipts/" HASH, "POST", "GET"},
         {"/creators/me", "get", "GET, PUT"}, /* methods are case-sensitive (RFC 9110) */
     };
     for (size_t i = 0; i < NELTS(t); i++) {
@@ -148,6 +160,9 @@ START_TEST(id_is_lowercased_copy)
     path[10] = '0'; /* the caller's buffer is not referenced */
     ck_assert_str_eq(m.id, ID);
     ck_assert_uint_eq(strlen(m.id), 36);
+    ck_assert_int_eq(match("/receipts/" HASH_UPPER, "GET", &m), TZ_ROUTE_FOUND);
+    ck_assert_str_eq(m.id, HASH);
+    ck_assert_uint_eq(strlen(m.id), 64);
 }
 END_TEST
 
