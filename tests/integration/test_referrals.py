@@ -170,7 +170,12 @@ def test_a_concurrent_second_call_waits_and_posts_nothing(stack, new_client):
         out["second"] = stack.psql_script(f"\\pset tuples_only on\n\\pset format unaligned\n{call}\n")
     t1 = threading.Thread(target=first)
     t1.start()
-    time.sleep(0.5)
+    # the first call has run and holds the user's row once its session sleeps
+    deadline = time.monotonic() + 30
+    while not stack.psql("SELECT 1 FROM pg_stat_activity WHERE state = 'active'"
+                         " AND query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()",
+                         user="postgres") and time.monotonic() < deadline:
+        time.sleep(0.05)
     started = time.monotonic()
     second()
     waited = time.monotonic() - started
