@@ -26,9 +26,7 @@ const char *tz_billing_sandbox(const tz_cfg_t *c)
 void tz_billing_terms(apr_pool_t *p, const tz_cfg_t *c, const char **out)
 {
     out[0] = apr_itoa(p, c->fee_bps);
-    out[1] = apr_itoa(p, c->cashback_bps);
-    out[2] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->cashback_cap);
-    out[3] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->referral_bonus);
+    tz_rewards_args(p, c, &out[1]);
 }
 
 /* The provider the item's links go through, and the payer's phone as it

@@ -15,7 +15,7 @@
 
 static int clock_off(tz_req_t *q)
 {
-    return strcmp(tz_billing_sandbox(q->cfg), "true") != 0;
+    return !q->cfg->providers[TZ_PROV_SANDBOX].enabled;
 }
 
 static int clock_answer(tz_req_t *q, const char *advance)

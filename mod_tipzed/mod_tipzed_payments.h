@@ -38,6 +38,8 @@ const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv);
 /* The payer's rewards of the moment, three arguments from out[0]: the
  * cashback rate (bps) and monthly cap, the referral bonus. */
 void tz_payment_rewards(tz_req_t *q, const char **out);
+/* The same outside requests (the billing engine's charges). */
+void tz_rewards_args(apr_pool_t *p, const tz_cfg_t *c, const char **out);
 
 /* Creates the payment by the SQL function create (args[url_slot] receives
  * a redirect gateway's link) and its provider's checkout, and answers 201

@@ -12,9 +12,14 @@
 
 void tz_payment_rewards(tz_req_t *q, const char **out)
 {
-    out[0] = apr_itoa(q->r->pool, q->cfg->cashback_bps);
-    out[1] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->cfg->cashback_cap);
-    out[2] = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, q->cfg->referral_bonus);
+    tz_rewards_args(q->r->pool, q->cfg, out);
+}
+
+void tz_rewards_args(apr_pool_t *p, const tz_cfg_t *c, const char **out)
+{
+    out[0] = apr_itoa(p, c->cashback_bps);
+    out[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->cashback_cap);
+    out[2] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->referral_bonus);
 }
 
 static int wallet_refused(tz_req_t *q, json_t *res)

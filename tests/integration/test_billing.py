@@ -512,3 +512,28 @@ def test_a_split_schedule_shares_each_charge_and_its_refund(api, admin, people, 
     for c in (creator, partner):
         assert api.get("/wallets/me", token=c["access_token"]).json["balance"] == 0
     reconciled(api, admin)
+
+
+def test_concurrent_subscriptions_to_one_plan_make_one(api, people, stack, new_client):
+    """Six requests with six keys at once: one subscription, one charge, and
+    409 already_subscribed for the others."""
+    import threading
+    creator, fan = people
+    fund(stack, fan["user"]["id"], 6000)
+    p = plan(api, creator, amount=1000)
+    answers = [None] * 6
+
+    def go(i):
+        answers[i] = subscribe(new_client(), fan, p["id"])
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(a.status for a in answers) == [201, 409, 409, 409, 409, 409], answers
+    for a in answers:
+        if a.status == 409:
+            assert_problem(a, 409, "already_subscribed")
+    assert balances(api, fan)[0] == 5000
+    assert len(stack.psql(f"SELECT 1 FROM payments WHERE fan_id = '{fan['user']['id']}'"
+                          " AND purpose = 'subscription'")) == 1
