@@ -131,7 +131,7 @@ def credit_sql(table, first, last):
 def wallet_tip_sql(d):
     """POST /payments/initiate source wallet's call, with the terms the
     module passed (fee, cashback rate and cap, referral bonus: read from a
-    wallet payment it made)."""
+    wallet payment it made), and no splits."""
     terms = sh(STACK, "psql", d, "-qAt", "-F", ",", "-c",
                "SELECT fee_bps, cashback_bps, cashback_cap, referral_bonus FROM payments"
                " WHERE source = 'wallet' LIMIT 1").stdout.strip()
@@ -139,7 +139,7 @@ def wallet_tip_sql(d):
         raise RuntimeError("no wallet payment was made: the wallet tips all failed")
     return ("\\set f random(1, 1000)\n\\set c random(1, 10000)\n"
             f"SELECT tz_api_payment_wallet(gen_random_uuid(), {FAN_SQL.format('f')}, {CREATOR_SQL.format('c')},"
-            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid());\n")
+            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid(), NULL);\n")
 
 
 def transfer_sql():
