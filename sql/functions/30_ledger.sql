@@ -64,7 +64,9 @@
 --     tz_dispute_accounts for a dispute event);
 --   - only rows of its own business, or rows that every transaction locks
 --     only after its first posting (creator_stats, cashback_months, the
---     referred user's row): those are taken by one head holder at a time.
+--     referred user's row, the invoice_counters row that numbers its
+--     invoice or credit note): those are taken by one head holder at a
+--     time.
 -- So no wait-for cycle can pass through the head.
 
 -- Error codes (SQLSTATE) raised here:
@@ -73,6 +75,7 @@
 --   TZ003  the entry is malformed: fewer than two non-zero legs, legs not
 --          summing to zero, unknown account or wrong currency, a reference
 --          reused for a different movement, or unbalanced at commit
+--   TZ004  chain_head has no row: no entry can be linked until it is restored
 --   22023  tz_fee() outside its domain; tz_account() with an owner for a
 --          system account, or without one for a wallet
 -- A direct write of accounts.balance that would make a wallet negative fails
@@ -239,7 +242,12 @@ $$;
 -- lock: see the top of this file); the entry is inserted with its id drawn
 -- now, its hash (tz_entry_canonical, tz_entry_hash) and the head's hash as
 -- prev_hash; then each leg updates its cached balance and inserts its
--- posting with balance_after, and the head moves to the entry.  A leg that
+-- posting with balance_after, and the head moves to the entry.  The hash
+-- is computed from the legs about to be posted, not read back from the
+-- postings: the entry row comes first (its postings reference it), is
+-- never updated (append-only) and has its hash from the start (NOT NULL).
+-- The postings store exactly those legs, in that order, and every
+-- verification recomputes the hash from what was stored.  A leg that
 -- would take a wallet (main or cashback) below zero raises TZ001
 -- 'insufficient_funds': the whole call fails and nothing of the entry
 -- remains, nor of its link (callers that want an answer instead catch
@@ -285,6 +293,10 @@ BEGIN
   END IF;
 
   SELECT hash INTO prev FROM chain_head FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'entry %: the chain''s head (table chain_head) has lost its row', p_reference
+      USING ERRCODE = 'TZ004';
+  END IF;
   SELECT array_agg(a ORDER BY i), array_agg(m ORDER BY i) INTO accts, amts
     FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(a, m, i) WHERE m <> 0;
   entry_id := nextval('journal_entries_id_seq');

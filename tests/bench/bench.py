@@ -131,7 +131,7 @@ def credit_sql(table, first, last):
 def wallet_tip_sql(d):
     """POST /payments/initiate source wallet's call, with the terms the
     module passed (fee, cashback rate and cap, referral bonus: read from a
-    wallet payment it made)."""
+    wallet payment it made), and no splits."""
     terms = sh(STACK, "psql", d, "-qAt", "-F", ",", "-c",
                "SELECT fee_bps, cashback_bps, cashback_cap, referral_bonus FROM payments"
                " WHERE source = 'wallet' LIMIT 1").stdout.strip()

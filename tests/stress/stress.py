@@ -24,7 +24,7 @@ afterwards the outcome is checked against what the server acknowledged:
     GET /admin/reconciliation: the ledger sums to zero, cached balances
     equal postings, no wallet or cashback balance is negative, credits,
     refunds, promotions, bills, transfers and adjustments match their
-    entries);
+    entries), and `tipzedctl verify-chain` finds the hash chain whole;
   * a payment (tip or top-up) whose success webhook got a 2xx is credited
     exactly once, a payment no success was sent for is not credited at
     all, and no payment is credited twice; a top-up carries its package's
@@ -1626,10 +1626,14 @@ def check_fan_wallets(stack, log, m):
 
 
 def check_reconciliation(stack, log, admin):
-    """The whole reconciliation, from tipzedctl and from the admin API."""
+    """The whole reconciliation, from tipzedctl and from the admin API, and
+    the ledger's hash chain (every entry linked, in one line)."""
     rec = stack.tipzedctl("reconcile")
     if rec.returncode != 0:
         log.violate("reconciliation is not clean:\n" + rec.stdout + rec.stderr)
+    chain = stack.tipzedctl("verify-chain")
+    if chain.returncode != 0:
+        log.violate("the hash chain is broken:\n" + chain.stdout + chain.stderr)
     api = Client(stack.api_url, source_ip="127.77.0.8")
     a = login(api, admin["email"], PASSWORD)   # a fresh token: the run's may have expired
     r = api.get("/admin/reconciliation", token=a.json["access_token"]) if a.status == 200 else a
