@@ -12,8 +12,13 @@
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include "tz_http_client.h"
+#include "tz_crypto.h"
 #include "tz_outbox.h"
+#include "tz_validate.h"
+#include "apr_base64.h"
 #include "apr_strings.h"
+#include "apr_time.h"
+#include "apr_uri.h"
 
 #define TZ_HTTP_MAX_BODY (1024 * 1024)
 #define TZ_HTTP_CONNECT_MS 3000L
@@ -468,4 +473,345 @@ void tz_http_batch(apr_pool_t *p, tz_http_job_t *jobs, size_t n, const tz_http_b
     if (mc != CURLM_OK)
         tz_batch_abandon(&b, apr_pstrcat(p, "libcurl failed: ", curl_multi_strerror(mc), NULL));
     curl_multi_cleanup(b.multi);
+}
+
+/* ---- mail ---- */
+
+#define TZ_SMTP_TIMEOUT_MS 30000L
+#define TZ_MIME_WORD_BYTES 45 /* 60 base64 characters: a 72-character encoded word */
+
+typedef struct {
+    const char *name;            /* display name, unquoted, or "" */
+    const char *addr;            /* the bare address */
+} tz_mailbox_t;
+
+/* An address the envelope can carry as it is: tz_email_ok's shape, ASCII
+ * (no SMTPUTF8), and none of the characters that would need quoting. */
+static int tz_addr_spec_ok(const char *a)
+{
+    if (!tz_email_ok(a) || strpbrk(a, "<>()[]\\,;:\""))
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)a; *c; c++)
+        if (*c >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* The display name before "<": blanks around it and one pair of quotes
+ * taken off; NULL when what is left has a character no name may carry. */
+static const char *tz_display_name(apr_pool_t *p, const char *s, size_t len)
+{
+    char *name = apr_pstrmemdup(p, s, len);
+    size_t n = len;
+    while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+        name[--n] = '\0';
+    while (*name == ' ' || *name == '\t')
+        name++, n--;
+    if (n >= 2 && name[0] == '"' && name[n - 1] == '"') {
+        name[n - 1] = '\0';
+        name++;
+    }
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '<' || *c == '>')
+            return NULL;
+    return name;
+}
+
+/* "Name <addr>", "\"Name\" <addr>" or "addr": 0, or -1 when it is not one
+ * address (line breaks included: they would start a header of their own). */
+static int tz_mailbox_parse(apr_pool_t *p, const char *s, tz_mailbox_t *mb)
+{
+    const char *lt, *gt;
+    if (!s || strpbrk(s, "\r\n"))
+        return -1;
+    if (!(lt = strrchr(s, '<'))) {
+        mb->name = "";
+        mb->addr = s;
+        return tz_addr_spec_ok(s) ? 0 : -1;
+    }
+    if (!(gt = strchr(lt, '>')) || gt[1] != '\0')
+        return -1;
+    mb->addr = apr_pstrmemdup(p, lt + 1, (apr_size_t)(gt - lt - 1));
+    mb->name = tz_display_name(p, s, (size_t)(lt - s));
+    return mb->name && tz_addr_spec_ok(mb->addr) ? 0 : -1;
+}
+
+/* 1 when s can stand in a header as it is: printable ASCII, and no "=?"
+ * that a reader would take for the start of an encoded word. */
+static int tz_header_plain(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c >= 0x7f)
+            return 0;
+    return strstr(s, "=?") == NULL;
+}
+
+/* s as RFC 2047 encoded words, each cut between UTF-8 characters (a reader
+ * decodes each word on its own) and folded onto a line of its own. */
+static char *tz_mime_words(apr_pool_t *p, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    char *out = "";
+    while (i < n) {
+        size_t k = n - i < TZ_MIME_WORD_BYTES ? n - i : TZ_MIME_WORD_BYTES;
+        while (k < n - i && k > 1 && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+            k--; /* s[i + k] continues a character: end the word before it */
+        char *b64 = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)k));
+        apr_base64_encode_binary(b64, (const unsigned char *)s + i, (int)k);
+        out = apr_pstrcat(p, out, i ? "\r\n " : "", "=?UTF-8?B?", b64, "?=", NULL);
+        i += k;
+    }
+    return out;
+}
+
+/* A mailbox as a header value: the name as it is, quoted when it has
+ * characters with a meaning in addresses, or encoded when not ASCII. */
+static const char *tz_mailbox_header(apr_pool_t *p, const tz_mailbox_t *mb)
+{
+    if (!*mb->name)
+        return mb->addr;
+    if (!tz_header_plain(mb->name))
+        return apr_pstrcat(p, tz_mime_words(p, mb->name), " <", mb->addr, ">", NULL);
+    if (strpbrk(mb->name, "()<>[]:;@\\,.\""))
+        return apr_pstrcat(p, "\"", mb->name, "\" <", mb->addr, ">", NULL);
+    return apr_pstrcat(p, mb->name, " <", mb->addr, ">", NULL);
+}
+
+/* The header lines of a message (without a final line end). */
+static apr_array_header_t *tz_mail_headers(apr_pool_t *p, const tz_mailbox_t *from,
+                                           const tz_mailbox_t *to, const char *subject,
+                                           const char *msgid)
+{
+    apr_array_header_t *h = apr_array_make(p, 6, sizeof(const char *));
+    char date[APR_RFC822_DATE_LEN];
+    apr_rfc822_date(date, apr_time_now());
+    /* "GMT" is the obsolete spelling of the zone: RFC 5322 asks for +0000 */
+    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "Date: ", apr_pstrndup(p, date, 26), "+0000", NULL);
+    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "From: ", tz_mailbox_header(p, from), NULL);
+    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "To: ", tz_mailbox_header(p, to), NULL);
+    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "Subject: ",
+        tz_header_plain(subject) ? subject : tz_mime_words(p, subject), NULL);
+    APR_ARRAY_PUSH(h, const char *) = apr_pstrcat(p, "Message-ID: ", msgid, NULL);
+    APR_ARRAY_PUSH(h, const char *) = "MIME-Version: 1.0";
+    return h;
+}
+
+/* Bare LF and lone CR as CRLF: SMTP's line end, and the one line break
+ * libcurl's quoted-printable encoder keeps as a break. */
+static const char *tz_crlf(apr_pool_t *p, const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *out = apr_palloc(p, 2 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' || s[i] == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            i += s[i] == '\r' && s[i + 1] == '\n';
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* text with CRLF line ends as quoted-printable (RFC 2045): lines of at most
+ * 76 characters, '=' and bytes outside printable ASCII as =XX, and a blank
+ * before a line end encoded, since mail systems may strip it. */
+static const char *tz_qp(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s), o = 0, col = 0;
+    char *out = apr_palloc(p, 4 * n + 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int at_eol = s[i + 1] == '\0' || (s[i + 1] == '\r' && s[i + 2] == '\n');
+        int lit = (c > ' ' && c < 0x7f && c != '=') || ((c == ' ' || c == '\t') && !at_eol);
+        if (c == '\r' && s[i + 1] == '\n') {
+            memcpy(out + o, "\r\n", 2);
+            o += 2, i++, col = 0;
+            continue;
+        }
+        if (col + (lit ? 1 : 3) > 75) { /* a soft break: "=" ends the line at 76 */
+            memcpy(out + o, "=\r\n", 3);
+            o += 3, col = 0;
+        }
+        if (lit) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '=';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+        col += lit ? 1 : 3;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+typedef struct {
+    const char *data;
+    size_t len, off;
+} tz_upload_t;
+
+static size_t tz_smtp_read(char *buf, size_t size, size_t n, void *userp)
+{
+    tz_upload_t *u = userp;
+    size_t k = u->len - u->off < size * n ? u->len - u->off : size * n;
+    memcpy(buf, u->data + u->off, k);
+    u->off += k;
+    return k;
+}
+
+/* A message without attachment, composed here: one text/plain part is all
+ * it is, where libcurl's MIME support would always make a multipart. */
+static tz_upload_t *tz_smtp_plain(apr_pool_t *p, const apr_array_header_t *h, const char *text)
+{
+    tz_upload_t *u = apr_pcalloc(p, sizeof *u);
+    u->data = apr_pstrcat(p, apr_array_pstrcat(p, h, '\n'),
+                          "\nContent-Type: text/plain; charset=UTF-8\n"
+                          "Content-Transfer-Encoding: quoted-printable\n\n", NULL);
+    u->data = apr_pstrcat(p, tz_crlf(p, u->data), tz_qp(p, tz_crlf(p, text)), NULL);
+    u->len = strlen(u->data);
+    return u;
+}
+
+/* multipart/mixed: the text (quoted-printable), then the attachment
+ * (base64).  NULL when libcurl could not build it. */
+static curl_mime *tz_smtp_mime(apr_pool_t *p, CURL *c, const tz_mail_t *m)
+{
+    curl_mime *mime = curl_mime_init(c);
+    curl_mimepart *text = mime ? curl_mime_addpart(mime) : NULL;
+    curl_mimepart *file = text ? curl_mime_addpart(mime) : NULL;
+    if (!file || curl_mime_data(text, tz_crlf(p, m->text ? m->text : ""), CURL_ZERO_TERMINATED) ||
+        curl_mime_type(text, "text/plain; charset=UTF-8") ||
+        curl_mime_encoder(text, "quoted-printable") ||
+        curl_mime_data(file, m->attach, m->attach_len) ||
+        curl_mime_filename(file, m->attach_name ? m->attach_name : "attachment") ||
+        curl_mime_type(file, m->attach_type ? m->attach_type : "application/octet-stream") ||
+        curl_mime_encoder(file, "base64")) {
+        curl_mime_free(mime);
+        return NULL;
+    }
+    return mime;
+}
+
+/* Everything a mail transfer needs but its content. */
+static void tz_smtp_opts(CURL *c, const tz_smtp_cfg_t *cfg, const char *from, struct curl_slist *rcpt,
+                         char *errbuf)
+{
+    long ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : TZ_SMTP_TIMEOUT_MS;
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+}
+
+/* libcurl's words for a failed transfer; a password from the URL is never
+ * in them, but should one ever be, only the short text is given. */
+static const char *tz_smtp_error(apr_pool_t *p, const char *url, CURLcode rc, const char *errbuf)
+{
+    apr_uri_t u;
+    const char *e = apr_pstrcat(p, curl_easy_strerror(rc), *errbuf ? ": " : "", errbuf, NULL);
+    if (apr_uri_parse(p, url, &u) == APR_SUCCESS && u.password && *u.password &&
+        strstr(e, u.password))
+        return curl_easy_strerror(rc);
+    return e;
+}
+
+/* An attachment's name or type: no control characters, no quotes (they
+ * end up inside a quoted header parameter). */
+static int tz_attach_word_ok(const char *s)
+{
+    for (const unsigned char *c = (const unsigned char *)s; c && *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+            return 0;
+    return 1;
+}
+
+/* Why the message cannot be sent as given, or NULL (from and to parsed). */
+static const char *tz_mail_refusal(apr_pool_t *p, const tz_smtp_cfg_t *cfg, const tz_mail_t *m,
+                                   tz_mailbox_t *from, tz_mailbox_t *to)
+{
+    if (!cfg || !cfg->url ||
+        (strncasecmp(cfg->url, "smtp://", 7) != 0 && strncasecmp(cfg->url, "smtps://", 8) != 0))
+        return "the mail server's URL must be smtp:// or smtps://";
+    if (tz_mailbox_parse(p, cfg->from, from) != 0)
+        return "the sender is not a valid address";
+    if (!m || tz_mailbox_parse(p, m->to, to) != 0)
+        return "the recipient is not a valid address";
+    if (!m->subject || strpbrk(m->subject, "\r\n"))
+        return "the subject must be one line";
+    if (m->attach && (!tz_attach_word_ok(m->attach_name) || !tz_attach_word_ok(m->attach_type)))
+        return "the attachment's name or type has control characters or quotes";
+    return NULL;
+}
+
+/* The message onto the handle: composed here without an attachment, else
+ * through libcurl's MIME with the header lines as its headers.  0, or -1
+ * when out of memory (*mime and *hdrs hold what there is to free). */
+static int tz_smtp_content(apr_pool_t *p, CURL *c, const tz_mail_t *m, const apr_array_header_t *h,
+                           curl_mime **mime, struct curl_slist **hdrs)
+{
+    if (!m->attach) {
+        tz_upload_t *u = tz_smtp_plain(p, h, m->text ? m->text : "");
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, tz_smtp_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, u);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u->len);
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        return 0;
+    }
+    for (int i = 0; i < h->nelts; i++) {
+        struct curl_slist *next = curl_slist_append(*hdrs, APR_ARRAY_IDX(h, i, const char *));
+        if (!next)
+            return -1;
+        *hdrs = next;
+    }
+    if (!(*mime = tz_smtp_mime(p, c, m)))
+        return -1;
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, *mime);
+    return 0;
+}
+
+int tz_smtp_send(apr_pool_t *p, const tz_smtp_cfg_t *cfg, const tz_mail_t *m, const char **error)
+{
+    tz_mailbox_t from, to;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    const char *why = tz_mail_refusal(p, cfg, m, &from, &to), *id = NULL;
+    struct curl_slist *rcpt = NULL, *hdrs = NULL;
+    curl_mime *mime = NULL;
+    CURL *c = NULL;
+    CURLcode rc = CURLE_OUT_OF_MEMORY;
+    if (!why && !(id = tz_random_hex(p, 16)))
+        why = "no random bytes for a Message-ID";
+    if (why) {
+        *error = why;
+        return -1;
+    }
+    id = apr_pstrcat(p, "<", id, "@", strchr(from.addr, '@') + 1, ">", NULL);
+    if ((c = curl_easy_init()) &&
+        (rcpt = curl_slist_append(NULL, apr_pstrcat(p, "<", to.addr, ">", NULL))) &&
+        tz_smtp_content(p, c, m, tz_mail_headers(p, &from, &to, m->subject, id), &mime, &hdrs) == 0) {
+        tz_smtp_opts(c, cfg, apr_pstrcat(p, "<", from.addr, ">", NULL), rcpt, errbuf);
+        rc = curl_easy_perform(c);
+    }
+    curl_easy_cleanup(c); /* before the lists and the MIME tree it points to */
+    curl_mime_free(mime);
+    curl_slist_free_all(hdrs);
+    curl_slist_free_all(rcpt);
+    if (rc != CURLE_OK) {
+        *error = tz_smtp_error(p, cfg->url, rc, errbuf);
+        return -1;
+    }
+    *error = NULL;
+    return 0;
 }

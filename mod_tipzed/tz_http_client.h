@@ -72,4 +72,35 @@ typedef struct {
  * so an endless answer does not hold the batch until its timeout. */
 void tz_http_batch(apr_pool_t *p, tz_http_job_t *jobs, size_t n, const tz_http_batch_opts_t *opts);
 
+
+/* ---- mail ---- */
+
+typedef struct {
+    const char *url;        /* smtp://host[:port] or smtps://...; user:password may be in the URL's userinfo */
+    const char *from;       /* "Name <addr@x>" or "addr@x" */
+    long timeout_ms;
+} tz_smtp_cfg_t;
+
+typedef struct {
+    const char *to;         /* one address */
+    const char *subject;    /* UTF-8; encoded per RFC 2047 (=?UTF-8?B?...?=) when not plain ASCII; CR/LF refused */
+    const char *text;       /* UTF-8 body, text/plain; charset=UTF-8 */
+    const char *attach_name, *attach_type; const void *attach; size_t attach_len; /* optional attachment */
+} tz_mail_t;
+
+/* Sends one message: STARTTLS when the server offers it (CURLUSESSL_TRY), headers From, To, Subject, Date,
+ * Message-ID, MIME-Version; multipart/mixed with the attachment (base64) when there is one.  Returns 0, or -1
+ * with *error set (no password in it).
+ *
+ * The envelope's MAIL FROM is the bare address of `from`.  `to` may also be "Name <addr@x>".  A `to` or
+ * `from` with CR or LF, or not looking like one address (non-ASCII addresses included: SMTPUTF8 is not
+ * used), a subject with CR or LF, or an attachment name or type with control characters or quotes is
+ * refused before any connection.  Without an attachment the message is a single text/plain part; the
+ * text is sent quoted-printable, its line ends as CRLF.  The attachment is there when attach is not NULL
+ * (name default "attachment", type default "application/octet-stream").  TLS certificates are verified
+ * (smtps:// and STARTTLS alike).  The EHLO name is the URL's path ("smtp://mx:587/tipzed.example"), else
+ * libcurl's default.  timeout_ms bounds the whole conversation (0: 30 s).  Message-ID's domain is the
+ * sender's. */
+int tz_smtp_send(apr_pool_t *p, const tz_smtp_cfg_t *cfg, const tz_mail_t *m, const char **error);
+
 #endif
