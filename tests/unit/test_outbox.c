@@ -124,65 +124,67 @@ END_TEST
 
 #define PRIV "must not point to a private, loopback or link-local address"
 
+/* Endpoint URLs, whether private targets are allowed, and the reason (NULL: accepted). */
+static const struct { const char *url; int allow; const char *why; } urls[] = {
+    {"https://example.com/hooks/tipzed", 0, NULL},
+    {"https://example.com:8443/a?b=c&d=%20", 0, NULL},
+    {"HTTPS://Example.COM/", 0, NULL},
+    {"https://8.8.8.8/hook", 0, NULL},
+    {"https://[2001:4860::8888]/hook", 0, NULL},
+    {"http://example.com/hook", 0, "must use https"},
+    {"http://example.com/hook", 1, NULL},
+    {"https://user:pw@example.com/", 0, "must not contain a user name or password"},
+    {"https://user@example.com/", 1, "must not contain a user name or password"},
+    {"https://@example.com/", 0, "must not contain a user name or password"},
+    {"https://example.com/#frag", 0, "must not have a fragment"},
+    {"https://example.com/#", 1, "must not have a fragment"},
+    {"https:///path", 0, "must name a host"},
+    {"https:/path", 0, "must name a host"},
+    {"example.com/hook", 0, "must be an absolute http or https URL"},
+    {"//example.com/hook", 0, "must be an absolute http or https URL"},
+    {"ftp://example.com/", 1, "must be an absolute http or https URL"},
+    {"javascript:alert(1)", 1, "must be an absolute http or https URL"},
+    {"", 0, "must be an absolute http or https URL"},
+    {"https://localhost/", 0, PRIV},
+    {"https://LOCALHOST./", 0, PRIV},
+    {"https://api.localhost/", 0, PRIV},
+    {"http://localhost:8080/", 1, NULL},
+    {"https://notlocalhost/", 0, NULL},
+    {"https://10.0.0.1/", 0, PRIV},
+    {"http://10.0.0.1/", 1, NULL},
+    {"https://[::1]/", 0, PRIV},
+    {"https://[::1]:8443/", 1, NULL},
+    {"https://[::ffff:127.0.0.1]/", 0, PRIV},
+    {"https://169.254.169.254/latest/meta-data", 0, PRIV},
+    {"https://127.1/", 0, PRIV},
+    {"https://0x7f000001/", 0, PRIV},
+    {"https://2130706433/", 0, PRIV},
+    {"https://0/", 0, PRIV},
+    {"https://127.0.0.1./", 0, PRIV},
+    {"https://exa mple.com/", 0, "must not contain spaces, control characters or non-ASCII bytes"},
+    {"https://example.com/a b", 1, "must not contain spaces, control characters or non-ASCII bytes"},
+    {"https://example.com/\r\nX: y", 0, "must not contain spaces, control characters or non-ASCII bytes"},
+    {"https://example.com/\t", 0, "must not contain spaces, control characters or non-ASCII bytes"},
+    {"https://ex\xc3\xa4mple.com/", 0, "must not contain spaces, control characters or non-ASCII bytes"},
+    {"https://example.com:99999/", 0, "must have a port between 1 and 65535"},
+    {"https://example.com:0/", 0, "must have a port between 1 and 65535"},
+    {"https://example.com:/", 0, "must have a port between 1 and 65535"},
+    {"https://example.com:abc/", 0, "is not a valid URL"},
+    {"https://[fe80::1%25eth0]/", 1, "must name a valid host"},
+    {"https://exa%6dple.com/", 0, "must name a valid host"},
+};
+
 START_TEST(webhook_urls)
 {
     char *long_url = apr_pstrcat(tz_tp, "https://example.com/", NULL);
     char pad[2100];
-    static const struct { const char *url; int allow; const char *why; } t[] = {
-        {"https://example.com/hooks/tipzed", 0, NULL},
-        {"https://example.com:8443/a?b=c&d=%20", 0, NULL},
-        {"HTTPS://Example.COM/", 0, NULL},
-        {"https://8.8.8.8/hook", 0, NULL},
-        {"https://[2001:4860::8888]/hook", 0, NULL},
-        {"http://example.com/hook", 0, "must use https"},
-        {"http://example.com/hook", 1, NULL},
-        {"https://user:pw@example.com/", 0, "must not contain a user name or password"},
-        {"https://user@example.com/", 1, "must not contain a user name or password"},
-        {"https://@example.com/", 0, "must not contain a user name or password"},
-        {"https://example.com/#frag", 0, "must not have a fragment"},
-        {"https://example.com/#", 1, "must not have a fragment"},
-        {"https:///path", 0, "must name a host"},
-        {"https:/path", 0, "must name a host"},
-        {"example.com/hook", 0, "must be an absolute http or https URL"},
-        {"//example.com/hook", 0, "must be an absolute http or https URL"},
-        {"ftp://example.com/", 1, "must be an absolute http or https URL"},
-        {"javascript:alert(1)", 1, "must be an absolute http or https URL"},
-        {"", 0, "must be an absolute http or https URL"},
-        {"https://localhost/", 0, PRIV},
-        {"https://LOCALHOST./", 0, PRIV},
-        {"https://api.localhost/", 0, PRIV},
-        {"http://localhost:8080/", 1, NULL},
-        {"https://notlocalhost/", 0, NULL},
-        {"https://10.0.0.1/", 0, PRIV},
-        {"http://10.0.0.1/", 1, NULL},
-        {"https://[::1]/", 0, PRIV},
-        {"https://[::1]:8443/", 1, NULL},
-        {"https://[::ffff:127.0.0.1]/", 0, PRIV},
-        {"https://169.254.169.254/latest/meta-data", 0, PRIV},
-        {"https://127.1/", 0, PRIV},
-        {"https://0x7f000001/", 0, PRIV},
-        {"https://2130706433/", 0, PRIV},
-        {"https://0/", 0, PRIV},
-        {"https://127.0.0.1./", 0, PRIV},
-        {"https://exa mple.com/", 0, "must not contain spaces, control characters or non-ASCII bytes"},
-        {"https://example.com/a b", 1, "must not contain spaces, control characters or non-ASCII bytes"},
-        {"https://example.com/\r\nX: y", 0, "must not contain spaces, control characters or non-ASCII bytes"},
-        {"https://example.com/\t", 0, "must not contain spaces, control characters or non-ASCII bytes"},
-        {"https://ex\xc3\xa4mple.com/", 0, "must not contain spaces, control characters or non-ASCII bytes"},
-        {"https://example.com:99999/", 0, "must have a port between 1 and 65535"},
-        {"https://example.com:0/", 0, "must have a port between 1 and 65535"},
-        {"https://example.com:/", 0, "must have a port between 1 and 65535"},
-        {"https://example.com:abc/", 0, "is not a valid URL"},
-        {"https://[fe80::1%25eth0]/", 1, "must name a valid host"},
-        {"https://exa%6dple.com/", 0, "must name a valid host"},
-    };
-    for (size_t i = 0; i < NELTS(t); i++) {
-        const char *why = tz_webhook_url_check(tz_tp, t[i].url, t[i].allow);
-        if (!t[i].why)
-            ck_assert_msg(!why, "'%s' (allow %d): %s", t[i].url, t[i].allow, why);
+    for (size_t i = 0; i < NELTS(urls); i++) {
+        const char *why = tz_webhook_url_check(tz_tp, urls[i].url, urls[i].allow);
+        if (!urls[i].why)
+            ck_assert_msg(!why, "'%s' (allow %d): %s", urls[i].url, urls[i].allow, why);
         else
-            ck_assert_msg(why && strcmp(why, t[i].why) == 0, "'%s' (allow %d): %s", t[i].url,
-                          t[i].allow, why ? why : "accepted");
+            ck_assert_msg(why && strcmp(why, urls[i].why) == 0, "'%s' (allow %d): %s", urls[i].url,
+                          urls[i].allow, why ? why : "accepted");
     }
     ck_assert_str_eq(tz_webhook_url_check(tz_tp, NULL, 1), "must be an absolute http or https URL");
     /* 2048 bytes is the limit, one more is refused */
