@@ -425,6 +425,8 @@ static void tz_batch_init(tz_batch_t *b, apr_pool_t *p, tz_http_job_t *jobs, siz
     if (opts)
         b->o = *opts;
     b->o.body_cap = b->o.body_cap ? b->o.body_cap : TZ_BATCH_BODY_CAP;
+    if (b->o.body_cap > TZ_HTTP_MAX_BODY)
+        b->o.body_cap = TZ_HTTP_MAX_BODY; /* allocated up front for every job */
     b->o.concurrency = b->o.concurrency > 0 ? b->o.concurrency : TZ_BATCH_CONCURRENCY;
     b->o.user_agent = b->o.user_agent ? b->o.user_agent : "mod_tipzed";
     for (size_t i = 0; i < n; i++)

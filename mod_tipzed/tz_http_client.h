@@ -62,8 +62,8 @@ typedef struct {
  * TLS verified.  The address guard is CURLOPT_OPENSOCKETFUNCTION (checks the address actually connected to,
  * so DNS rebinding cannot get around it).  Everything curl allocates is freed before return; memory from p.
  *
- * Zero options take defaults: timeouts 3000 and 10000 ms, body_cap 4096, concurrency 4, user agent
- * "mod_tipzed".  total_timeout_ms bounds each job, not the batch.  Environment proxies are not used
+ * Zero options take defaults: timeouts 3000 and 10000 ms, body_cap 4096 (at most 1 MiB), concurrency 4,
+ * user agent "mod_tipzed".  total_timeout_ms bounds each job, not the batch.  Environment proxies are not used
  * (the guard must see the endpoint's own address).  A job's headers should name its Content-Type
  * (libcurl's default for a POST is application/x-www-form-urlencoded); a header line with CR or LF, or a
  * NULL url, fails the job unsent with "the request could not be built".  After the call, resp_body is
