@@ -72,7 +72,6 @@ typedef struct {
  * so an endless answer does not hold the batch until its timeout. */
 void tz_http_batch(apr_pool_t *p, tz_http_job_t *jobs, size_t n, const tz_http_batch_opts_t *opts);
 
-
 /* ---- mail ---- */
 
 typedef struct {
