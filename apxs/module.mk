@@ -74,7 +74,7 @@ $(CTL): mod_tipzed/tipzedctl.c $(CORE_LIB)
 	  -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(SAN_FLAGS)
 
 # TZ_FIXTURES_DIR: data files some tests share with the integration tests.
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tz_test.h $(CORE_LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tz_test*.h $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -Itests/unit -DTZ_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' \
 	  -o $@ $< $(CORE_LIB) $(EXT_LIBS) $(APR_LIBS) $(CHECK_LIBS) $(SAN_FLAGS)

@@ -11,7 +11,7 @@ pkgs=(
   libjwt-dev libjansson-dev libssl-dev libcurl4-openssl-dev
   libhpdf-dev fonts-dejavu-core                     # invoices as PDF: libharu, the embedded fonts
   check poppler-utils                               # unit tests (pdftotext reads the invoices back)
-  python3 python3-pytest curl wrk                   # integration tests, load
+  python3 python3-pytest python3-aiosmtpd curl wrk  # integration tests (aiosmtpd: a local mail sink), load
   passwd                                            # useradd, for the stack's service user
 )
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* strcasestr, MSG_NOSIGNAL */
 #endif
 #include "tz_test.h"
+#include "tz_test_net.h"
 #include "tz_http_client.h"
 #include <string.h>
 #include <strings.h>
@@ -17,19 +18,6 @@
 
 #define SECRET "sk_live_DO_NOT_LEAK_1234"
 
-/* A socket listening on 127.0.0.1 with an ephemeral port. */
-static int listener(int *port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    ck_assert_int_eq(listen(fd, 4), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
 
 static tz_out_req_t request(const char *method, const char *url, const char *body)
 {
@@ -47,7 +35,7 @@ static const char *url_for(int port, const char *path)
 
 START_TEST(closed_port_fails_fast)
 {
-    int port, fd = listener(&port);
+    int port, fd = tz_listener(&port);
     close(fd); /* nothing listens there now */
     tz_out_req_t req = request("POST", url_for(port, "/v3/payments"), "{}");
     tz_http_opts_t opts = {5000, 10000};
@@ -64,7 +52,7 @@ END_TEST
 START_TEST(silent_peer_times_out)
 {
     /* the kernel completes the handshake from the backlog; nobody ever answers */
-    int port, fd = listener(&port);
+    int port, fd = tz_listener(&port);
     tz_out_req_t req = request("POST", url_for(port, "/v1/checkout/sessions"), "a=1");
     tz_http_opts_t opts = {200, 200};
     tz_http_resp_t resp;
@@ -132,7 +120,7 @@ static void *srv_main(void *arg)
 static srv_t *srv_start(const char *answer, size_t filler, int *port)
 {
     srv_t *s = apr_pcalloc(tz_tp, sizeof *s);
-    s->fd = listener(port);
+    s->fd = tz_listener(port);
     s->answer = answer;
     s->filler = filler;
     ck_assert_int_eq(pthread_create(&s->thread, NULL, srv_main, s), 0);
