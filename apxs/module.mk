@@ -58,9 +58,13 @@ $(SCHEMA_H): $(SCHEMA_SQL) apxs/module.mk
 	  "$${v:-0}" "$$d" > $@.tmp && mv -f $@.tmp $@
 
 # apxs compiles the httpd glue and links it with the core library.
-$(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json $(SCHEMA_H)
-	@mkdir -p $(BUILD)/apxs
+# The shipped mail templates (conf/mail/) are embedded like the OpenAPI
+# document (mod_tipzed_mail.c).
+$(MODULE): $(GLUE_SRCS) $(CORE_LIB) mod_tipzed/*.h mod_tipzed/openapi.json $(SCHEMA_H) \
+           $(wildcard conf/mail/*.txt)
+	@mkdir -p $(BUILD)/apxs/mail
 	cp $(GLUE_SRCS) mod_tipzed/*.h mod_tipzed/openapi.json $(SCHEMA_H) $(BUILD)/apxs/
+	cp conf/mail/*.txt $(BUILD)/apxs/mail/
 	cd $(BUILD)/apxs && $(APXS) -c -o mod_tipzed.so \
 	  $(foreach f,$(WARN) $(OPT) $(SAN_FLAGS) $(PQ_INC),-Wc,$(f)) \
 	  $(notdir $(GLUE_SRCS)) \

@@ -70,6 +70,14 @@ typedef struct {
     apr_array_header_t *enc_keys;   /* tz_aead_key_t; first one seals */
     const char *biller_secret;      /* TipzedBillerSecretFile content, or NULL */
     apr_size_t biller_secret_len;
+    int webhook_retries;            /* TipzedWebhookRetry: attempts of a delivery in all ... */
+    apr_int64_t webhook_retry_max;  /* ... and the longest wait between two, seconds */
+    int webhook_private;            /* TipzedWebhookAllowPrivate */
+    int webhook_concurrency;        /* TipzedWebhookConcurrency: deliveries at once per node */
+    apr_int64_t webhook_timeout;    /* TipzedWebhookTimeout: one attempt, seconds */
+    const char *smtp_url;           /* TipzedSMTP, or NULL: no mail */
+    const char *smtp_from;
+    const char *mail_dir;           /* TipzedMailTemplates, or NULL: the shipped ones */
     apr_int64_t max_body;
     apr_array_header_t *cors_origins; /* const char * */
     int rl_count;

@@ -23,6 +23,8 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->referral_bonus = TZ_UNSET;
     c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
+    c->webhook_retries = c->webhook_private = c->webhook_concurrency = TZ_UNSET;
+    c->webhook_retry_max = c->webhook_timeout = TZ_UNSET;
     c->rl_count = TZ_UNSET;
     c->rl_window = TZ_UNSET;
     return c;
@@ -84,6 +86,18 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_PTR(enc_keys);
     TZ_MERGE_PTR(biller_secret);
     m->biller_secret_len = add->biller_secret ? add->biller_secret_len : base->biller_secret_len;
+    /* the count and the longest wait are one setting, as the SMTP server
+     * and its sender are */
+    m->webhook_retries = add->webhook_retries != TZ_UNSET ? add->webhook_retries
+                                                          : base->webhook_retries;
+    m->webhook_retry_max = add->webhook_retries != TZ_UNSET ? add->webhook_retry_max
+                                                            : base->webhook_retry_max;
+    TZ_MERGE_INT(webhook_private);
+    TZ_MERGE_INT(webhook_concurrency);
+    TZ_MERGE_INT(webhook_timeout);
+    m->smtp_url = add->smtp_url ? add->smtp_url : base->smtp_url;
+    m->smtp_from = add->smtp_url ? add->smtp_from : base->smtp_from;
+    TZ_MERGE_PTR(mail_dir);
     TZ_MERGE_INT(max_body);
     TZ_MERGE_PTR(cors_origins);
     TZ_MERGE_INT(rl_count);
@@ -321,6 +335,73 @@ static const char *set_invoice_font(cmd_parms *cmd, void *d, const char *v)
         fi.filetype != APR_REG)
         return bad(cmd, v, "is not a readable font file");
     srv(cmd)->invoice_font = path;
+    return NULL;
+}
+
+/* TipzedWebhookRetry <attempts> <longest wait> */
+static const char *set_webhook_retry(cmd_parms *cmd, void *d, const char *count,
+                                     const char *max)
+{
+    int64_t n, w;
+    const char *why = tz_parse_int64(count, &n);
+    if (why || n < 1 || n > 100)
+        return bad(cmd, count, "attempts must be 1 to 100");
+    if ((why = tz_parse_duration(max, &w)))
+        return bad(cmd, max, why);
+    if (w < 1 || w > 86400)
+        return bad(cmd, max, "the longest wait must be 1s to 1d");
+    srv(cmd)->webhook_retries = (int)n;
+    srv(cmd)->webhook_retry_max = w;
+    return NULL;
+}
+
+static const char *set_flag(cmd_parms *cmd, void *d, const char *v)
+{
+    int on;
+    const char *why = tz_parse_flag(v, &on);
+    if (why)
+        return bad(cmd, v, why);
+    *(int *)((char *)srv(cmd) + (apr_size_t)cmd->info) = on;
+    return NULL;
+}
+
+/* TipzedWebhookConcurrency <1..64> */
+static const char *set_webhook_concurrency(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t n;
+    if (tz_parse_int64(v, &n) || n < 1 || n > 64)
+        return bad(cmd, v, "must be 1 to 64");
+    srv(cmd)->webhook_concurrency = (int)n;
+    return NULL;
+}
+
+/* TipzedSMTP <smtp[s]://[user:password@]host[:port]> <from> | Off */
+static const char *set_smtp(cmd_parms *cmd, void *d, const char *url, const char *from)
+{
+    tz_cfg_t *c = srv(cmd);
+    if (strcasecmp(url, "off") == 0 && !from) {
+        c->smtp_url = "";
+        return NULL;
+    }
+    if (strncasecmp(url, "smtp://", 7) && strncasecmp(url, "smtps://", 8))
+        return bad(cmd, url, "must be an smtp:// or smtps:// URL, or Off");
+    if (!from || !strchr(from, '@') || strpbrk(from, "\r\n"))
+        return bad(cmd, from ? from : "", "the sender must be an address, e.g. "
+                                          "\"Tipzed <no-reply@example.com>\"");
+    c->smtp_url = url;
+    c->smtp_from = from;
+    return NULL;
+}
+
+/* TipzedMailTemplates <directory> */
+static const char *set_mail_dir(cmd_parms *cmd, void *d, const char *v)
+{
+    const char *path = ap_server_root_relative(cmd->pool, v);
+    apr_finfo_t fi;
+    if (!path || apr_stat(&fi, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS ||
+        fi.filetype != APR_DIR)
+        return bad(cmd, v, "is not a readable directory");
+    srv(cmd)->mail_dir = path;
     return NULL;
 }
 
@@ -664,6 +745,20 @@ const command_rec tz_cmds[] = {
                   " default: the built-in page /payments/{id}/return"),
     AP_INIT_TAKE1("TipzedEncryptionKeyFile", set_enc_keys, NULL, RSRC_CONF,
                   "file of AES-256 keys, 64 hex characters per line, current first"),
+    AP_INIT_TAKE2("TipzedWebhookRetry", set_webhook_retry, NULL, RSRC_CONF,
+                  "attempts of an outbound webhook delivery in all, and the longest wait"
+                  " between two (default 24 6h)"),
+    AP_INIT_TAKE1("TipzedWebhookAllowPrivate", set_flag, TZ_OFF(webhook_private), RSRC_CONF,
+                  "On: webhook endpoints may be plain http and reach private, loopback and"
+                  " link-local addresses (default Off)"),
+    AP_INIT_TAKE1("TipzedWebhookConcurrency", set_webhook_concurrency, NULL, RSRC_CONF,
+                  "outbound webhook deliveries in flight at once per server (default 8)"),
+    AP_INIT_TAKE1("TipzedWebhookTimeout", set_duration, TZ_OFF(webhook_timeout), RSRC_CONF,
+                  "total time allowed for one webhook delivery attempt (default 10s)"),
+    AP_INIT_TAKE12("TipzedSMTP", set_smtp, NULL, RSRC_CONF,
+                   "the SMTP server mail is sent through and the sender, or Off (default)"),
+    AP_INIT_TAKE1("TipzedMailTemplates", set_mail_dir, NULL, RSRC_CONF,
+                  "directory of mail templates replacing the shipped ones file by file"),
     AP_INIT_TAKE1("TipzedMaxBodySize", set_size, NULL, RSRC_CONF,
                   "largest request body (default 64K)"),
     AP_INIT_ITERATE("TipzedCORSOrigin", add_cors, NULL, RSRC_CONF,
@@ -782,6 +877,13 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(webhook_tolerance, 300);
     TZ_DEFAULT(provider_timeout, 10);
     TZ_DEFAULT(status_poll, 60);
+    TZ_DEFAULT(webhook_retries, 24);
+    TZ_DEFAULT(webhook_retry_max, 6 * 3600);
+    TZ_DEFAULT(webhook_private, 0);
+    TZ_DEFAULT(webhook_concurrency, 8);
+    TZ_DEFAULT(webhook_timeout, 10);
+    if (c->smtp_url && !*c->smtp_url)
+        c->smtp_url = NULL; /* TipzedSMTP Off */
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
     TZ_DEFAULT(rl_window, 60);

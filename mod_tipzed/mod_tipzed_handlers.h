@@ -97,5 +97,13 @@ int tz_h_billing_run(tz_req_t *q);
 int tz_h_invoices_list(tz_req_t *q);
 int tz_h_invoice_get(tz_req_t *q);
 int tz_h_invoice_pdf(tz_req_t *q);
+/* mod_tipzed_endpoints.c */
+int tz_h_endpoint_create(tz_req_t *q);
+int tz_h_endpoints_list(tz_req_t *q);
+int tz_h_endpoint_get(tz_req_t *q);
+int tz_h_endpoint_update(tz_req_t *q);
+int tz_h_endpoint_delete(tz_req_t *q);
+int tz_h_endpoint_deliveries(tz_req_t *q);
+int tz_h_delivery_resend(tz_req_t *q);
 
 #endif

@@ -92,6 +92,13 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/invoices", tz_h_invoices_list, TZ_R_USER),
     R("GET", "/invoices/{id}", tz_h_invoice_get, TZ_R_USER),
     R("GET", "/invoices/{id}/pdf", tz_h_invoice_pdf, TZ_R_USER),
+    R("POST", "/webhook-endpoints", tz_h_endpoint_create, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/webhook-endpoints", tz_h_endpoints_list, TZ_R_CREATOR | TZ_R_ADMIN),
+    R("GET", "/webhook-endpoints/{id}", tz_h_endpoint_get, TZ_R_CREATOR | TZ_R_ADMIN),
+    R("PATCH", "/webhook-endpoints/{id}", tz_h_endpoint_update, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON),
+    R("DELETE", "/webhook-endpoints/{id}", tz_h_endpoint_delete, TZ_R_CREATOR | TZ_R_ADMIN),
+    R("GET", "/webhook-endpoints/{id}/deliveries", tz_h_endpoint_deliveries, TZ_R_CREATOR | TZ_R_ADMIN),
+    R("POST", "/webhook-deliveries/{id}/resend", tz_h_delivery_resend, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))

@@ -1,9 +1,11 @@
 /* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
  * compiled into Debian's httpd) asks providers about pending payments and
  * refunds, expires stale pending payments and runs the billing engine
- * every TZ_EXPIRY_INTERVAL seconds -- one runner across all children. */
+ * every TZ_EXPIRY_INTERVAL seconds -- one runner across all children; a
+ * second one runs the outbox's dispatcher, a third its mail. */
 #include "mod_tipzed_watchdog.h"
 #include "mod_tipzed_billing.h"
+#include "mod_tipzed_outbox.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_providers.h"
 #include "mod_watchdog.h"
@@ -35,6 +37,39 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
     return APR_SUCCESS;
 }
 
+/* The outbox's dispatcher has a watchdog of its own, so that a slow
+ * provider call of the tick above never holds events back, and a tick of
+ * a second: an event is on its way within about a second of its commit. */
+#define TZ_OUTBOX_WATCHDOG_NAME "_tipzed_outbox_"
+#define TZ_OUTBOX_INTERVAL 1
+
+#define TZ_MAIL_WATCHDOG_NAME "_tipzed_mail_"
+
+static apr_status_t outbox_work(int state, server_rec *s, apr_pool_t *pool,
+                                void (*work)(apr_pool_t *, server_rec *, const tz_cfg_t *))
+{
+    tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
+    apr_pool_t *p;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active ||
+        apr_pool_create(&p, pool) != APR_SUCCESS)
+        return APR_SUCCESS;
+    work(p, s, c);
+    apr_pool_destroy(p);
+    return APR_SUCCESS;
+}
+
+static apr_status_t tz_outbox_tick(int state, void *data, apr_pool_t *pool)
+{
+    return outbox_work(state, data, pool, tz_outbox_run);
+}
+
+/* Mail on a third watchdog: rendering a receipt's PDF and an SMTP
+ * server's pace never hold webhooks back. */
+static apr_status_t tz_mail_tick(int state, void *data, apr_pool_t *pool)
+{
+    return outbox_work(state, data, pool, tz_mail_run);
+}
+
 void tz_watchdog_register(apr_pool_t *p, server_rec *s)
 {
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
@@ -50,4 +85,12 @@ void tz_watchdog_register(apr_pool_t *p, server_rec *s)
         reg(wd, apr_time_from_sec(TZ_EXPIRY_INTERVAL), s, tz_expiry_tick) != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10562)
                      "tipzed: cannot register the payment expiry watchdog");
+    if (get(&wd, TZ_OUTBOX_WATCHDOG_NAME, 0, 1, p) != APR_SUCCESS ||
+        reg(wd, apr_time_from_sec(TZ_OUTBOX_INTERVAL), s, tz_outbox_tick) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10680)
+                     "tipzed: cannot register the outbox's dispatcher watchdog");
+    if (get(&wd, TZ_MAIL_WATCHDOG_NAME, 0, 1, p) != APR_SUCCESS ||
+        reg(wd, apr_time_from_sec(TZ_OUTBOX_INTERVAL), s, tz_mail_tick) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10683)
+                     "tipzed: cannot register the outbox's mail watchdog");
 }

@@ -603,10 +603,23 @@ static apr_array_header_t *read_keys(apr_pool_t *p, const char *path)
     return keys->nelts ? keys : NULL;
 }
 
-/* One sealed bank account sealed again, under the current key and bound to
- * its owner; 1 when it changed, 0 when it was current, -1 when it cannot be
- * opened (tampered, moved to another owner, or under a key not in the
- * file). */
+/* Where each kind of sealed value lives, as cmd_reseal lists them. */
+static const char *reseal_sql(const char *table)
+{
+    if (strcmp(table, "payout") == 0)
+        return "UPDATE payouts SET bank_account_enc = $1 WHERE id = $2::uuid"
+               " AND bank_account_enc = $3";
+    if (strcmp(table, "endpoint") == 0)
+        return "UPDATE webhook_endpoints SET secret_enc = $1 WHERE id = $2::uuid"
+               " AND secret_enc = $3";
+    return "UPDATE creator_profiles SET bank_account_enc = $1 WHERE user_id = $2::uuid"
+           " AND bank_account_enc = $3";
+}
+
+/* One sealed value (a bank account, a webhook endpoint's signing secret)
+ * sealed again, under the current key and bound to its owner; 1 when it
+ * changed, 0 when it was current, -1 when it cannot be opened (tampered,
+ * moved to another owner, or under a key not in the file). */
 static int reseal_one(apr_pool_t *p, PGconn *db, const apr_array_header_t *keys, PGresult *res,
                       int row)
 {
@@ -618,23 +631,19 @@ static int reseal_one(apr_pool_t *p, PGconn *db, const apr_array_header_t *keys,
     if (strncmp(sealed, "v2.", 3) == 0 && strncmp(sealed + 3, current->id, TZ_KEY_ID_LEN) == 0)
         return 0;
     if (tz_aead_open(p, current, (size_t)keys->nelts, owner, sealed, &plain, &len) != 0) {
-        fprintf(stderr, "tipzedctl: the bank account of %s %s does not open for its owner\n",
+        fprintf(stderr, "tipzedctl: the sealed value of %s %s does not open for its owner\n",
                 table, id);
         return -1;
     }
     if (!(fresh = tz_aead_seal(p, current, owner, plain, len)))
         return -1;
     const char *params[3] = {fresh, id, sealed};
-    return run_params(db, strcmp(table, "payout") == 0
-                              ? "UPDATE payouts SET bank_account_enc = $1 WHERE id = $2::uuid"
-                                " AND bank_account_enc = $3"
-                              : "UPDATE creator_profiles SET bank_account_enc = $1"
-                                " WHERE user_id = $2::uuid AND bank_account_enc = $3",
-                      3, params) ? 1 : -1;
+    return run_params(db, reseal_sql(table), 3, params) ? 1 : -1;
 }
 
-/* reseal --key-file FILE: every sealed bank account, in one transaction,
- * sealed under the file's first key and bound to its owner's id.  Run it
+/* reseal --key-file FILE: every sealed bank account and webhook signing
+ * secret, in one transaction, sealed under the file's first key and bound
+ * to its owner's id (an endpoint's secret: to the endpoint's).  Run it
  * after adding a key at the top of the file (rotation) and after upgrading
  * from a release whose values were not bound to their owner. */
 static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
@@ -647,7 +656,8 @@ static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
     res = query(db, "SELECT 'profile', user_id::text, user_id::text, bank_account_enc"
                     "  FROM creator_profiles WHERE bank_account_enc IS NOT NULL"
                     " UNION ALL SELECT 'payout', id::text, creator_id::text, bank_account_enc"
-                    "  FROM payouts ORDER BY 1, 2", 0, NULL);
+                    "  FROM payouts UNION ALL SELECT 'endpoint', id::text, id::text, secret_enc"
+                    "  FROM webhook_endpoints ORDER BY 1, 2", 0, NULL);
     n = res ? PQntuples(res) : 0;
     for (int i = 0; res && i < n && rc >= 0; i++)
         if ((rc = reseal_one(p, db, keys, res, i)) > 0)
@@ -658,7 +668,7 @@ static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
         fputs("tipzedctl: nothing was resealed\n", stderr);
         return 1;
     }
-    printf("resealed %d of %d bank account(s)\n", changed, n);
+    printf("resealed %d of %d sealed value(s): bank accounts and webhook secrets\n", changed, n);
     return 0;
 }
 

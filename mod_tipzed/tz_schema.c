@@ -192,6 +192,23 @@ static const tz_field_t clock_fields[] = {
 };
 SCHEMA(tz_schema_clock, "clock", clock_fields);
 
+/* events: an array of strings, checked by the handler and the database */
+static const tz_field_t endpoint_fields[] = {
+    {"url", TZ_F_STRING, 1, 1, 2048},
+    {"events", TZ_F_ARRAY, 1, 0, 0},
+    {"description", TZ_F_NULLABLE_STRING, 0, 0, 200},
+};
+SCHEMA(tz_schema_endpoint, "endpoint", endpoint_fields);
+
+/* at least one field (checked by the handler) */
+static const tz_field_t endpoint_patch_fields[] = {
+    {"url", TZ_F_STRING, 0, 1, 2048},
+    {"events", TZ_F_ARRAY, 0, 0, 0},
+    {"description", TZ_F_STRING, 0, 0, 200},
+    {"enabled", TZ_F_BOOL, 0, 0, 0},
+};
+SCHEMA(tz_schema_endpoint_patch, "endpoint_patch", endpoint_patch_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
@@ -199,6 +216,7 @@ const tz_schema_t *const tz_schemas[] = {
     &tz_schema_refund, &tz_schema_biller, &tz_schema_bill_customer, &tz_schema_bill_pay,
     &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup, &tz_schema_package,
     &tz_schema_package_patch, &tz_schema_plan, &tz_schema_plan_patch, &tz_schema_subscribe,
-    &tz_schema_cancel, &tz_schema_schedule, &tz_schema_clock,
+    &tz_schema_cancel, &tz_schema_schedule, &tz_schema_clock, &tz_schema_endpoint,
+    &tz_schema_endpoint_patch,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

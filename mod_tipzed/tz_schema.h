@@ -37,6 +37,8 @@ extern const tz_schema_t tz_schema_subscribe;       /* POST /subscriptions */
 extern const tz_schema_t tz_schema_cancel;          /* POST /subscriptions/{id}/cancel */
 extern const tz_schema_t tz_schema_schedule;        /* POST /schedules */
 extern const tz_schema_t tz_schema_clock;           /* POST /sandbox/clock */
+extern const tz_schema_t tz_schema_endpoint;        /* POST /webhook-endpoints */
+extern const tz_schema_t tz_schema_endpoint_patch;  /* PATCH /webhook-endpoints/{id} */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

@@ -266,6 +266,7 @@ DECLARE
   accts bigint[];
   amts bigint[];
   bal bigint;
+  acct accounts;
   t timestamptz := now();
   prev bytea;
   h bytea;
@@ -322,7 +323,8 @@ BEGIN
   FOR i IN 1 .. cardinality(accts) LOOP
     UPDATE accounts SET balance = balance + amts[i]
      WHERE id = accts[i] AND (kind NOT IN ('wallet', 'cashback') OR balance + amts[i] >= 0)
-     RETURNING balance INTO bal;
+     RETURNING * INTO acct;
+    bal := acct.balance;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'insufficient_funds'
         USING ERRCODE = 'TZ001',
@@ -331,6 +333,12 @@ BEGIN
     END IF;
     INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
     VALUES (entry_id, accts[i], amts[i], p_currency, bal);
+    IF amts[i] > 0 AND acct.kind IN ('wallet', 'cashback') THEN
+      PERFORM tz_emit('wallet.credited', ARRAY[acct.owner_id], json_build_object(
+        'user_id', acct.owner_id, 'wallet', acct.kind, 'amount', amts[i], 'currency', p_currency,
+        'balance', bal, 'entry_id', entry_id, 'entry_kind', p_kind, 'reference', p_reference,
+        'payment_id', p_payment, 'payout_id', p_payout, 'created_at', tz_ts(t)));
+    END IF;
   END LOOP;
   UPDATE chain_head SET entry_id = tz_post_entry.entry_id, hash = h;
 END $$;

@@ -22,6 +22,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 STACK = os.path.join(REPO, "tests", "stack", "stack.sh")
 CONC = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -150,11 +151,13 @@ def transfer_sql():
             f" {TRANSFER['amount']}, 'ZMW', NULL, '{{creator}}', 500000, 86400, 'pgb-' || gen_random_uuid());\n")
 
 
-def webhook_lines(key, d, table, count, warm_from, path, warm_path):
+def webhook_lines(key, d, table, lo, count, warm_from, path, warm_path):
     """Signed sandbox success deliveries for the pending payments of table
-    with n <= count, one a line; those from warm_from on for the warm-up."""
+    with lo < n <= count, one a line; from the warm_from'th line on for the
+    warm-up."""
     secret = hmac.new(key, b"tipzed-sandbox-webhook", hashlib.sha256).hexdigest().encode()
-    ids = sh(STACK, "psql", d, "-qAt", "-c", f"SELECT id FROM {table} WHERE n <= {count} ORDER BY n").stdout.split()
+    ids = sh(STACK, "psql", d, "-qAt", "-c",
+             f"SELECT id FROM {table} WHERE n > {lo} AND n <= {count} ORDER BY n").stdout.split()
     now = int(time.time())
     with open(path, "w") as f, open(warm_path, "w") as warm:
         for i, pid in enumerate(ids):
@@ -186,10 +189,14 @@ def prepare(d, env):
     files["static"] = os.path.join(d, "static.txt")
     with open(files["static"], "w") as f:
         f.write("/static/creator.json\n")
-    for name, table, count in (("webhook", "bench_pending", 200000), ("topup", "bench_topups", 100000)):
+    # the webhook credits' payments: 1..100000 for the credits alone,
+    # 100001..200000 for the credits while the outbox delivers
+    for name, table, lo, count in (("webhook", "bench_pending", 0, 100000),
+                                   ("webhook_outbox", "bench_pending", 100000, 200000),
+                                   ("topup", "bench_topups", 0, 100000)):
         files[name] = os.path.join(d, name + ".txt")
         files[name + "_warm"] = os.path.join(d, name + "-warm.txt")
-        webhook_lines(key, d, table, count, count - 10000, files[name], files[name + "_warm"])
+        webhook_lines(key, d, table, lo, count, count - lo - 10000, files[name], files[name + "_warm"])
     for name, prefix, count in (("initiate", "bench", 300000), ("initiate_warm", "warm", 20000)):
         files[name] = os.path.join(d, name + ".txt")
         with open(files[name], "w") as f:
@@ -246,6 +253,63 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
     return r
 
 
+def outbox_admin(d, env):
+    """An admin (tipzedctl create-admin) and its access token."""
+    email = f"bench-admin-{uuid.uuid4().hex[:8]}@bench.test"
+    subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "create-admin",
+                    "--email", email, "--name", "Bench Admin"], input="bench admin password\n",
+                   text=True, capture_output=True, check=True)
+    out = subprocess.run(["curl", "-s", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/auth/login",
+                          "-H", "Content-Type: application/json", "-d",
+                          json.dumps({"email": email, "password": "bench admin password"})],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["access_token"]
+
+
+def endpoint(env, token, url):
+    out = subprocess.run(["curl", "-s", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/webhook-endpoints",
+                          "-H", "Content-Type: application/json", "-H", f"Authorization: Bearer {token}",
+                          "-d", json.dumps({"url": url, "events": ["*"]})],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["id"]
+
+
+def delivered(d):
+    return int(sh(STACK, "psql", d, "-qAt", "-c",
+                  "SELECT count(*) FROM webhook_deliveries WHERE status = 'succeeded'").stdout)
+
+
+def outbox_scenarios(d, env, files, r):
+    """What delivery costs the webhook credit path: the same credits while
+    an admin's endpoint takes every event (a payment.succeeded, a
+    wallet.credited and an invoice.issued a credit), delivered to a local
+    receiver as they come; then the dispatcher alone, draining 20,000
+    deliveries to 8 endpoints."""
+    from receiver import Receiver
+    hooks = Receiver()
+    try:
+        token = outbox_admin(d, env)
+        endpoint(env, token, hooks.url)
+        post = lambda bodies: wrk(env["TZ_BASE_URL"], "post_lines.lua", {
+            "BENCH_PATH": "/api/v1/payments/webhook", "BENCH_HEADER": "X-Tipzed-Signature",
+            "BENCH_BODIES": bodies, "BENCH_THREADS": str(THREADS)}, DURATION)
+        before = delivered(d)
+        r["webhook_credit_delivering"] = post(files["webhook_outbox"])
+        r["webhook_credit_delivering"]["delivered_during"] = delivered(d) - before
+        eps = [endpoint(env, token, f"{hooks.url}?n={i}") for i in range(8)]
+        start, before = time.monotonic(), delivered(d)
+        sh(STACK, "psql", d, "-q", "-c", "INSERT INTO webhook_deliveries (endpoint_id, event_id, event_seq)"
+           " SELECT e.id, v.id, v.seq FROM (SELECT id, seq FROM outbox_events ORDER BY seq LIMIT 2500) v,"
+           f" webhook_endpoints e WHERE e.id IN ({','.join(repr(x) for x in eps)})")
+        while delivered(d) - before < 20000 and time.monotonic() - start < 300:
+            time.sleep(0.5)
+        took = time.monotonic() - start
+        r["outbox_drain"] = {"rps": round((delivered(d) - before) / took, 1), "requests": delivered(d) - before,
+                             "seconds": round(took, 1), "receiver_requests": len(hooks.requests)}
+    finally:
+        hooks.close()
+
+
 # each write path and its pgbench ceiling (the same SQL function)
 WRITE_CEILINGS = (("webhook_credit", "pgbench_ceiling"), ("wallet_tip", "pgbench_wallet_tip"),
                   ("topup_credit", "pgbench_topup"), ("transfer", "pgbench_transfer"))
@@ -256,6 +320,7 @@ def report(r, mem, reconcile_ok, chain_ok):
     r["creator_profile"]["ratio"] = ratio("creator_profile", "static_ceiling")
     for path, ceiling in WRITE_CEILINGS:
         r[path]["ratio"] = ratio(path, ceiling)
+    r["webhook_credit_delivering"]["ratio"] = ratio("webhook_credit_delivering", "webhook_credit")
     print(f"\nmake bench: {CONC} connections, {DURATION}s per scenario\n")
     print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
     for name, v in r.items():
@@ -267,6 +332,10 @@ def report(r, mem, reconcile_ok, chain_ok):
     if "cache_hits" in cp:
         print(f"\ncreator cache: {cp['cache_hits']} hits, {cp['cache_misses']} misses")
     print(f"\nlogin is bound by scrypt: {r['login']['rps']:.1f} hashes/s")
+    w, o = r["webhook_credit_delivering"], r["outbox_drain"]
+    print(f"outbox: {w['delivered_during']} deliveries made during the credits with an endpoint taking every"
+          f" event; the dispatcher alone: {o['requests']} deliveries to 8 endpoints in {o['seconds']} s"
+          f" ({o['rps']:.0f}/s)")
     f = mem["first_phase"]
     print(f"Apache children RSS, first phase: {f['before_kb']} KiB before, {f['after_kb']} KiB after "
           f"{f['requests']} requests (growth {f['after_kb'] - f['before_kb']} KiB)")
@@ -281,6 +350,7 @@ def report(r, mem, reconcile_ok, chain_ok):
         "reads p99 < 20 ms": (r["creator_profile"]["p99_ms"] or 1e9) < 20,
         **{f"{path} >= 70% of {ceiling}": (r[path]["ratio"] or 0) >= 0.70
            for path, ceiling in WRITE_CEILINGS},
+        "webhook credits while delivering >= 90% of without": (r["webhook_credit_delivering"]["ratio"] or 0) >= 0.90,
         "child memory growth < 2 MB": mem["after_kb"] - mem["before_kb"] < 2048,
         "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
                                     for k, v in r.items() if k not in ("login",)),
@@ -297,6 +367,8 @@ def main():
     extra = (f"LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n"
              f"Alias /static \"{d}/static\"\n<Directory \"{d}/static\">\n  Require all granted\n</Directory>\n"
              "TipzedLoginRateLimit 1000000 1s\n"
+             # the outbox's receiver listens on 127.0.0.1
+             "TipzedWebhookAllowPrivate On\n"
              # wrk keeps its connections open; httpd's default closes each
              # after 100 requests, which costs handshakes and read errors
              "MaxKeepAliveRequests 0\n"
@@ -329,6 +401,7 @@ def main():
         # every profile once, as a cache in service has seen them
         wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"], "BENCH_SEQ": "1"}, 4)
         r = scenarios(d, env, files, tokens)
+        outbox_scenarios(d, env, files, r)
         # Memory in steady state: after every scenario has run (each worker
         # thread's allocator and every pooled connection at working size),
         # then over 200,000 more requests of every kind but login.

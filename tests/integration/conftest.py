@@ -68,6 +68,18 @@ def gateway(stack):
     s.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def smtp(stack):
+    """The SMTP sink TipzedSMTP points at (smtpsink.py).  Always up while the
+    suite runs: any test's payment or payout may send mail."""
+    if not os.environ.get("TZ_SMTP_PORT"):
+        yield None
+        return
+    from smtpsink import SmtpSink
+    with SmtpSink(port=int(os.environ["TZ_SMTP_PORT"])) as sink:
+        yield sink
+
+
 @pytest.fixture(scope="session")
 def momo(stack):
     """The local stand-in of MTN MoMo's Collections API."""

@@ -61,7 +61,10 @@ def write_routes(users, admin, package):
             ("POST", f"/admin/adjustments/{pid}/approve", admin),
             ("POST", f"/admin/adjustments/{pid}/reject", admin),
             ("POST", "/admin/packages", admin), ("PATCH", f"/admin/packages/{package['id']}", admin),
-            ("PATCH", f"/admin/packages/{pid}", admin)]
+            ("PATCH", f"/admin/packages/{pid}", admin),
+            ("POST", "/webhook-endpoints", creator), ("POST", "/webhook-endpoints", admin),
+            ("PATCH", f"/webhook-endpoints/{pid}", creator),
+            ("POST", f"/webhook-deliveries/{pid}/resend", creator)]
 
 
 def counts(stack):
@@ -69,7 +72,7 @@ def counts(stack):
                       " (SELECT count(*) FROM payouts), (SELECT count(*) FROM postings),"
                       " (SELECT count(*) FROM billers), (SELECT count(*) FROM bill_payments),"
                       " (SELECT count(*) FROM transfers), (SELECT count(*) FROM adjustments),"
-                      " (SELECT count(*) FROM packages),"
+                      " (SELECT count(*) FROM packages), (SELECT count(*) FROM webhook_endpoints),"
                       " (SELECT max(updated_at)::text FROM packages)")[0]
 
 
@@ -101,6 +104,7 @@ BAD_QUERIES = [
     ("/admin/payouts", "status", ["done", "PENDING"]),
     ("/admin/audit-log", "offset", ["-1", "x", "9223372036854775808"]),
     ("/packages", "currency", ["USD", "zmw", "", "ZMWX", "ZM", "%27ZMW"]),
+    ("/webhook-endpoints", "limit", ["0", "101", "x"]),
 ]
 
 

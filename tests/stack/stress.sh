@@ -35,10 +35,15 @@ export TZ_MM_URL=http://127.0.0.1:$TZ_MM_PORT/gateway
 # As in make test's stack: outbound calls (the biller's included) give up
 # after 2 s, the watchdog asks providers and billers about undecided
 # payments after 1 s, and a fan's cashback is capped at 5.00 a month, so a
-# run of minutes reaches the cap and the watchdog's decisions.
+# run of minutes reaches the cap and the watchdog's decisions.  Every event
+# goes to an admin's webhook endpoint on a local receiver (stress.py),
+# retried within 2 s, an attempt given 2 s.
 export TZ_EXTRA_CONF="TipzedProviderTimeout 2s
 TipzedStatusPoll 1s
 TipzedCashback 1% 500
+TipzedWebhookAllowPrivate On
+TipzedWebhookRetry 40 2s
+TipzedWebhookTimeout 2s
 ${TZ_EXTRA_CONF:-}"
 "$STACK" up "$DIR" --sandbox
 # shellcheck disable=SC2086  # STRESS_ARGS is a list of words

@@ -38,7 +38,9 @@ section() { printf '\n== %s\n' "$*"; }
 
 # The providers point at local stand-ins of their APIs, which the tests run
 # on these ports (tests/integration/fakeproviders.py, fakemomo.py): the
-# mobile_money gateway, Flutterwave, Stripe and MTN MoMo.
+# mobile_money gateway, Flutterwave, Stripe and MTN MoMo; mail goes to the
+# tests' SMTP sink (smtpsink.py).  Webhook receivers are the tests' own, on
+# 127.0.0.1, retried within seconds.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -46,8 +48,17 @@ TZ_FLW_PORT=$(free_port)
 TZ_STRIPE_PORT=$(free_port)
 TZ_MM_PORT=$(free_port)
 TZ_MOMO_PORT=$(free_port)
+TZ_SMTP_PORT=$(free_port)
+# One mail template replaced by the operator's own (TipzedMailTemplates);
+# the others stay the shipped ones.
+TZ_MAIL_DIR="$OUT/mail"
+mkdir -p "$TZ_MAIL_DIR"
+chmod 755 "$OUT" "$TZ_MAIL_DIR"
+printf 'Subject: Membership over: {{creator_name}}\n\nHello {{recipient_name}},\nyour membership %s\n' \
+  '{{id}} with {{creator_name}} has ended.' > "$TZ_MAIL_DIR/subscription_canceled.txt"
+chmod 644 "$TZ_MAIL_DIR/subscription_canceled.txt"
 TZ_MM_URL=http://127.0.0.1:$TZ_MM_PORT/mm-checkout
-export TZ_FLW_PORT TZ_STRIPE_PORT TZ_MM_PORT TZ_MOMO_PORT TZ_MM_URL
+export TZ_FLW_PORT TZ_STRIPE_PORT TZ_MM_PORT TZ_MOMO_PORT TZ_SMTP_PORT TZ_MAIL_DIR TZ_MM_URL
 # shellcheck disable=SC2089,SC2090  # the quotes are meant for httpd.conf
 TZ_EXTRA_CONF="TipzedProvider flutterwave http://127.0.0.1:$TZ_FLW_PORT
 TipzedProviderSecretFile flutterwave \"$DIR/secrets/provider_flutterwave\"
@@ -64,6 +75,11 @@ TipzedStatusPoll 1s
 TipzedCashback 1% 500
 TipzedReferralBonus 500
 TipzedTax VAT 16% inclusive
+TipzedWebhookAllowPrivate On
+TipzedWebhookRetry 8 1s
+TipzedWebhookTimeout 3s
+TipzedSMTP smtp://127.0.0.1:$TZ_SMTP_PORT \"Tipzed <no-reply@tipzed.test>\"
+TipzedMailTemplates \"$TZ_MAIL_DIR\"
 ${TZ_EXTRA_CONF:-}"
 # shellcheck disable=SC2090
 export TZ_EXTRA_CONF

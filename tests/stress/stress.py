@@ -25,6 +25,10 @@ afterwards the outcome is checked against what the server acknowledged:
     equal postings, no wallet or cashback balance is negative, credits,
     refunds, promotions, bills, transfers and adjustments match their
     entries), and `tipzedctl verify-chain` finds the hash chain whole;
+  * the outbox agrees with the ledger (each credited payment announced
+    once, a wallet.credited event per credit to a wallet, each payout's
+    last event its state), and every event reached an admin's webhook
+    endpoint on a local receiver at least once;
   * a payment (tip or top-up) whose success webhook got a 2xx is credited
     exactly once, a payment no success was sent for is not credited at
     all, and no payment is credited twice; a top-up carries its package's
@@ -79,6 +83,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from fakeproviders import StandIn, generic_routes  # noqa: E402
+from receiver import Receiver  # noqa: E402
 from tzclient import Client, login, unique_email  # noqa: E402
 from tzstack import Stack  # noqa: E402
 
@@ -1625,6 +1630,66 @@ def check_fan_wallets(stack, log, m):
     return total
 
 
+def check_events(stack, log):
+    """The outbox against the ledger: every credited payment announced as
+    succeeded exactly once and no other payment; a wallet.credited event
+    for each credit leg to a wallet or cashback balance and nothing else;
+    each payout's last event its state."""
+    for pid, status, n in q(stack, f"""
+        SELECT p.id, p.status, (SELECT count(*) FROM outbox_events v
+                                 WHERE v.type = 'payment.succeeded' AND v.data->>'id' = p.id::text)
+          FROM payments p
+         WHERE (SELECT count(*) FROM outbox_events v WHERE v.type = 'payment.succeeded'
+                 AND v.data->>'id' = p.id::text)
+               <> (CASE WHEN EXISTS (SELECT 1 FROM journal_entries e
+                                      WHERE e.reference = 'payment:' || p.id || ':credit')
+                        THEN 1 ELSE 0 END)"""):
+        log.violate(f"payment {pid} ({status}) was announced as succeeded {n} times")
+    (missing, extra), = q(stack, """
+        WITH legs AS (SELECT p.entry_id::text, a.owner_id::text, a.kind, p.amount::text
+                        FROM postings p JOIN accounts a ON a.id = p.account_id
+                       WHERE p.amount > 0 AND a.kind IN ('wallet', 'cashback')),
+             ev AS (SELECT data->>'entry_id', data->>'user_id', data->>'wallet', data->>'amount'
+                      FROM outbox_events WHERE type = 'wallet.credited')
+        SELECT (SELECT count(*) FROM (SELECT * FROM legs EXCEPT ALL SELECT * FROM ev) x),
+               (SELECT count(*) FROM (SELECT * FROM ev EXCEPT ALL SELECT * FROM legs) y)""")
+    if missing != "0" or extra != "0":
+        log.violate(f"wallet.credited: {missing} credits not announced, {extra} events without"
+                    " their credit")
+    for pid, status, last in q(stack, """
+        SELECT o.id, o.status, (SELECT v.type FROM outbox_events v
+                                 WHERE v.type LIKE 'payout.%' AND v.data->>'id' = o.id::text
+                                 ORDER BY v.seq DESC LIMIT 1)
+          FROM payouts o"""):
+        if last != f"payout.{status}":
+            log.violate(f"payout {pid} is {status} but its last event is {last}")
+    (n,), = q(stack, "SELECT count(*) FROM outbox_events")
+    return int(n)
+
+
+def check_deliveries(stack, log, rec, endpoint_id, seconds=120):
+    """Every event written after the admin's endpoint was made reaches it at
+    least once, whatever the faults did, and the log says so."""
+    deadline = now() + seconds
+    left = None
+    while now() < deadline:
+        (left,), = q(stack, "SELECT (SELECT count(*) FROM outbox_events WHERE pending)"
+                            " + (SELECT count(*) FROM webhook_deliveries"
+                            f" WHERE endpoint_id = '{endpoint_id}' AND status <> 'succeeded')")
+        if left == "0":
+            break
+        time.sleep(1)
+    if left != "0":
+        log.violate(f"{left} events or deliveries of the admin's endpoint are still undelivered")
+    want = {r[0] for r in q(stack, "SELECT v.id FROM outbox_events v, webhook_endpoints e"
+                                   f" WHERE e.id = '{endpoint_id}' AND v.created_at >= e.created_at")}
+    got = [r["headers"].get("x-tipzed-event-id") for r in rec.requests]
+    lost = want - set(got)
+    if lost:
+        log.violate(f"{len(lost)} events never reached the admin's endpoint, e.g. {sorted(lost)[:3]}")
+    return len(want), len(got) - len(set(got))
+
+
 def check_reconciliation(stack, log, admin):
     """The whole reconciliation, from tipzedctl and from the admin API, and
     the ledger's hash chain (every entry linked, in one line)."""
@@ -1764,6 +1829,16 @@ def main():
     cfg = Settings(stack)
     biller = Biller(stack.secret("biller"), hang_seconds=cfg.provider_timeout + 1)
     m, admin = setup(stack, log, a.creators, a.fans, biller)
+    sink = None
+    if os.environ.get("TZ_SMTP_PORT"):  # make test's stack mails through TipzedSMTP
+        from smtpsink import SmtpSink
+        sink = SmtpSink(port=int(os.environ["TZ_SMTP_PORT"])).start()
+    hooks = Receiver()
+    r = Client(stack.api_url, source_ip="127.77.0.3").post(
+        "/webhook-endpoints", token=admin["access_token"], json={"url": hooks.url, "events": ["*"]})
+    if r.status != 201:
+        sys.exit(f"stress: creating the admin's webhook endpoint answered {r.status}: {r.body[:200]!r}")
+    hooks_endpoint = r.json["id"]
     gateway = StandIn(a.gateway_port, stack.secret("webhook_mobile_money").decode(),
                       generic_routes)
     gateway.take_refund_outcome = lambda: random.choice(REFUND_OUTCOMES)
@@ -1805,6 +1880,12 @@ def main():
     fans_hold = check_fan_wallets(stack, log, m)
     check_registrations(stack, log, m)
     check_reconciliation(stack, log, admin)
+    n_events = check_events(stack, log)
+    n_announced, n_redelivered = check_deliveries(stack, log, hooks, hooks_endpoint)
+    hooks.close()
+    mails = len(sink.messages) if sink else None
+    if sink:
+        sink.stop()
     check_crashes(stack, log, log_start)
     if biller.bad_signatures:
         log.violate(f"the biller got {biller.bad_signatures} requests without a valid signature")
@@ -1868,6 +1949,8 @@ def main():
         "refunds_refused": dict(sorted(m.refusals.items())),
         "refund_callbacks": len(m.confirmed), "disputes": n_disputes,
         "payouts": n_payouts, "registrations": len(m.registered),
+        "events": n_events, "events_to_the_admins_endpoint": n_announced,
+        "events_delivered_more_than_once": n_redelivered, "mails_received": mails,
         "child_rss_kb_start": rss0[0], "child_rss_kb_peak": peak, "child_rss_kb_end": rss1[0],
         "child_rss_growth_kb_calm_phase": growth,
         "violations": len(log.violations),

@@ -102,9 +102,9 @@ START_TEST(malformed)
 END_TEST
 
 /* The shipped templates and the fields docs/mail.md lists for each. */
-static const struct { const char *name; const char *fields[8]; } shipped[] = {
-    {"payment_succeeded", {"recipient_name", "creator_name", "amount_text", "invoice_number", "id",
-                           "created_at", "message"}},
+static const struct { const char *name; const char *fields[9]; } shipped[] = {
+    {"payment_succeeded", {"recipient_name", "seller_name", "description", "amount_text",
+                           "invoice_number", "id", "created_at", "message"}},
     {"payout_approved", {"recipient_name", "amount_text", "id"}},
     {"payout_completed", {"recipient_name", "amount_text", "id"}},
     {"payout_rejected", {"recipient_name", "amount_text", "reason", "id"}},
