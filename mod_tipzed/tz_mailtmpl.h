@@ -8,8 +8,8 @@
 
 /* A template text: its first line is "Subject: <subject template>", then one empty line, then the body
  * template.  {{name}} and {{a.b.c}} are replaced by the value at that path of data (a JSON object):
- * strings as they are, integers in decimal, true/false, null/missing as the empty string; "{{{{" is not
- * special (no escaping language: keep it simple).  In the subject, CR and LF of replaced values become spaces.
+ * strings as they are, integers in decimal, true/false, null/missing as the empty string; there is
+ * no escaping language.  In the subject, CR and LF of replaced values become spaces.
  * Returns 0 and *subject, *body from p, or -1 with *error when the template is malformed (no Subject line,
  * no blank line, an unterminated "{{").
  *

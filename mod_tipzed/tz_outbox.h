@@ -24,7 +24,7 @@ long long tz_backoff_delay(int failed, long long max_interval, uint32_t r);
  * 64:ff9b::/96 embedding a refused IPv4 address, and any family other than AF_INET/AF_INET6. */
 int tz_addr_forbidden(const struct sockaddr *sa);
 
-/* Checks a webhook endpoint URL (use apr_uri_parse): absolute http or https, a host,
+/* Checks a webhook endpoint URL (parsed by apr_uri_parse): absolute http or https, a host,
  * no userinfo, no fragment, at most 2048 bytes, no control characters or spaces; https is required
  * unless allow_private; a literal IP host that tz_addr_forbidden refuses, or "localhost"/"*.localhost",
  * is refused unless allow_private.  Returns NULL when acceptable, else a short reason (static or from p)
