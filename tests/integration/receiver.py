@@ -13,6 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class _Server(ThreadingHTTPServer):
+    # each dispatcher round opens its connections anew: with socketserver's
+    # backlog of 5, a burst of them loses SYNs and waits a second to retry
+    request_queue_size = 128
+
     def handle_error(self, request, client_address):
         # a sender that closes its kept-alive connection (a child stopping,
         # a timeout) is no error of the receiver's

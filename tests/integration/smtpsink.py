@@ -2,7 +2,7 @@
 on 127.0.0.1 that keeps every message it is given, parsed.
 
     with SmtpSink() as sink:                 # a free port
-        ... point TipzedMailServer at sink.url ...
+        ... point TipzedSMTP at sink.url ...
         got = sink.wait_for(lambda m: "fan@example.com" in m.to, timeout=10)
         got.message["Subject"]                # RFC 2047 words decoded
         got.text()                            # the text/plain body, decoded

@@ -9,7 +9,7 @@ import pytest
 from receiver import Receiver
 from test_wallet_payments import fund, tip
 from test_webhooks import deliveries, endpoint, wait_for
-from tzclient import register
+from tzclient import assert_problem, register
 from tznode import Node
 
 
@@ -43,3 +43,32 @@ def test_two_nodes_send_each_delivery_once(api, stack, new_client, node2):
         assert "[tipzed:error]" not in node2.log()
     finally:
         rec.close()
+
+
+def test_a_server_without_private_targets_refuses_them(stack, new_client):
+    """TipzedWebhookAllowPrivate Off (the default): plain http and private,
+    loopback and link-local literals are refused when an endpoint is made
+    or changed; the same addresses reached through a name are refused at
+    connect time (tests/unit/test_http_batch.c)."""
+    node = Node(stack, f"private-{uuid.uuid4().hex[:6]}", extra="TipzedWebhookAllowPrivate Off")
+    node.start()
+    try:
+        c = register(node.api, role="creator")
+        refused = {"http://hooks.example.com/x": "must use https",
+                   "https://127.0.0.1/x": "private", "https://10.1.2.3/x": "private",
+                   "https://169.254.169.254/latest": "private", "https://[::1]/x": "private",
+                   "https://localhost/x": "private", "https://0x7f000001/x": "private"}
+        for url, why in refused.items():
+            r = node.api.post("/webhook-endpoints", token=c["access_token"],
+                              json={"url": url, "events": ["*"]})
+            assert_problem(r, 422, field="url")
+            assert why in r.json["errors"][0]["message"], (url, r.json)
+        ok = node.api.post("/webhook-endpoints", token=c["access_token"],
+                           json={"url": "https://hooks.example.com/x", "events": ["*"]})
+        assert ok.status == 201, ok
+        r = node.api.patch(f"/webhook-endpoints/{ok.json['id']}", token=c["access_token"],
+                           json={"url": "https://192.168.1.10/x"})
+        assert_problem(r, 422, field="url")
+        node.api.delete(f"/webhook-endpoints/{ok.json['id']}", token=c["access_token"])
+    finally:
+        node.stop()
