@@ -425,51 +425,47 @@ BEGIN
   END IF;
 END $$;
 
--- One attempt's outcome r: {id, status, latency_ms, error, delay}.  A 2xx
--- answer delivers; anything else retries after r.delay seconds, or gives
--- up at the p_max'th attempt.
-CREATE OR REPLACE FUNCTION tz_delivery_record(r json, p_max int, p_at timestamptz)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  d webhook_deliveries;
-  code int := (r->>'status')::int;
-  ok boolean := code BETWEEN 200 AND 299;
-BEGIN
-  UPDATE webhook_deliveries
-     SET attempts = attempts + 1, last_status = nullif(code, 0), last_error = r->>'error',
-         status = CASE WHEN ok THEN 'succeeded' WHEN attempts + 1 >= p_max THEN 'failed'
-                       ELSE 'pending' END,
-         delivered_at = CASE WHEN ok THEN now() ELSE delivered_at END,
-         next_at = CASE WHEN ok THEN next_at
-                        ELSE p_at + make_interval(secs => (r->>'delay')::int) END
-   WHERE id = (r->>'id')::uuid RETURNING * INTO d;
-  IF NOT FOUND THEN
-    RETURN; -- the endpoint was deleted meanwhile
-  END IF;
-  INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
-  VALUES (d.id, d.attempts, nullif(code, 0), (r->>'latency_ms')::int, r->>'error');
-  IF ok THEN
-    UPDATE webhook_endpoints SET failing_since = NULL
-     WHERE id = d.endpoint_id AND failing_since IS NOT NULL;
-  ELSE
-    PERFORM tz_endpoint_failed(d.endpoint_id, p_at);
-  END IF;
-END $$;
-
--- The outcomes of the attempts made under p_token, then the endpoints it
--- held are released.  Deliveries that were claimed but not sent (an
--- earlier one of their endpoint failed) are left as they were.
+-- The outcomes of the attempts made under p_token, [{id, status,
+-- latency_ms, error, delay}], in one statement for all of them: each
+-- attempt logged; a 2xx answer delivers; anything else retries after its
+-- delay, or gives up at the p_max'th attempt.  An endpoint's run of
+-- failures ends with a success and goes on with a failure (its sender
+-- stops at an endpoint's first failure, so that comes last).  Then the
+-- endpoints it held are released.  Deliveries that were claimed but not
+-- sent (after an earlier one of their endpoint failed) are left as they
+-- were; an endpoint deleted meanwhile took its deliveries with it.
 CREATE OR REPLACE FUNCTION tz_api_outbox_report(p_token text, p_results json, p_max int,
                                                 p_sandbox boolean)
 RETURNS int LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
-  r json;
-  n int := 0;
+  n int;
+  failed uuid[];
 BEGIN
-  FOR r IN SELECT json_array_elements(p_results) LOOP
-    PERFORM tz_delivery_record(r, p_max, t);
-    n := n + 1;
+  WITH r AS (
+    SELECT * FROM json_to_recordset(p_results)
+                    AS r(id uuid, status int, latency_ms int, error text, delay int)
+  ), d AS (
+    UPDATE webhook_deliveries w
+       SET attempts = w.attempts + 1, last_status = nullif(r.status, 0), last_error = r.error,
+           status = CASE WHEN r.status BETWEEN 200 AND 299 THEN 'succeeded'
+                         WHEN w.attempts + 1 >= p_max THEN 'failed' ELSE 'pending' END,
+           delivered_at = CASE WHEN r.status BETWEEN 200 AND 299 THEN now() END,
+           next_at = CASE WHEN r.status BETWEEN 200 AND 299 THEN w.next_at
+                          ELSE t + make_interval(secs => r.delay) END
+      FROM r WHERE w.id = r.id
+    RETURNING w.id, w.attempts, w.endpoint_id, r.status, r.latency_ms, r.error
+  ), logged AS (
+    INSERT INTO webhook_attempts (delivery_id, attempt, status_code, latency_ms, error)
+    SELECT id, attempts, nullif(status, 0), latency_ms, error FROM d
+  )
+  SELECT count(*)::int, array_agg(DISTINCT endpoint_id) FILTER (WHERE NOT status BETWEEN 200 AND 299)
+    INTO n, failed FROM d;
+  UPDATE webhook_endpoints SET failing_since = NULL
+   WHERE failing_since IS NOT NULL AND lease_token = p_token
+     AND NOT id = ANY (coalesce(failed, '{}'));
+  FOR i IN 1 .. coalesce(cardinality(failed), 0) LOOP
+    PERFORM tz_endpoint_failed(failed[i], t);
   END LOOP;
   UPDATE webhook_endpoints SET lease_token = NULL, lease_until = now()
    WHERE lease_token = p_token;
