@@ -99,6 +99,7 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     tz_oauth_child_init(p, s);
     tz_schema_child_init(p, s);
     tz_db_child_init(p, s);
+    tz_watchdog_child_init(p, s); /* after the database's: its pre-cleanup runs first */
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
                                                     : (unsigned)(cpus > 0 ? cpus : 1));
 }

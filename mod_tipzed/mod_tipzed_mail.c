@@ -7,6 +7,7 @@
 #include "mod_tipzed_outbox.h"
 #include "mod_tipzed_billing.h"
 #include "mod_tipzed_db.h"
+#include "mod_tipzed_watchdog.h"
 #include "tz_http_client.h"
 #include "tz_mailtmpl.h"
 #include "tz_outbox.h"
@@ -180,5 +181,5 @@ void tz_mail_run(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
             return;
         busy = mail_round(round, s, c);
         apr_pool_destroy(round);
-    } while (busy && apr_time_now() < end);
+    } while (busy && apr_time_now() < end && !tz_watchdog_closing());
 }

@@ -11,6 +11,7 @@
 #include "mod_tipzed_outbox.h"
 #include "mod_tipzed_billing.h"
 #include "mod_tipzed_db.h"
+#include "mod_tipzed_watchdog.h"
 #include "tz_http_client.h"
 #include "tz_outbox.h"
 #include "tz_sig.h"
@@ -150,5 +151,5 @@ void tz_outbox_run(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
         fanout(round, s, c);
         busy = deliver_round(round, s, c);
         apr_pool_destroy(round);
-    } while (busy && apr_time_now() < end);
+    } while (busy && apr_time_now() < end && !tz_watchdog_closing());
 }

@@ -9,9 +9,68 @@
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_providers.h"
 #include "mod_watchdog.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
 
 #define TZ_WATCHDOG_NAME "_tipzed_"
 #define TZ_EXPIRY_INTERVAL 5
+
+/* mod_watchdog starts a child's watchdog threads on a pool of the process,
+ * so nothing joins them when the child exits: a tick still running when
+ * exit() tears down OpenSSL and libcurl crashes the child.  So every tick
+ * passes this gate, and a pre-cleanup of the child's pool -- registered
+ * after the database's, so run before it -- closes the gate and waits for
+ * the ticks in flight, which then see tz_watchdog_closing() and stop at
+ * their next step. */
+static apr_thread_mutex_t *gate_lock;
+static apr_thread_cond_t *gate_idle;
+static int gate_running, gate_closed;
+
+static int gate_enter(void)
+{
+    int ok;
+    if (!gate_lock)
+        return 0;
+    apr_thread_mutex_lock(gate_lock);
+    ok = !gate_closed;
+    gate_running += ok;
+    apr_thread_mutex_unlock(gate_lock);
+    return ok;
+}
+
+static void gate_leave(void)
+{
+    apr_thread_mutex_lock(gate_lock);
+    if (--gate_running == 0)
+        apr_thread_cond_broadcast(gate_idle);
+    apr_thread_mutex_unlock(gate_lock);
+}
+
+static apr_status_t gate_close(void *unused)
+{
+    apr_thread_mutex_lock(gate_lock);
+    gate_closed = 1;
+    while (gate_running > 0)
+        apr_thread_cond_wait(gate_idle, gate_lock);
+    apr_thread_mutex_unlock(gate_lock);
+    return APR_SUCCESS;
+}
+
+int tz_watchdog_closing(void)
+{
+    return gate_closed;
+}
+
+void tz_watchdog_child_init(apr_pool_t *p, server_rec *s)
+{
+    if (apr_thread_mutex_create(&gate_lock, APR_THREAD_MUTEX_DEFAULT, s->process->pool) !=
+            APR_SUCCESS ||
+        apr_thread_cond_create(&gate_idle, s->process->pool) != APR_SUCCESS) {
+        gate_lock = NULL;
+        return;
+    }
+    apr_pool_pre_cleanup_register(p, NULL, gate_close);
+}
 
 /* One tick, in a pool of its own: status polling first, so that a
  * payment is asked about before it may expire, then refunds, then expiry,
@@ -22,9 +81,12 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
     tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
     const char *n = NULL, *args[1];
     apr_pool_t *p;
-    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active ||
-        apr_pool_create(&p, pool) != APR_SUCCESS)
+    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active || !gate_enter())
         return APR_SUCCESS;
+    if (apr_pool_create(&p, pool) != APR_SUCCESS) {
+        gate_leave();
+        return APR_SUCCESS;
+    }
     tz_poll_payments(p, s, c);
     tz_retry_refunds(p, s, c);
     tz_check_bills(p, s, c);
@@ -34,6 +96,7 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
                      "tipzed: %s pending payment(s) expired", n);
     tz_billing_run(p, s, c);
     apr_pool_destroy(p);
+    gate_leave();
     return APR_SUCCESS;
 }
 
@@ -50,11 +113,13 @@ static apr_status_t outbox_work(int state, server_rec *s, apr_pool_t *pool,
 {
     tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
     apr_pool_t *p;
-    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active ||
-        apr_pool_create(&p, pool) != APR_SUCCESS)
+    if (state != AP_WATCHDOG_STATE_RUNNING || !c->active || !gate_enter())
         return APR_SUCCESS;
-    work(p, s, c);
-    apr_pool_destroy(p);
+    if (apr_pool_create(&p, pool) == APR_SUCCESS) {
+        work(p, s, c);
+        apr_pool_destroy(p);
+    }
+    gate_leave();
     return APR_SUCCESS;
 }
 
