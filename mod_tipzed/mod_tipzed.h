@@ -75,6 +75,7 @@ typedef struct {
     int webhook_private;            /* TipzedWebhookAllowPrivate */
     int webhook_concurrency;        /* TipzedWebhookConcurrency: deliveries at once per node */
     apr_int64_t webhook_timeout;    /* TipzedWebhookTimeout: one attempt, seconds */
+    apr_int64_t outbox_retention;   /* TipzedOutboxRetention: seconds, 0 = keep all */
     const char *smtp_url;           /* TipzedSMTP, or NULL: no mail */
     const char *smtp_from;
     const char *mail_dir;           /* TipzedMailTemplates, or NULL: the shipped ones */

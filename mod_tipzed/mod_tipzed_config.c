@@ -24,7 +24,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->sandbox_mixed = TZ_UNSET;
     c->max_body = TZ_UNSET;
     c->webhook_retries = c->webhook_private = c->webhook_concurrency = TZ_UNSET;
-    c->webhook_retry_max = c->webhook_timeout = TZ_UNSET;
+    c->webhook_retry_max = c->webhook_timeout = c->outbox_retention = TZ_UNSET;
     c->rl_count = TZ_UNSET;
     c->rl_window = TZ_UNSET;
     return c;
@@ -95,6 +95,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(webhook_private);
     TZ_MERGE_INT(webhook_concurrency);
     TZ_MERGE_INT(webhook_timeout);
+    TZ_MERGE_INT(outbox_retention);
     m->smtp_url = add->smtp_url ? add->smtp_url : base->smtp_url;
     m->smtp_from = add->smtp_url ? add->smtp_from : base->smtp_from;
     TZ_MERGE_PTR(mail_dir);
@@ -437,6 +438,24 @@ static const char *set_status_poll(cmd_parms *cmd, void *d, const char *v)
     return NULL;
 }
 
+/* TipzedOutboxRetention <duration> | Off: at least a day, so that a
+ * delivery's log outlives the retries an operator may want to read. */
+static const char *set_outbox_retention(cmd_parms *cmd, void *d, const char *v)
+{
+    int64_t secs;
+    const char *why;
+    if (strcasecmp(v, "off") == 0) {
+        srv(cmd)->outbox_retention = 0;
+        return NULL;
+    }
+    if ((why = tz_parse_duration(v, &secs)))
+        return bad(cmd, v, why);
+    if (secs < 86400 || secs > INT32_MAX)
+        return bad(cmd, v, "must be between 1d and 24855d, or Off");
+    srv(cmd)->outbox_retention = secs;
+    return NULL;
+}
+
 /* MTN MoMo: TipzedMoMoEnvironment <X-Target-Environment>. */
 static const char *set_momo_env(cmd_parms *cmd, void *d, const char *v)
 {
@@ -753,6 +772,9 @@ const command_rec tz_cmds[] = {
                   " link-local addresses (default Off)"),
     AP_INIT_TAKE1("TipzedWebhookConcurrency", set_webhook_concurrency, NULL, RSRC_CONF,
                   "outbound webhook deliveries in flight at once per server (default 8)"),
+    AP_INIT_TAKE1("TipzedOutboxRetention", set_outbox_retention, NULL, RSRC_CONF,
+                  "how long finished webhook deliveries, mail and events are kept (default 30d), "
+                  "or Off"),
     AP_INIT_TAKE1("TipzedWebhookTimeout", set_duration, TZ_OFF(webhook_timeout), RSRC_CONF,
                   "total time allowed for one webhook delivery attempt (default 10s)"),
     AP_INIT_TAKE12("TipzedSMTP", set_smtp, NULL, RSRC_CONF,
@@ -882,6 +904,7 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(webhook_private, 0);
     TZ_DEFAULT(webhook_concurrency, 8);
     TZ_DEFAULT(webhook_timeout, 10);
+    TZ_DEFAULT(outbox_retention, 30 * 86400);
     if (c->smtp_url && !*c->smtp_url)
         c->smtp_url = NULL; /* TipzedSMTP Off */
     TZ_DEFAULT(max_body, 64 * 1024);

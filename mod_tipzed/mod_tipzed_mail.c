@@ -126,22 +126,19 @@ static int mail_send(apr_pool_t *p, const tz_cfg_t *c, json_t *mail, const char 
 /* A server that refused this many mails in a row is down, or refuses us:
  * the rest of the round waits for the retry instead of failing one by one. */
 #define TZ_MAIL_GIVE_UP 3
-#define TZ_MAIL_BUDGET apr_time_from_sec(5)
 
 /* One mail's outcome as tz_api_mail_report takes it. */
 static json_t *mail_outcome(const tz_cfg_t *c, json_t *m, int sent, int tried, const char *err)
 {
-    int failed = (int)tz_json_int(m, "attempts", 0) + 1;
     return json_pack("{s:s, s:b, s:b, s:s?, s:I}", "id", tz_json_str(m, "id"), "sent", sent,
-                     "skipped", !tried, "error", err, "delay",
-                     (json_int_t)tz_backoff_delay(failed, c->webhook_retry_max, tz_outbox_jitter()));
+                     "skipped", !tried, "error", err, "delay", tz_outbox_retry_delay(c, m));
 }
 
 /* One round: claim, send, report.  The number of mails claimed. */
 static int mail_round(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
 {
     const char *args[4] = {tz_random_hex(p, 16), TZ_MAIL_BATCH, TZ_MAIL_LEASE,
-                           tz_billing_sandbox(c)}, *rep[4], *n = NULL, *err = NULL, *first = NULL;
+                           tz_billing_sandbox(c)}, *err = NULL, *first = NULL;
     json_t *claim, *m, *results = tz_json_pool(p, json_array());
     int in_a_row = 0, failures = 0;
     size_t i;
@@ -161,25 +158,12 @@ static int mail_round(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, APLOGNO(10682)
                      "tipzed: %d of %d mail(s) not sent, retried later; the first, %s", failures,
                      (int)json_array_size(claim), first);
-    rep[0] = args[0];
-    rep[1] = tz_json_dump(p, results);
-    rep[2] = apr_itoa(p, c->webhook_retries);
-    rep[3] = args[3];
-    tz_db_server_value(p, s, TZ_Q_MAIL_REPORT, rep, &n);
+    tz_outbox_report(p, s, c, TZ_Q_MAIL_REPORT, args[0], results);
     return in_a_row >= TZ_MAIL_GIVE_UP ? 0 : (int)json_array_size(claim);
 }
 
 void tz_mail_run(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
 {
-    apr_time_t end = apr_time_now() + TZ_MAIL_BUDGET;
-    int busy;
-    if (!c->smtp_url)
-        return;
-    do {
-        apr_pool_t *round;
-        if (apr_pool_create(&round, p) != APR_SUCCESS)
-            return;
-        busy = mail_round(round, s, c);
-        apr_pool_destroy(round);
-    } while (busy && apr_time_now() < end && !tz_watchdog_closing());
+    if (c->smtp_url)
+        tz_outbox_rounds(p, s, c, mail_round);
 }

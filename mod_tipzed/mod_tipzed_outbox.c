@@ -22,6 +22,8 @@
 /* A tick goes on while there is work, this long at most, so that the
  * watchdog's next tick and a graceful stop are never held up for long. */
 #define TZ_TICK_BUDGET apr_time_from_sec(5)
+#define TZ_PRUNE_EVERY apr_time_from_sec(600)
+#define TZ_PRUNE_BATCH 5000
 
 uint32_t tz_outbox_jitter(void)
 {
@@ -31,14 +33,35 @@ uint32_t tz_outbox_jitter(void)
 }
 
 /* Fans out every event waiting (batch by batch). */
-static void fanout(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
+static void fanout(apr_pool_t *p, server_rec *s)
 {
-    const char *args[2] = {c->smtp_url ? "true" : "false",
-                           apr_itoa(p, TZ_FANOUT_BATCH)}, *n = NULL;
+    const char *args[1] = {apr_itoa(p, TZ_FANOUT_BATCH)}, *n = NULL;
     for (int i = 0; i < 20; i++)
         if (tz_db_server_value(p, s, TZ_Q_OUTBOX_FANOUT, args, &n) != OK || !n ||
             atoi(n) < TZ_FANOUT_BATCH)
             return;
+}
+
+/* Removes finished deliveries, mail and events older than
+ * TipzedOutboxRetention, a batch at a time, once in TZ_PRUNE_EVERY per
+ * child (the watchdog's thread is the only caller: no lock). */
+static void prune(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
+{
+    static apr_time_t next;
+    apr_time_t now = apr_time_now(), end = now + apr_time_from_sec(2);
+    const char *args[2] = {apr_ltoa(p, (long)c->outbox_retention), apr_itoa(p, TZ_PRUNE_BATCH)};
+    const char *n = NULL;
+    long total = 0;
+    if (!c->outbox_retention || now < next)
+        return;
+    next = now + TZ_PRUNE_EVERY;
+    while (tz_db_server_value(p, s, TZ_Q_OUTBOX_PRUNE, args, &n) == OK && n && atol(n) > 0 &&
+           (total += atol(n)) && apr_time_now() < end && !tz_watchdog_closing())
+        ;
+    if (total)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10684)
+                     "tipzed: removed %ld finished outbox row(s) older than "
+                     "TipzedOutboxRetention", total);
 }
 
 /* One delivery of a claimed endpoint as an HTTP job: the event as
@@ -67,14 +90,40 @@ static void delivery_job(apr_pool_t *p, const tz_cfg_t *c, json_t *d, const char
                         (long long)apr_time_sec(apr_time_now())), NULL);
 }
 
+json_int_t tz_outbox_retry_delay(const tz_cfg_t *c, json_t *item)
+{
+    int failed = (int)tz_json_int(item, "attempts", 0) + 1;
+    return (json_int_t)tz_backoff_delay(failed, c->webhook_retry_max, tz_outbox_jitter());
+}
+
+void tz_outbox_report(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, tz_query_e q,
+                      const char *token, json_t *results)
+{
+    const char *args[4] = {token, tz_json_dump(p, results), apr_itoa(p, c->webhook_retries),
+                           tz_billing_sandbox(c)}, *n = NULL;
+    tz_db_server_value(p, s, q, args, &n);
+}
+
+void tz_outbox_rounds(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, tz_round_fn *round_fn)
+{
+    apr_time_t end = apr_time_now() + TZ_TICK_BUDGET;
+    int busy;
+    do {
+        apr_pool_t *round;
+        if (apr_pool_create(&round, p) != APR_SUCCESS)
+            return;
+        busy = round_fn(round, s, c);
+        apr_pool_destroy(round);
+    } while (busy && apr_time_now() < end && !tz_watchdog_closing());
+}
+
 /* An attempt's outcome as tz_api_outbox_report takes it. */
 static json_t *outcome(const tz_cfg_t *c, json_t *d, int status, long latency,
                        const char *error)
 {
-    int failed = (int)tz_json_int(d, "attempts", 0) + 1;
     return json_pack("{s:s, s:i, s:I, s:s?, s:I}", "id", tz_json_str(d, "id"), "status", status,
                      "latency_ms", (json_int_t)latency, "error", error, "delay",
-                     (json_int_t)tz_backoff_delay(failed, c->webhook_retry_max, tz_outbox_jitter()));
+                     tz_outbox_retry_delay(c, d));
 }
 
 /* The jobs of one claimed endpoint, or its outcomes at once when its
@@ -111,7 +160,7 @@ static int deliver_round(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
     long lease = TZ_ROUND_PER_ENDPOINT * (long)c->webhook_timeout + 30;
     const char *args[5] = {tz_random_hex(p, 16), TZ_ROUND_ENDPOINTS,
                            apr_itoa(p, TZ_ROUND_PER_ENDPOINT), apr_ltoa(p, lease),
-                           tz_billing_sandbox(c)}, *rep[4], *n = NULL;
+                           tz_billing_sandbox(c)};
     apr_array_header_t *jobs = apr_array_make(p, 64, sizeof(tz_http_job_t));
     apr_array_header_t *meta = apr_array_make(p, 64, sizeof(json_t *));
     json_t *claim, *ep, *results = json_array();
@@ -132,24 +181,19 @@ static int deliver_round(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
             json_array_append_new(results, outcome(c, APR_ARRAY_IDX(meta, j, json_t *),
                                                    job->status, job->latency_ms, job->error));
     }
-    rep[0] = args[0];
-    rep[1] = tz_json_dump(p, results);
-    rep[2] = apr_itoa(p, c->webhook_retries);
-    rep[3] = args[4];
-    tz_db_server_value(p, s, TZ_Q_OUTBOX_REPORT, rep, &n);
+    tz_outbox_report(p, s, c, TZ_Q_OUTBOX_REPORT, args[0], results);
     return (int)json_array_size(results);
+}
+
+/* Fans out, then delivers. */
+static int outbox_round(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
+{
+    fanout(p, s);
+    return deliver_round(p, s, c);
 }
 
 void tz_outbox_run(apr_pool_t *p, server_rec *s, const tz_cfg_t *c)
 {
-    apr_time_t end = apr_time_now() + TZ_TICK_BUDGET;
-    int busy;
-    do {
-        apr_pool_t *round;
-        if (apr_pool_create(&round, p) != APR_SUCCESS)
-            return;
-        fanout(round, s, c);
-        busy = deliver_round(round, s, c);
-        apr_pool_destroy(round);
-    } while (busy && apr_time_now() < end && !tz_watchdog_closing());
+    prune(p, s, c);
+    tz_outbox_rounds(p, s, c, outbox_round);
 }

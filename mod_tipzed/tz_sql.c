@@ -123,9 +123,10 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(ENDPOINT_DELIVERIES, endpoint_deliveries,
            "%s::uuid, %s::uuid, %s, %s, %s::int, %s::bigint", 6),
     TZ_API(DELIVERY_RESEND, delivery_resend, "%s::uuid, %s::uuid, %s, %s::boolean", 4),
-    TZ_API(OUTBOX_FANOUT, outbox_fanout, "%s::boolean, %s::int", 2),
+    TZ_API(OUTBOX_FANOUT, outbox_fanout, "%s::int", 1),
     TZ_API(OUTBOX_CLAIM, outbox_claim, "%s, %s::int, %s::int, %s::int, %s::boolean", 5),
     TZ_API(OUTBOX_REPORT, outbox_report, "%s, %s::json, %s::int, %s::boolean", 4),
     TZ_API(MAIL_CLAIM, mail_claim, "%s, %s::int, %s::int, %s::boolean", 4),
     TZ_API(MAIL_REPORT, mail_report, "%s, %s::json, %s::int, %s::boolean", 4),
+    TZ_API(OUTBOX_PRUNE, outbox_prune, "%s::int, %s::int", 2),
 };

@@ -337,9 +337,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Makes the deliveries (one per enabled endpoint that takes the event)
--- and, when p_mail, the mail of up to p_limit events not fanned out yet,
--- oldest first.  Answers how many events it took.
-CREATE OR REPLACE FUNCTION tz_api_outbox_fanout(p_mail boolean, p_limit int) RETURNS int
+-- and the mail of up to p_limit events not fanned out yet, oldest first.
+-- Mail is made whether or not this node sends mail (TipzedSMTP): another
+-- node may.  Answers how many events it took.
+CREATE OR REPLACE FUNCTION tz_api_outbox_fanout(p_limit int) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   n int;
@@ -357,13 +358,27 @@ BEGIN
     INSERT INTO mail_outbox (event_id, user_id, template)
     SELECT ev.id, r.u, replace(ev.type, '.', '_')
       FROM ev CROSS JOIN LATERAL (SELECT tz_mail_recipient(ev.type, ev.data) AS u) r
-     WHERE p_mail AND r.u IS NOT NULL
+     WHERE r.u IS NOT NULL
     ON CONFLICT DO NOTHING
   )
   UPDATE outbox_events o SET pending = false FROM ev WHERE o.id = ev.id;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;
+
+-- A retried item's state after an attempt: p_done when it worked, failed
+-- at the p_max'th attempt, else pending again; and when it is due next.
+-- Deliveries and mail follow the one rule.
+CREATE OR REPLACE FUNCTION tz_retry_status(p_ok boolean, p_attempts int, p_max int, p_done text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_ok THEN p_done WHEN p_attempts >= p_max THEN 'failed' ELSE 'pending' END
+$$;
+
+CREATE OR REPLACE FUNCTION tz_retry_at(p_ok boolean, p_was timestamptz, p_now timestamptz,
+                                       p_delay int)
+RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_ok THEN p_was ELSE p_now + make_interval(secs => p_delay) END
+$$;
 
 -- Claims up to p_endpoints endpoints with deliveries due, for p_lease
 -- seconds under p_token, each with up to p_per of its due deliveries in
@@ -448,11 +463,10 @@ BEGIN
   ), d AS (
     UPDATE webhook_deliveries w
        SET attempts = w.attempts + 1, last_status = nullif(r.status, 0), last_error = r.error,
-           status = CASE WHEN r.status BETWEEN 200 AND 299 THEN 'succeeded'
-                         WHEN w.attempts + 1 >= p_max THEN 'failed' ELSE 'pending' END,
+           status = tz_retry_status(r.status BETWEEN 200 AND 299, w.attempts + 1, p_max,
+                                    'succeeded'),
            delivered_at = CASE WHEN r.status BETWEEN 200 AND 299 THEN now() END,
-           next_at = CASE WHEN r.status BETWEEN 200 AND 299 THEN w.next_at
-                          ELSE t + make_interval(secs => r.delay) END
+           next_at = tz_retry_at(r.status BETWEEN 200 AND 299, w.next_at, t, r.delay)
       FROM r WHERE w.id = r.id
     RETURNING w.id, w.attempts, w.endpoint_id, r.status, r.latency_ms, r.error
   ), logged AS (
@@ -524,13 +538,56 @@ BEGIN
   UPDATE mail_outbox m
      SET attempts = attempts + 1, lease_token = NULL, lease_until = NULL,
          last_error = r.error,
-         status = CASE WHEN r.sent THEN 'sent' WHEN attempts + 1 >= p_max THEN 'failed'
-                       ELSE 'pending' END,
+         status = tz_retry_status(r.sent, attempts + 1, p_max, 'sent'),
          sent_at = CASE WHEN r.sent THEN now() END,
-         next_at = CASE WHEN r.sent THEN next_at ELSE t + make_interval(secs => r.delay) END
+         next_at = tz_retry_at(r.sent, next_at, t, r.delay)
     FROM json_to_recordset(p_results) AS r(id uuid, sent boolean, skipped boolean, error text,
                                             delay int)
    WHERE m.id = r.id AND m.lease_token = p_token AND NOT r.skipped;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
+END $$;
+
+-- ---- retention ------------------------------------------------------------
+
+-- Removes up to p_batch of each kind of finished outbox row older than
+-- p_keep seconds (TipzedOutboxRetention): deliveries that succeeded or gave
+-- up (their attempts with them), mails sent, failed or expired, then the
+-- events nothing refers to any more.  Pending deliveries are kept however
+-- old (an endpoint disabled for a while resumes them).  Mail no node tried
+-- within three days expires: sent weeks late, a receipt or a notice
+-- misleads more than it helps.  Runs by batches (SKIP LOCKED: nodes that
+-- prune together share the work); answers how many rows went.
+CREATE OR REPLACE FUNCTION tz_api_outbox_prune(p_keep int, p_batch int) RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  cutoff timestamptz := now() - make_interval(secs => p_keep);
+  n int;
+  total int := 0;
+BEGIN
+  UPDATE mail_outbox SET status = 'expired', last_error = 'not tried within three days'
+   WHERE id IN (SELECT id FROM mail_outbox
+                 WHERE status = 'pending' AND attempts = 0
+                   AND created_at < now() - interval '3 days'
+                 LIMIT p_batch FOR UPDATE SKIP LOCKED);
+  DELETE FROM webhook_deliveries
+   WHERE id IN (SELECT id FROM webhook_deliveries
+                 WHERE status <> 'pending' AND created_at < cutoff
+                 LIMIT p_batch FOR UPDATE SKIP LOCKED);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  total := total + n;
+  DELETE FROM mail_outbox
+   WHERE id IN (SELECT id FROM mail_outbox
+                 WHERE status <> 'pending' AND created_at < cutoff
+                 LIMIT p_batch FOR UPDATE SKIP LOCKED);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  total := total + n;
+  DELETE FROM outbox_events
+   WHERE id IN (SELECT o.id FROM outbox_events o
+                 WHERE NOT o.pending AND o.created_at < cutoff
+                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = o.id)
+                   AND NOT EXISTS (SELECT 1 FROM mail_outbox m WHERE m.event_id = o.id)
+                 LIMIT p_batch FOR UPDATE SKIP LOCKED);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN total + n;
 END $$;

@@ -126,6 +126,8 @@ def test_configtest_names_bad_directive(stack):
         "TipzedReferralBonus 5.00": "TipzedReferralBonus",
         "TipzedReferralBonus On": "TipzedReferralBonus",
         "TipzedReferralBonus 99999999999999999999": "TipzedReferralBonus",
+        "TipzedOutboxRetention 12h": "TipzedOutboxRetention",
+        "TipzedOutboxRetention forever": "TipzedOutboxRetention",
     }
     for line, name in cases.items():
         r = _configtest(stack, line)
@@ -137,7 +139,8 @@ def test_configtest_names_bad_directive(stack):
     for line in ("TipzedPlatformFee 2.5%", "TipzedPasswordHashConcurrency 4",
                  "TipzedCreatorCache none", "TipzedCheckoutReturnURL https://app.example/back?x=1",
                  "TipzedTransfers none", "TipzedTransfers any", "TipzedTransferLimit 100000 12h",
-                 "TipzedReferralBonus 500", "TipzedReferralBonus Off", "TipzedReferralBonus 0"):
+                 "TipzedReferralBonus 500", "TipzedReferralBonus Off", "TipzedReferralBonus 0",
+                 "TipzedOutboxRetention 90d", "TipzedOutboxRetention Off"):
         ok = _configtest(stack, line)
         assert ok.returncode == 0, ok.stderr
 
