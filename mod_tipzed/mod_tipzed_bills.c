@@ -206,7 +206,8 @@ int tz_h_bill_pay(tz_req_t *q)
 
 int tz_h_bills_list(tz_req_t *q)
 {
-    static const tz_list_t list = {TZ_Q_BILLS_LIST, "bill-payments", TZ_CURSOR_UUID, NULL, 0, NULL, NULL};
+    static const tz_list_t list = {TZ_Q_BILLS_LIST, "bill-payments", TZ_CURSOR_UUID,
+                                   NULL, 0, NULL, NULL};
     const char *args[4] = {q->user.id, NULL, NULL, NULL};
     return tz_list(q, &list, args, 4);
 }

@@ -120,7 +120,8 @@ int tz_h_schedule_get(tz_req_t *q)
 
 int tz_h_schedules_list(tz_req_t *q)
 {
-    static const tz_list_t list = {TZ_Q_SCHEDULES_LIST, "schedules", TZ_CURSOR_UUID, NULL, 0, NULL, NULL};
+    static const tz_list_t list = {TZ_Q_SCHEDULES_LIST, "schedules", TZ_CURSOR_UUID,
+                                   NULL, 0, NULL, NULL};
     const char *args[4] = {q->user.id, NULL, NULL, NULL};
     return tz_list(q, &list, args, 4);
 }

@@ -360,11 +360,12 @@ BEGIN
       FROM payments p
      WHERE p.id IN (
        SELECT id FROM (
-         (SELECT id, created_at FROM payments WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
+         (SELECT id, created_at FROM payments
+           WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
            ORDER BY created_at DESC, id DESC LIMIT v_n)
          UNION
-         (SELECT id, created_at FROM payments WHERE creator_id = p_user
-             AND (created_at, id) < (c_at, c_id)
+         (SELECT id, created_at FROM payments
+           WHERE creator_id = p_user AND (created_at, id) < (c_at, c_id)
            ORDER BY created_at DESC, id DESC LIMIT v_n)
          UNION
          (SELECT x.id, x.created_at FROM payment_splits s JOIN payments x ON x.id = s.payment_id

@@ -162,8 +162,8 @@ END $$;
 -- GET /subscriptions: the caller's own, as fan, and, for a creator, its
 -- subscribers' (p_status: only those in that state), newest first; keyset
 -- after p_after (one of the caller's).
-CREATE OR REPLACE FUNCTION tz_api_subscriptions_list(p_user uuid, p_status text, p_limit int, p_offset bigint,
-    p_after uuid)
+CREATE OR REPLACE FUNCTION tz_api_subscriptions_list(p_user uuid, p_status text, p_limit int,
+                                                     p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
@@ -178,10 +178,14 @@ BEGIN
     SELECT tz_subscription_json(s) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM subscriptions
        WHERE id IN (SELECT id FROM (
-               (SELECT id, created_at FROM subscriptions WHERE fan_id = p_user AND (p_status IS NULL OR status = p_status) AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM subscriptions
+                 WHERE fan_id = p_user AND (p_status IS NULL OR status = p_status)
+                   AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)
                UNION
-               (SELECT id, created_at FROM subscriptions WHERE creator_id = p_user AND (p_status IS NULL OR status = p_status) AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM subscriptions
+                 WHERE creator_id = p_user AND (p_status IS NULL OR status = p_status)
+                   AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
               ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
        ORDER BY created_at DESC, id DESC) s
@@ -312,7 +316,7 @@ END $$;
 
 -- GET /schedules: those the caller pays or receives, newest first (keyset: after p_after).
 CREATE OR REPLACE FUNCTION tz_api_schedules_list(p_user uuid, p_limit int, p_offset bigint,
-    p_after uuid)
+                                                 p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
@@ -327,10 +331,12 @@ BEGIN
     SELECT tz_schedule_json(c) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM schedules
        WHERE id IN (SELECT id FROM (
-               (SELECT id, created_at FROM schedules WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM schedules
+                 WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)
                UNION
-               (SELECT id, created_at FROM schedules WHERE creator_id = p_user AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM schedules
+                 WHERE creator_id = p_user AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
               ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
        ORDER BY created_at DESC, id DESC) c

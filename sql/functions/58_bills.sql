@@ -200,13 +200,15 @@ BEGIN
 END $$;
 
 -- GET /bill-payments: the caller's, newest first (keyset: after p_after).
-CREATE OR REPLACE FUNCTION tz_api_bills_list(p_user uuid, p_limit int, p_offset bigint, p_after uuid)
+CREATE OR REPLACE FUNCTION tz_api_bills_list(p_user uuid, p_limit int, p_offset bigint,
+                                             p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
   IF p_after IS NOT NULL THEN
-    SELECT created_at, id INTO c_at, c_id FROM bill_payments WHERE id = p_after AND user_id = p_user;
+    SELECT created_at, id INTO c_at, c_id FROM bill_payments
+     WHERE id = p_after AND user_id = p_user;
     IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
   END IF;
   RETURN (WITH page AS (

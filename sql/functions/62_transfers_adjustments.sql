@@ -75,7 +75,7 @@ END $$;
 
 -- GET /wallets/me/transfers: sent and received, newest first (keyset: after p_after).
 CREATE OR REPLACE FUNCTION tz_api_transfers_list(p_user uuid, p_limit int, p_offset bigint,
-    p_after uuid)
+                                                 p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
@@ -88,13 +88,16 @@ BEGIN
   END IF;
   RETURN (WITH page AS (
     SELECT (tz_transfer_json(t)::jsonb || jsonb_build_object(
-              'direction', CASE WHEN t.sender_id = p_user THEN 'sent' ELSE 'received' END))::json AS j, row_number() OVER () AS n FROM (
+              'direction', CASE WHEN t.sender_id = p_user THEN 'sent' ELSE 'received' END))::json AS j,
+           row_number() OVER () AS n FROM (
       SELECT * FROM transfers
        WHERE id IN (SELECT id FROM (
-               (SELECT id, created_at FROM transfers WHERE sender_id = p_user AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM transfers
+                 WHERE sender_id = p_user AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)
                UNION
-               (SELECT id, created_at FROM transfers WHERE recipient_id = p_user AND (created_at, id) < (c_at, c_id)
+               (SELECT id, created_at FROM transfers
+                 WHERE recipient_id = p_user AND (created_at, id) < (c_at, c_id)
                  ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
               ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
        ORDER BY created_at DESC, id DESC) t

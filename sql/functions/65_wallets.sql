@@ -89,7 +89,8 @@ BEGIN
                                    AND owner_id = p_user AND currency = p_currency), 0),
     'currency', p_currency,
     'pending_payouts', tz_pending_payouts(p_user, p_currency),
-    'transactions', coalesce((SELECT json_agg(l) FROM tz_wallet_lines(p_user, p_currency, 20, 0, NULL) l),
+    'transactions', coalesce((SELECT json_agg(l)
+                                FROM tz_wallet_lines(p_user, p_currency, 20, 0, NULL) l),
                              '[]'::json)));
 END $$;
 

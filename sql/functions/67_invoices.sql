@@ -169,10 +169,12 @@ BEGIN
     SELECT tz_invoice_json(i) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM invoices
        WHERE id IN (SELECT id FROM (
-               (SELECT id, issued_at FROM invoices WHERE buyer_id = p_user AND (issued_at, id) < (c_at, c_id)
+               (SELECT id, issued_at FROM invoices
+                 WHERE buyer_id = p_user AND (issued_at, id) < (c_at, c_id)
                  ORDER BY issued_at DESC, id DESC LIMIT v_n)
                UNION
-               (SELECT id, issued_at FROM invoices WHERE seller_id = p_user AND (issued_at, id) < (c_at, c_id)
+               (SELECT id, issued_at FROM invoices
+                 WHERE seller_id = p_user AND (issued_at, id) < (c_at, c_id)
                  ORDER BY issued_at DESC, id DESC LIMIT v_n)) both_ways
               ORDER BY issued_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
        ORDER BY issued_at DESC, id DESC) i
