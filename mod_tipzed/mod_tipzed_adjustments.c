@@ -5,6 +5,7 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
@@ -97,15 +98,12 @@ int tz_h_admin_adjustment_reject(tz_req_t *q) { return decide(q, "reject", &tz_s
 
 int tz_h_admin_adjustments(tz_req_t *q)
 {
-    const char *status = tz_query_arg(q->r, "status"), *args[3] = {status, NULL, NULL};
-    json_t *res;
+    static const tz_list_t list = {TZ_Q_ADJUSTMENTS_LIST, "adjustments", TZ_CURSOR_UUID, NULL, 0,
+                                   NULL, NULL};
+    const char *status = tz_query_arg(q->r, "status"), *args[4] = {status, NULL, NULL, NULL};
     if (status && strcmp(status, "pending") && strcmp(status, "approved") &&
         strcmp(status, "rejected"))
         return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "status", "must be pending, approved or rejected");
-    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_ADJUSTMENTS_LIST, args, &res) != OK || !res)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, res);
+    return tz_list(q, &list, args, 4);
 }

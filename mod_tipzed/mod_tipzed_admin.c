@@ -3,6 +3,8 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
+#include "mod_tipzed_payments.h"
 #include "mod_tipzed_payouts.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
@@ -36,16 +38,14 @@ static const char *const payout_states[] = {"pending", "approved", "processing",
 
 int tz_h_admin_payouts(tz_req_t *q)
 {
-    const char *status = tz_query_arg(q->r, "status"), *args[4] = {NULL, status, NULL, NULL};
+    const char *status = tz_query_arg(q->r, "status"), *args[5] = {NULL, status, NULL, NULL, NULL};
     int known = !status;
     for (int i = 0; status && payout_states[i]; i++)
         known |= strcmp(status, payout_states[i]) == 0;
     if (!known)
         return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "status", "is not a payout status");
-    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
-        return OK;
-    return tz_payouts_page(q, args);
+    return tz_payouts_list(q, args);
 }
 
 /* ?from and ?to: an RFC 3339 timestamp or a date (its midnight UTC),
@@ -59,10 +59,13 @@ static int filter_time(tz_req_t *q, const char *v, const char **out)
     return 0;
 }
 
+/* ?status=review is the review queue. */
 int tz_h_admin_transactions(tz_req_t *q)
 {
+    static const tz_list_t list = {TZ_Q_ADMIN_TRANSACTIONS, "transactions", TZ_CURSOR_UUID,
+                                   tz_payment_cols, TZ_PAYMENT_NCOLS, NULL, NULL};
     static const char *const names[] = {"status", "creator_id", "fan_id", "from", "to"};
-    const char *args[7];
+    const char *args[8];
     for (int i = 0; i < 5; i++) {
         const char *v = args[i] = tz_query_arg(q->r, names[i]);
         int ok = !v || (i == 0 ? strspn(v, "abcdefghijklmnopqrstuvwxyz") == strlen(v)
@@ -71,22 +74,20 @@ int tz_h_admin_transactions(tz_req_t *q)
             return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                          names[i], "is not valid");
     }
-    if (tz_page_or_422(q, &args[5], &args[6]) != OK)
-        return OK;
-    return send_result(q, TZ_Q_ADMIN_TRANSACTIONS, args);
+    return tz_list(q, &list, args, 8);
 }
 
 /* GET /admin/disputes?status=open|won|lost */
 int tz_h_admin_disputes(tz_req_t *q)
 {
-    const char *args[3];
+    static const tz_list_t list = {TZ_Q_ADMIN_DISPUTES, "disputes", TZ_CURSOR_UUID, NULL, 0,
+                                   NULL, NULL};
+    const char *args[4];
     args[0] = tz_query_arg(q->r, "status");
     if (args[0] && strcmp(args[0], "open") && strcmp(args[0], "won") && strcmp(args[0], "lost"))
         return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
                                      "status", "must be open, won or lost");
-    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
-        return OK;
-    return send_result(q, TZ_Q_ADMIN_DISPUTES, args);
+    return tz_list(q, &list, args, 4);
 }
 
 int tz_h_admin_reconciliation(tz_req_t *q)
@@ -94,10 +95,13 @@ int tz_h_admin_reconciliation(tz_req_t *q)
     return send_result(q, TZ_Q_RECONCILIATION, NULL);
 }
 
+static const char *const audit_cols[] = {"id", "created_at", "actor_id", "action",
+                                         "target_type", "target_id", "note", "request_id"};
+
 int tz_h_admin_audit_log(tz_req_t *q)
 {
-    const char *args[2];
-    if (tz_page_or_422(q, &args[0], &args[1]) != OK)
-        return OK;
-    return send_result(q, TZ_Q_AUDIT_LOG, args);
+    static const tz_list_t list = {TZ_Q_AUDIT_LOG, "audit-log", TZ_CURSOR_INT, audit_cols, 8,
+                                   NULL, NULL};
+    const char *args[3];
+    return tz_list(q, &list, args, 3);
 }

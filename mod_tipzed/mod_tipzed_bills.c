@@ -6,6 +6,7 @@
 #include "mod_tipzed_bills.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_providers.h"
 #include "tz_biller.h"
@@ -205,13 +206,10 @@ int tz_h_bill_pay(tz_req_t *q)
 
 int tz_h_bills_list(tz_req_t *q)
 {
-    const char *args[3] = {q->user.id, NULL, NULL};
-    json_t *out;
-    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_BILLS_LIST, args, &out) != OK || !out)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, out);
+    static const tz_list_t list = {TZ_Q_BILLS_LIST, "bill-payments", TZ_CURSOR_UUID,
+                                   NULL, 0, NULL, NULL};
+    const char *args[4] = {q->user.id, NULL, NULL, NULL};
+    return tz_list(q, &list, args, 4);
 }
 
 int tz_h_bill_get(tz_req_t *q)

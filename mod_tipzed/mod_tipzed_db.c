@@ -169,13 +169,18 @@ int tz_db_server_json(apr_pool_t *p, server_rec *s, tz_query_e q, const char **a
 
 int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out)
 {
+    return tz_db_json_in(r, r->pool, q, args, out);
+}
+
+int tz_db_json_in(request_rec *r, apr_pool_t *p, tz_query_e q, const char **args, json_t **out)
+{
     ap_dbd_t *dbd = acquire(r);
     const char *text = NULL, *err;
-    int rc = dbd ? query(r->pool, r->server, dbd, q, args, &text) : HTTP_SERVICE_UNAVAILABLE;
+    int rc = dbd ? query(p, r->server, dbd, q, args, &text) : HTTP_SERVICE_UNAVAILABLE;
     *out = NULL;
     if (rc != OK || !text)
         return rc;
-    if (!(*out = tz_json_parse(r->pool, text, strlen(text), &err))) {
+    if (!(*out = tz_json_parse(p, text, strlen(text), &err))) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10514)
                       "tipzed: %s returned invalid JSON: %s", tz_statements[q].label, err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -17,6 +17,9 @@ void tz_db_child_init(apr_pool_t *p, server_rec *s);
 int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value);
 /* The same, the value parsed as JSON (NULL when SQL answered NULL). */
 int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out);
+/* tz_db_json with the answer's memory from p (a subpool the caller clears
+ * when done with it), for callers that make many calls in one request. */
+int tz_db_json_in(request_rec *r, apr_pool_t *p, tz_query_e q, const char **args, json_t **out);
 /* For work outside requests (the watchdog): a pooled connection of s,
  * released before returning. */
 int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,

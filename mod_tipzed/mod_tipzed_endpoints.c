@@ -7,6 +7,7 @@
 #include "mod_tipzed_billing.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "tz_outbox.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
@@ -86,13 +87,10 @@ int tz_h_endpoint_create(tz_req_t *q)
 /* GET /webhook-endpoints: the caller's (an admin: every endpoint). */
 int tz_h_endpoints_list(tz_req_t *q)
 {
-    const char *args[4] = {q->user.id, q->user.role, NULL, NULL};
-    json_t *res;
-    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_ENDPOINTS_LIST, args, &res) != OK || !res)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, res);
+    static const tz_list_t list = {TZ_Q_ENDPOINTS_LIST, "webhook-endpoints", TZ_CURSOR_UUID, NULL,
+                                   0, NULL, NULL};
+    const char *args[5] = {q->user.id, q->user.role, NULL, NULL, NULL};
+    return tz_list(q, &list, args, 5);
 }
 
 int tz_h_endpoint_get(tz_req_t *q)
@@ -159,22 +157,48 @@ int tz_h_endpoint_delete(tz_req_t *q)
     return tz_send_no_content(q->r);
 }
 
+static const char *const delivery_cols[] = {"id", "created_at", "endpoint_id", "event_id",
+                                            "event_type", "status", "attempts", "last_status",
+                                            "last_error", "delivered_at", "next_attempt_at"};
+
+static int delivery_status_ok(tz_req_t *q, const char *s)
+{
+    if (s && strcmp(s, "pending") && strcmp(s, "succeeded") && strcmp(s, "failed"))
+        return tz_send_invalid(q->r, "status", "must be pending, succeeded or failed"), DONE;
+    return OK;
+}
+
 /* GET /webhook-endpoints/{id}/deliveries[?status=], each with its log. */
 int tz_h_endpoint_deliveries(tz_req_t *q)
 {
-    const char *args[6] = {q->id, q->user.id, q->user.role, tz_query_arg(q->r, "status"),
-                           NULL, NULL};
-    json_t *res = NULL;
-    if (args[3] && strcmp(args[3], "pending") && strcmp(args[3], "succeeded") &&
-        strcmp(args[3], "failed"))
-        return tz_send_invalid(q->r, "status", "must be pending, succeeded or failed");
-    if (tz_page_or_422(q, &args[4], &args[5]) != OK)
+    static const tz_list_t list = {TZ_Q_ENDPOINT_DELIVERIES, "webhook-deliveries", TZ_CURSOR_UUID,
+                                   delivery_cols, 11, NULL, "no such webhook endpoint"};
+    const char *args[7] = {q->id, q->user.id, q->user.role, tz_query_arg(q->r, "status"),
+                           NULL, NULL, NULL};
+    if (delivery_status_ok(q, args[3]) != OK)
         return OK;
-    if (tz_is_uuid(q->id) && tz_db_json(q->r, TZ_Q_ENDPOINT_DELIVERIES, args, &res) != OK)
-        return tz_send_db_unavailable(q->r);
-    if (!res)
+    if (!tz_is_uuid(q->id))
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found", "no such webhook endpoint");
-    return tz_send_json(q->r, HTTP_OK, res);
+    return tz_list(q, &list, args, 7);
+}
+
+/* GET /webhook-deliveries?status&event_type&endpoint_id: every delivery
+ * of the caller's endpoints (an admin: of every endpoint). */
+int tz_h_deliveries_list(tz_req_t *q)
+{
+    static const tz_list_t list = {TZ_Q_DELIVERIES_LIST, "webhook-deliveries", TZ_CURSOR_UUID,
+                                   delivery_cols, 11, NULL, NULL};
+    const char *args[8] = {q->user.id, q->user.role, tz_query_arg(q->r, "status"),
+                           tz_query_arg(q->r, "event_type"), tz_query_arg(q->r, "endpoint_id"),
+                           NULL, NULL, NULL};
+    if (delivery_status_ok(q, args[2]) != OK)
+        return OK;
+    if (args[3] && (!*args[3] || strlen(args[3]) > 100 ||
+                    strspn(args[3], "abcdefghijklmnopqrstuvwxyz_.") != strlen(args[3])))
+        return tz_send_invalid(q->r, "event_type", "is not an event type");
+    if (args[4] && !tz_is_uuid(args[4]))
+        return tz_send_invalid(q->r, "endpoint_id", "must be a UUID");
+    return tz_list(q, &list, args, 8);
 }
 
 /* POST /webhook-deliveries/{id}/resend: one more attempt, at once. */

@@ -53,6 +53,7 @@ int tz_h_admin_transactions(tz_req_t *q);
 int tz_h_admin_disputes(tz_req_t *q);
 int tz_h_admin_reconciliation(tz_req_t *q);
 int tz_h_admin_audit_log(tz_req_t *q);
+int tz_h_admin_wallets(tz_req_t *q);
 /* mod_tipzed_receipts.c */
 int tz_h_receipt(tz_req_t *q);
 /* mod_tipzed_bills.c */
@@ -104,6 +105,7 @@ int tz_h_endpoint_get(tz_req_t *q);
 int tz_h_endpoint_update(tz_req_t *q);
 int tz_h_endpoint_delete(tz_req_t *q);
 int tz_h_endpoint_deliveries(tz_req_t *q);
+int tz_h_deliveries_list(tz_req_t *q);
 int tz_h_delivery_resend(tz_req_t *q);
 
 #endif

@@ -125,19 +125,6 @@ const char *tz_query_arg(request_rec *r, const char *name)
     return tz_query_get(r->pool, r->args, name, &value) ? NULL : value;
 }
 
-int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset)
-{
-    int64_t l, o;
-    const char *field, *why = tz_parse_page(tz_query_arg(q->r, "limit"),
-                                            tz_query_arg(q->r, "offset"), &l, &o, &field);
-    if (why)
-        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed", field,
-                                     why), DONE;
-    *limit = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, l);
-    *offset = apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, o);
-    return OK;
-}
-
 /* Routes are relative to the <Location> the handler is mounted on. */
 const char *tz_api_base(request_rec *r)
 {

@@ -26,8 +26,6 @@ const char *tz_client_ip(request_rec *r);
 const char *tz_query_arg(request_rec *r, const char *name);
 /* 422 naming every field the schema refuses (returns DONE), or OK. */
 int tz_validate_or_422(tz_req_t *q, const tz_schema_t *schema);
-/* Reads ?limit&offset as text for SQL; 422 and DONE when invalid. */
-int tz_page_or_422(tz_req_t *q, const char **limit, const char **offset);
 /* The <Location> path the handler is mounted on, without a trailing slash. */
 const char *tz_api_base(request_rec *r);
 /* The absolute URL of the API base from TipzedPublicURL, e.g.

@@ -4,6 +4,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
 #include "mod_tipzed_providers.h"
@@ -208,15 +209,17 @@ int tz_h_payment_get(tz_req_t *q)
     return tz_send_json(q->r, HTTP_OK, out);
 }
 
+const char *const tz_payment_cols[TZ_PAYMENT_NCOLS] = {
+    "id", "created_at", "status", "purpose", "fan_id", "creator_id", "amount", "fee", "net",
+    "tax", "currency", "provider", "provider_transaction_id", "refunded_amount",
+    "disputed_amount", "message"};
+
 int tz_h_payments_list(tz_req_t *q)
 {
-    const char *args[3] = {q->user.id, NULL, NULL};
-    json_t *out;
-    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_PAYMENTS_LIST, args, &out) != OK || !out)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, out);
+    static const tz_list_t list = {TZ_Q_PAYMENTS_LIST, "payments", TZ_CURSOR_UUID,
+                                   tz_payment_cols, TZ_PAYMENT_NCOLS, NULL, NULL};
+    const char *args[4] = {q->user.id, NULL, NULL, NULL};
+    return tz_list(q, &list, args, 4);
 }
 
 /* 404, or 409 naming what stands in the way. */

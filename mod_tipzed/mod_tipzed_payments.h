@@ -55,4 +55,8 @@ int tz_payment_through_provider(tz_req_t *q, const tz_new_payment_t *np, tz_quer
 int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_t *key,
                            int fallback);
 
+/* The columns of a CSV export of payments (/payments, /admin/transactions). */
+#define TZ_PAYMENT_NCOLS 16
+extern const char *const tz_payment_cols[TZ_PAYMENT_NCOLS];
+
 #endif

@@ -3,33 +3,39 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payouts.h"
 #include "tz_schema.h"
 #include "tz_validate.h"
 
-/* Replaces "bank_account_enc" with "****1234". */
-static void mask_bank(tz_req_t *q, json_t *payout)
+/* Replaces "bank_account_enc" with "****1234" (memory from p). */
+static void mask_bank_in(tz_req_t *q, apr_pool_t *p, json_t *payout)
 {
     const char *sealed = tz_json_str(payout, "bank_account_enc");
     char *plain = NULL;
     apr_size_t len = 0;
     const char *shown = NULL;
     tz_cfg_t *c = q->cfg;
-    if (sealed && tz_aead_open(q->r->pool, (const tz_aead_key_t *)c->enc_keys->elts,
+    if (sealed && tz_aead_open(p, (const tz_aead_key_t *)c->enc_keys->elts,
                                (size_t)c->enc_keys->nelts, tz_json_str(payout, "creator_id"),
                                sealed, &plain, &len) == 0)
-        shown = apr_pstrcat(q->r->pool, "****", len > 4 ? plain + len - 4 : plain, NULL);
+        shown = apr_pstrcat(p, "****", len > 4 ? plain + len - 4 : plain, NULL);
     json_object_del(payout, "bank_account_enc");
     json_object_set_new(payout, "bank_account", shown ? json_string(shown) : json_null());
 }
 
-static void mask_page(tz_req_t *q, json_t *page)
+static void mask_bank(tz_req_t *q, json_t *payout)
+{
+    mask_bank_in(q, q->r->pool, payout);
+}
+
+static void mask_page(tz_req_t *q, apr_pool_t *p, json_t *page)
 {
     size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(page, "data"), i, p)
-        mask_bank(q, p);
+    json_t *o;
+    json_array_foreach(json_object_get(page, "data"), i, o)
+        mask_bank_in(q, p, o);
 }
 
 static int request_failed(tz_req_t *q, const char *err)
@@ -83,21 +89,21 @@ int tz_h_payout_request(tz_req_t *q)
     return tz_send_json(r, HTTP_CREATED, res);
 }
 
-int tz_payouts_page(tz_req_t *q, const char **args)
+static const char *const payout_cols[] = {"id", "created_at", "status", "creator_id", "amount",
+                                          "currency", "bank_account", "account_name", "note",
+                                          "reason", "provider_reference"};
+
+int tz_payouts_list(tz_req_t *q, const char **args)
 {
-    json_t *res;
-    if (tz_db_json(q->r, TZ_Q_PAYOUTS_LIST, args, &res) != OK || !res)
-        return tz_send_db_unavailable(q->r);
-    mask_page(q, res);
-    return tz_send_json(q->r, HTTP_OK, res);
+    static const tz_list_t list = {TZ_Q_PAYOUTS_LIST, "payouts", TZ_CURSOR_UUID, payout_cols, 11,
+                                   mask_page, NULL};
+    return tz_list(q, &list, args, 5);
 }
 
 int tz_h_payouts_me(tz_req_t *q)
 {
-    const char *args[4] = {q->user.id, NULL, NULL, NULL};
-    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
-        return OK;
-    return tz_payouts_page(q, args);
+    const char *args[5] = {q->user.id, NULL, NULL, NULL, NULL};
+    return tz_payouts_list(q, args);
 }
 
 int tz_payout_step(tz_req_t *q, const char *action, const char *text)

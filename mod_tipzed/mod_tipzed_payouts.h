@@ -3,8 +3,9 @@
 #define MOD_TIPZED_PAYOUTS_H
 #include "mod_tipzed.h"
 
-/* A page of payouts for args {creator or NULL, status or NULL, limit, offset}. */
-int tz_payouts_page(tz_req_t *q, const char **args);
+/* The payouts list for args {creator or NULL, status or NULL, and three
+ * slots for tz_list: limit, offset, starting_after}. */
+int tz_payouts_list(tz_req_t *q, const char **args);
 /* One lifecycle step for the caller; text is the note, reason or provider
  * reference that goes with it. */
 int tz_payout_step(tz_req_t *q, const char *action, const char *text);

@@ -62,6 +62,7 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/admin/disputes", tz_h_admin_disputes, TZ_R_ADMIN),
     R("GET", "/admin/reconciliation", tz_h_admin_reconciliation, TZ_R_ADMIN),
     R("GET", "/admin/audit-log", tz_h_admin_audit_log, TZ_R_ADMIN),
+    R("GET", "/admin/wallets", tz_h_admin_wallets, TZ_R_ADMIN),
     R("POST", "/admin/billers", tz_h_biller_create, TZ_R_ADMIN | TZ_R_JSON),
     R("GET", "/billers", tz_h_billers_list, TZ_R_USER),
     R("POST", "/billers/{id}/validate", tz_h_biller_validate, TZ_R_USER | TZ_R_JSON),
@@ -98,6 +99,7 @@ static const tz_route_t tz_routes[] = {
     R("PATCH", "/webhook-endpoints/{id}", tz_h_endpoint_update, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON),
     R("DELETE", "/webhook-endpoints/{id}", tz_h_endpoint_delete, TZ_R_CREATOR | TZ_R_ADMIN),
     R("GET", "/webhook-endpoints/{id}/deliveries", tz_h_endpoint_deliveries, TZ_R_CREATOR | TZ_R_ADMIN),
+    R("GET", "/webhook-deliveries", tz_h_deliveries_list, TZ_R_CREATOR | TZ_R_ADMIN),
     R("POST", "/webhook-deliveries/{id}/resend", tz_h_delivery_resend, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
 };
 

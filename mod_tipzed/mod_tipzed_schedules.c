@@ -7,6 +7,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
 #include "tz_parse.h"
@@ -119,13 +120,10 @@ int tz_h_schedule_get(tz_req_t *q)
 
 int tz_h_schedules_list(tz_req_t *q)
 {
-    const char *args[3] = {q->user.id, NULL, NULL};
-    json_t *res;
-    if (tz_page_or_422(q, &args[1], &args[2]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_SCHEDULES_LIST, args, &res) != OK || !res)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, res);
+    static const tz_list_t list = {TZ_Q_SCHEDULES_LIST, "schedules", TZ_CURSOR_UUID,
+                                   NULL, 0, NULL, NULL};
+    const char *args[4] = {q->user.id, NULL, NULL, NULL};
+    return tz_list(q, &list, args, 4);
 }
 
 static int schedule_action(tz_req_t *q, const char *action, const char *verb)

@@ -7,6 +7,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
 #include "tz_parse.h"
@@ -97,16 +98,13 @@ static int status_ok(const char *s)
 /* GET /subscriptions[?status=]: the caller's, as fan and as creator. */
 int tz_h_subscriptions_list(tz_req_t *q)
 {
-    const char *args[4] = {q->user.id, tz_query_arg(q->r, "status"), NULL, NULL};
-    json_t *res;
+    static const tz_list_t list = {TZ_Q_SUBSCRIPTIONS_LIST, "subscriptions", TZ_CURSOR_UUID, NULL,
+                                   0, NULL, NULL};
+    const char *args[5] = {q->user.id, tz_query_arg(q->r, "status"), NULL, NULL, NULL};
     if (args[1] && !status_ok(args[1]))
         return tz_send_invalid(q->r, "status", "must be one of trialing, incomplete, active, "
                                "past_due, canceled, incomplete_expired");
-    if (tz_page_or_422(q, &args[2], &args[3]) != OK)
-        return OK;
-    if (tz_db_json(q->r, TZ_Q_SUBSCRIPTIONS_LIST, args, &res) != OK || !res)
-        return tz_send_db_unavailable(q->r);
-    return tz_send_json(q->r, HTTP_OK, res);
+    return tz_list(q, &list, args, 5);
 }
 
 static int subscription_action(tz_req_t *q, const char *action, const char *at_end,

@@ -292,3 +292,29 @@ const char *tz_parse_page(const char *limit, const char *offset, int64_t *lim,
         return *field = "offset", err;
     return NULL;
 }
+
+static int cursor_ok(const char *s, tz_cursor_e kind)
+{
+    size_t n = strspn(s, "0123456789");
+    if (kind == TZ_CURSOR_UUID)
+        return tz_is_uuid(s);
+    return n == strlen(s) && n >= 1 && n <= 18 && s[0] != '0';
+}
+
+const char *tz_parse_list(const char *limit, const char *offset, const char *after,
+                          const char *format, tz_cursor_e kind, tz_list_args_t *out,
+                          const char **field)
+{
+    const char *err = tz_parse_page(limit, offset, &out->limit, &out->offset, field);
+    if (err)
+        return err;
+    out->after = after;
+    if (after && !cursor_ok(after, kind))
+        return *field = "starting_after", "must be the id of an item of this list";
+    if (after && offset)
+        return *field = "offset", "cannot be combined with starting_after";
+    out->csv = format && strcmp(format, "csv") == 0;
+    if (format && !out->csv && strcmp(format, "json") != 0)
+        return *field = "format", "must be json or csv";
+    return NULL;
+}

@@ -46,4 +46,24 @@ int tz_is_idempotency_key(const char *s);
 const char *tz_parse_page(const char *limit, const char *offset, int64_t *lim,
                           int64_t *off, const char **field);
 
+/* Cursor kinds: what an item's id looks like in a list. */
+typedef enum { TZ_CURSOR_UUID, TZ_CURSOR_INT } tz_cursor_e;
+
+/* A list request: ?limit&offset&starting_after&format. */
+typedef struct {
+    int64_t limit, offset;
+    const char *after; /* the id of the previous page's last item, or NULL */
+    int csv;           /* format=csv: the whole list, streamed */
+} tz_list_args_t;
+
+/* Parses a list's query parameters: limit and offset as tz_parse_page;
+ * starting_after an id of the given kind (a UUID, or a positive integer of
+ * at most 18 digits), never together with offset (a page is found either
+ * by its position or by the item before it); format json (the default) or
+ * csv.  NULL when valid, else the reason with *field naming the
+ * parameter. */
+const char *tz_parse_list(const char *limit, const char *offset, const char *after,
+                          const char *format, tz_cursor_e kind, tz_list_args_t *out,
+                          const char **field);
+
 #endif

@@ -337,17 +337,41 @@ BEGIN
             FROM payments p WHERE p.id = p_id);
 END $$;
 
--- GET /payments: those the user paid, received, or has a share of.
-CREATE OR REPLACE FUNCTION tz_api_payments_list(p_user uuid, p_limit int, p_offset bigint)
+-- GET /payments: those the user paid, received, or has a share of, newest
+-- first.  Keyset: after the payment p_after (one of the caller's), else
+-- from the top; each of the three ways a payment is the user's is read in
+-- the list's order on its own index, at most one page (plus p_offset) each.
+CREATE OR REPLACE FUNCTION tz_api_payments_list(p_user uuid, p_limit int, p_offset bigint,
+                                                p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_n bigint := p_limit + 1 + p_offset;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM payments
+     WHERE id = p_after AND (fan_id = p_user OR creator_id = p_user
+                             OR id IN (SELECT payment_id FROM payment_splits
+                                        WHERE creator_id = p_user));
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
-    SELECT tz_payment_json(p) AS j, row_number() OVER () AS n FROM (
-      SELECT * FROM payments
-       WHERE id IN (SELECT id FROM payments WHERE fan_id = p_user
-                    UNION ALL SELECT id FROM payments WHERE creator_id = p_user
-                    UNION ALL SELECT payment_id FROM payment_splits WHERE creator_id = p_user)
-       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) p
+    SELECT tz_payment_json(p) AS j, row_number() OVER (ORDER BY p.created_at DESC, p.id DESC) AS n
+      FROM payments p
+     WHERE p.id IN (
+       SELECT id FROM (
+         (SELECT id, created_at FROM payments
+           WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
+           ORDER BY created_at DESC, id DESC LIMIT v_n)
+         UNION
+         (SELECT id, created_at FROM payments
+           WHERE creator_id = p_user AND (created_at, id) < (c_at, c_id)
+           ORDER BY created_at DESC, id DESC LIMIT v_n)
+         UNION
+         (SELECT x.id, x.created_at FROM payment_splits s JOIN payments x ON x.id = s.payment_id
+           WHERE s.creator_id = p_user AND (x.created_at, x.id) < (c_at, c_id)
+           ORDER BY x.created_at DESC, x.id DESC LIMIT v_n)) mine
+        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),

@@ -162,13 +162,21 @@ BEGIN
                            'creator_ids', tz_payment_creator_ids(p.id), 'payment_id', p.id);
 END $$;
 
--- GET /admin/disputes?status=: disputes, newest first.
-CREATE OR REPLACE FUNCTION tz_api_admin_disputes(p_status text, p_limit int, p_offset bigint)
+-- GET /admin/disputes?status=: disputes, newest first (keyset: after p_after).
+CREATE OR REPLACE FUNCTION tz_api_admin_disputes(p_status text, p_limit int, p_offset bigint,
+                                                 p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM disputes WHERE id = p_after;
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_dispute_json(d) AS j, row_number() OVER () AS n FROM (
-      SELECT * FROM disputes WHERE p_status IS NULL OR status = p_status
+      SELECT * FROM disputes WHERE (p_status IS NULL OR status = p_status)
+         AND (created_at, id) < (c_at, c_id)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) d
   )
   SELECT json_build_object(

@@ -160,18 +160,35 @@ BEGIN
 END $$;
 
 -- GET /subscriptions: the caller's own, as fan, and, for a creator, its
--- subscribers' (p_status: only those in that state), newest first.
+-- subscribers' (p_status: only those in that state), newest first; keyset
+-- after p_after (one of the caller's).
 CREATE OR REPLACE FUNCTION tz_api_subscriptions_list(p_user uuid, p_status text, p_limit int,
-                                                     p_offset bigint)
+                                                     p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_n bigint := p_limit + 1 + p_offset;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM subscriptions
+     WHERE id = p_after AND p_user IN (fan_id, creator_id);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_subscription_json(s) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM subscriptions
-       WHERE id IN (SELECT id FROM subscriptions WHERE fan_id = p_user
-                    UNION ALL SELECT id FROM subscriptions WHERE creator_id = p_user)
-         AND (p_status IS NULL OR status = p_status)
-       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) s
+       WHERE id IN (SELECT id FROM (
+               (SELECT id, created_at FROM subscriptions
+                 WHERE fan_id = p_user AND (p_status IS NULL OR status = p_status)
+                   AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT id, created_at FROM subscriptions
+                 WHERE creator_id = p_user AND (p_status IS NULL OR status = p_status)
+                   AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
+              ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
+       ORDER BY created_at DESC, id DESC) s
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
@@ -297,16 +314,32 @@ BEGIN
                               WHERE (e->>'creator_id')::uuid = p_user)));
 END $$;
 
--- GET /schedules: those the caller pays or receives, newest first.
-CREATE OR REPLACE FUNCTION tz_api_schedules_list(p_user uuid, p_limit int, p_offset bigint)
+-- GET /schedules: those the caller pays or receives, newest first (keyset: after p_after).
+CREATE OR REPLACE FUNCTION tz_api_schedules_list(p_user uuid, p_limit int, p_offset bigint,
+                                                 p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_n bigint := p_limit + 1 + p_offset;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM schedules
+     WHERE id = p_after AND p_user IN (fan_id, creator_id);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_schedule_json(c) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM schedules
-       WHERE id IN (SELECT id FROM schedules WHERE fan_id = p_user
-                    UNION ALL SELECT id FROM schedules WHERE creator_id = p_user)
-       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) c
+       WHERE id IN (SELECT id FROM (
+               (SELECT id, created_at FROM schedules
+                 WHERE fan_id = p_user AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT id, created_at FROM schedules
+                 WHERE creator_id = p_user AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
+              ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
+       ORDER BY created_at DESC, id DESC) c
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),

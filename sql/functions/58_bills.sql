@@ -199,12 +199,21 @@ BEGIN
            WHERE o.id = p_id AND (o.user_id = p_user OR p_role = 'admin'));
 END $$;
 
-CREATE OR REPLACE FUNCTION tz_api_bills_list(p_user uuid, p_limit int, p_offset bigint)
+-- GET /bill-payments: the caller's, newest first (keyset: after p_after).
+CREATE OR REPLACE FUNCTION tz_api_bills_list(p_user uuid, p_limit int, p_offset bigint,
+                                             p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM bill_payments
+     WHERE id = p_after AND user_id = p_user;
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_bill_json(o) AS j, row_number() OVER () AS n FROM (
-      SELECT * FROM bill_payments WHERE user_id = p_user
+      SELECT * FROM bill_payments WHERE user_id = p_user AND (created_at, id) < (c_at, c_id)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) o
   )
   SELECT json_build_object(

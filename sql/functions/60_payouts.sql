@@ -124,14 +124,24 @@ BEGIN
              AND status IN ('pending', 'approved', 'processing'));
 END $$;
 
+-- GET /payouts/me (p_creator) and /admin/payouts (NULL: every creator's),
+-- newest first; keyset after p_after (in the same list).
 CREATE OR REPLACE FUNCTION tz_api_payouts_list(p_creator uuid, p_status text, p_limit int,
-                                               p_offset bigint)
+                                               p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM payouts
+     WHERE id = p_after AND (p_creator IS NULL OR creator_id = p_creator);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_payout_json(o) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM payouts
        WHERE (p_creator IS NULL OR creator_id = p_creator) AND (p_status IS NULL OR status = p_status)
+         AND (created_at, id) < (c_at, c_id)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) o
   )
   SELECT json_build_object(

@@ -73,21 +73,34 @@ BEGIN
   RETURN tz_idem_store(p_sender, p_key, 201, tz_transfer_json(t));
 END $$;
 
--- GET /wallets/me/transfers: sent and received, newest first.
-CREATE OR REPLACE FUNCTION tz_api_transfers_list(p_user uuid, p_limit int, p_offset bigint)
+-- GET /wallets/me/transfers: sent and received, newest first (keyset: after p_after).
+CREATE OR REPLACE FUNCTION tz_api_transfers_list(p_user uuid, p_limit int, p_offset bigint,
+                                                 p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_n bigint := p_limit + 1 + p_offset;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM transfers
+     WHERE id = p_after AND p_user IN (sender_id, recipient_id);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT (tz_transfer_json(t)::jsonb || jsonb_build_object(
               'direction', CASE WHEN t.sender_id = p_user THEN 'sent' ELSE 'received' END))::json AS j,
            row_number() OVER () AS n FROM (
-      SELECT * FROM (
-        (SELECT * FROM transfers WHERE sender_id = p_user
-          ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 + p_offset)
-        UNION ALL
-        (SELECT * FROM transfers WHERE recipient_id = p_user
-          ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 + p_offset)) both_ways
-       ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) t
+      SELECT * FROM transfers
+       WHERE id IN (SELECT id FROM (
+               (SELECT id, created_at FROM transfers
+                 WHERE sender_id = p_user AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT id, created_at FROM transfers
+                 WHERE recipient_id = p_user AND (created_at, id) < (c_at, c_id)
+                 ORDER BY created_at DESC, id DESC LIMIT v_n)) both_ways
+              ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
+       ORDER BY created_at DESC, id DESC) t
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
@@ -163,13 +176,21 @@ BEGIN
   RETURN tz_idem_store(p_admin, p_key, 200, tz_adjustment_json(a));
 END $$;
 
--- GET /admin/adjustments?status=
-CREATE OR REPLACE FUNCTION tz_api_adjustments_list(p_status text, p_limit int, p_offset bigint)
+-- GET /admin/adjustments?status=, newest first (keyset: after p_after).
+CREATE OR REPLACE FUNCTION tz_api_adjustments_list(p_status text, p_limit int, p_offset bigint,
+                                                   p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM adjustments WHERE id = p_after;
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_adjustment_json(a) AS j, row_number() OVER () AS n FROM (
-      SELECT * FROM adjustments WHERE p_status IS NULL OR status = p_status
+      SELECT * FROM adjustments WHERE (p_status IS NULL OR status = p_status)
+         AND (created_at, id) < (c_at, c_id)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) a
   )
   SELECT json_build_object(

@@ -47,13 +47,17 @@ BEGIN
     'created_at', tz_ts(p.created_at));
 END $$;
 
--- The lines of the user's main and cashback balances, newest first.  The
--- page is chosen on the (account_id, id DESC) index first, each account
--- giving at most offset + limit postings; only the page's rows are turned
--- into JSON, so deep offsets stay cheap.
+-- The lines of the user's main and cashback balances, newest first, those
+-- posted before posting p_before (NULL: from the newest).  The page is
+-- chosen on the (account_id, id) index first, each account giving at most
+-- offset + limit postings from p_before down; only the page's rows are
+-- turned into JSON.  So a page found by its predecessor costs what the
+-- first page costs, however deep; a deep offset still walks its rows.
 CREATE OR REPLACE FUNCTION tz_wallet_lines(p_user uuid, p_currency text, p_limit int,
-                                           p_offset bigint)
+                                           p_offset bigint, p_before bigint)
 RETURNS SETOF json LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_before bigint := coalesce(p_before, 9223372036854775807);
 BEGIN
   RETURN QUERY
   SELECT tz_wallet_line(p, e)
@@ -61,11 +65,13 @@ BEGIN
             (SELECT p.id FROM postings p
               WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
                                      AND owner_id = p_user AND currency = p_currency)
+                AND p.id < v_before
               ORDER BY p.id DESC LIMIT p_limit + p_offset)
             UNION ALL
             (SELECT p.id FROM postings p
               WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'cashback'
                                      AND owner_id = p_user AND currency = p_currency)
+                AND p.id < v_before
               ORDER BY p.id DESC LIMIT p_limit + p_offset)) both_accounts
            ORDER BY both_accounts.id DESC LIMIT p_limit OFFSET p_offset) page
     JOIN postings p ON p.id = page.id
@@ -83,19 +89,66 @@ BEGIN
                                    AND owner_id = p_user AND currency = p_currency), 0),
     'currency', p_currency,
     'pending_payouts', tz_pending_payouts(p_user, p_currency),
-    'transactions', coalesce((SELECT json_agg(l) FROM tz_wallet_lines(p_user, p_currency, 20, 0) l),
+    'transactions', coalesce((SELECT json_agg(l)
+                                FROM tz_wallet_lines(p_user, p_currency, 20, 0, NULL) l),
                              '[]'::json)));
 END $$;
 
+-- GET /wallets/me/transactions: keyset after the line p_after (the uid of
+-- one of this wallet's or cashback's postings), in postings.id order.
 CREATE OR REPLACE FUNCTION tz_api_wallet_transactions(p_user uuid, p_currency text, p_limit int,
-                                                      p_offset bigint)
+                                                      p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  v_before bigint;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT p.id INTO v_before FROM postings p JOIN accounts a ON a.id = p.account_id
+     WHERE p.uid = p_after AND a.owner_id = p_user AND a.currency = p_currency
+       AND a.kind IN ('wallet', 'cashback');
+    IF NOT FOUND THEN
+      RETURN json_build_object('error', 'starting_after');
+    END IF;
+  END IF;
   RETURN (WITH page AS (
-    SELECT l FROM tz_wallet_lines(p_user, p_currency, p_limit + 1, p_offset) l
+    SELECT l FROM tz_wallet_lines(p_user, p_currency, p_limit + 1, p_offset, v_before) l
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(l) FROM (SELECT l FROM page LIMIT p_limit) x), '[]'::json),
     'limit', p_limit, 'offset', p_offset,
     'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
+
+-- GET /admin/wallets: every user's wallet and cashback account (filters:
+-- currency, the owner's role, an email prefix), newest account first;
+-- keyset after the account p_after.
+CREATE OR REPLACE FUNCTION tz_api_admin_wallets(p_currency text, p_role text, p_q text,
+                                                p_limit int, p_offset bigint, p_after bigint)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  v_prefix text := replace(replace(replace(lower(p_q), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+BEGIN
+  IF p_after IS NOT NULL AND NOT EXISTS (SELECT 1 FROM accounts WHERE id = p_after
+                                            AND kind IN ('wallet', 'cashback')) THEN
+    RETURN json_build_object('error', 'starting_after');
+  END IF;
+  RETURN (WITH page AS (
+    SELECT json_build_object('id', a.id, 'owner_id', a.owner_id, 'email', u.email,
+                             'role', u.role, 'currency', a.currency, 'balance', a.balance,
+                             'kind', a.kind, 'created_at', tz_ts(a.created_at)) AS j,
+           row_number() OVER (ORDER BY a.id DESC) AS n
+      FROM (SELECT * FROM accounts a
+             WHERE a.kind IN ('wallet', 'cashback')
+               AND a.id < coalesce(p_after, 9223372036854775807)
+               AND (p_currency IS NULL OR a.currency = p_currency)
+               AND (p_role IS NULL AND p_q IS NULL
+                    OR a.owner_id IN (SELECT id FROM users
+                                       WHERE (p_role IS NULL OR role = p_role)
+                                         AND (p_q IS NULL OR lower(email) LIKE v_prefix)))
+             ORDER BY a.id DESC LIMIT p_limit + 1 OFFSET p_offset) a
+      JOIN users u ON u.id = a.owner_id
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
 END $$;

@@ -151,16 +151,33 @@ BEGIN
            WHERE i.id = p_id AND (p_role = 'admin' OR p_user IN (i.buyer_id, i.seller_id)));
 END $$;
 
--- GET /invoices: the caller's, as buyer and as seller, newest first.
-CREATE OR REPLACE FUNCTION tz_api_invoices_list(p_user uuid, p_limit int, p_offset bigint)
+-- GET /invoices: the caller's, as buyer and as seller, newest first
+-- (keyset on (issued_at, id): after p_after, one of the caller's).
+CREATE OR REPLACE FUNCTION tz_api_invoices_list(p_user uuid, p_limit int, p_offset bigint,
+                                                p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_n bigint := p_limit + 1 + p_offset;
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT issued_at, id INTO c_at, c_id FROM invoices
+     WHERE id = p_after AND p_user IN (buyer_id, seller_id);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_invoice_json(i) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM invoices
-       WHERE id IN (SELECT id FROM invoices WHERE buyer_id = p_user
-                    UNION SELECT id FROM invoices WHERE seller_id = p_user)
-       ORDER BY issued_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) i
+       WHERE id IN (SELECT id FROM (
+               (SELECT id, issued_at FROM invoices
+                 WHERE buyer_id = p_user AND (issued_at, id) < (c_at, c_id)
+                 ORDER BY issued_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT id, issued_at FROM invoices
+                 WHERE seller_id = p_user AND (issued_at, id) < (c_at, c_id)
+                 ORDER BY issued_at DESC, id DESC LIMIT v_n)) both_ways
+              ORDER BY issued_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
+       ORDER BY issued_at DESC, id DESC) i
   )
   SELECT json_build_object(
     'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),

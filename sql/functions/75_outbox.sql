@@ -203,15 +203,23 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
   SELECT p_role = 'admin' OR e.owner_id = p_user
 $$;
 
--- The caller's endpoints; an admin's list holds every endpoint.
+-- The caller's endpoints; an admin's list holds every endpoint.  Newest
+-- first, keyset after p_after (one the caller sees).
 CREATE OR REPLACE FUNCTION tz_api_endpoints_list(p_user uuid, p_role text, p_limit int,
-                                                 p_offset bigint)
+                                                 p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, id INTO c_at, c_id FROM webhook_endpoints
+     WHERE id = p_after AND (p_role = 'admin' OR owner_id = p_user);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
     SELECT tz_endpoint_json(e) AS j, row_number() OVER () AS n FROM (
       SELECT * FROM webhook_endpoints e
-       WHERE p_role = 'admin' OR owner_id = p_user
+       WHERE (p_role = 'admin' OR owner_id = p_user) AND (created_at, id) < (c_at, c_id)
        ORDER BY created_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) e
   )
   SELECT json_build_object(
@@ -279,21 +287,71 @@ LANGUAGE sql STABLE AS $$
                        FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::json))
 $$;
 
--- An endpoint's deliveries, newest first, each with its attempts' log;
--- NULL when the endpoint is not the caller's.
+-- An endpoint's deliveries, newest first (the deliveries of one fan-out
+-- share created_at: then in event order), each with its attempts' log;
+-- NULL when the endpoint is not the caller's.  Keyset after p_after, one of
+-- this endpoint's deliveries.
 CREATE OR REPLACE FUNCTION tz_api_endpoint_deliveries(p_id uuid, p_user uuid, p_role text,
-                                                      p_status text, p_limit int, p_offset bigint)
+                                                      p_status text, p_limit int, p_offset bigint,
+                                                      p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  c_seq bigint := 9223372036854775807;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM webhook_endpoints e
                   WHERE e.id = p_id AND tz_endpoint_visible(e, p_user, p_role)) THEN
     RETURN NULL;
   END IF;
+  IF p_after IS NOT NULL THEN
+    SELECT created_at, event_seq, id INTO c_at, c_seq, c_id FROM webhook_deliveries
+     WHERE id = p_after AND endpoint_id = p_id;
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
   RETURN (WITH page AS (
-    SELECT tz_delivery_json(d, v.type) AS j, row_number() OVER () AS n FROM (
+    SELECT tz_delivery_json(d, v.type) AS j,
+           row_number() OVER (ORDER BY d.created_at DESC, d.event_seq DESC, d.id DESC) AS n FROM (
       SELECT * FROM webhook_deliveries
        WHERE endpoint_id = p_id AND (p_status IS NULL OR status = p_status)
-       ORDER BY created_at DESC, event_seq DESC LIMIT p_limit + 1 OFFSET p_offset) d
+         AND (created_at, event_seq, id) < (c_at, c_seq, c_id)
+       ORDER BY created_at DESC, event_seq DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset) d
+      JOIN outbox_events v ON v.id = d.event_id
+  )
+  SELECT json_build_object(
+    'data', coalesce((SELECT json_agg(j ORDER BY n) FROM page WHERE n <= p_limit), '[]'::json),
+    'limit', p_limit, 'offset', p_offset, 'has_more', (SELECT count(*) FROM page) > p_limit));
+END $$;
+
+-- GET /webhook-deliveries: every delivery the caller may see (an admin:
+-- all; anyone else: those of its own endpoints), filtered by status, event
+-- type and endpoint; the same order and keyset as an endpoint's.
+CREATE OR REPLACE FUNCTION tz_api_deliveries_list(p_user uuid, p_role text, p_status text,
+                                                  p_event_type text, p_endpoint uuid,
+                                                  p_limit int, p_offset bigint, p_after uuid)
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  c_seq bigint := 9223372036854775807;
+BEGIN
+  IF p_after IS NOT NULL THEN
+    SELECT d.created_at, d.event_seq, d.id INTO c_at, c_seq, c_id
+      FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+     WHERE d.id = p_after AND tz_endpoint_visible(e, p_user, p_role);
+    IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
+  END IF;
+  RETURN (WITH page AS (
+    SELECT tz_delivery_json(d, v.type) AS j,
+           row_number() OVER (ORDER BY d.created_at DESC, d.event_seq DESC, d.id DESC) AS n FROM (
+      SELECT d.* FROM webhook_deliveries d
+       WHERE (p_role = 'admin' OR d.endpoint_id IN (SELECT id FROM webhook_endpoints
+                                                     WHERE owner_id = p_user))
+         AND (p_endpoint IS NULL OR d.endpoint_id = p_endpoint)
+         AND (p_status IS NULL OR d.status = p_status)
+         AND (p_event_type IS NULL
+              OR d.event_id IN (SELECT id FROM outbox_events WHERE type = p_event_type))
+         AND (d.created_at, d.event_seq, d.id) < (c_at, c_seq, c_id)
+       ORDER BY d.created_at DESC, d.event_seq DESC, d.id DESC
+       LIMIT p_limit + 1 OFFSET p_offset) d
       JOIN outbox_events v ON v.id = d.event_id
   )
   SELECT json_build_object(

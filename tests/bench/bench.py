@@ -20,6 +20,8 @@ import tempfile
 import time
 import uuid
 
+import keyset
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
@@ -360,7 +362,19 @@ def report(r, mem, reconcile_ok, chain_ok):
     return targets
 
 
+def keyset_only(d, env):
+    """bench.py keyset: only the keyset scenario, on a stack without the
+    bench's seed."""
+    key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
+    print("seeding one creator with 100,000 wallet lines ...", flush=True)
+    ok = keyset.report(keyset.scenarios(d, env, key, STACK, sh, jwt, wrk, DURATION))
+    return 0 if all(ok.values()) else 1
+
+
 def main():
+    only = sys.argv[1:]
+    if only not in ([], ["keyset"]):
+        sys.exit("usage: bench.py [keyset]")
     d = tempfile.mkdtemp(prefix="tipzed-bench.")
     os.chmod(d, 0o755)
     os.makedirs(os.path.join(d, "static"))
@@ -386,6 +400,8 @@ def main():
     subprocess.run([STACK, "up", d, "--sandbox"], check=True, env=dict(os.environ, TZ_EXTRA_CONF=extra))
     try:
         env = read_env(d)
+        if only:
+            return keyset_only(d, env)
         print("seeding 10,000 creators, 1,000 funded fans, 1,000,000 postings ...", flush=True)
         with open(os.path.join(HERE, "seed.sql")) as seed:
             sh(STACK, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", stdin=seed, timeout=1800)
@@ -402,6 +418,8 @@ def main():
         wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"], "BENCH_SEQ": "1"}, 4)
         r = scenarios(d, env, files, tokens)
         outbox_scenarios(d, env, files, r)
+        key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
+        ks = keyset.scenarios(d, env, key, STACK, sh, jwt, wrk, DURATION)
         # Memory in steady state: after every scenario has run (each worker
         # thread's allocator and every pooled connection at working size),
         # then over 200,000 more requests of every kind but login.
@@ -426,6 +444,8 @@ def main():
         mem["verify_chain_s"] = round(time.monotonic() - t, 2)
         mem["verify_chain"] = (chain.stdout.strip().splitlines() or [chain.stderr.strip()])[-1]
         targets = report(r, mem, rec.returncode == 0, chain.returncode == 0)
+        targets.update(keyset.report(ks))
+        r.update(ks)
         out = os.path.join(REPO, "tests", "results")
         os.makedirs(out, exist_ok=True)
         path = os.path.join(out, time.strftime("bench-%Y%m%d-%H%M%S.json"))

@@ -1,12 +1,12 @@
 /* Query strings: tz_query_check / tz_query_get (tz_query.h) and the
- * pagination parser tz_parse_page on what they return.  The input is the
+ * pagination parsers tz_parse_page and tz_parse_list on what they return.  The input is the
  * raw query string (what follows '?'). */
 #include "fuzz_common.h"
 #include "tz_query.h"
 #include "tz_parse.h"
 
 static const char *const names[] = {"limit", "offset", "status", "currency", "creator_id",
-                                    "from", "to", "q"};
+                                    "from", "to", "q", "starting_after", "format"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,6 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             TZ_FUZZ_ASSERT(field && (strcmp(field, "limit") == 0 || strcmp(field, "offset") == 0));
         else
             TZ_FUZZ_ASSERT(lim >= 1 && lim <= 100 && off >= 0);
+        for (int kind = TZ_CURSOR_UUID; kind <= TZ_CURSOR_INT; kind++) {
+            tz_list_args_t a;
+            field = NULL;
+            why = tz_parse_list(v[0], v[1], v[8], v[9], (tz_cursor_e)kind, &a, &field);
+            if (why)
+                TZ_FUZZ_ASSERT(field != NULL);
+            else
+                TZ_FUZZ_ASSERT(a.limit >= 1 && a.limit <= 100 && a.offset >= 0 &&
+                               a.after == v[8] && !(v[8] && v[1]) &&
+                               a.csv == (v[9] && strcmp(v[9], "csv") == 0));
+        }
     }
     apr_pool_destroy(p);
     return 0;

@@ -196,7 +196,9 @@ write("query", ["limit=20&offset=0", "limit=100&offset=999999", "limit=0", "limi
                 "limit=01", "limit=20&limit=5", "status=pending&limit=5", "currency=ZMW",
                 "creator_id=" + CID + "&from=2024-01-01T00:00:00Z&to=2024-12-31",
                 "q=a+b%20c%2B", "q=%c3%a9", "q=%00", "q=%zz", "q=%", "q=%ff", "limit&offset",
-                "&&limit=3&&", "limit=%32%30", "offset=9223372036854775808", "q=%f0%9f%8e%b5"])
+                "&&limit=3&&", "limit=%32%30", "offset=9223372036854775808", "q=%f0%9f%8e%b5",
+                "limit=5&starting_after=" + CID + "&format=csv", "offset=1&starting_after=12&format=xml",
+                "starting_after=&format=json"])
 
 # momo: first byte 0 callback, 1 status answer, 2 token answer, 3 "<phone>\n<description>"
 rtp = {"amount": "25", "currency": "ZMW", "financialTransactionId": "363440463", "externalId": PID,

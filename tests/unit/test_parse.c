@@ -208,11 +208,56 @@ START_TEST(pagination)
 }
 END_TEST
 
+START_TEST(list_args)
+{
+    static const char *const u = "0b6f2c55-6e0a-4d3e-9a63-2f1c7d9e0a11";
+    static const struct { const char *l, *o, *a, *f; tz_cursor_e k; int csv; } good[] = {
+        {NULL, NULL, NULL, NULL, TZ_CURSOR_UUID, 0}, {"5", NULL, u, NULL, TZ_CURSOR_UUID, 0},
+        {NULL, "10", NULL, "json", TZ_CURSOR_UUID, 0}, {NULL, NULL, NULL, "csv", TZ_CURSOR_UUID, 1},
+        {"100", NULL, "42", "csv", TZ_CURSOR_INT, 1}, {NULL, NULL, "999999999999999999", NULL,
+                                                       TZ_CURSOR_INT, 0}};
+    static const struct { const char *l, *o, *a, *f; tz_cursor_e k; const char *field; } bad[] = {
+        {NULL, NULL, "", NULL, TZ_CURSOR_UUID, "starting_after"},
+        {NULL, NULL, "42", NULL, TZ_CURSOR_UUID, "starting_after"},
+        {NULL, NULL, "0b6f2c55-6e0a-4d3e-9a63-2f1c7d9e0a1", NULL, TZ_CURSOR_UUID, "starting_after"},
+        {NULL, NULL, "0b6f2c55-6e0a-4d3e-9a63-2f1c7d9e0a11'", NULL, TZ_CURSOR_UUID,
+         "starting_after"},
+        {NULL, NULL, u, NULL, TZ_CURSOR_INT, "starting_after"},
+        {NULL, NULL, "0", NULL, TZ_CURSOR_INT, "starting_after"},
+        {NULL, NULL, "-5", NULL, TZ_CURSOR_INT, "starting_after"},
+        {NULL, NULL, "1234567890123456789", NULL, TZ_CURSOR_INT, "starting_after"},
+        {NULL, "0", u, NULL, TZ_CURSOR_UUID, "offset"},
+        {NULL, "20", u, NULL, TZ_CURSOR_UUID, "offset"},
+        {NULL, NULL, NULL, "xml", TZ_CURSOR_UUID, "format"},
+        {NULL, NULL, NULL, "", TZ_CURSOR_UUID, "format"},
+        {NULL, NULL, NULL, "CSV", TZ_CURSOR_UUID, "format"},
+        {"0", NULL, u, "csv", TZ_CURSOR_UUID, "limit"},
+        {NULL, "-1", NULL, NULL, TZ_CURSOR_UUID, "offset"}};
+    for (size_t i = 0; i < NELTS(good); i++) {
+        tz_list_args_t a;
+        const char *field = NULL;
+        ck_assert_msg(tz_parse_list(good[i].l, good[i].o, good[i].a, good[i].f, good[i].k, &a,
+                                    &field) == NULL, "refused case %zu (%s)", i, field);
+        ck_assert_int_eq(a.csv, good[i].csv);
+        ck_assert(a.after == good[i].a);
+    }
+    for (size_t i = 0; i < NELTS(bad); i++) {
+        tz_list_args_t a;
+        const char *field = NULL;
+        ck_assert_msg(tz_parse_list(bad[i].l, bad[i].o, bad[i].a, bad[i].f, bad[i].k, &a,
+                                    &field) != NULL, "accepted case %zu", i);
+        ck_assert_msg(field && strcmp(field, bad[i].field) == 0, "case %zu named %s", i,
+                      field ? field : "nothing");
+    }
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
     Suite *s = suite_create("parse");
     TCase *tc = tz_tcase("parse");
     tcase_add_test(tc, int64_values);
+    tcase_add_test(tc, list_args);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, sizes);
     tcase_add_test(tc, percentages);
