@@ -24,6 +24,7 @@ const TzPages = (() => {
     {key: "purpose", label: "purpose"},
     {key: "creator_id", label: "creator", mono: true, render: short("creator_id")},
     {key: "fan_id", label: "payer", mono: true, render: short("fan_id")},
+    {key: "message", label: "message"},
   ];
 
   function heading(container, title, lead) {
@@ -100,7 +101,10 @@ const TzPages = (() => {
         {label: "open review items", data: days.map(d => d.open_review_items)}],
        opts({scales: {y: {beginAtZero: true}}})],
     ];
+    const palette = ["#1f6feb", "#1a7f37", "#cf222e", "#9a6700", "#8250df", "#57606a"];
     for (const [id, title, type, datasets, options] of specs) {
+      datasets.forEach((d, i) => Object.assign(d, {borderColor: palette[i % palette.length],
+        backgroundColor: palette[i % palette.length], pointRadius: 2, spanGaps: true}));
       const [wrap, canvas] = chartBox(id, title);
       box.append(wrap);
       charts.push(new Chart(canvas, {type, data: {labels, datasets}, options}));

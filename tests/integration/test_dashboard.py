@@ -1,0 +1,179 @@
+"""The operator's dashboard (/dashboard/) end to end in headless Chromium,
+driven over the W3C WebDriver protocol (webdriver.py): log-in (admins
+only), the overview against the API, approving a payout, a CSV export, the
+Content-Security-Policy.  One browser for the module; waits are bounded
+polls."""
+import csv
+import io
+import os
+import urllib.request
+
+import pytest
+
+from dashboard_demo import creator_with_bank, payout, tip
+from tzclient import login, register
+from webdriver import Browser, chromium_paths
+
+if not all(chromium_paths()) and not os.environ.get("CI"):
+    pytest.skip("chromium and chromium-driver are not installed (Debian: apt-get install chromium "
+                "chromium-driver); in CI this test runs", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser.start() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def url(stack):
+    return stack.base_url + "/dashboard/"
+
+
+def open_login(b, url, page=""):
+    """A fresh page: the previous session (kept in memory only) is gone.
+    The query differs each time, so that a new fragment still loads the
+    page anew."""
+    open_login.loads = getattr(open_login, "loads", 0) + 1
+    b.get(f"{url}?load={open_login.loads}" + (f"#{page}" if page else ""))
+    b.wait_for("#login-email")
+    b.log()  # start each test's console record here
+
+
+def log_in(b, url, email, password, page=""):
+    open_login(b, url, page)
+    b.find("#login-email").send_keys(email)
+    b.find("#login-password").send_keys(password)
+    b.find("#login-submit").click()
+
+
+def as_admin(b, url, admin, page="overview"):
+    log_in(b, url, admin["email"], admin["password"], page)
+    b.wait_for(f"#page-{page}")
+
+
+def ready(b, css):
+    """Waits until the block under css says it has loaded."""
+    b.wait(lambda: b.script("const e = document.querySelector(arguments[0]);"
+                            " return e && e.dataset.state", css) == "ready", f"{css} loaded")
+
+
+def csp_messages(entries):
+    return [e["message"] for e in entries if "Content Security Policy" in e["message"]]
+
+
+def test_a_fan_cannot_log_in(browser, url, api):
+    fan = register(api, role="fan")
+    log_in(browser, url, fan["email"], fan["password"])
+    err = browser.wait_for("#login-error")
+    assert "not an administrator" in err.text
+    assert browser.script("return document.getElementById('app-view').hidden") is True
+    assert browser.find_all("#page-overview") == []
+
+
+def test_wrong_password_is_refused(browser, url, admin):
+    log_in(browser, url, admin["email"], "not the password at all")
+    assert "Wrong email or password" in browser.wait_for("#login-error").text
+    assert browser.script("return document.getElementById('app-view').hidden") is True
+
+
+def test_overview_tiles_equal_the_api(browser, url, api, stack, admin, new_client):
+    creator = creator_with_bank(new_client(), stack)
+    fan = register(new_client(), role="fan")
+    tip(api, fan, creator["user"]["id"], 2500)
+    tip(api, fan, creator["user"]["id"], 1200, outcome="decline")
+    as_admin(browser, url, admin)
+    ready(browser, "#overview-body")
+    frm, to = (browser.find(f"#overview-{k}").prop("value") for k in ("from", "to"))
+    r = api.get(f"/admin/overview?from={frm}&to={to}", token=admin["access_token"])
+    assert r.status == 200, r
+    totals = r.json["totals"]
+    assert totals["volume"].get("ZMW", 0) >= 2500 and totals["payments"]["failed"] >= 1
+    shown = browser.script(
+        "return Object.fromEntries([...document.querySelectorAll('#overview-tiles .tile')]"
+        ".map(t => [t.id, JSON.parse(t.dataset.value)]))")
+    assert shown == {"tile-volume": totals["volume"], "tile-fees": totals["fees"],
+                     "tile-success-rate": totals["success_rate"],
+                     "tile-payments": totals["payments"]["total"],
+                     "tile-subscriptions": totals["active_subscriptions"],
+                     "tile-review": totals["open_review_items"]}
+    assert browser.find("#tile-payments .value").text == str(totals["payments"]["total"])
+    assert browser.find("#tile-success-rate .value").text == f"{totals['success_rate'] * 100:.1f}%"
+    # one row per day in the table beside the charts, and five charts drawn
+    assert len(browser.find_all("#table-overview-days tbody tr")) == len(r.json["days"])
+    assert len(browser.find_all(".chart canvas")) == 5
+
+
+def test_approve_a_pending_payout(browser, url, api, stack, admin, new_client):
+    creator = creator_with_bank(new_client(), stack)
+    p = payout(api, creator, 15000)
+    as_admin(browser, url, admin, "payouts")
+    ready(browser, '[data-table="payouts"]')
+    row = f'#table-payouts tr[data-id="{p["id"]}"]'
+    browser.wait_for(row).find('button[data-action="approve"]').click()
+    browser.wait(lambda: "approve done" in browser.find("#app-notice").text, "the approval's notice")
+    mine = api.get("/payouts/me", token=creator["access_token"]).json["data"]
+    assert [(x["id"], x["status"]) for x in mine] == [(p["id"], "approved")]
+    # the pending queue no longer lists it
+    ready(browser, '[data-table="payouts"]')
+    assert browser.find_all(row) == []
+
+
+def test_export_payments_as_csv(browser, url, api, stack, admin, new_client):
+    creator = creator_with_bank(new_client(), stack)
+    fan = register(new_client(), role="fan")
+    paid = tip(api, fan, creator["user"]["id"], 3100, message='=HYPERLINK("x"), "quoted"')
+    as_admin(browser, url, admin, "payments")
+    ready(browser, '[data-table="payments"]')
+    browser.find('[data-table="payments"] input[name="creator_id"]').send_keys(creator["user"]["id"])
+    browser.find('[data-table="payments"] button[type="submit"]').click()
+    browser.wait_for(f'#table-payments tr[data-id="{paid["id"]}"]')
+    # keep the Blob the page hands to the browser's download
+    browser.script("window.tzBlobs = []; const make = URL.createObjectURL;"
+                   "URL.createObjectURL = b => { window.tzBlobs.push(b); return make.call(URL, b); };")
+    browser.find('[data-table="payments"] button.csv').click()
+    browser.wait(lambda: browser.script(
+        "return document.querySelector('[data-table=\"payments\"]').dataset.export") == "done", "the export")
+    text = browser.async_script("const done = arguments[arguments.length - 1];"
+                                " window.tzBlobs[0].text().then(done);")
+    assert text.endswith("\r\n")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [(r["id"], r["amount"], r["status"]) for r in rows] == [(paid["id"], "3100", "succeeded")]
+    # quoted as RFC 4180 says, and the formula a payer typed is not one in a spreadsheet
+    assert rows[0]["message"] == '\'=HYPERLINK("x"), "quoted"'
+
+
+def test_csp_header_and_no_violations(browser, url, stack, admin):
+    with urllib.request.urlopen(url) as resp:
+        csp = resp.headers["Content-Security-Policy"]
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    for page in ("overview", "payouts", "reconciliation"):
+        as_admin(browser, url, admin, page)
+        browser.wait(lambda: browser.script("return document.body.dataset.page") == page, page)
+        assert csp_messages(browser.log()) == [], page
+    # the policy is enforced: an inline script injected now does not run
+    browser.script("const s = document.createElement('script'); s.textContent = 'window.tzInline = 1';"
+                   " document.body.append(s);")
+    assert browser.script("return window.tzInline === undefined") is True
+    assert browser.wait(lambda: csp_messages(browser.log()), "the browser's report of the violation")
+
+
+def test_the_api_stays_closed_to_other_origins(stack, admin):
+    req = urllib.request.Request(stack.api_url + "/admin/overview", headers={
+        "Authorization": "Bearer " + admin["access_token"], "Origin": "https://evil.example"})
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] is None
+
+
+def test_overview_bad_ranges_are_422(api, admin, new_client):
+    fan = register(new_client(), role="fan")
+    r = api.get("/admin/overview", token=fan["access_token"])
+    assert r.status == 403, r
+    assert api.get("/admin/overview").status == 401
+    for query, field in [("from=2026-13-01", "from"), ("to=yesterday", "to"),
+                         ("from=2026-02-02&to=2026-02-01", "from"), ("from=2024-01-01&to=2025-01-01", "to"),
+                         ("from=2026-01-01T00:00:00Z", "from")]:
+        r = api.get("/admin/overview?" + query, token=admin["access_token"])
+        assert r.status == 422 and r.json["errors"][0]["field"] == field, (query, r)
