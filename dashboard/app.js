@@ -36,11 +36,13 @@
     box.id = "page-" + page;
     $("page").replaceChildren(box);
     document.body.dataset.page = page;
+    delete document.body.dataset.loaded;
     try {
       await TzPages[page](box);
     } catch (e) {
       TzUi.notice(e.message, "error");
     }
+    if (document.body.dataset.page === page) document.body.dataset.loaded = page;
   }
 
   async function submitLogin(ev) {

@@ -129,7 +129,7 @@ const TzPages = (() => {
         const chartsBox = el("div", {class: "charts"});
         body.replaceChildren(tiles(o.totals), chartsBox, el("h2", {text: "Per day"}));
         drawCharts(chartsBox, o.days);
-        new TzTable(body, {id: "overview-days", title: "Per day", csvName: "overview",
+        await new TzTable(body, {id: "overview-days", title: "Per day", csvName: "overview",
           source: async () => ({data: o.days.slice().reverse()}), limit: 400, columns: [
             {key: "date", label: "date"},
             {key: "volume", label: "volume", render: d => byCurrency(d.volume)},
@@ -154,7 +154,7 @@ const TzPages = (() => {
 
   function payments(container) {
     heading(container, "Payments");
-    new TzTable(container, {id: "payments", title: "Payments", path: "/admin/transactions",
+    return new TzTable(container, {id: "payments", title: "Payments", path: "/admin/transactions",
       filters: [
         {name: "status", label: "Status", options: PAYMENT_STATES},
         {name: "creator_id", label: "Creator id", placeholder: "uuid"},
@@ -201,7 +201,7 @@ const TzPages = (() => {
 
   function payouts(container) {
     heading(container, "Payouts queue");
-    new TzTable(container, {id: "payouts", title: "Payouts", path: "/admin/payouts",
+    return new TzTable(container, {id: "payouts", title: "Payouts", path: "/admin/payouts",
       filters: [{name: "status", label: "Status", options: PAYOUT_STATES, value: "pending"}],
       columns: [
         {key: "created_at", label: "requested", render: when("created_at")},
@@ -231,7 +231,7 @@ const TzPages = (() => {
   function review(container) {
     heading(container, "Review queue",
       "Payments the providers' reports contradicted: credit them when the money was taken, fail them when it was not.");
-    new TzTable(container, {id: "review", title: "Review queue", path: "/admin/transactions",
+    return new TzTable(container, {id: "review", title: "Review queue", path: "/admin/transactions",
       fixed: {status: "review"}, filters: [
         {name: "from", label: "From", type: "date"}, {name: "to", label: "To (exclusive)", type: "date"}],
       columns: paymentColumns.filter(c => c.key !== "status").concat(
@@ -256,7 +256,7 @@ const TzPages = (() => {
         text: "This server does not list wallets yet (GET /admin/wallets): it comes with a later version of the module."}));
       return;
     }
-    new TzTable(container, {id: "wallets", title: "Wallets", path: "/admin/wallets",
+    await new TzTable(container, {id: "wallets", title: "Wallets", path: "/admin/wallets",
       filters: [{name: "currency", label: "Currency", placeholder: "ZMW"}], columns: [
         {key: "user_id", label: "user", mono: true, render: r => r.user_id || r.owner_id || r.id || ""},
         {key: "email", label: "email"}, {key: "role", label: "role"},
@@ -286,14 +286,14 @@ const TzPages = (() => {
     heading(container, "Webhook deliveries");
     const filters = [{name: "status", label: "Status", options: ["", "pending", "delivered", "failed"]}];
     if (await exists("/webhook-deliveries")) {
-      new TzTable(container, {id: "deliveries", title: "Deliveries", path: "/webhook-deliveries",
+      await new TzTable(container, {id: "deliveries", title: "Deliveries", path: "/webhook-deliveries",
         filters, columns: deliveryColumns, actions: resend}).load({});
       return;
     }
     container.append(el("p", {class: "notice", text:
       "This server lists deliveries per endpoint only: pick an endpoint."}));
     const below = el("div");
-    new TzTable(container, {id: "endpoints", title: "Endpoints", path: "/webhook-endpoints", columns: [
+    await new TzTable(container, {id: "endpoints", title: "Endpoints", path: "/webhook-endpoints", columns: [
       {key: "url", label: "url"}, {key: "events", label: "events", render: r => (r.events || []).join(", ")},
       {key: "enabled", label: "enabled", render: r => String(r.enabled)},
       {key: "failing_since", label: "failing since", render: when("failing_since")},
@@ -316,7 +316,7 @@ const TzPages = (() => {
     container.append(el("p", {id: "reconciliation-verdict"},
       status(rep.ok ? "ok" : "mismatch"), ` checked at ${when("checked_at")(rep)}`));
     container.append(el("h2", {text: "Checks"}));
-    new TzTable(container, {id: "checks", title: "Checks", csvName: "reconciliation-checks",
+    const checks = new TzTable(container, {id: "checks", title: "Checks", csvName: "reconciliation-checks",
       source: async () => ({data: rep.checks || []}), limit: 1000, columns: [
         {key: "name", label: "check"},
         {key: "ok", label: "result", render: r => status(r.ok ? "ok" : "mismatch"), csv: r => r.ok},
@@ -324,13 +324,14 @@ const TzPages = (() => {
          csv: r => r.mismatches.map(m => `${m.id}: ${m.detail}`).join("; ")},
       ]}).load({});
     container.append(el("h2", {text: "Open items"}));
-    new TzTable(container, {id: "open-items", title: "Open items", csvName: "open-items",
+    const items = new TzTable(container, {id: "open-items", title: "Open items", csvName: "open-items",
       source: async () => ({data: rep.open_items || []}), limit: 1000, columns: [
         {key: "kind", label: "kind"}, {key: "id", label: "id", mono: true},
         {key: "age_seconds", label: "age", num: true,
          render: r => `${Math.floor(r.age_seconds / 3600)} h ${Math.floor(r.age_seconds % 3600 / 60)} min`},
         {key: "detail", label: "detail"},
       ]}).load({});
+    await Promise.all([checks, items]);
   }
 
   return {overview, payments, payouts, review, wallets, webhooks, reconciliation};
