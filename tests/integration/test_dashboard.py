@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from dashboard_demo import creator_with_bank, payout, tip
+from dashboard_demo import creator_with_bank, payout, tip, tip_to_review
 from tzclient import login, register
 from webdriver import Browser, chromium_paths
 
@@ -177,3 +177,19 @@ def test_overview_bad_ranges_are_422(api, admin, new_client):
                          ("from=2026-01-01T00:00:00Z", "from")]:
         r = api.get("/admin/overview?" + query, token=admin["access_token"])
         assert r.status == 422 and r.json["errors"][0]["field"] == field, (query, r)
+
+
+def test_resolve_a_payment_in_review(browser, url, api, stack, admin, new_client):
+    creator = creator_with_bank(new_client(), stack, balance=0)
+    fan = register(new_client(), role="fan")
+    p = tip_to_review(api, stack, fan, creator["user"]["id"], amount=4000)
+    as_admin(browser, url, admin, "review")
+    ready(browser, '[data-table="review"]')
+    browser.wait_for(f'#table-review tr[data-id="{p["id"]}"]').find('button[data-action="credit"]').click()
+    browser.wait(lambda: browser.accept_alert("the money reached the gateway") or True, "the reason's prompt")
+    browser.wait(lambda: "credit" in browser.find("#app-notice").text, "the resolution's notice")
+    assert api.get(f"/payments/{p['id']}", token=fan["access_token"]).json["status"] == "succeeded"
+    assert api.get("/wallets/me", token=creator["access_token"]).json["balance"] == 4000 - 600
+    audit = api.get("/admin/audit-log?limit=100", token=admin["access_token"]).json["data"]
+    assert any(a["action"] == "payment.resolve" and a["target_id"] == p["id"]
+               and a["note"] and "the money reached the gateway" in a["note"] for a in audit), audit[:3]
