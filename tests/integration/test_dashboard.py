@@ -167,18 +167,6 @@ def test_the_api_stays_closed_to_other_origins(stack, admin):
         assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] is None
 
 
-def test_overview_bad_ranges_are_422(api, admin, new_client):
-    fan = register(new_client(), role="fan")
-    r = api.get("/admin/overview", token=fan["access_token"])
-    assert r.status == 403, r
-    assert api.get("/admin/overview").status == 401
-    for query, field in [("from=2026-13-01", "from"), ("to=yesterday", "to"),
-                         ("from=2026-02-02&to=2026-02-01", "from"), ("from=2024-01-01&to=2025-01-01", "to"),
-                         ("from=2026-01-01T00:00:00Z", "from")]:
-        r = api.get("/admin/overview?" + query, token=admin["access_token"])
-        assert r.status == 422 and r.json["errors"][0]["field"] == field, (query, r)
-
-
 def test_resolve_a_payment_in_review(browser, url, api, stack, admin, new_client):
     creator = creator_with_bank(new_client(), stack, balance=0)
     fan = register(new_client(), role="fan")

@@ -627,6 +627,7 @@ cmd_walkthrough() {
   cat <<TXT
 
 mod_tipzed is running at $b
+  dashboard: $TZ_BASE_URL/dashboard/ (admins)
   error log: $ERROR_LOG
   database:  tests/stack/stack.sh psql $D
   stop it:   make stop
@@ -717,6 +718,11 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
     -d '{"creator_id":"'\$CREATOR_ID'","amount":500,"currency":"ZMW","interval":"week","count":3}' | j id)
   tick 7d; tick 7d
   curl -s \$B/schedules/\$SCHED -H "Authorization: Bearer \$FAN"; echo
+
+  # the operator's dashboard: open $TZ_BASE_URL/dashboard/ in a browser and log
+  # in as the admin made above (admin-\$N@example.com, "sandbox admin 123");
+  # fans and creators are turned away
+  echo "dashboard: $TZ_BASE_URL/dashboard/  (admin-\$N@example.com)"
 
 The OpenAPI document: $b/openapi.json
 Stop the stack with: make stop
