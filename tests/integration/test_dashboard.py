@@ -5,6 +5,7 @@ Content-Security-Policy.  One browser for the module; waits are bounded
 polls."""
 import csv
 import io
+import json
 import os
 import urllib.request
 
@@ -181,3 +182,58 @@ def test_resolve_a_payment_in_review(browser, url, api, stack, admin, new_client
     audit = api.get("/admin/audit-log?limit=100", token=admin["access_token"]).json["data"]
     assert any(a["action"] == "payment.resolve" and a["target_id"] == p["id"]
                and a["note"] and "the money reached the gateway" in a["note"] for a in audit), audit[:3]
+
+
+# Wraps the page's fetch: records every call (method, path, body) and
+# answers 401 itself to the calls the test names, as an expired access
+# token or refresh token would get.
+SPY = """
+window.tzCalls = []; window.tzFail = arguments[0];
+const real = window.fetch;
+window.fetch = (url, init) => {
+  const path = new URL(url).pathname.replace(/^.*\\/api\\/v1/, "");
+  const auth = (init.headers || {}).Authorization || null;
+  window.tzCalls.push({method: init.method, path, body: init.body || null, auth});
+  const i = window.tzFail.indexOf(path);
+  if (i >= 0) {
+    window.tzFail.splice(i, 1);
+    return Promise.resolve(new Response('{"status":401}', {status: 401,
+      headers: {"Content-Type": "application/problem+json"}}));
+  }
+  return real(url, init);
+};
+"""
+
+
+def test_a_401_refreshes_the_session_once(browser, url, api, admin):
+    as_admin(browser, url, admin, "payments")
+    ready(browser, '[data-table="payments"]')
+    browser.script(SPY, ["/admin/transactions"])
+    browser.find('[data-table="payments"] button[type="submit"]').click()
+    ready(browser, '[data-table="payments"]')
+    browser.wait(lambda: len(browser.script("return window.tzCalls")) >= 3, "the retried call")
+    calls = browser.script("return window.tzCalls")
+    assert [(c["method"], c["path"]) for c in calls] == [
+        ("GET", "/admin/transactions"), ("POST", "/auth/refresh"), ("GET", "/admin/transactions")]
+    assert calls[1]["auth"] is None and calls[0]["auth"] != calls[2]["auth"]  # a new access token
+    assert browser.script("return document.getElementById('login-view').hidden") is True
+
+
+def test_a_failed_refresh_and_log_out_end_the_session(browser, url, api, admin):
+    as_admin(browser, url, admin, "payments")
+    ready(browser, '[data-table="payments"]')
+    browser.script(SPY, [])
+    browser.find("#logout").click()
+    browser.wait_for("#login-form")
+    out = [c for c in browser.script("return window.tzCalls") if c["path"] == "/auth/logout"]
+    assert len(out) == 1
+    token = json.loads(out[0]["body"])["refresh_token"]
+    # the refresh token the page held is revoked
+    assert api.post("/auth/refresh", json={"refresh_token": token}).status == 401
+    # a session whose refresh is refused goes back to the form
+    as_admin(browser, url, admin, "payments")
+    ready(browser, '[data-table="payments"]')
+    browser.script(SPY, ["/admin/transactions", "/auth/refresh"])
+    browser.find('[data-table="payments"] button[type="submit"]').click()
+    assert "session ended" in browser.wait_for("#login-error").text
+    assert browser.script("return document.getElementById('app-view').hidden") is True
