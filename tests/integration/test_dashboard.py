@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from dashboard_demo import creator_with_bank, payout, tip, tip_to_review
-from tzclient import login, register
+from tzclient import register
 from webdriver import Browser, chromium_paths
 
 if not all(chromium_paths()) and not os.environ.get("CI"):

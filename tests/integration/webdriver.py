@@ -10,7 +10,6 @@ commands the dashboard tests use.
 """
 import base64
 import json
-import os
 import shutil
 import socket
 import subprocess
