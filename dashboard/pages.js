@@ -256,13 +256,9 @@ const TzPages = (() => {
         text: "This server does not list wallets yet (GET /admin/wallets): it comes with a later version of the module."}));
       return;
     }
-    await new TzTable(container, {id: "wallets", title: "Wallets", path: "/admin/wallets",
-      filters: [{name: "currency", label: "Currency", placeholder: "ZMW"}], columns: [
-        {key: "user_id", label: "user", mono: true, render: r => r.user_id || r.owner_id || r.id || ""},
-        {key: "email", label: "email"}, {key: "role", label: "role"},
-        {key: "currency", label: "currency"}, amount("balance"), amount("cashback_balance"),
-        amount("pending_payouts"),
-      ]}).load({});
+    /* The fields are the API's: the columns follow its first row. */
+    await new TzTable(container, {id: "wallets", title: "Wallets", path: "/admin/wallets", auto: true,
+      columns: [{key: "id", label: "wallet"}]}).load({});
   }
 
   /* ------------------------------------------------------------ webhooks */

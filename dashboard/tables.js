@@ -118,8 +118,19 @@ class TzTable {
     if (this.history.length) this.load(this.history.pop(), true);
   }
 
+  /* Columns from the first row's fields, for an endpoint whose fields this
+   * page does not know in advance; amounts shown in their currency. */
+  static autoColumns(row) {
+    const money = /(amount|balance|payouts|fee|net)$/;
+    return Object.keys(row).map(k => ({key: k, label: k.replace(/_/g, " "),
+      num: typeof row[k] === "number",
+      render: r => typeof r[k] === "number" && r.currency && money.test(k) ? TzUi.money(r[k], r.currency)
+                 : r[k] !== null && typeof r[k] === "object" ? JSON.stringify(r[k]) : r[k]}));
+  }
+
   render(rows) {
     const el = TzUi.el, s = this.spec;
+    if (s.auto && rows.length) s.columns = TzTable.autoColumns(rows[0]);
     const head = el("tr", {}, s.columns.map(c => el("th", {class: c.num ? "num" : null, text: c.label})));
     if (s.actions) head.append(el("th", {text: "Actions"}));
     const body = rows.map(r => {

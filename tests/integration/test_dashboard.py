@@ -237,3 +237,26 @@ def test_a_failed_refresh_and_log_out_end_the_session(browser, url, api, admin):
     browser.find('[data-table="payments"] button[type="submit"]').click()
     assert "session ended" in browser.wait_for("#login-error").text
     assert browser.script("return document.getElementById('app-view').hidden") is True
+
+
+def test_wallets_and_webhook_deliveries_pages(browser, url, api, admin):
+    token = admin["access_token"]
+    ep = api.post("/webhook-endpoints", token=token, json={"url": "https://books.example.com/tipzed",
+                                                           "events": ["payout.*"]})
+    assert ep.status == 201, ep
+    as_admin(browser, url, admin, "wallets")
+    browser.wait(lambda: browser.script("return document.body.dataset.loaded") == "wallets", "wallets")
+    if api.get("/admin/wallets?limit=1", token=token).status == 404:
+        assert "does not list wallets yet" in browser.find("#wallets-missing").text
+    else:
+        assert browser.find_all("#table-wallets tbody tr")
+    browser.script("location.hash = '#webhooks'")
+    browser.wait(lambda: browser.script("return document.body.dataset.loaded") == "webhooks", "webhooks")
+    if api.get("/webhook-deliveries?limit=1", token=token).status == 404:
+        # per endpoint: the admin sees every endpoint, and picks one
+        row = browser.wait_for(f'#table-endpoints tr[data-id="{ep.json["id"]}"]')
+        row.find('button[data-action="deliveries"]').click()
+        ready(browser, '[data-table="deliveries"]')
+    else:
+        ready(browser, '[data-table="deliveries"]')
+    assert browser.find("#table-deliveries thead").text.startswith("created")
