@@ -69,7 +69,10 @@ class TzTable {
       if (f.value) input.value = f.value;
       this.form.append(el("label", {}, f.label, input));
     }
-    if (s.filters.length) this.form.append(el("button", {type: "submit", text: "Apply"}));
+    if (!s.source)
+      this.form.append(el("label", {}, "Rows", el("select", {name: "limit"}, [10, 20, 50, 100].map(n =>
+        el("option", {value: n, text: n, selected: n === s.limit})))));
+    if (s.filters.length || !s.source) this.form.append(el("button", {type: "submit", text: "Apply"}));
     this.csvButton = el("button", {type: "button", class: "csv", text: "Export CSV",
                                    onclick: () => this.exportCsv()});
     this.info = el("span", {class: "count"});
@@ -90,7 +93,7 @@ class TzTable {
   /* cursor: {offset} or {starting_after}; {} is the first page. */
   async load(cursor, keepHistory) {
     if (!keepHistory) this.history = [];
-    const params = Object.assign(this.filters(), {limit: this.spec.limit}, cursor);
+    const params = Object.assign({limit: this.spec.limit}, this.filters(), cursor);
     this.root.dataset.state = "loading";
     try {
       const res = this.spec.source ? await this.spec.source(params) : await TzApi.get(this.spec.path, params);
@@ -185,8 +188,9 @@ class TzTable {
   /* The API's CSV of every row under the filters, or null when the
    * endpoint answers something else. */
   async serverCsv() {
-    const resp = await TzApi.raw("GET", this.spec.path, {params: Object.assign(this.filters(), {format: "csv"}),
-                                                       headers: {Accept: "text/csv"}});
+    const params = Object.assign(this.filters(), {format: "csv"});
+    delete params.limit;  // every row under the filters, not one page's
+    const resp = await TzApi.raw("GET", this.spec.path, {params, headers: {Accept: "text/csv"}});
     const type = resp.headers.get("Content-Type") || "";
     if (resp.ok && type.startsWith("text/csv")) return resp.blob();
     return null;

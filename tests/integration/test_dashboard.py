@@ -260,3 +260,27 @@ def test_wallets_and_webhook_deliveries_pages(browser, url, api, admin):
     else:
         ready(browser, '[data-table="deliveries"]')
     assert browser.find("#table-deliveries thead").text.startswith("created")
+
+
+def test_pages_next_and_previous(browser, url, api, stack, admin, new_client):
+    creator = creator_with_bank(new_client(), stack, balance=0)
+    fan = register(new_client(), role="fan")
+    paid = [tip(api, fan, creator["user"]["id"], 1000 + i)["id"] for i in range(3)]
+    as_admin(browser, url, admin, "payments")
+    ready(browser, '[data-table="payments"]')
+    table = '[data-table="payments"]'
+    browser.find(f'{table} input[name="creator_id"]').send_keys(creator["user"]["id"])
+    # two rows a page (an option the operator's menu does not offer)
+    browser.script("const s = document.querySelector(arguments[0]);"
+                   " s.append(new Option('2', '2')); s.value = '2';", f'{table} select[name="limit"]')
+    browser.find(f'{table} button[type="submit"]').click()
+
+    def shown():
+        ready(browser, table)
+        return [r.attr("data-id") for r in browser.find_all("#table-payments tbody tr")]
+    browser.wait(lambda: shown() == paid[::-1][:2], "the first page (newest first)")
+    browser.find(f"{table} .pager button:nth-child(2)").click()   # Next
+    browser.wait(lambda: shown() == paid[:1], "the second page")
+    assert browser.find(f"{table} .pager button:nth-child(2)").prop("disabled") is True
+    browser.find(f"{table} .pager button:nth-child(1)").click()   # Previous
+    browser.wait(lambda: shown() == paid[::-1][:2], "the first page again")
