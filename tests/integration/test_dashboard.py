@@ -152,8 +152,11 @@ def test_csp_header_and_no_violations(browser, url, stack, admin):
     assert "default-src 'none'" in csp and "connect-src 'self'" in csp
     for page in ("overview", "payouts", "reconciliation"):
         as_admin(browser, url, admin, page)
-        browser.wait(lambda: browser.script("return document.body.dataset.page") == page, page)
-        assert csp_messages(browser.log()) == [], page
+        browser.wait(lambda: browser.script("return document.body.dataset.loaded") == page, page)
+        entries = browser.log()
+        assert csp_messages(entries) == [], page
+        # and no script error either
+        assert [e for e in entries if e.get("source") == "javascript"] == [], page
     # the policy is enforced: an inline script injected now does not run
     browser.script("const s = document.createElement('script'); s.textContent = 'window.tzInline = 1';"
                    " document.body.append(s);")
