@@ -230,12 +230,12 @@ const TzPages = (() => {
 
   function review(container) {
     heading(container, "Review queue",
-      "Payments the providers' reports contradicted: credit them when the money was taken, fail them when it was not.");
+      "Payments the providers' reports contradicted: credit them when the money was taken, fail them when it was not. " +
+      "Why each is here: the open items of the Reconciliation page.");
     return new TzTable(container, {id: "review", title: "Review queue", path: "/admin/transactions",
       fixed: {status: "review"}, filters: [
         {name: "from", label: "From", type: "date"}, {name: "to", label: "To (exclusive)", type: "date"}],
-      columns: paymentColumns.filter(c => c.key !== "status").concat(
-        [{key: "review_reason", label: "reason"}]),
+      columns: paymentColumns.filter(c => c.key !== "status"),
       actions: r => [resolveAction(r, "credit", "Credit", "primary"), resolveAction(r, "fail", "Fail", "danger")],
     }).load({});
   }
