@@ -311,14 +311,6 @@ const TzPages = (() => {
     const rep = await TzApi.get("/admin/reconciliation");
     container.append(el("p", {id: "reconciliation-verdict"},
       status(rep.ok ? "ok" : "mismatch"), ` checked at ${when("checked_at")(rep)}`));
-    container.append(el("h2", {text: "Checks"}));
-    const checks = new TzTable(container, {id: "checks", title: "Checks", csvName: "reconciliation-checks",
-      source: async () => ({data: rep.checks || []}), limit: 1000, columns: [
-        {key: "name", label: "check"},
-        {key: "ok", label: "result", render: r => status(r.ok ? "ok" : "mismatch"), csv: r => r.ok},
-        {key: "mismatches", label: "mismatches", num: true, render: r => String(r.mismatches.length),
-         csv: r => r.mismatches.map(m => `${m.id}: ${m.detail}`).join("; ")},
-      ]}).load({});
     container.append(el("h2", {text: "Open items"}));
     const items = new TzTable(container, {id: "open-items", title: "Open items", csvName: "open-items",
       source: async () => ({data: rep.open_items || []}), limit: 1000, columns: [
@@ -326,6 +318,16 @@ const TzPages = (() => {
         {key: "age_seconds", label: "age", num: true,
          render: r => `${Math.floor(r.age_seconds / 3600)} h ${Math.floor(r.age_seconds % 3600 / 60)} min`},
         {key: "detail", label: "detail"},
+      ]}).load({});
+    container.append(el("h2", {text: "Checks"}));
+    const checks = new TzTable(container, {id: "checks", title: "Checks", csvName: "reconciliation-checks",
+      source: async () => ({data: rep.checks || []}), limit: 1000, columns: [
+        {key: "name", label: "check"},
+        {key: "ok", label: "result", render: r => status(r.ok ? "ok" : "mismatch"), csv: r => r.ok},
+        {key: "mismatches", label: "mismatches", render: r => r.mismatches.length === 0 ? "0"
+          : `${r.mismatches.length}: ` + r.mismatches.slice(0, 3).map(m => `${m.id} (${m.detail})`).join(", ") +
+            (r.mismatches.length > 3 ? ", ..." : ""),
+         csv: r => r.mismatches.map(m => `${m.id}: ${m.detail}`).join("; ")},
       ]}).load({});
     await Promise.all([checks, items]);
   }
