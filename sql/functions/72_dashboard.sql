@@ -58,6 +58,22 @@ RETURNS TABLE (opened timestamptz, closed timestamptz) LANGUAGE sql STABLE AS $$
    GROUP BY p.id
 $$;
 
+-- A level at each day's end from events (p_t[i], p_d[i] = +1 or -1): what
+-- the events before the range add up to, then a running sum of each day's
+-- events: one pass over the events, however many days.  An event at t
+-- counts from the day t falls in, so the level at the end E of a day counts
+-- what started before E and had not ended before E.
+CREATE OR REPLACE FUNCTION tz_overview_levels(p_from date, p_to date, p_t timestamptz[], p_d int[])
+RETURNS TABLE (day date, level bigint) LANGUAGE sql STABLE AS $$
+  WITH ev AS (SELECT t, delta FROM unnest(p_t, p_d) AS u (t, delta)),
+  base AS (SELECT coalesce(sum(delta), 0) AS n FROM ev WHERE t < p_from::timestamp AT TIME ZONE 'UTC'),
+  per_day AS (SELECT (t AT TIME ZONE 'UTC')::date AS day, sum(delta) AS n FROM ev
+               WHERE t >= p_from::timestamp AT TIME ZONE 'UTC' GROUP BY 1)
+  SELECT d::date, ((SELECT n FROM base) + sum(coalesce(p.n, 0)) OVER (ORDER BY d))::bigint
+    FROM generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') d
+    LEFT JOIN per_day p ON p.day = d::date
+$$;
+
 CREATE OR REPLACE FUNCTION tz_api_admin_overview(p_from date, p_to date)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -67,16 +83,28 @@ BEGIN
   RETURN (WITH days AS (
     SELECT d::date AS day, d AT TIME ZONE 'UTC' AS s, (d + interval '1 day') AT TIME ZONE 'UTC' AS e
       FROM generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') d
-  ), reviews AS (SELECT * FROM tz_overview_reviews()),
-  rows AS (
-    SELECT d.day, d.e, tz_overview_counts(d.s, d.e) AS c,
+  ), sub_ev AS (
+    SELECT created_at AS t, 1 AS d FROM subscriptions
+     WHERE status NOT IN ('incomplete', 'incomplete_expired') AND created_at < v_end
+    UNION ALL
+    SELECT ended_at, -1 FROM subscriptions
+     WHERE status NOT IN ('incomplete', 'incomplete_expired') AND ended_at < v_end
+  ), subs AS (
+    SELECT l.* FROM (SELECT array_agg(t) AS ts, array_agg(d) AS ds FROM sub_ev) a,
+                    tz_overview_levels(p_from, p_to, a.ts, a.ds) l
+  ), rev AS (SELECT * FROM tz_overview_reviews()
+  ), rev_ev AS (
+    SELECT opened AS t, 1 AS d FROM rev WHERE opened < v_end
+    UNION ALL
+    SELECT closed, -1 FROM rev WHERE closed < v_end
+  ), reviews AS (
+    SELECT l.* FROM (SELECT array_agg(t) AS ts, array_agg(d) AS ds FROM rev_ev) a,
+                    tz_overview_levels(p_from, p_to, a.ts, a.ds) l
+  ), rows AS (
+    SELECT d.day, tz_overview_counts(d.s, d.e) AS c,
            tz_overview_money(d.s, d.e, 'amount') AS volume, tz_overview_money(d.s, d.e, 'fee') AS fees,
-           (SELECT count(*) FROM subscriptions s
-             WHERE s.created_at < d.e AND (s.ended_at IS NULL OR s.ended_at >= d.e)
-               AND s.status NOT IN ('incomplete', 'incomplete_expired')) AS subs,
-           (SELECT count(*) FROM reviews v
-             WHERE v.opened < d.e AND (v.closed IS NULL OR v.closed >= d.e)) AS open_reviews
-      FROM days d
+           s.level AS subs, v.level AS open_reviews
+      FROM days d JOIN subs s ON s.day = d.day JOIN reviews v ON v.day = d.day
   ), total AS (SELECT tz_overview_counts(v_start, v_end) AS c)
   SELECT json_build_object(
     'from', p_from::text, 'to', p_to::text,
