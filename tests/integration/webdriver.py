@@ -180,12 +180,17 @@ class Browser:
         return [Element(self, e[ELEMENT])
                 for e in self.cmd("POST", "/elements", {"using": "css selector", "value": css})]
 
+    @staticmethod
+    def _args(args):
+        """Script arguments; an Element goes as the protocol's reference."""
+        return [{ELEMENT: a.ref} if isinstance(a, Element) else a for a in args]
+
     def script(self, source, *args):
-        return self.cmd("POST", "/execute/sync", {"script": source, "args": list(args)})
+        return self.cmd("POST", "/execute/sync", {"script": source, "args": self._args(args)})
 
     def async_script(self, source, *args):
         """source ends by calling arguments[arguments.length - 1](value)."""
-        return self.cmd("POST", "/execute/async", {"script": source, "args": list(args)})
+        return self.cmd("POST", "/execute/async", {"script": source, "args": self._args(args)})
 
     def accept_alert(self, text=None):
         if text is not None:
