@@ -74,7 +74,8 @@ valgrind: $(UNIT_BINS) $(REPLAY_BINS)
 # Installs like a Debian module: the module into Apache's module directory,
 # tipzed.load and tipzed.conf into mods-available (an edited tipzed.conf is
 # never overwritten: the new one goes beside it as tipzed.conf.dist),
-# tipzedctl, its man page and the SQL it migrates with under PREFIX.
+# tipzedctl, its man page, the SQL it migrates with and the operator's
+# dashboard (static files Apache serves, conf/tipzed.conf) under PREFIX.
 # DESTDIR installs into a staging tree (as the install test does).
 PREFIX      ?= /usr/local
 APACHE_MODS := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
@@ -82,7 +83,7 @@ MODS_AVAIL  := /etc/apache2/mods-available
 install: $(MODULE) $(CTL)
 	install -d $(DESTDIR)$(APACHE_MODS) $(DESTDIR)$(MODS_AVAIL) $(DESTDIR)$(PREFIX)/bin \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/tipzed/sql/schema \
-	  $(DESTDIR)$(PREFIX)/share/tipzed/sql/functions
+	  $(DESTDIR)$(PREFIX)/share/tipzed/sql/functions $(DESTDIR)$(PREFIX)/share/tipzed/dashboard
 	install -m 644 $(MODULE) $(DESTDIR)$(APACHE_MODS)/mod_tipzed.so
 	install -m 644 conf/tipzed.load $(DESTDIR)$(MODS_AVAIL)/tipzed.load
 	@if [ -f $(DESTDIR)$(MODS_AVAIL)/tipzed.conf ] && \
@@ -94,6 +95,7 @@ install: $(MODULE) $(CTL)
 	install -m 644 conf/tipzedctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/tipzedctl.1
 	install -m 644 sql/schema/*.sql $(DESTDIR)$(PREFIX)/share/tipzed/sql/schema/
 	install -m 644 sql/functions/*.sql $(DESTDIR)$(PREFIX)/share/tipzed/sql/functions/
+	install -m 644 dashboard/* $(DESTDIR)$(PREFIX)/share/tipzed/dashboard/
 
 uninstall:
 	rm -f $(DESTDIR)$(APACHE_MODS)/mod_tipzed.so $(DESTDIR)$(MODS_AVAIL)/tipzed.load \

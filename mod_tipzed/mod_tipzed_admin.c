@@ -7,6 +7,7 @@
 #include "mod_tipzed_payments.h"
 #include "mod_tipzed_payouts.h"
 #include "tz_parse.h"
+#include "tz_range.h"
 #include "tz_schema.h"
 #include "tz_validate.h"
 
@@ -75,6 +76,22 @@ int tz_h_admin_transactions(tz_req_t *q)
                                          names[i], "is not valid");
     }
     return tz_list(q, &list, args, 8);
+}
+
+/* GET /admin/overview?from=&to=: per UTC day (both dates included, the
+ * last 30 days by default); the rule of the range is tz_day_range's. */
+int tz_h_admin_overview(tz_req_t *q)
+{
+    tz_day_range_t range;
+    const char *field, *why, *args[2];
+    if (tz_day_range(tz_query_arg(q->r, "from"), tz_query_arg(q->r, "to"),
+                     apr_time_sec(apr_time_now()), &range, &field, &why) != 0)
+        return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "validation_failed",
+                                     field, why);
+    /* "YYYY-MM-DD" of each midnight: what SQL reads as a date */
+    args[0] = apr_pstrndup(q->r->pool, tz_format_timestamp(q->r->pool, range.first), 10);
+    args[1] = apr_pstrndup(q->r->pool, tz_format_timestamp(q->r->pool, range.last), 10);
+    return send_result(q, TZ_Q_ADMIN_OVERVIEW, args);
 }
 
 /* GET /admin/disputes?status=open|won|lost */

@@ -50,6 +50,7 @@ int tz_h_admin_payout_process(tz_req_t *q);
 int tz_h_admin_payout_complete(tz_req_t *q);
 int tz_h_admin_payout_fail(tz_req_t *q);
 int tz_h_admin_transactions(tz_req_t *q);
+int tz_h_admin_overview(tz_req_t *q);
 int tz_h_admin_disputes(tz_req_t *q);
 int tz_h_admin_reconciliation(tz_req_t *q);
 int tz_h_admin_audit_log(tz_req_t *q);

@@ -53,6 +53,7 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/payouts/{id}/cancel", tz_h_payout_cancel, TZ_R_CREATOR | TZ_R_JSON | TZ_R_OPTJSON),
     R("POST", "/admin/payments/{id}/resolve", tz_h_payment_resolve, TZ_R_ADMIN | TZ_R_JSON),
     R("GET", "/admin/transactions", tz_h_admin_transactions, TZ_R_ADMIN),
+    R("GET", "/admin/overview", tz_h_admin_overview, TZ_R_ADMIN),
     R("GET", "/admin/payouts", tz_h_admin_payouts, TZ_R_ADMIN),
     R("POST", "/admin/payouts/{id}/approve", tz_h_admin_payout_approve, TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
     R("POST", "/admin/payouts/{id}/reject", tz_h_admin_payout_reject, TZ_R_ADMIN | TZ_R_JSON),

@@ -72,6 +72,7 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(ADMIN_TRANSACTIONS, admin_transactions,
            "%s, %s::uuid, %s::uuid, %s::timestamptz, %s::timestamptz, %s::int, %s::bigint, "
            "%s::uuid", 8),
+    TZ_API(ADMIN_OVERVIEW, admin_overview, "%s::date, %s::date", 2),
     TZ_API(AUDIT_LOG, audit_log, "%s::int, %s::bigint, %s::bigint", 3),
     TZ_API(AUDIT, audit, "%s::uuid, %s, %s, %s, %s, %s", 6),
     TZ_API(TRANSFER_CREATE, transfer_create,

@@ -2,9 +2,11 @@
 tree (DESTDIR) so the test needs no system changes: the module, tipzed.load
 naming its dependency on dbd, tipzed.conf (an edited one is kept and the new
 one goes beside it as tipzed.conf.dist), tipzedctl with its man page and
-the SQL it migrates with; make uninstall takes it all away but the
+the SQL it migrates with, and the operator's dashboard with the files its
+page loads; make uninstall takes it all away but the
 operator's configuration."""
 import os
+import re
 import subprocess
 
 from tzstack import REPO
@@ -32,6 +34,20 @@ def test_install_and_uninstall_into_a_staging_tree(tmp_path):
     assert "# Depends: dbd" in load and "LoadModule tipzed_module" in load
     schema = sorted(os.listdir(os.path.join(REPO, "sql/schema")))
     assert sorted(os.listdir(os.path.join(dest, "usr/local/share/tipzed/sql/schema"))) == schema
+    # the dashboard: every file, and every file its page loads (Chart.js is
+    # Debian's, aliased by the configuration the installed tipzed.conf shows)
+    board = os.path.join(dest, "usr/local/share/tipzed/dashboard")
+    assert sorted(os.listdir(board)) == sorted(os.listdir(os.path.join(REPO, "dashboard")))
+    page = open(os.path.join(board, "index.html")).read()
+    loaded = re.findall(r'(?:src|href)="([^"#?]+)"', page)
+    assert "app.js" in loaded and "vendor/chart.js" in loaded
+    for f in loaded:
+        if f != "vendor/chart.js":
+            assert os.path.isfile(os.path.join(board, f)), f
+    snippet = open(os.path.join(mods, "tipzed.conf")).read()
+    assert "# Alias /dashboard/ /usr/local/share/tipzed/dashboard/" in snippet
+    assert "# Alias /dashboard/vendor/chart.js /usr/share/javascript/chart.js/chart.min.js" in snippet
+    assert "Content-Security-Policy" in snippet and "unsafe-inline" not in snippet
     # tipzedctl answers --help without a database, naming its defaults
     h = subprocess.run([os.path.join(dest, "usr/local/bin/tipzedctl"), "--help"],
                        capture_output=True, text=True, timeout=30)
@@ -49,4 +65,5 @@ def test_install_and_uninstall_into_a_staging_tree(tmp_path):
     for f in expected:
         if not f.endswith("tipzed.conf"):
             assert not os.path.exists(os.path.join(dest, f)), f
+    assert not os.path.exists(board)
     assert os.path.isfile(conf) and not os.path.exists(conf + ".dist")

@@ -13,6 +13,8 @@ pkgs=(
   check poppler-utils                               # unit tests (pdftotext reads the invoices back)
   python3 python3-pytest python3-aiosmtpd curl wrk  # integration tests (aiosmtpd: a local mail sink), load
   passwd                                            # useradd, for the stack's service user
+  libjs-chart.js                                    # the dashboard's charts (served by Apache)
+  chromium chromium-driver                          # the dashboard's end-to-end tests (headless)
 )
 
 missing=()

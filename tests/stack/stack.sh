@@ -288,6 +288,36 @@ CONF
   fi
 }
 
+# The operator's dashboard (docs/dashboard.md): static files served by
+# Apache beside the API, same origin, Chart.js from Debian's libjs-chart.js.
+# The same lines as conf/tipzed.conf's snippet, with this checkout's files.
+dashboard_conf() {
+  local dir=$1
+  cat <<CONF
+Alias /dashboard/vendor/chart.js /usr/share/javascript/chart.js/chart.min.js
+Alias /dashboard/ "$dir/"
+RedirectMatch 301 ^/dashboard\$ /dashboard/
+<Directory "$dir">
+  Options None
+  AllowOverride None
+  DirectoryIndex index.html
+  AddDefaultCharset UTF-8
+  Require all granted
+</Directory>
+<Directory /usr/share/javascript/chart.js>
+  Options None
+  AllowOverride None
+  Require all granted
+</Directory>
+<Location "/dashboard/">
+  Header always set Content-Security-Policy "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+  Header always set X-Content-Type-Options nosniff
+  Header always set Referrer-Policy no-referrer
+  Header always set Cache-Control no-cache
+</Location>
+CONF
+}
+
 write_conf() {
   local port=$1 sandbox=$2 user_lines=""
   if is_root; then user_lines="User $OSUSER"$'\n'"Group $(id -gn "$OSUSER")"; fi
@@ -309,6 +339,12 @@ LoadModule mpm_event_module $APACHE_MODS/mod_mpm_event.so
 LoadModule authz_core_module $APACHE_MODS/mod_authz_core.so
 LoadModule dbd_module $APACHE_MODS/mod_dbd.so
 LoadModule socache_shmcb_module $APACHE_MODS/mod_socache_shmcb.so
+# The dashboard's static files: Alias, their media types, the index, headers.
+LoadModule alias_module $APACHE_MODS/mod_alias.so
+LoadModule mime_module $APACHE_MODS/mod_mime.so
+LoadModule dir_module $APACHE_MODS/mod_dir.so
+LoadModule headers_module $APACHE_MODS/mod_headers.so
+TypesConfig /etc/mime.types
 LoadModule tipzed_module "$BUILD_ABS/mod_tipzed.so"
 
 # Two children of 25 threads; ServerLimit leaves room for the children of
@@ -341,6 +377,8 @@ $(tipzed_directives "$port" "$sandbox")
 <Location "/api/v1">
   SetHandler tipzed
 </Location>
+
+$(dashboard_conf "$REPO/dashboard")
 CONF
   if [ -n "${TZ_EXTRA_CONF:-}" ]; then
     printf '\n# TZ_EXTRA_CONF\n%s\n' "$TZ_EXTRA_CONF" >> "$CONF.tmp"
@@ -589,6 +627,7 @@ cmd_walkthrough() {
   cat <<TXT
 
 mod_tipzed is running at $b
+  dashboard: $TZ_BASE_URL/dashboard/ (admins)
   error log: $ERROR_LOG
   database:  tests/stack/stack.sh psql $D
   stop it:   make stop
@@ -679,6 +718,11 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
     -d '{"creator_id":"'\$CREATOR_ID'","amount":500,"currency":"ZMW","interval":"week","count":3}' | j id)
   tick 7d; tick 7d
   curl -s \$B/schedules/\$SCHED -H "Authorization: Bearer \$FAN"; echo
+
+  # the operator's dashboard: open $TZ_BASE_URL/dashboard/ in a browser and log
+  # in as the admin made above (admin-\$N@example.com, "sandbox admin 123");
+  # fans and creators are turned away
+  echo "dashboard: $TZ_BASE_URL/dashboard/  (admin-\$N@example.com)"
 
 The OpenAPI document: $b/openapi.json
 Stop the stack with: make stop
