@@ -242,20 +242,8 @@ const TzPages = (() => {
 
   /* ------------------------------------------------------------ wallets */
 
-  async function exists(path) {
-    try { await TzApi.get(path, {limit: 1}); return true; } catch (e) {
-      if (e.status === 404 || e.status === 405) return false;
-      throw e;
-    }
-  }
-
   async function wallets(container) {
     heading(container, "Wallets");
-    if (!await exists("/admin/wallets")) {
-      container.append(el("p", {class: "notice", id: "wallets-missing",
-        text: "This server does not list wallets yet (GET /admin/wallets): it comes with a later version of the module."}));
-      return;
-    }
     /* The fields are the API's: the columns follow its first row. */
     await new TzTable(container, {id: "wallets", title: "Wallets", path: "/admin/wallets", auto: true,
       columns: [{key: "id", label: "wallet"}]}).load({});
@@ -275,33 +263,14 @@ const TzPages = (() => {
     {key: "delivered_at", label: "delivered", render: when("delivered_at")},
   ];
 
-  const resend = r => r.status === "delivered" ? [] : [{name: "resend", label: "Resend", run: () =>
+  const resend = r => r.status === "succeeded" ? [] : [{name: "resend", label: "Resend", run: () =>
     TzApi.post(`/webhook-deliveries/${r.id}/resend`, {})}];
 
   async function webhooks(container) {
     heading(container, "Webhook deliveries");
-    const filters = [{name: "status", label: "Status", options: ["", "pending", "delivered", "failed"]}];
-    if (await exists("/webhook-deliveries")) {
-      await new TzTable(container, {id: "deliveries", title: "Deliveries", path: "/webhook-deliveries",
-        filters, columns: deliveryColumns, actions: resend}).load({});
-      return;
-    }
-    container.append(el("p", {class: "notice", text:
-      "This server lists deliveries per endpoint only: pick an endpoint."}));
-    const below = el("div");
-    await new TzTable(container, {id: "endpoints", title: "Endpoints", path: "/webhook-endpoints", columns: [
-      {key: "url", label: "url"}, {key: "events", label: "events", render: r => (r.events || []).join(", ")},
-      {key: "enabled", label: "enabled", render: r => String(r.enabled)},
-      {key: "failing_since", label: "failing since", render: when("failing_since")},
-      {key: "owner_id", label: "owner", mono: true, render: short("owner_id")},
-    ], actions: r => [{name: "deliveries", label: "Deliveries", run: async () => {
-      below.replaceChildren(el("h2", {text: `Deliveries to ${r.url}`}));
-      await new TzTable(below, {id: "deliveries", title: "Deliveries", csvName: "deliveries",
-        path: `/webhook-endpoints/${r.id}/deliveries`, filters, columns: deliveryColumns,
-        actions: resend}).load({});
-      return false;
-    }}]}).load({});
-    container.append(below);
+    const filters = [{name: "status", label: "Status", options: ["", "pending", "succeeded", "failed"]}];
+    await new TzTable(container, {id: "deliveries", title: "Deliveries", path: "/webhook-deliveries",
+      filters, columns: deliveryColumns, actions: resend}).load({});
   }
 
   /* ------------------------------------------------------------ reconciliation */

@@ -175,8 +175,10 @@ class TzTable {
     const s = this.spec, name = `${s.csvName || s.id}-${new Date().toISOString().slice(0, 10)}.csv`;
     this.root.dataset.export = "running";
     try {
-      let blob = s.source ? null : await this.serverCsv();
-      if (!blob) blob = new Blob([TzCsv.build(s.columns, await this.allRows())], {type: "text/csv"});
+      /* a list endpoint exports itself (format=csv, streamed, every row
+       * under the filters); a table read from a report is built here */
+      const blob = s.source ? new Blob([TzCsv.build(s.columns, await this.allRows())], {type: "text/csv"})
+                            : await this.serverCsv();
       TzCsv.save(blob, name);
       this.root.dataset.export = "done";
     } catch (e) {
@@ -185,29 +187,18 @@ class TzTable {
     }
   }
 
-  /* The API's CSV of every row under the filters, or null when the
-   * endpoint answers something else. */
+  /* The API's CSV of every row under the filters. */
   async serverCsv() {
     const params = Object.assign(this.filters(), {format: "csv"});
     delete params.limit;  // every row under the filters, not one page's
     const resp = await TzApi.raw("GET", this.spec.path, {params, headers: {Accept: "text/csv"}});
     const type = resp.headers.get("Content-Type") || "";
     if (resp.ok && type.startsWith("text/csv")) return resp.blob();
-    return null;
+    throw new Error(`the server answered ${resp.status} ${type}`);
   }
 
-  /* Every row under the filters, page after page (at most 100 pages). */
+  /* The rows of a table read from a report (reconciliation). */
   async allRows() {
-    const s = this.spec, rows = [];
-    if (s.source) return (await s.source(this.filters())).data || [];
-    let cursor = {};
-    for (let i = 0; i < 100; i++) {
-      const p = await TzApi.get(s.path, Object.assign(this.filters(), {limit: 100}, cursor));
-      rows.push(...(p.data || []));
-      if (p.next_starting_after) cursor = {starting_after: p.next_starting_after};
-      else if (p.has_more) cursor = {offset: (p.offset || 0) + (p.limit || 100)};
-      else break;
-    }
-    return rows;
+    return (await this.spec.source(this.filters())).data || [];
   }
 }
