@@ -1,0 +1,358 @@
+"""GET /metrics (docs/metrics.md): the Prometheus text format parses (a
+small parser below checks its rules), the counters move by exactly what
+was done between two scrapes (requests by route pattern, method and
+status, latency histograms, a forged provider webhook, a credit), the
+database's figures follow, every child process adds into the same
+counters, and TipzedMetricsAccess refuses other addresses with a 403
+problem (on a second node whose only allowed address is 127.0.0.1)."""
+import math
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from test_payments import initiate, mm_webhook, post_delivery, sandbox_deliveries
+from tzclient import Client, assert_problem, register
+from tznode import Node
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)\Z")
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,|\})')
+
+
+def parse_labels(text):
+    """{a="x",b="y\\"z"} -> (("a", "x"), ("b", 'y"z')), escapes undone."""
+    if not text:
+        return ()
+    assert text[0] == "{", text
+    pairs, pos = [], 1
+    while pos < len(text):
+        m = LABEL.match(text, pos)
+        assert m, f"malformed labels at {pos}: {text}"
+        value = re.sub(r"\\(.)", lambda e: "\n" if e.group(1) == "n" else e.group(1), m.group(2))
+        pairs.append((m.group(1), value))
+        pos = m.end()
+        if m.group(3) == "}":
+            break
+    assert pos == len(text), f"trailing characters after labels: {text}"
+    names = [k for k, _ in pairs]
+    assert len(names) == len(set(names)), f"a label twice: {text}"
+    return tuple(pairs)
+
+
+def parse(text):
+    """The exposition format 0.0.4, checked as Prometheus reads it: every
+    sample belongs to a family declared by # TYPE (with # HELP) before it,
+    once; no series twice; values are floats; histograms are cumulative and
+    end with +Inf equal to _count.  Returns ({family: type},
+    {(name, labels): value})."""
+    types, helps, samples = {}, {}, {}
+    assert text.endswith("\n"), "the last line must end with a newline"
+    for line in text.split("\n")[:-1]:
+        assert line, "no blank lines"
+        if line.startswith("# HELP ") or line.startswith("# TYPE "):
+            kind, name, rest = line[2:6], *line[7:].split(" ", 1)
+            assert NAME.match(name), line
+            table = helps if kind == "HELP" else types
+            assert name not in table, f"{kind} twice for {name}"
+            if kind == "TYPE":
+                assert rest in ("counter", "gauge", "histogram"), line
+                assert name in helps, f"TYPE before HELP for {name}"
+            table[name] = rest
+            continue
+        assert not line.startswith("#"), line
+        m = SAMPLE.match(line)
+        assert m, f"malformed sample: {line!r}"
+        name, labels, value = m.group(1), parse_labels(m.group(2)), m.group(3)
+        assert family(name, types) in types, f"no TYPE for {name}"
+        key = (name, labels)
+        assert key not in samples, f"series twice: {line}"
+        samples[key] = float(value)  # accepts NaN, +Inf, -Inf
+    for name, kind in types.items():
+        if kind == "counter":
+            assert name.endswith("_total"), name
+            assert all(v >= 0 and not math.isnan(v) for (n, _), v in samples.items() if n == name)
+        if kind == "histogram":
+            check_histogram(name, samples)
+    return types, samples
+
+
+def family(name, types):
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix) and types.get(name[:-len(suffix)]) == "histogram":
+            return name[:-len(suffix)]
+    return name
+
+
+def check_histogram(name, samples):
+    series = {}
+    for (n, labels), v in samples.items():
+        if n == name + "_bucket":
+            rest = tuple(p for p in labels if p[0] != "le")
+            le = dict(labels)["le"]
+            series.setdefault(rest, []).append((float(le), v))
+    assert series, f"{name} has no buckets"
+    for rest, buckets in series.items():
+        buckets.sort()
+        counts = [c for _, c in buckets]
+        assert counts == sorted(counts), f"{name}{rest}: buckets not cumulative"
+        assert buckets[-1][0] == math.inf, f"{name}{rest}: no +Inf bucket"
+        assert samples[(name + "_count", rest)] == buckets[-1][1], f"{name}{rest}: _count"
+        assert samples[(name + "_sum", rest)] >= 0
+
+
+def scrape(api):
+    r = api.get("/metrics")
+    assert r.status == 200, r
+    assert r.headers["Content-Type"] == CONTENT_TYPE, r.headers
+    return parse(r.text)[1]
+
+
+def get(samples, name, **labels):
+    """The sample whose labels are exactly these (in any order), or 0."""
+    want = set(labels.items())
+    for (n, ls), v in samples.items():
+        if n == name and set(ls) == want:
+            return v
+    return 0.0
+
+
+def requests(samples, route, method, status):
+    return get(samples, "tipzed_http_requests_total", route=route, method=method, status=str(status))
+
+
+def test_the_exposition_parses_and_names_every_series(api):
+    r = api.get("/metrics")
+    assert r.status == 200, r
+    assert r.headers["Content-Type"] == CONTENT_TYPE
+    assert r.headers["Cache-Control"] == "no-store"
+    types, samples = parse(r.text)
+    for name, kind in {
+        "tipzed_build_info": "gauge", "tipzed_http_requests_total": "counter",
+        "tipzed_http_request_duration_seconds": "histogram",
+        "tipzed_webhook_verification_failures_total": "counter",
+        "tipzed_credits_total": "counter", "tipzed_db_acquire_total": "counter",
+        "tipzed_db_queries_total": "counter", "tipzed_db_errors_total": "counter",
+        "tipzed_db_reconnects_total": "counter", "tipzed_db_conflict_retries_total": "counter",
+        "tipzed_database_up": "gauge", "tipzed_payments": "gauge",
+        "tipzed_payments_amount": "gauge", "tipzed_payouts": "gauge",
+        "tipzed_subscriptions": "gauge", "tipzed_outbox_event_lag_seconds": "gauge",
+        "tipzed_webhook_deliveries": "gauge", "tipzed_webhook_delivery_lag_seconds": "gauge",
+        "tipzed_mail": "gauge", "tipzed_mail_lag_seconds": "gauge",
+        "tipzed_child_processes": "gauge", "tipzed_metrics_start_time_seconds": "gauge",
+    }.items():
+        assert types.get(name) == kind, (name, types.get(name))
+    assert get(samples, "tipzed_database_up") == 1
+    assert any(n == "tipzed_build_info" and dict(ls).get("version") for (n, ls) in samples)
+    assert get(samples, "tipzed_child_processes", state="serving") >= 1
+    # every payment state is a series, 0 or not
+    for st in ("pending", "succeeded", "failed", "expired", "review", "refunded"):
+        assert ("tipzed_payments", (("status", st),)) in samples, st
+    # HEAD is answered without a body, with the same type
+    h = api.request("HEAD", "/metrics")
+    assert h.status == 200 and h.body == b"" and h.headers["Content-Type"] == CONTENT_TYPE
+
+
+def test_requests_are_counted_by_route_pattern_method_and_status(api, new_client):
+    before = scrape(api)
+    for _ in range(3):
+        assert api.get("/health").status == 200
+    pid = str(uuid.uuid4())
+    assert_problem(api.get("/no/such/route"), 404)
+    assert_problem(api.get(f"/payments/{pid}"), 401)
+    assert_problem(api.request("DELETE", "/health"), 405)
+    bad = api.post("/auth/register", json={"email": "not an email", "password": "x",
+                                           "role": "fan", "full_name": "X"})
+    assert_problem(bad, 422)
+    fan = register(new_client())
+    assert_problem(api.get(f"/payments/{pid}", token=fan["access_token"]), 404)
+    after = scrape(api)
+    delta = lambda route, method, status: (requests(after, route, method, status)
+                                           - requests(before, route, method, status))
+    assert delta("/health", "GET", 200) == 3
+    assert delta("unmatched", "GET", 404) == 1
+    assert delta("unmatched", "DELETE", 405) == 1
+    assert delta("/payments/{id}", "GET", 401) == 1
+    assert delta("/payments/{id}", "GET", 404) == 1
+    assert delta("/auth/register", "POST", 422) == 1
+    assert delta("/auth/register", "POST", 201) == 1
+    assert delta("/metrics", "GET", 200) == 1  # the first scrape, counted once answered
+    # the histogram counted the same requests, and their time
+    hist = lambda s, n: get(s, "tipzed_http_request_duration_seconds_" + n, route="/health",
+                            method="GET")
+    assert hist(after, "count") - hist(before, "count") == 3
+    assert hist(after, "sum") > hist(before, "sum")
+    # labels are patterns, never what the client sent
+    assert not any(pid in v or "/no/such" in v for (_, ls) in after for (_, v) in ls)
+
+
+def test_a_forged_provider_webhook_is_counted_by_provider(api, stack):
+    before = scrape(api)
+    body = b'{"event_id": "evt_forged", "payment_id": "' + str(uuid.uuid4()).encode() + b'"}'
+    r = api.post("/webhooks/mobile_money", body=body, headers={
+        "Content-Type": "application/json", "X-Tipzed-Signature": "t=1,v1=" + "0" * 64})
+    assert_problem(r, 401, "invalid_signature")
+    r = mm_webhook(api, stack, {"event": "x"}, secret=b"not the secret at all, forged")
+    assert_problem(r, 401, "invalid_signature")
+    after = scrape(api)
+    failures = lambda s, p: get(s, "tipzed_webhook_verification_failures_total", provider=p)
+    # /payments/webhook speaks for every enabled generic provider (the
+    # gateway and, on a sandbox stack, the sandbox): "generic" then
+    generic = "generic" if stack.env.get("TZ_SANDBOX") == "On" else "mobile_money"
+    assert failures(after, "mobile_money") - failures(before, "mobile_money") == \
+        (2 if generic == "mobile_money" else 1)
+    if generic == "generic":
+        assert failures(after, "generic") - failures(before, "generic") == 1
+    assert failures(after, "stripe") == failures(before, "stripe")
+    assert get(after, "tipzed_credits_total", provider="mobile_money") == \
+        get(before, "tipzed_credits_total", provider="mobile_money")
+
+
+def wait_for(api, check, seconds=20):
+    """Scrapes until check(samples) holds: the database's figures are kept
+    a few seconds per child process."""
+    deadline = time.time() + seconds
+    while True:
+        s = scrape(api)
+        if check(s) or time.time() > deadline:
+            return s
+        time.sleep(0.5)
+
+
+def test_a_credit_moves_the_credit_counter_and_the_payment_gauges(api, new_client, stack):
+    if stack.env.get("TZ_SANDBOX") != "On":
+        pytest.skip("needs the sandbox provider (stack.sh up --sandbox)")
+    creator = register(new_client(), role="creator", full_name="Metrics Creator")
+    fan = register(new_client(), full_name="Metrics Fan")
+    before = scrape(api)
+    succeeded = get(before, "tipzed_payments", status="succeeded")
+    p = initiate(api, fan, creator["user"]["id"], amount=2500)
+    assert p.status == 201, p
+    d = sandbox_deliveries(api, p.json["mobile_money_url"])
+    assert post_delivery(api, d, "approve").json == {"status": "success"}
+    after = wait_for(api, lambda s: get(s, "tipzed_payments", status="succeeded") > succeeded)
+    assert get(after, "tipzed_credits_total", provider="sandbox") - \
+        get(before, "tipzed_credits_total", provider="sandbox") == 1
+    assert get(after, "tipzed_payments", status="succeeded") == succeeded + 1
+    total = int(stack.psql("SELECT coalesce(sum(amount), 0) FROM payments"
+                           " WHERE status = 'succeeded' AND currency = 'ZMW'")[0][0])
+    assert get(after, "tipzed_payments_amount", status="succeeded", currency="ZMW") == total
+    # the same delivery again is a duplicate: no second credit
+    assert post_delivery(api, d, "approve").status == 200
+    again = scrape(api)
+    assert get(again, "tipzed_credits_total", provider="sandbox") == \
+        get(after, "tipzed_credits_total", provider="sandbox")
+
+
+def child_pids(stack):
+    with open(stack.env["TZ_PIDFILE"]) as f:
+        parent = f.read().strip()
+    out = subprocess.run(["pgrep", "-P", parent], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def established_inodes(port):
+    """Socket inodes of the server side of connections to port (IPv4)."""
+    inodes = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            local_port = int(cols[1].split(":")[1], 16)
+            if local_port == port and cols[3] == "01":  # ESTABLISHED
+                inodes.add(cols[9])
+    return inodes
+
+
+def children_holding(stack, port):
+    """The child processes that hold at least one connection to port."""
+    inodes, holders = established_inodes(port), set()
+    for pid in child_pids(stack):
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                holders.add(pid)
+    return holders
+
+
+def test_every_child_adds_into_the_same_counters(api, stack):
+    """More connections than one child has threads (25) are held open in
+    the middle of their bodies, so both children must take some; once they
+    are answered, one scrape (from whichever child) counts them all."""
+    if not os.access(f"/proc/{child_pids(stack)[0]}/fd", os.R_OK):
+        pytest.skip("cannot see which child holds a connection (run as root)")
+    n, port = 36, int(stack.env["TZ_PORT"])
+    before = scrape(api)
+    socks = []
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 8\r\n"
+                  b"Connection: close\r\n\r\n{")
+        socks.append(s)
+    deadline, holders = time.time() + 15, set()
+    while time.time() < deadline and len(holders) < 2:
+        holders = children_holding(stack, port)
+        time.sleep(0.2)
+    answers = []
+    for s in socks:
+        s.sendall(b'"x":1,}\n')
+    for s in socks:
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        s.close()
+        answers.append(int(data.split(b" ", 2)[1]))
+    assert len(holders) >= 2, f"only children {holders} took the connections"
+    assert answers == [400] * n, answers
+    after = scrape(api)
+    assert requests(after, "/auth/login", "POST", 400) - \
+        requests(before, "/auth/login", "POST", 400) == n
+
+
+@pytest.fixture(scope="module")
+def guarded(stack):
+    """A second node whose metrics only 127.0.0.1 may read."""
+    node = Node(stack, f"metrics-{uuid.uuid4().hex[:6]}", extra="TipzedMetricsAccess 127.0.0.1")
+    node.start()
+    yield node
+    node.stop()
+
+
+def test_other_addresses_get_403(guarded):
+    outsider = guarded.api  # a 127.N.x.y source address of its own
+    assert outsider.source_ip != "127.0.0.1"
+    r = outsider.get("/metrics")
+    p = assert_problem(r, 403, "forbidden")
+    assert "tipzed_" not in r.text and "metrics" in p["detail"]
+    # the refusal is counted like any answer
+    allowed = Client(f"http://127.0.0.1:{guarded.port}/api/v1", source_ip="127.0.0.1")
+    s = scrape(allowed)
+    assert requests(s, "/metrics", "GET", 403) >= 1
+    # the rest of the API answers everyone as before
+    assert outsider.get("/health").status == 200
+
+
+def test_bad_access_lists_are_refused_by_configtest(stack, guarded):
+    for bad, why in (("10.0.0.1/8", "beyond its prefix"), ("all 10.0.0.0/8", "all"),
+                     ("10.0.0.0/33", "prefix length"), ("localhost", "not an IPv4 or IPv6")):
+        conf = guarded.conf + ".bad"
+        with open(guarded.conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text + f"\nTipzedMetricsAccess {bad}\n")
+        r = subprocess.run(["apache2", "-t", "-f", conf], env=guarded.env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode != 0, bad
+        assert "TipzedMetricsAccess" in r.stderr and why in r.stderr, r.stderr
