@@ -112,6 +112,9 @@ apr_status_t tz_metrics_post_config(apr_pool_t *pconf, server_rec *s)
         memset(tz_m, 0, size);
         tz_m->layout = id;
         tz_m->started = (uint64_t)apr_time_sec(apr_time_now());
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10692)
+                     "tipzed: metrics counters start at zero (%" APR_SIZE_T_FMT " bytes of"
+                     " shared memory)", size);
     }
     tz_m = apr_shm_baseaddr_get(keep->shm);
     tz_m_rows = rows;

@@ -344,6 +344,26 @@ def test_other_addresses_get_403(guarded):
     assert outsider.get("/health").status == 200
 
 
+def test_counters_survive_a_graceful_restart(guarded):
+    allowed = Client(f"http://127.0.0.1:{guarded.port}/api/v1", source_ip="127.0.0.1")
+    for _ in range(4):
+        assert allowed.get("/health").status == 200
+    before = scrape(allowed)
+    seen = len(guarded.log())
+    r = subprocess.run(["apache2", "-f", guarded.conf, "-k", "graceful"], env=guarded.env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    deadline = time.time() + 20
+    while "resuming normal operations" not in guarded.log()[seen:]:
+        assert time.time() < deadline, guarded.log()
+        time.sleep(0.2)
+    after = scrape(allowed)
+    assert get(after, "tipzed_metrics_start_time_seconds") == \
+        get(before, "tipzed_metrics_start_time_seconds")
+    assert requests(after, "/health", "GET", 200) == requests(before, "/health", "GET", 200)
+    assert requests(after, "/metrics", "GET", 200) == requests(before, "/metrics", "GET", 200) + 1
+
+
 def test_bad_access_lists_are_refused_by_configtest(stack, guarded):
     for bad, why in (("10.0.0.1/8", "beyond its prefix"), ("all 10.0.0.0/8", "all"),
                      ("10.0.0.0/33", "prefix length"), ("localhost", "not an IPv4 or IPv6")):
