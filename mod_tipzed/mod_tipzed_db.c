@@ -145,6 +145,8 @@ static ap_dbd_t *acquire(request_rec *r)
 {
     ap_dbd_t *dbd = ap_dbd_acquire(r);
     tz_metrics_db(dbd ? TZ_MDB_ACQUIRE_REQUEST_OK : TZ_MDB_ACQUIRE_REQUEST_FAIL);
+    if (dbd)
+        tz_metrics_db_held(r);
     if (!dbd)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10512)
                       "tipzed: no database connection available");
@@ -232,8 +234,10 @@ int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **
         dbd = ap_dbd_open(p, s);
         tz_metrics_db(dbd ? TZ_MDB_ACQUIRE_BG_OK : TZ_MDB_ACQUIRE_BG_FAIL);
         if (dbd) {
+            tz_metrics_db_background(1);
             rc = query(p, s, dbd, q, args, value);
             ap_dbd_close(s, dbd);
+            tz_metrics_db_background(-1);
         }
     }
     apr_thread_mutex_unlock(server_db_lock);

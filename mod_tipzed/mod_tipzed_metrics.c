@@ -28,7 +28,10 @@
 #include "apr_shm.h"
 #include "apr_thread_mutex.h"
 #include "scoreboard.h"
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define TZ_METRICS_KEY "tipzed-metrics"
 #define TZ_METRICS_DB_TTL apr_time_from_sec(5)
@@ -49,12 +52,23 @@ typedef struct {
     tz_mrow_t rows[];                      /* routes, then unmatched by method */
 } tz_mshm_t;
 
+/* One child process's pooled connections held now, in a slot it claims
+ * by its pid: a child that dies without its cleanup leaves a slot whose
+ * pid is gone, which the scrape skips and the next child reclaims. */
+typedef struct {
+    int64_t pid;  /* 0: free */
+    int64_t held; /* connections taken from mod_dbd and not yet given back */
+} tz_mslot_t;
+
 typedef struct {
     apr_shm_t *shm;
 } tz_mretained_t;
 
 static tz_mshm_t *tz_m;   /* NULL until post_config: nothing is counted */
 static size_t tz_m_rows;
+static tz_mslot_t *tz_m_slots; /* after the rows, one per possible child */
+static int tz_m_nslots;
+static tz_mslot_t *tz_my_slot; /* this child's, or NULL */
 
 #define ADD(field, n) __atomic_fetch_add(&(field), (uint64_t)(n), __ATOMIC_RELAXED)
 #define LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
@@ -68,11 +82,11 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 
 /* What decides the block's shape and meaning: a module whose route table
  * or label sets differ must not read the old numbers as its own. */
-static uint64_t layout_id(void)
+static uint64_t layout_id(int nslots)
 {
     size_t n = tz_route_count();
     uint64_t dims[] = {n, TZ_METRICS_NSTATUS, TZ_METRICS_NBUCKET, TZ_METRICS_NMETHOD,
-                       TZ_PROV__COUNT, TZ_MDB__COUNT, sizeof(tz_mrow_t)};
+                       TZ_PROV__COUNT, TZ_MDB__COUNT, sizeof(tz_mrow_t), (uint64_t)nslots};
     uint64_t h = fnv(1469598103934665603ull, dims, sizeof dims);
     for (size_t i = 0; i < n; i++) {
         const tz_route_t *rt = tz_route_at(i);
@@ -88,9 +102,14 @@ apr_status_t tz_metrics_post_config(apr_pool_t *pconf, server_rec *s)
 {
     tz_mretained_t *keep = ap_retained_data_get(TZ_METRICS_KEY);
     size_t rows = tz_route_count() + TZ_METRICS_NMETHOD;
-    apr_size_t size = sizeof(tz_mshm_t) + rows * sizeof(tz_mrow_t);
-    uint64_t id = layout_id();
+    int nslots = 0;
+    apr_size_t size;
+    uint64_t id;
     apr_status_t rv;
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &nslots) != APR_SUCCESS || nslots < 0)
+        nslots = 0;
+    size = sizeof(tz_mshm_t) + rows * sizeof(tz_mrow_t) + (apr_size_t)nslots * sizeof(tz_mslot_t);
+    id = layout_id(nslots);
     if (!keep)
         keep = ap_retained_data_create(TZ_METRICS_KEY, sizeof *keep); /* zeroed */
     if (keep->shm && (apr_shm_size_get(keep->shm) < size ||
@@ -118,6 +137,8 @@ apr_status_t tz_metrics_post_config(apr_pool_t *pconf, server_rec *s)
     }
     tz_m = apr_shm_baseaddr_get(keep->shm);
     tz_m_rows = rows;
+    tz_m_slots = (tz_mslot_t *)(void *)&tz_m->rows[rows];
+    tz_m_nslots = nslots;
     return APR_SUCCESS;
 }
 
@@ -174,6 +195,83 @@ void tz_metrics_db(tz_mdb_e what)
 {
     if (tz_m && what < TZ_MDB__COUNT)
         ADD(tz_m->db[what], 1);
+}
+
+/* ---- connections held now, per child ---- */
+
+static int alive(int64_t pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static apr_status_t release_slot(void *unused)
+{
+    tz_mslot_t *m = tz_my_slot;
+    tz_my_slot = NULL;
+    __atomic_store_n(&m->held, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->pid, 0, __ATOMIC_RELEASE);
+    return APR_SUCCESS;
+}
+
+/* A free slot, or one whose process is gone, taken with a compare and
+ * swap so that two children starting at once cannot share one. */
+static void claim_slot(apr_pool_t *p)
+{
+    int64_t me = (int64_t)getpid();
+    for (int i = 0; i < tz_m_nslots && !tz_my_slot; i++) {
+        int64_t old = __atomic_load_n(&tz_m_slots[i].pid, __ATOMIC_ACQUIRE);
+        if (old && alive(old))
+            continue;
+        if (__atomic_compare_exchange_n(&tz_m_slots[i].pid, &old, me, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            __atomic_store_n(&tz_m_slots[i].held, 0, __ATOMIC_RELAXED);
+            tz_my_slot = &tz_m_slots[i];
+        }
+    }
+    if (tz_my_slot)
+        apr_pool_cleanup_register(p, NULL, release_slot, apr_pool_cleanup_null);
+}
+
+static apr_status_t unhold(void *unused)
+{
+    tz_mslot_t *m = tz_my_slot; /* read once: the child's exit may be clearing it */
+    if (m)
+        __atomic_fetch_sub(&m->held, 1, __ATOMIC_RELAXED);
+    return APR_SUCCESS;
+}
+
+/* mod_dbd ties the connection to the request until its pool is cleared;
+ * the cleanup registered here runs just before mod_dbd's (cleanups run
+ * last registered first), i.e. when the connection goes back. */
+void tz_metrics_db_held(request_rec *r)
+{
+    void *seen = NULL;
+    if (!tz_my_slot)
+        return;
+    apr_pool_userdata_get(&seen, "tipzed-metrics-held", r->pool);
+    if (seen)
+        return;
+    apr_pool_userdata_setn((void *)1, "tipzed-metrics-held", NULL, r->pool);
+    __atomic_fetch_add(&tz_my_slot->held, 1, __ATOMIC_RELAXED);
+    apr_pool_cleanup_register(r->pool, NULL, unhold, apr_pool_cleanup_null);
+}
+
+void tz_metrics_db_background(int delta)
+{
+    tz_mslot_t *m = tz_my_slot;
+    if (m)
+        __atomic_fetch_add(&m->held, delta, __ATOMIC_RELAXED);
+}
+
+static int64_t held_now(void)
+{
+    int64_t n = 0;
+    for (int i = 0; i < tz_m_nslots; i++) {
+        int64_t pid = __atomic_load_n(&tz_m_slots[i].pid, __ATOMIC_ACQUIRE);
+        if (pid && alive(pid))
+            n += __atomic_load_n(&tz_m_slots[i].held, __ATOMIC_RELAXED);
+    }
+    return n;
 }
 
 /* ---- the scrape ---- */
@@ -283,6 +381,10 @@ static void write_db_counters(tz_mtext_t *t)
         tz_mtext_u64(t, "tipzed_db_acquire_total", tz_metrics_labels(t->p, kv, 2),
                      LOAD(tz_m->db[TZ_MDB_ACQUIRE_REQUEST_OK + i]));
     }
+    tz_mtext_family(t, "tipzed_db_connections_in_use", "gauge",
+                    "Pooled connections taken by requests and the watchdog now, summed over"
+                    " the live child processes (each holds at most DBDMax).");
+    tz_mtext_i64(t, "tipzed_db_connections_in_use", "", held_now());
     tz_mtext_family(t, "tipzed_db_queries_total", "counter", "Statements run.");
     tz_mtext_u64(t, "tipzed_db_queries_total", "", LOAD(tz_m->db[TZ_MDB_QUERY]));
     tz_mtext_family(t, "tipzed_db_errors_total", "counter",
@@ -314,6 +416,8 @@ static apr_pool_t *tz_mc_pool;
 
 void tz_metrics_child_init(apr_pool_t *p, server_rec *s)
 {
+    if (tz_m)
+        claim_slot(p);
     tz_mc_pool = p;
     tz_mc = apr_hash_make(p);
     if (apr_thread_mutex_create(&tz_mc_lock, APR_THREAD_MUTEX_DEFAULT, p) != APR_SUCCESS) {

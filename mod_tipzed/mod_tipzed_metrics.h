@@ -32,5 +32,10 @@ void tz_metrics_webhook_rejected(const char *provider);
 /* A payment credited on a provider's word (webhook or status poll). */
 void tz_metrics_credit(const char *provider);
 void tz_metrics_db(tz_mdb_e what);
+/* The request took its pooled connection (counted once per request, given
+ * back with the request's pool); a connection taken outside requests:
+ * +1, and -1 once closed. */
+void tz_metrics_db_held(request_rec *r);
+void tz_metrics_db_background(int delta);
 
 #endif

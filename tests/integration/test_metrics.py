@@ -10,14 +10,16 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
 import pytest
 
 from test_payments import initiate, mm_webhook, post_delivery, sandbox_deliveries
-from tzclient import Client, assert_problem, register
+from tzclient import Client, assert_problem, next_source_ip, register
 from tznode import Node
+from tzstack import STACK
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
@@ -137,7 +139,7 @@ def test_the_exposition_parses_and_names_every_series(api):
         "tipzed_http_request_duration_seconds": "histogram",
         "tipzed_webhook_verification_failures_total": "counter",
         "tipzed_credits_total": "counter", "tipzed_db_acquire_total": "counter",
-        "tipzed_db_queries_total": "counter", "tipzed_db_errors_total": "counter",
+        "tipzed_db_queries_total": "counter", "tipzed_db_connections_in_use": "gauge", "tipzed_db_errors_total": "counter",
         "tipzed_db_reconnects_total": "counter", "tipzed_db_conflict_retries_total": "counter",
         "tipzed_database_up": "gauge", "tipzed_payments": "gauge",
         "tipzed_payments_amount": "gauge", "tipzed_payouts": "gauge",
@@ -319,6 +321,43 @@ def test_every_child_adds_into_the_same_counters(api, stack):
     after = scrape(api)
     assert requests(after, "/auth/login", "POST", 400) - \
         requests(before, "/auth/login", "POST", 400) == n
+    # every pooled connection went back: none is held once the requests
+    # are answered (the watchdog's, a moment at a time, aside)
+    idle = wait_for(api, lambda s: get(s, "tipzed_db_connections_in_use") == 0)
+    assert get(idle, "tipzed_db_connections_in_use") == 0
+
+
+def test_connections_held_by_requests_are_shown(api, stack):
+    """Requests waiting on a locked table each hold their pooled
+    connection: the gauge counts them, across children, and drops back
+    once they are answered."""
+    n = 6
+    lock = subprocess.Popen([STACK, "psql", stack.dir, "-U", "tipzed", "-d", "tipzed", "-qAt",
+                             "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    answers, threads = [], []
+    try:
+        lock.stdin.write("BEGIN;\nLOCK TABLE creator_profiles IN ACCESS EXCLUSIVE MODE;\n"
+                         "SELECT 'locked';\n")
+        lock.stdin.flush()
+        assert lock.stdout.readline().strip() == "locked", lock.stderr.read()
+        for _ in range(n):
+            c = Client(stack.api_url, source_ip=next_source_ip())
+            t = threading.Thread(target=lambda c=c: answers.append(
+                c.get(f"/creators/{uuid.uuid4()}").status))
+            t.start()
+            threads.append(t)
+        busy = wait_for(api, lambda s: get(s, "tipzed_db_connections_in_use") >= n)
+        assert get(busy, "tipzed_db_connections_in_use") >= n
+    finally:
+        lock.stdin.write("COMMIT;\n")
+        lock.stdin.close()
+        lock.wait(timeout=30)
+        for t in threads:
+            t.join(timeout=30)
+    assert answers == [404] * n, answers
+    idle = wait_for(api, lambda s: get(s, "tipzed_db_connections_in_use") == 0)
+    assert get(idle, "tipzed_db_connections_in_use") == 0
 
 
 @pytest.fixture(scope="module")
