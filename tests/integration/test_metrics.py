@@ -255,6 +255,27 @@ def test_a_credit_moves_the_credit_counter_and_the_payment_gauges(api, new_clien
         get(after, "tipzed_credits_total", provider="sandbox")
 
 
+def test_without_the_database_figures_the_rest_is_still_served(api, stack):
+    """When the database cannot answer the metrics' query (here: the
+    runtime role may no longer run it), the scrape still answers 200 with
+    every counter, says tipzed_database_up 0, leaves the database's
+    figures out rather than serve old ones, and counts the failure."""
+    role = stack.app_role
+    stack.psql(f"REVOKE EXECUTE ON FUNCTION tz_api_metrics() FROM {role}")
+    try:
+        before = scrape(api)
+        down = wait_for(api, lambda s: get(s, "tipzed_database_up") == 0)
+        assert get(down, "tipzed_database_up") == 0
+        assert not any(n in ("tipzed_payments", "tipzed_mail_lag_seconds") for (n, _) in down)
+        assert ("tipzed_http_requests_total", (("route", "/metrics"), ("method", "GET"),
+                                               ("status", "200"))) in down
+        assert get(down, "tipzed_db_errors_total") > get(before, "tipzed_db_errors_total")
+    finally:
+        stack.psql(f"GRANT EXECUTE ON FUNCTION tz_api_metrics() TO {role}")
+    up = wait_for(api, lambda s: get(s, "tipzed_database_up") == 1)
+    assert get(up, "tipzed_database_up") == 1 and ("tipzed_payments", (("status", "pending"),)) in up
+
+
 def child_pids(stack):
     with open(stack.env["TZ_PIDFILE"]) as f:
         parent = f.read().strip()
