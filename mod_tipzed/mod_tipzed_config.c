@@ -903,11 +903,11 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
         c->smtp_url = NULL; /* TipzedSMTP Off */
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
+    TZ_DEFAULT(rl_window, 60);
     if (!c->metrics_acl) {
         c->metrics_acl = apr_pcalloc(p, sizeof *c->metrics_acl);
         tz_metrics_acl_default(p, c->metrics_acl);
     }
-    TZ_DEFAULT(rl_window, 60);
     if (!c->jwt_iss)
         c->jwt_iss = "tipzed";
     if (!c->jwt_aud)

@@ -535,7 +535,7 @@ int tz_h_metrics(tz_req_t *q)
     tz_mtext_t t;
     const char *body;
     size_t len;
-    if (!tz_metrics_acl_allows(q->cfg->metrics_acl, tz_client_ip(r)))
+    if (!q->cfg->metrics_acl || !tz_metrics_acl_allows(q->cfg->metrics_acl, tz_client_ip(r)))
         return tz_send_problem(r, HTTP_FORBIDDEN, "forbidden",
                                "this address may not read the metrics");
     if (!tz_m)
