@@ -50,8 +50,8 @@ int tz_event_record(apr_pool_t *p, server_rec *s, request_rec *r, const char *pr
     const char *outcome = *res ? tz_json_str(*res, "outcome") : NULL;
     if (rc == OK && !outcome)
         rc = HTTP_SERVICE_UNAVAILABLE;
-    if (rc == OK && strcmp(outcome, "credited") == 0)
-        tz_metrics_credit(provider);
+    if (rc == OK)
+        tz_metrics_event(provider, outcome);
     if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10550)
                      "tipzed: %s event %s (%s) for payment %s: %s", provider, ev->event_id,

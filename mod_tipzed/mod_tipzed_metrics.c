@@ -48,6 +48,7 @@ typedef struct {
     uint64_t started;                      /* unix seconds: when counting began */
     uint64_t rejected[TZ_PROV__COUNT + 1]; /* providers, then the generic address */
     uint64_t credits[TZ_PROV__COUNT];
+    uint64_t events[TZ_PROV__COUNT][TZ_METRICS_NOUTCOME];
     uint64_t db[TZ_MDB__COUNT];
     tz_mrow_t rows[];                      /* routes, then unmatched by method */
 } tz_mshm_t;
@@ -86,7 +87,8 @@ static uint64_t layout_id(int nslots)
 {
     size_t n = tz_route_count();
     uint64_t dims[] = {n, TZ_METRICS_NSTATUS, TZ_METRICS_NBUCKET, TZ_METRICS_NMETHOD,
-                       TZ_PROV__COUNT, TZ_MDB__COUNT, sizeof(tz_mrow_t), (uint64_t)nslots};
+                       TZ_PROV__COUNT, TZ_MDB__COUNT, TZ_METRICS_NOUTCOME, sizeof(tz_mrow_t),
+                       sizeof(tz_mshm_t), (uint64_t)nslots};
     uint64_t h = fnv(1469598103934665603ull, dims, sizeof dims);
     for (size_t i = 0; i < n; i++) {
         const tz_route_t *rt = tz_route_at(i);
@@ -184,10 +186,13 @@ void tz_metrics_webhook_rejected(const char *provider)
         ADD(tz_m->rejected[i >= 0 ? i : TZ_GENERIC_ROW], 1);
 }
 
-void tz_metrics_credit(const char *provider)
+void tz_metrics_event(const char *provider, const char *outcome)
 {
     int i = tz_provider_id(provider);
-    if (tz_m && i >= 0)
+    if (!tz_m || i < 0)
+        return;
+    ADD(tz_m->events[i][tz_metrics_outcome_index(outcome)], 1);
+    if (outcome && strcmp(outcome, "credited") == 0)
         ADD(tz_m->credits[i], 1);
 }
 
@@ -359,6 +364,18 @@ static void write_providers(tz_mtext_t *t)
         tz_mtext_u64(t, "tipzed_webhook_verification_failures_total",
                      tz_metrics_labels(t->p, kv, 1), LOAD(tz_m->rejected[i]));
     }
+    tz_mtext_family(t, "tipzed_provider_events_total", "counter",
+                    "Provider events (webhooks and status polls) recorded, by what they"
+                    " did: credited, review, failed, duplicate, noop, not_found, refunded,"
+                    " refund_failed, other.");
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        for (size_t o = 0; o < TZ_METRICS_NOUTCOME; o++) {
+            const char *ev[4] = {"provider", tz_providers[i]->name, "outcome",
+                                 tz_metrics_outcome_label(o)};
+            uint64_t n = LOAD(tz_m->events[i][o]);
+            if (n)
+                tz_mtext_u64(t, "tipzed_provider_events_total", tz_metrics_labels(t->p, ev, 2), n);
+        }
     tz_mtext_family(t, "tipzed_credits_total", "counter",
                     "Payments credited on a provider's word (a webhook or a status poll).");
     for (int i = 0; i < TZ_PROV__COUNT; i++) {

@@ -29,8 +29,9 @@ void tz_metrics_mark(request_rec *r, int route);
 /* A provider webhook whose signature was refused; provider NULL: the
  * generic address, when it cannot say which provider was meant. */
 void tz_metrics_webhook_rejected(const char *provider);
-/* A payment credited on a provider's word (webhook or status poll). */
-void tz_metrics_credit(const char *provider);
+/* A provider event (webhook or status poll) the database recorded, and
+ * its outcome; "credited" also counts a credit. */
+void tz_metrics_event(const char *provider, const char *outcome);
 void tz_metrics_db(tz_mdb_e what);
 /* The request took its pooled connection (counted once per request, given
  * back with the request's pool); a connection taken outside requests:

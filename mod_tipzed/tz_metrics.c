@@ -47,6 +47,23 @@ const char *tz_metrics_method_label(size_t i)
     return i < TZ_METRICS_NMETHOD ? tz_methods[i] : "other";
 }
 
+static const char *const tz_outcomes[TZ_METRICS_NOUTCOME] = {
+    "credited", "review", "failed", "duplicate", "noop", "not_found", "refunded",
+    "refund_failed", "other"};
+
+size_t tz_metrics_outcome_index(const char *outcome)
+{
+    for (size_t i = 0; outcome && i < TZ_METRICS_NOUTCOME - 1; i++)
+        if (strcmp(tz_outcomes[i], outcome) == 0)
+            return i;
+    return TZ_METRICS_NOUTCOME - 1;
+}
+
+const char *tz_metrics_outcome_label(size_t i)
+{
+    return i < TZ_METRICS_NOUTCOME ? tz_outcomes[i] : "other";
+}
+
 /* Upper bounds in microseconds; the last bucket is +Inf. */
 static const uint64_t tz_bounds[TZ_METRICS_NBUCKET - 1] = {
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};

@@ -25,6 +25,12 @@ const char *tz_metrics_status_label(size_t i);
 size_t tz_metrics_method_index(const char *method);
 const char *tz_metrics_method_label(size_t i);
 
+/* Outcomes of a provider event as the database recorded it ("other" for
+ * any outcome not listed, e.g. the composite ones of disputes). */
+#define TZ_METRICS_NOUTCOME 9
+size_t tz_metrics_outcome_index(const char *outcome);
+const char *tz_metrics_outcome_label(size_t i);
+
 /* Latency buckets, upper bounds in microseconds: 1 ms .. 5 s, then +Inf
  * (index TZ_METRICS_NBUCKET - 1). */
 #define TZ_METRICS_NBUCKET 13

@@ -151,7 +151,7 @@ def test_the_exposition_parses_and_names_every_series(api):
         "tipzed_build_info": "gauge", "tipzed_http_requests_total": "counter",
         "tipzed_http_request_duration_seconds": "histogram",
         "tipzed_webhook_verification_failures_total": "counter",
-        "tipzed_credits_total": "counter", "tipzed_db_acquire_total": "counter",
+        "tipzed_credits_total": "counter", "tipzed_provider_events_total": "counter", "tipzed_db_acquire_total": "counter",
         "tipzed_db_queries_total": "counter", "tipzed_db_connections_in_use": "gauge", "tipzed_db_errors_total": "counter",
         "tipzed_db_reconnects_total": "counter", "tipzed_db_conflict_retries_total": "counter",
         "tipzed_database_up": "gauge", "tipzed_payments": "gauge",
@@ -248,11 +248,15 @@ def test_a_credit_moves_the_credit_counter_and_the_payment_gauges(api, new_clien
                                    " WHERE status = 'succeeded' AND currency = 'ZMW'")[0][0])
     same = lambda s: get(s, "tipzed_payments_amount", status="succeeded", currency="ZMW") == total()
     assert same(wait_for(api, same))
+    events = lambda s, o: get(s, "tipzed_provider_events_total", provider="sandbox", outcome=o)
+    assert events(after, "credited") - events(before, "credited") == 1
     # the same delivery again is a duplicate: no second credit
     assert post_delivery(api, d, "approve").status == 200
     again = scrape(api)
     assert get(again, "tipzed_credits_total", provider="sandbox") == \
         get(after, "tipzed_credits_total", provider="sandbox")
+    assert events(again, "duplicate") - events(after, "duplicate") == 1
+    assert events(again, "credited") == events(after, "credited")
 
 
 def test_without_the_database_figures_the_rest_is_still_served(api, stack):

@@ -23,6 +23,14 @@ START_TEST(statuses_and_methods)
     ck_assert_str_eq(tz_metrics_method_label(tz_metrics_method_index("get")), "other");
     ck_assert_str_eq(tz_metrics_method_label(tz_metrics_method_index("BREW")), "other");
     ck_assert_str_eq(tz_metrics_method_label(tz_metrics_method_index(NULL)), "other");
+    ck_assert_str_eq(tz_metrics_outcome_label(tz_metrics_outcome_index("credited")), "credited");
+    ck_assert_str_eq(tz_metrics_outcome_label(tz_metrics_outcome_index("refund_failed")),
+                     "refund_failed");
+    ck_assert_str_eq(tz_metrics_outcome_label(tz_metrics_outcome_index("dispute_opened+")),
+                     "other");
+    ck_assert_str_eq(tz_metrics_outcome_label(tz_metrics_outcome_index("")), "other");
+    ck_assert_str_eq(tz_metrics_outcome_label(tz_metrics_outcome_index(NULL)), "other");
+    ck_assert_uint_eq(tz_metrics_outcome_index("Credited"), TZ_METRICS_NOUTCOME - 1);
 }
 END_TEST
 
