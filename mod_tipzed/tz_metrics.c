@@ -292,7 +292,7 @@ int tz_metrics_acl_allows(const tz_metrics_acl_t *acl, const char *ip)
 {
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     unsigned char a4[4], a6[16];
-    int v4 = 0;
+    int v4 = 0, v6 = 0;
     if (acl->all)
         return 1;
     if (!ip)
@@ -300,14 +300,15 @@ int tz_metrics_acl_allows(const tz_metrics_acl_t *acl, const char *ip)
     if (inet_pton(AF_INET, ip, a4) == 1) {
         v4 = 1;
     } else if (inet_pton(AF_INET6, ip, a6) == 1) {
+        v6 = 1;
         if (memcmp(a6, mapped, sizeof mapped) == 0)
-            memcpy(a4, a6 + 12, 4), v4 = 1;
+            memcpy(a4, a6 + 12, 4), v4 = 1; /* and an IPv6 network may name it too */
     } else {
         return 0;
     }
     for (int i = 0; acl->nets && i < acl->nets->nelts; i++) {
         const tz_cidr_t *c = &APR_ARRAY_IDX(acl->nets, i, tz_cidr_t);
-        if (c->family == (v4 ? 4 : 6) && in_net(c, v4 ? a4 : a6))
+        if ((c->family == 4 && v4 && in_net(c, a4)) || (c->family == 6 && v6 && in_net(c, a6)))
             return 1;
     }
     return 0;

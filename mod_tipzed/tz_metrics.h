@@ -90,7 +90,8 @@ const char *tz_metrics_acl_parse(apr_pool_t *p, int argc, char *const *argv,
 /* The default: loopback only (127.0.0.0/8 and ::1). */
 void tz_metrics_acl_default(apr_pool_t *p, tz_metrics_acl_t *out);
 /* 1 when the client address ip (text, as httpd gives it) may scrape; an
- * IPv4-mapped IPv6 address (::ffff:a.b.c.d) is taken as the IPv4 address.
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack listener)
+ * matches IPv4 networks by its IPv4 address, and IPv6 networks as itself.
  * An unparsable address is refused. */
 int tz_metrics_acl_allows(const tz_metrics_acl_t *acl, const char *ip);
 

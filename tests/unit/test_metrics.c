@@ -196,6 +196,12 @@ START_TEST(acl_edges)
     ck_assert_ptr_null(tz_metrics_acl_parse(tz_tp, 1, v6, &a));
     ck_assert(tz_metrics_acl_allows(&a, "2001:db8::1"));
     ck_assert(!tz_metrics_acl_allows(&a, "8.8.8.8"));
+    ck_assert(tz_metrics_acl_allows(&a, "::ffff:8.8.8.8")); /* an IPv6 address as well */
+    char *const mapped[] = {"::ffff:10.0.0.0/104"};
+    ck_assert_ptr_null(tz_metrics_acl_parse(tz_tp, 1, mapped, &a));
+    ck_assert(tz_metrics_acl_allows(&a, "::ffff:10.1.2.3"));
+    ck_assert(!tz_metrics_acl_allows(&a, "10.1.2.3")); /* a plain IPv4 client is not IPv6 */
+    ck_assert(!tz_metrics_acl_allows(&a, "::ffff:11.1.2.3"));
 }
 END_TEST
 
