@@ -7,6 +7,7 @@
 #include "mod_tipzed_config.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_metrics.h"
 #include "mod_tipzed_providers.h"
 #include "mod_tipzed_ratelimit.h"
 #include "mod_tipzed_routes.h"
@@ -88,6 +89,7 @@ static int tz_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         watchdog = 0;
     }
     return tz_rl_post_config(pconf, s) == APR_SUCCESS && tz_cache_post_config(pconf, s) == APR_SUCCESS
+               && tz_metrics_post_config(pconf, s) == APR_SUCCESS
                ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -98,6 +100,7 @@ static void tz_child_init(apr_pool_t *p, server_rec *s)
     tz_cache_child_init(p, s);
     tz_oauth_child_init(p, s);
     tz_schema_child_init(p, s);
+    tz_metrics_child_init(p, s);
     tz_db_child_init(p, s);
     tz_watchdog_child_init(p, s); /* after the database's: its pre-cleanup runs first */
     tz_password_set_concurrency(tz_hash_concurrency ? tz_hash_concurrency
@@ -126,6 +129,7 @@ static void tz_register_hooks(apr_pool_t *p)
     ap_hook_post_config(tz_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(tz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(tz_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(tz_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(tipzed) = {

@@ -15,6 +15,7 @@
 #include "tz_crypto.h"
 #include "tz_json.h"
 #include "tz_jwt.h"
+#include "tz_metrics.h"
 #include "tz_provider.h"
 #include "tz_validate.h"
 
@@ -83,6 +84,7 @@ typedef struct {
     apr_array_header_t *cors_origins; /* const char * */
     int rl_count;
     apr_int64_t rl_window;
+    tz_metrics_acl_t *metrics_acl;  /* TipzedMetricsAccess; default loopback only */
     tz_jwt_cfg_t jwt;               /* derived at finalize */
     int active;                     /* 0: no Tipzed directives in this server */
     int told_inactive;              /* the "not configured" warning was logged */

@@ -103,6 +103,7 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_PTR(cors_origins);
     TZ_MERGE_INT(rl_count);
     TZ_MERGE_INT(rl_window);
+    TZ_MERGE_PTR(metrics_acl);
     return m;
 }
 
@@ -277,6 +278,19 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     if (!c->cors_origins)
         c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
     APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+/* TipzedMetricsAccess all | network...: who may read GET /metrics.  The
+ * series say how busy the server is and how much money moves, which is
+ * nobody's business but the operator's, so only loopback may by default. */
+static const char *set_metrics_access(cmd_parms *cmd, void *d, int argc, char *const argv[])
+{
+    tz_metrics_acl_t *acl = apr_pcalloc(cmd->pool, sizeof *acl);
+    const char *why = tz_metrics_acl_parse(cmd->pool, argc, argv, acl);
+    if (why)
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, why);
+    srv(cmd)->metrics_acl = acl;
     return NULL;
 }
 
@@ -785,6 +799,9 @@ const command_rec tz_cmds[] = {
                   "largest request body (default 64K)"),
     AP_INIT_ITERATE("TipzedCORSOrigin", add_cors, NULL, RSRC_CONF,
                     "origins allowed by CORS"),
+    AP_INIT_TAKE_ARGV("TipzedMetricsAccess", set_metrics_access, NULL, RSRC_CONF,
+                      "who may read GET /metrics: all, or addresses and networks (CIDR);"
+                      " default 127.0.0.0/8 and ::1"),
     AP_INIT_TAKE2("TipzedLoginRateLimit", set_rate_limit, NULL, RSRC_CONF,
                   "failed logins allowed per client IP and per email, and the window"),
     AP_INIT_TAKE12("TipzedCreatorCache", tz_cache_directive, NULL, RSRC_CONF,
@@ -910,6 +927,10 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
     TZ_DEFAULT(rl_window, 60);
+    if (!c->metrics_acl) {
+        c->metrics_acl = apr_pcalloc(p, sizeof *c->metrics_acl);
+        tz_metrics_acl_default(p, c->metrics_acl);
+    }
     if (!c->jwt_iss)
         c->jwt_iss = "tipzed";
     if (!c->jwt_aud)

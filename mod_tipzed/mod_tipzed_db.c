@@ -13,6 +13,7 @@
  * their references besides. */
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_metrics.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
 #include "apr_thread_mutex.h"
@@ -70,6 +71,7 @@ static int recover(server_rec *s, ap_dbd_t *dbd, PGconn *conn, const char *state
             return -1;
         apr_hash_set(dbd->prepared, tz_statements[i].label, APR_HASH_KEY_STRING, stmt);
     }
+    tz_metrics_db(TZ_MDB_RECONNECT);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, APLOGNO(10511)
                  "tipzed: database connection re-established, statements prepared again");
     return 0;
@@ -113,6 +115,7 @@ static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, cons
                                                 APR_HASH_KEY_STRING);
         apr_dbd_results_t *res = NULL;
         apr_dbd_row_t *row = NULL;
+        tz_metrics_db(TZ_MDB_QUERY);
         if (stmt && apr_dbd_pselect(dbd->driver, p, dbd->handle, &res, stmt, 1,
                                     tz_statements[q].nargs, args) == 0) {
             /* the driver reads SQL NULL as ""; no statement answers a
@@ -127,7 +130,10 @@ static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, cons
         const char *state = sqlstate(p, conn);
         if (conflict(state) ? attempt >= 2 : (attempt > 0 || recover(s, dbd, conn, state) != 0))
             break;
+        if (conflict(state))
+            tz_metrics_db(TZ_MDB_CONFLICT_RETRY);
     }
+    tz_metrics_db(TZ_MDB_ERROR);
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, APLOGNO(10513) "tipzed: %s failed: %s%s",
                  tz_statements[q].label, apr_dbd_error(dbd->driver, dbd->handle, 0),
                  what_to_do(p, sqlstate(p, conn), PQuser(conn)));
@@ -138,6 +144,9 @@ static int query(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd, tz_query_e q, cons
 static ap_dbd_t *acquire(request_rec *r)
 {
     ap_dbd_t *dbd = ap_dbd_acquire(r);
+    tz_metrics_db(dbd ? TZ_MDB_ACQUIRE_REQUEST_OK : TZ_MDB_ACQUIRE_REQUEST_FAIL);
+    if (dbd)
+        tz_metrics_db_held(r);
     if (!dbd)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, APLOGNO(10512)
                       "tipzed: no database connection available");
@@ -226,9 +235,15 @@ int tz_db_server_value(apr_pool_t *p, server_rec *s, tz_query_e q, const char **
     if (!server_db_lock)
         return rc;
     apr_thread_mutex_lock(server_db_lock);
-    if (!server_db_closed && (dbd = ap_dbd_open(p, s))) {
-        rc = query(p, s, dbd, q, args, value);
-        ap_dbd_close(s, dbd);
+    if (!server_db_closed) {
+        dbd = ap_dbd_open(p, s);
+        tz_metrics_db(dbd ? TZ_MDB_ACQUIRE_BG_OK : TZ_MDB_ACQUIRE_BG_FAIL);
+        if (dbd) {
+            tz_metrics_db_background(1);
+            rc = query(p, s, dbd, q, args, value);
+            ap_dbd_close(s, dbd);
+            tz_metrics_db_background(-1);
+        }
     }
     apr_thread_mutex_unlock(server_db_lock);
     return rc;

@@ -6,6 +6,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_metrics.h"
 
 static const char *const tz_event_kinds[] = {"success", "failed", "refund", "ignored",
                                              "unverified", "dispute", "pending"};
@@ -49,6 +50,8 @@ int tz_event_record(apr_pool_t *p, server_rec *s, request_rec *r, const char *pr
     const char *outcome = *res ? tz_json_str(*res, "outcome") : NULL;
     if (rc == OK && !outcome)
         rc = HTTP_SERVICE_UNAVAILABLE;
+    if (rc == OK)
+        tz_metrics_event(provider, outcome);
     if (rc == OK)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10550)
                      "tipzed: %s event %s (%s) for payment %s: %s", provider, ev->event_id,

@@ -8,6 +8,8 @@
 int tz_h_health(tz_req_t *q);
 int tz_h_health_detailed(tz_req_t *q);
 int tz_h_openapi(tz_req_t *q);
+/* mod_tipzed_metrics.c */
+int tz_h_metrics(tz_req_t *q);
 /* mod_tipzed_auth.c */
 int tz_h_register(tz_req_t *q);
 int tz_h_login(tz_req_t *q);

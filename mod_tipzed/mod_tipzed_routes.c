@@ -7,6 +7,7 @@
 #include "mod_tipzed_auth.h"
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_metrics.h"
 #include "tz_query.h"
 #include "tz_router.h"
 #include "mod_tipzed_schema.h"
@@ -18,6 +19,8 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/health", tz_h_health, TZ_R_PUBLIC),
     R("GET", "/health/detailed", tz_h_health_detailed, TZ_R_PUBLIC),
     R("GET", "/openapi.json", tz_h_openapi, TZ_R_PUBLIC),
+    /* public in the table, guarded by TipzedMetricsAccess in its handler */
+    R("GET", "/metrics", tz_h_metrics, TZ_R_PUBLIC),
     R("POST", "/auth/register", tz_h_register, TZ_R_JSON),
     R("POST", "/auth/login", tz_h_login, TZ_R_JSON),
     R("POST", "/auth/refresh", tz_h_refresh, TZ_R_JSON),
@@ -106,6 +109,16 @@ static const tz_route_t tz_routes[] = {
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))
 
+size_t tz_route_count(void)
+{
+    return TZ_ROUTES_N;
+}
+
+const tz_route_t *tz_route_at(size_t i)
+{
+    return i < TZ_ROUTES_N ? &tz_routes[i] : NULL;
+}
+
 /* CORS: listed origins get the Allow-* headers; a preflight from any other
  * origin is refused with 403 and grants nothing. */
 static int tz_cors(request_rec *r, tz_cfg_t *c, int *handled)
@@ -193,6 +206,7 @@ int tz_dispatch(request_rec *r, const char *path)
     tz_route_match_t m;
     tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL, NULL};
     int handled, rc;
+    tz_metrics_mark(r, -1); /* counted as unmatched until a route matches */
     if (!c->active) {
         /* once per child and server: say why, without a line per request */
         if (!__atomic_exchange_n(&c->told_inactive, 1, __ATOMIC_RELAXED))
@@ -216,6 +230,7 @@ int tz_dispatch(request_rec *r, const char *path)
     case TZ_ROUTE_FOUND:
         break;
     }
+    tz_metrics_mark(r, (int)(m.route - tz_routes));
     if (tz_schema_ready(r, ((const tz_route_data_t *)m.route->data)->fn) != OK)
         return DONE;
     q.id = m.id[0] ? apr_pstrdup(r->pool, m.id) : NULL;

@@ -168,7 +168,8 @@ static void current(request_rec *r, tz_schema_info_t *out)
 int tz_schema_ready(request_rec *r, tz_handler_fn route)
 {
     tz_schema_info_t i;
-    if (route == tz_h_health || route == tz_h_health_detailed || route == tz_h_openapi)
+    if (route == tz_h_health || route == tz_h_health_detailed || route == tz_h_openapi ||
+        route == tz_h_metrics)
         return OK;
     current(r, &i);
     if (i.state != TZ_SCHEMA_BEHIND)

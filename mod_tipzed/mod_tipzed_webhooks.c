@@ -9,6 +9,7 @@
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_events.h"
+#include "mod_tipzed_metrics.h"
 #include "mod_tipzed_providers.h"
 
 static tz_sig_status_e check_signature(tz_req_t *q, const tz_provider_t *pv)
@@ -106,9 +107,25 @@ int tz_h_webhook(tz_req_t *q)
     if (!pv)
         return tz_send_problem(q->r, HTTP_NOT_FOUND, "not_found",
                                "no such provider is enabled on this server");
-    if ((st = check_signature(q, pv)) != TZ_SIG_OK)
+    if ((st = check_signature(q, pv)) != TZ_SIG_OK) {
+        tz_metrics_webhook_rejected(pv->name);
         return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
+    }
     return handle_event(q, pv);
+}
+
+/* The one generic provider enabled, which a refused delivery at the
+ * generic address was meant for; NULL when several could have been. */
+static const char *sole_generic(const tz_cfg_t *c)
+{
+    const char *name = NULL;
+    for (int i = 0; i < TZ_PROV__COUNT; i++)
+        if (tz_providers[i]->generic && c->providers[i].enabled) {
+            if (name)
+                return NULL;
+            name = tz_providers[i]->name;
+        }
+    return name;
 }
 
 /* The generic protocol's address: whichever enabled generic provider's
@@ -124,5 +141,6 @@ int tz_h_webhook_generic(tz_req_t *q)
         if ((st = check_signature(q, pv)) == TZ_SIG_OK)
             return handle_event(q, pv);
     }
+    tz_metrics_webhook_rejected(sole_generic(q->cfg));
     return tz_send_problem(q->r, HTTP_UNAUTHORIZED, "invalid_signature", tz_sig_status_str(st));
 }

@@ -136,4 +136,5 @@ const tz_stmt_t tz_statements[TZ_Q__COUNT] = {
     TZ_API(MAIL_CLAIM, mail_claim, "%s, %s::int, %s::int, %s::boolean", 4),
     TZ_API(MAIL_REPORT, mail_report, "%s, %s::json, %s::int, %s::boolean", 4),
     TZ_API(OUTBOX_PRUNE, outbox_prune, "%s::int, %s::int", 2),
+    TZ_API(METRICS, metrics, "", 0),
 };

@@ -104,6 +104,7 @@ typedef enum {
     TZ_Q_MAIL_CLAIM,
     TZ_Q_MAIL_REPORT,
     TZ_Q_OUTBOX_PRUNE,
+    TZ_Q_METRICS,
     TZ_Q__COUNT
 } tz_query_e;
 

@@ -9,6 +9,7 @@ static const tz_route_t routes[] = {
     {"GET", "/health", NULL},
     {"GET", "/health/detailed", NULL},
     {"GET", "/openapi.json", NULL},
+    {"GET", "/metrics", NULL},
     {"POST", "/auth/register", NULL},
     {"POST", "/auth/login", NULL},
     {"POST", "/auth/refresh", NULL},

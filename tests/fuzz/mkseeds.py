@@ -221,4 +221,7 @@ mm = [
     (3, "260971234567\n" + "a" * 159 + "\u00e9 and more"),
 ]
 write("momo", [bytes([i]) + s.encode() for i, s in mm] + [b"\x00not json", b"\x01[]", b"\x03+\n\xff"])
+write("metrics", [b"\x00127.0.0.0/8 ::1", b"\x00all", b"\x0010.0.0.0/8 2001:db8::/32 192.168.5.5",
+                  b"\x00::ffff:10.0.0.0/104", b"\x0010.0.0.1/8", b"\x000.0.0.0/0", b"\x01plain",
+                  b'\x01a"b\\c\nd', b"\x01/payments/{id}"])
 print("seeds written under", ROOT)
