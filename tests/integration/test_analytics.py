@@ -1,0 +1,167 @@
+"""GET /creators/me/analytics: a creator's earnings by UTC day, week or
+month from the per-day rollups (schema step 024), which the posting
+functions keep in the transaction of each credit, refund and dispute.
+
+The test stack's fee is 15% (round half up), its cashback 1%; tips here are
+paid from funded wallets (credited at once) and through the sandbox
+provider, and a membership is charged from the wallet when it starts."""
+import datetime
+import uuid
+
+import pytest
+
+from test_billing import plan, subscribe
+from test_payments import post_delivery, sandbox_deliveries
+from test_wallet_payments import fund, refund, tip
+from tzclient import assert_problem, register
+
+DAY = datetime.timedelta(days=1)
+
+
+def fee(amount):
+    return (amount * 1500 + 5000) // 10000
+
+
+def today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def analytics(api, user, **params):
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    return api.get(f"/creators/me/analytics?{q}", token=user["access_token"])
+
+
+def follow(api, fan, creator):
+    r = api.post(f"/creators/{creator['user']['id']}/follow", token=fan["access_token"])
+    assert r.status in (200, 201, 204), r
+
+
+@pytest.fixture
+def scene(api, stack, new_client):
+    """A creator paid by three fans today: f1 tips 1000 from its wallet and
+    3000 through the sandbox, f2 tips 2000 from its wallet and pays a
+    membership of 1000, f3 only follows."""
+    creator = register(new_client(), role="creator", full_name="Natasha Creator")
+    f1, f2, f3 = (register(new_client(), full_name=n) for n in ("Fan One", "Fan Two", "Fan Three"))
+    for f in (f1, f2):
+        fund(stack, f["user"]["id"], 20000)
+    cid = creator["user"]["id"]
+    assert tip(api, f1, cid, 1000).status == 201
+    p = tip(api, f1, cid, 3000, source="provider", provider="sandbox").json
+    assert post_delivery(api, sandbox_deliveries(api, p["payment_url"]), "approve").status == 200
+    w2 = tip(api, f2, cid, 2000)
+    assert w2.status == 201, w2
+    pl = plan(api, creator, amount=1000)
+    assert subscribe(api, f2, pl["id"]).status == 201
+    follow(api, f3, creator)
+    return {"creator": creator, "fans": (f1, f2, f3), "provider_tip": p["id"],
+            "wallet_tip": w2.json["id"]}
+
+
+def test_a_day_counts_what_the_fans_paid(api, scene):
+    c, (f1, f2, f3) = scene["creator"], scene["fans"]
+    r = analytics(api, c, **{"from": today() - DAY, "to": today() + 2 * DAY, "interval": "day"})
+    assert r.status == 200, r
+    a = r.json
+    assert a["currency"] == "ZMW" and a["interval"] == "day"
+    assert a["from"] == f"{today() - DAY}T00:00:00Z" and a["to"] == f"{today() + 2 * DAY}T00:00:00Z"
+    # every bucket is there, the empty ones with zeros
+    assert [b["start"] for b in a["series"]] == [f"{today() + n * DAY}T00:00:00Z" for n in (-1, 0, 1)]
+    for empty in (a["series"][0], a["series"][2]):
+        assert all(v == 0 for k, v in empty.items() if k != "start"), empty
+    b = a["series"][1]
+    gross = 1000 + 3000 + 2000 + 1000
+    fees = fee(1000) + fee(3000) + fee(2000) + fee(1000)
+    assert (b["gross"], b["fees"], b["refunds"], b["net"]) == (gross, fees, 0, gross - fees)
+    assert b["tips"] == 3 and b["supporters"] == 2 and b["new_followers"] == 1
+    assert b["subscription_revenue"] == 1000
+    # the totals are the buckets' sums (supporters: distinct fans of the range)
+    for k in ("gross", "fees", "refunds", "net", "tips", "new_followers", "subscription_revenue"):
+        assert a["totals"][k] == sum(x[k] for x in a["series"]), k
+    assert a["totals"]["supporters"] == 2
+    assert a["top_supporters"] == [
+        {"fan_id": f1["user"]["id"], "name": "Fan One", "total": 4000, "payments": 2},
+        {"fan_id": f2["user"]["id"], "name": "Fan Two", "total": 3000, "payments": 2}]
+    # net over all time is the earnings the profile shows
+    assert api.get("/creators/me", token=c["access_token"]).json["earnings"] == a["totals"]["net"]
+
+
+def test_a_refund_counts_on_its_day_and_moves_net_with_earnings(api, scene, admin):
+    c = scene["creator"]
+    r = refund(api, admin, scene["wallet_tip"])
+    assert r.status == 200 and r.json["status"] == "refunded", r
+    a = analytics(api, c, **{"from": today(), "to": today() + DAY}).json
+    b = a["series"][0]
+    assert b["refunds"] == 2000 - fee(2000)
+    assert b["net"] == b["gross"] - b["fees"] - b["refunds"]
+    assert b["gross"] == 7000 and b["tips"] == 3  # what was paid stays what was paid
+    assert api.get("/creators/me", token=c["access_token"]).json["earnings"] == b["net"]
+
+
+def test_weeks_and_months_hold_the_same_days(api, scene):
+    c = scene["creator"]
+    day = analytics(api, c, **{"from": today(), "to": today() + DAY}).json["totals"]
+    week = analytics(api, c, **{"from": today(), "to": today() + DAY, "interval": "week"}).json
+    monday = today() - datetime.timedelta(days=today().weekday())
+    assert [b["start"] for b in week["series"]] == [f"{monday}T00:00:00Z"]
+    assert week["to"] == f"{monday + 7 * DAY}T00:00:00Z"
+    month = analytics(api, c, **{"from": today(), "to": today() + DAY, "interval": "month"}).json
+    assert month["series"][0]["start"] == f"{today().replace(day=1)}T00:00:00Z"
+    assert week["totals"] == day == month["totals"]
+    # an instant inside a day widens the range to the whole day
+    inside = analytics(api, c, **{"from": f"{today()}T10:30:00Z", "to": f"{today()}T10:30:01Z"}).json
+    assert inside["from"] == f"{today()}T00:00:00Z" and inside["totals"] == day
+
+
+def test_nobody_sees_another_creators_figures(api, scene, new_client):
+    other = register(new_client(), role="creator")
+    a = analytics(api, other, **{"from": today(), "to": today() + DAY}).json
+    assert a["top_supporters"] == [] and all(v == 0 for v in a["totals"].values())
+    fan = scene["fans"][0]
+    assert_problem(analytics(api, fan, **{"from": today(), "to": today() + DAY}), 403)
+    assert api.get(f"/creators/me/analytics?from={today()}&to={today() + DAY}").status == 401
+    # another currency is another set of rows
+    zmw_only = analytics(api, scene["creator"], **{"from": today(), "to": today() + DAY,
+                                                   "currency": "ZMW"}).json
+    assert zmw_only["totals"]["gross"] == 7000
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"to": "2026-01-02"}, "from"),
+    ({"from": "2026-01-01"}, "to"),
+    ({"from": "last-week", "to": "2026-01-02"}, "from"),
+    ({"from": "2026-01-01", "to": "2026-02-30"}, "to"),
+    ({"from": "2026-01-02", "to": "2026-01-02"}, "to"),
+    ({"from": "2026-01-03", "to": "2026-01-02"}, "to"),
+    ({"from": "2025-01-01", "to": "2026-01-03"}, "to"),
+    ({"from": "2020-01-01", "to": "2025-01-03", "interval": "month"}, "to"),
+    ({"from": "2026-01-01", "to": "2026-01-02", "interval": "hour"}, "interval"),
+    ({"from": "2026-01-01", "to": "2026-01-02", "currency": "XYZ"}, "currency"),
+])
+def test_bad_ranges_are_422_naming_the_field(api, new_client, params, field):
+    c = register(new_client(), role="creator")
+    assert_problem(analytics(api, c, **params), 422, "validation_failed", field)
+
+
+def test_the_schema_steps_backfill_rebuilds_the_same_rollups(stack, scene):
+    """The backfill of step 024, run again from the ledger, gives exactly
+    the rows the posting functions wrote (in a transaction rolled back)."""
+    import os
+    from tzstack import SQL_DIR
+    text = open(os.path.join(SQL_DIR, "schema", "024_analytics.sql")).read()
+    backfill = text[text.index("-- Backfill."):]
+    r = stack.psql_script(
+        "\\pset tuples_only on\n\\pset format unaligned\n"
+        "BEGIN; CREATE TEMP TABLE kept_d AS SELECT * FROM creator_daily;"
+        " CREATE TEMP TABLE kept_f AS SELECT * FROM creator_fan_daily;"
+        " DELETE FROM creator_fan_daily; DELETE FROM creator_daily;\n"
+        + backfill +
+        "\nSELECT 'rollups', (SELECT count(*) FROM kept_d), (SELECT count(*) FROM"
+        " ((TABLE kept_d EXCEPT TABLE creator_daily) UNION ALL"
+        "  (TABLE creator_daily EXCEPT TABLE kept_d)) x),"
+        " (SELECT count(*) FROM ((TABLE kept_f EXCEPT TABLE creator_fan_daily) UNION ALL"
+        "  (TABLE creator_fan_daily EXCEPT TABLE kept_f)) y); ROLLBACK;\n")
+    assert r.returncode == 0, r.stderr
+    line = [x for x in r.stdout.splitlines() if x.startswith("rollups|")][0]
+    kept, diff_d, diff_f = (int(v) for v in line.split("|")[1:])
+    assert kept > 0 and diff_d == 0 and diff_f == 0, line
