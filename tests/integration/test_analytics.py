@@ -6,14 +6,13 @@ The test stack's fee is 15% (round half up), its cashback 1%; tips here are
 paid from funded wallets (credited at once) and through the sandbox
 provider, and a membership is charged from the wallet when it starts."""
 import datetime
-import uuid
 
 import pytest
 
 from test_billing import plan, subscribe
 from test_payments import post_delivery, sandbox_deliveries
 from test_wallet_payments import fund, refund, tip
-from tzclient import assert_problem, register
+from tzclient import Client, assert_problem, next_source_ip, register
 
 DAY = datetime.timedelta(days=1)
 
@@ -36,13 +35,13 @@ def follow(api, fan, creator):
     assert r.status in (200, 201, 204), r
 
 
-@pytest.fixture
-def scene(api, stack, new_client):
+def make_scene(stack):
     """A creator paid by three fans today: f1 tips 1000 from its wallet and
     3000 through the sandbox, f2 tips 2000 from its wallet and pays a
     membership of 1000, f3 only follows."""
-    creator = register(new_client(), role="creator", full_name="Natasha Creator")
-    f1, f2, f3 = (register(new_client(), full_name=n) for n in ("Fan One", "Fan Two", "Fan Three"))
+    api = Client(stack.api_url, source_ip=next_source_ip())
+    creator = register(api, role="creator", full_name="Natasha Creator")
+    f1, f2, f3 = (register(api, full_name=n) for n in ("Fan One", "Fan Two", "Fan Three"))
     for f in (f1, f2):
         fund(stack, f["user"]["id"], 20000)
     cid = creator["user"]["id"]
@@ -56,6 +55,12 @@ def scene(api, stack, new_client):
     follow(api, f3, creator)
     return {"creator": creator, "fans": (f1, f2, f3), "provider_tip": p["id"],
             "wallet_tip": w2.json["id"]}
+
+
+@pytest.fixture(scope="module")
+def scene(stack):
+    """One scene for the tests that only read it."""
+    return make_scene(stack)
 
 
 def test_a_day_counts_what_the_fans_paid(api, scene):
@@ -86,7 +91,8 @@ def test_a_day_counts_what_the_fans_paid(api, scene):
     assert api.get("/creators/me", token=c["access_token"]).json["earnings"] == a["totals"]["net"]
 
 
-def test_a_refund_counts_on_its_day_and_moves_net_with_earnings(api, scene, admin):
+def test_a_refund_counts_on_its_day_and_moves_net_with_earnings(api, stack, admin):
+    scene = make_scene(stack)
     c = scene["creator"]
     r = refund(api, admin, scene["wallet_tip"])
     assert r.status == 200 and r.json["status"] == "refunded", r
@@ -126,6 +132,11 @@ def test_nobody_sees_another_creators_figures(api, scene, new_client):
     assert zmw_only["totals"]["gross"] == 7000
 
 
+@pytest.fixture(scope="module")
+def a_creator(stack):
+    return register(Client(stack.api_url, source_ip=next_source_ip()), role="creator")
+
+
 @pytest.mark.parametrize("params,field", [
     ({"to": "2026-01-02"}, "from"),
     ({"from": "2026-01-01"}, "to"),
@@ -138,8 +149,8 @@ def test_nobody_sees_another_creators_figures(api, scene, new_client):
     ({"from": "2026-01-01", "to": "2026-01-02", "interval": "hour"}, "interval"),
     ({"from": "2026-01-01", "to": "2026-01-02", "currency": "XYZ"}, "currency"),
 ])
-def test_bad_ranges_are_422_naming_the_field(api, new_client, params, field):
-    c = register(new_client(), role="creator")
+def test_bad_ranges_are_422_naming_the_field(api, a_creator, params, field):
+    c = a_creator
     assert_problem(analytics(api, c, **params), 422, "validation_failed", field)
 
 
