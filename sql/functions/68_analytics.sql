@@ -215,3 +215,28 @@ BEGIN
   RETURN json_build_object('lines', coalesce(lines, '[]'::json),
                            '_next', CASE WHEN n = p_limit AND last_id < p_upto THEN last_id END);
 END $$;
+
+-- Reconciliation (80_reconcile.sql), analytics_rollups: creator id and
+-- currency whose days' net does not sum to its earnings (creator_stats);
+-- creator, currency and day whose paying fans' gross does not sum to the
+-- day's gross.  Whole-table passes over the rollups, admin-only.
+CREATE OR REPLACE FUNCTION tz_reconcile_analytics() RETURNS TABLE (check_name text, id text,
+                                                                   detail text)
+LANGUAGE sql STABLE AS $$
+  SELECT 'analytics_rollups', format('%s/%s', coalesce(s.creator_id, d.creator_id),
+                                     coalesce(s.currency, d.currency)),
+         format('earnings %s, days'' net %s', coalesce(s.earnings, 0), coalesce(d.net, 0))
+    FROM creator_stats s
+    FULL JOIN (SELECT creator_id, currency, sum(net) AS net FROM creator_daily
+                GROUP BY creator_id, currency) d
+      ON d.creator_id = s.creator_id AND d.currency = s.currency
+   WHERE coalesce(s.earnings, 0) <> coalesce(d.net, 0)
+  UNION ALL
+  SELECT 'analytics_rollups', format('%s/%s/%s', d.creator_id, d.currency, d.day),
+         format('gross %s, its fans'' %s', d.gross, coalesce(f.gross, 0))
+    FROM creator_daily d
+    LEFT JOIN (SELECT creator_id, currency, day, sum(gross) AS gross FROM creator_fan_daily
+                GROUP BY creator_id, currency, day) f
+      ON f.creator_id = d.creator_id AND f.currency = d.currency AND f.day = d.day
+   WHERE d.gross <> coalesce(f.gross, 0)
+$$;
