@@ -79,6 +79,10 @@ DECLARE
   totals json;
   top json;
 BEGIN
+  IF p_interval NOT IN ('day', 'week', 'month') OR p_to <= p_from THEN
+    RAISE EXCEPTION 'analytics: % buckets from % to %', p_interval, p_from, p_to
+      USING ERRCODE = '22023';
+  END IF;
   WITH buckets AS (
     SELECT s::date AS start FROM generate_series(p_from::timestamp, p_to::timestamp - step, step) s
   ), days AS (
