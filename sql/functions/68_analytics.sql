@@ -30,20 +30,29 @@ BEGIN
     RETURN;
   END IF;
   SELECT array_agg(s.amount ORDER BY s.pos) INTO g FROM tz_payment_shares(p, p.amount) s;
-  INSERT INTO creator_daily AS c (creator_id, currency, day, gross, fees, net, tips, subscription)
+  -- the fan's row of the day first: a new one (xmax = 0: inserted, not
+  -- updated) is one more supporter of the day
+  WITH fan AS (
+    INSERT INTO creator_fan_daily AS c (creator_id, currency, day, fan_id, gross, payments)
+    SELECT u.who, p.currency, d, p.fan_id, u.gross, 1
+      FROM unnest(p_creators, g) AS u(who, gross) ORDER BY u.who
+    ON CONFLICT (creator_id, currency, day, fan_id) DO UPDATE
+       SET gross = c.gross + excluded.gross, payments = c.payments + 1
+    RETURNING c.creator_id, (c.xmax = 0) AS fresh
+  )
+  INSERT INTO creator_daily AS c (creator_id, currency, day, gross, fees, net, tips, subscription,
+                                  supporters)
   SELECT u.who, p.currency, d, u.gross, u.gross - u.net, u.net,
          CASE WHEN p.purpose IN ('tip', 'schedule') THEN 1 ELSE 0 END,
-         CASE WHEN p.purpose = 'subscription' THEN u.gross ELSE 0 END
-    FROM unnest(p_creators, p_net, g) AS u(who, net, gross) ORDER BY u.who
+         CASE WHEN p.purpose = 'subscription' THEN u.gross ELSE 0 END,
+         CASE WHEN fan.fresh THEN 1 ELSE 0 END
+    FROM unnest(p_creators, p_net, g) AS u(who, net, gross) JOIN fan ON fan.creator_id = u.who
+   ORDER BY u.who
   ON CONFLICT (creator_id, currency, day) DO UPDATE
      SET gross = c.gross + excluded.gross, fees = c.fees + excluded.fees,
          net = c.net + excluded.net, tips = c.tips + excluded.tips,
-         subscription = c.subscription + excluded.subscription;
-  INSERT INTO creator_fan_daily AS c (creator_id, currency, day, fan_id, gross, payments)
-  SELECT u.who, p.currency, d, p.fan_id, u.gross, 1
-    FROM unnest(p_creators, g) AS u(who, gross) ORDER BY u.who
-  ON CONFLICT (creator_id, currency, day, fan_id) DO UPDATE
-     SET gross = c.gross + excluded.gross, payments = c.payments + 1;
+         subscription = c.subscription + excluded.subscription,
+         supporters = c.supporters + excluded.supporters;
 END $$;
 
 -- A refund or a dispute moved p_creators' earnings by p_amounts (negative:
@@ -78,25 +87,42 @@ DECLARE
   series json;
   totals json;
   top json;
+  n_fans bigint;
 BEGIN
   IF p_interval NOT IN ('day', 'week', 'month') OR p_to <= p_from THEN
     RAISE EXCEPTION 'analytics: % buckets from % to %', p_interval, p_from, p_to
       USING ERRCODE = '22023';
   END IF;
+  -- one pass over the range's fan rows: the distinct fans (the totals'
+  -- supporters) and the ten who paid the most
+  SELECT json_agg(json_build_object('fan_id', t.fan_id, 'name', u.full_name, 'total', t.total,
+                                    'payments', t.n) ORDER BY t.total DESC, t.fan_id),
+         max(t.fans)
+    INTO top, n_fans
+    FROM (SELECT fan_id, sum(gross) AS total, sum(payments) AS n, count(*) OVER () AS fans
+            FROM creator_fan_daily
+           WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
+           GROUP BY fan_id ORDER BY sum(gross) DESC, fan_id LIMIT 10) t
+    JOIN users u ON u.id = t.fan_id;
   WITH buckets AS (
     SELECT s::date AS start FROM generate_series(p_from::timestamp, p_to::timestamp - step, step) s
   ), days AS (
     SELECT date_trunc(p_interval, day::timestamp)::date AS start, sum(gross) AS gross,
            sum(fees) AS fees, sum(refunds) AS refunds, sum(net) AS net, sum(tips) AS tips,
-           sum(subscription) AS subscription
+           sum(subscription) AS subscription, sum(supporters) AS supporters
       FROM creator_daily
      WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
      GROUP BY 1
   ), fans AS (
-    SELECT date_trunc(p_interval, day::timestamp)::date AS start, count(DISTINCT fan_id) AS n
-      FROM creator_fan_daily
-     WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
-     GROUP BY 1
+    -- a day's supporters are stored; a week's or a month's are the
+    -- distinct fans of its days (hashed, not sorted)
+    SELECT start, count(*) AS n FROM (
+      SELECT date_trunc(p_interval, day::timestamp)::date AS start, fan_id
+        FROM creator_fan_daily
+       WHERE p_interval <> 'day' AND creator_id = p_creator AND currency = p_currency
+         AND day >= p_from AND day < p_to
+       GROUP BY 1, 2) f
+     GROUP BY start
   ), follows_in AS (
     SELECT date_trunc(p_interval, created_at AT TIME ZONE 'UTC')::date AS start, count(*) AS n
       FROM follows WHERE creator_id = p_creator AND created_at >= t0 AND created_at < t1
@@ -104,7 +130,8 @@ BEGIN
   ), rows AS (
     SELECT b.start, coalesce(d.gross, 0) AS gross, coalesce(d.fees, 0) AS fees,
            coalesce(d.refunds, 0) AS refunds, coalesce(d.net, 0) AS net,
-           coalesce(d.tips, 0) AS tips, coalesce(f.n, 0) AS supporters,
+           coalesce(d.tips, 0) AS tips,
+           coalesce(CASE WHEN p_interval = 'day' THEN d.supporters ELSE f.n END, 0) AS supporters,
            coalesce(fl.n, 0) AS new_followers, coalesce(d.subscription, 0) AS subscription
       FROM buckets b LEFT JOIN days d USING (start) LEFT JOIN fans f USING (start)
       LEFT JOIN follows_in fl USING (start)
@@ -117,20 +144,10 @@ BEGIN
          json_build_object(
            'gross', coalesce(sum(r.gross), 0), 'fees', coalesce(sum(r.fees), 0),
            'refunds', coalesce(sum(r.refunds), 0), 'net', coalesce(sum(r.net), 0),
-           'tips', coalesce(sum(r.tips), 0),
-           'supporters', (SELECT count(DISTINCT fan_id) FROM creator_fan_daily
-                           WHERE creator_id = p_creator AND currency = p_currency
-                             AND day >= p_from AND day < p_to),
+           'tips', coalesce(sum(r.tips), 0), 'supporters', coalesce(n_fans, 0),
            'new_followers', coalesce(sum(r.new_followers), 0),
            'subscription_revenue', coalesce(sum(r.subscription), 0))
     INTO series, totals FROM rows r;
-  SELECT json_agg(json_build_object('fan_id', t.fan_id, 'name', u.full_name, 'total', t.total,
-                                    'payments', t.n) ORDER BY t.total DESC, t.fan_id)
-    INTO top
-    FROM (SELECT fan_id, sum(gross) AS total, sum(payments) AS n FROM creator_fan_daily
-           WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
-           GROUP BY fan_id ORDER BY sum(gross) DESC, fan_id LIMIT 10) t
-    JOIN users u ON u.id = t.fan_id;
   RETURN json_build_object('currency', p_currency, 'interval', p_interval,
                            'from', tz_ts(t0), 'to', tz_ts(t1),
                            'series', coalesce(series, '[]'::json), 'totals', totals,
@@ -222,8 +239,8 @@ END $$;
 
 -- Reconciliation (80_reconcile.sql), analytics_rollups: creator id and
 -- currency whose days' net does not sum to its earnings (creator_stats);
--- creator, currency and day whose paying fans' gross does not sum to the
--- day's gross.  Whole-table passes over the rollups, admin-only.
+-- creator, currency and day whose paying fans' rows do not sum to the
+-- day's gross, or are not as many as its supporters.  Whole-table passes over the rollups, admin-only.
 CREATE OR REPLACE FUNCTION tz_reconcile_analytics() RETURNS TABLE (check_name text, id text,
                                                                    detail text)
 LANGUAGE sql STABLE AS $$
@@ -236,11 +253,14 @@ LANGUAGE sql STABLE AS $$
       ON d.creator_id = s.creator_id AND d.currency = s.currency
    WHERE coalesce(s.earnings, 0) <> coalesce(d.net, 0)
   UNION ALL
-  SELECT 'analytics_rollups', format('%s/%s/%s', d.creator_id, d.currency, d.day),
-         format('gross %s, its fans'' %s', d.gross, coalesce(f.gross, 0))
+  SELECT 'analytics_rollups', format('%s/%s/%s', coalesce(d.creator_id, f.creator_id),
+                                     coalesce(d.currency, f.currency), coalesce(d.day, f.day)),
+         format('gross %s and %s supporters, its fans'' rows: gross %s, %s rows',
+                coalesce(d.gross, 0), coalesce(d.supporters, 0), coalesce(f.gross, 0),
+                coalesce(f.n, 0))
     FROM creator_daily d
-    LEFT JOIN (SELECT creator_id, currency, day, sum(gross) AS gross FROM creator_fan_daily
-                GROUP BY creator_id, currency, day) f
+    FULL JOIN (SELECT creator_id, currency, day, sum(gross) AS gross, count(*) AS n
+                 FROM creator_fan_daily GROUP BY creator_id, currency, day) f
       ON f.creator_id = d.creator_id AND f.currency = d.currency AND f.day = d.day
-   WHERE d.gross <> coalesce(f.gross, 0)
+   WHERE coalesce(d.gross, 0) <> coalesce(f.gross, 0) OR coalesce(d.supporters, 0) <> coalesce(f.n, 0)
 $$;

@@ -82,7 +82,8 @@
 --   analytics_rollups    creator/currency: the days' net of the analytics
 --                        rollups other than the creator's earnings;
 --                        creator/currency/day: a day's gross other than
---                        its paying fans' (68_analytics.sql)
+--                        its paying fans', or supporters other than their
+--                        number (68_analytics.sql)
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 

@@ -7,7 +7,8 @@
 -- whatever the size of the ledger:
 --
 --   creator_daily      gross, fees, refunds, net, tips, subscription
---                      revenue: the day's figures of one creator
+--                      revenue, supporters: the day's figures of one
+--                      creator
 --   creator_fan_daily  one row per fan who paid the creator that day (the
 --                      supporters of a day, a week or a month are the
 --                      distinct fans of its days; top supporters sum them)
@@ -32,6 +33,7 @@ CREATE TABLE creator_daily (
   net          bigint NOT NULL DEFAULT 0,     -- gross - fees - refunds
   tips         int NOT NULL DEFAULT 0,        -- tips and scheduled tips credited
   subscription bigint NOT NULL DEFAULT 0,     -- the part of gross from memberships
+  supporters   int NOT NULL DEFAULT 0,        -- its creator_fan_daily rows: distinct paying fans
   PRIMARY KEY (creator_id, currency, day),
   CONSTRAINT creator_daily_net CHECK (net = gross - fees - refunds)
 );
@@ -90,15 +92,16 @@ SELECT a.owner_id AS creator_id, e.created_at AT TIME ZONE 'UTC' AS at_utc,
         OR a.owner_id IN (SELECT s.creator_id FROM payment_splits s WHERE s.payment_id = p.id))
  GROUP BY e.id, a.owner_id, p.currency;
 
-INSERT INTO creator_daily (creator_id, currency, day, gross, fees, refunds, net, tips, subscription)
+INSERT INTO creator_daily (creator_id, currency, day, gross, fees, refunds, net, tips, subscription,
+                           supporters)
 SELECT creator_id, currency, day, sum(gross), sum(fees), sum(refunds),
-       sum(gross) - sum(fees) - sum(refunds), sum(tips), sum(subscription)
+       sum(gross) - sum(fees) - sum(refunds), sum(tips), sum(subscription), count(DISTINCT fan_id)
   FROM (SELECT creator_id, currency, day, gross, fees, 0 AS refunds,
                CASE WHEN purpose IN ('tip', 'schedule') THEN 1 ELSE 0 END AS tips,
-               CASE WHEN purpose = 'subscription' THEN gross ELSE 0 END AS subscription
+               CASE WHEN purpose = 'subscription' THEN gross ELSE 0 END AS subscription, fan_id
           FROM rollup_credits
         UNION ALL
-        SELECT creator_id, currency, at_utc::date, 0, 0, taken, 0, 0 FROM rollup_takebacks) x
+        SELECT creator_id, currency, at_utc::date, 0, 0, taken, 0, 0, NULL FROM rollup_takebacks) x
  GROUP BY creator_id, currency, day;
 
 INSERT INTO creator_fan_daily (creator_id, currency, day, fan_id, gross, payments)
