@@ -53,6 +53,11 @@ BEGIN
          net = c.net + excluded.net, tips = c.tips + excluded.tips,
          subscription = c.subscription + excluded.subscription,
          supporters = c.supporters + excluded.supporters;
+  INSERT INTO creator_fan_monthly AS c (creator_id, currency, month, fan_id, gross, payments)
+  SELECT u.who, p.currency, date_trunc('month', d)::date, p.fan_id, u.gross, 1
+    FROM unnest(p_creators, g) AS u(who, gross) ORDER BY u.who
+  ON CONFLICT (creator_id, currency, month, fan_id) DO UPDATE
+     SET gross = c.gross + excluded.gross, payments = c.payments + 1;
 END $$;
 
 -- A refund or a dispute moved p_creators' earnings by p_amounts (negative:
@@ -79,7 +84,10 @@ END $$;
 -- follows made in the bucket that still stand.
 CREATE OR REPLACE FUNCTION tz_api_creator_analytics(p_creator uuid, p_currency text, p_from date,
                                                     p_to date, p_interval text)
-RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+-- a few thousand rows at most: starting parallel workers would cost more
+-- than they save
+SET max_parallel_workers_per_gather = 0 AS $$
 DECLARE
   step interval := ('1 ' || p_interval)::interval;
   t0 timestamptz := p_from::timestamp AT TIME ZONE 'UTC';
@@ -88,6 +96,8 @@ DECLARE
   totals json;
   top json;
   n_fans bigint;
+  m0 date;
+  m1 date;
 BEGIN
   IF p_interval NOT IN ('day', 'week', 'month') OR p_to <= p_from THEN
     RAISE EXCEPTION 'analytics: % buckets from % to %', p_interval, p_from, p_to
@@ -95,13 +105,27 @@ BEGIN
   END IF;
   -- one pass over the range's fan rows: the distinct fans (the totals'
   -- supporters) and the ten who paid the most
+  -- whole months [m0, m1) from creator_fan_monthly, the days before m0
+  -- and from m1 on from creator_fan_daily
+  m0 := CASE WHEN date_trunc('month', p_from)::date = p_from THEN p_from
+             ELSE (date_trunc('month', p_from) + interval '1 month')::date END;
+  m1 := date_trunc('month', p_to)::date;
+  IF m1 <= m0 THEN  -- no whole month: every day from creator_fan_daily
+    m0 := p_to;
+    m1 := p_to;
+  END IF;
   SELECT json_agg(json_build_object('fan_id', t.fan_id, 'name', u.full_name, 'total', t.total,
                                     'payments', t.n) ORDER BY t.total DESC, t.fan_id),
          max(t.fans)
     INTO top, n_fans
     FROM (SELECT fan_id, sum(gross) AS total, sum(payments) AS n, count(*) OVER () AS fans
-            FROM creator_fan_daily
-           WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
+            FROM (SELECT fan_id, gross, payments FROM creator_fan_monthly
+                   WHERE creator_id = p_creator AND currency = p_currency
+                     AND month >= m0 AND month < m1
+                  UNION ALL
+                  SELECT fan_id, gross, payments FROM creator_fan_daily
+                   WHERE creator_id = p_creator AND currency = p_currency
+                     AND ((day >= p_from AND day < m0) OR (day >= m1 AND day < p_to))) f
            GROUP BY fan_id ORDER BY sum(gross) DESC, fan_id LIMIT 10) t
     JOIN users u ON u.id = t.fan_id;
   WITH buckets AS (
@@ -114,15 +138,20 @@ BEGIN
      WHERE creator_id = p_creator AND currency = p_currency AND day >= p_from AND day < p_to
      GROUP BY 1
   ), fans AS (
-    -- a day's supporters are stored; a week's or a month's are the
-    -- distinct fans of its days (hashed, not sorted)
+    -- a day's supporters are stored, a month's are its rows of
+    -- creator_fan_monthly, a week's the distinct fans of its days
     SELECT start, count(*) AS n FROM (
-      SELECT date_trunc(p_interval, day::timestamp)::date AS start, fan_id
+      SELECT date_trunc('week', day::timestamp)::date AS start, fan_id
         FROM creator_fan_daily
-       WHERE p_interval <> 'day' AND creator_id = p_creator AND currency = p_currency
+       WHERE p_interval = 'week' AND creator_id = p_creator AND currency = p_currency
          AND day >= p_from AND day < p_to
        GROUP BY 1, 2) f
      GROUP BY start
+    UNION ALL
+    SELECT month, count(*) FROM creator_fan_monthly
+     WHERE p_interval = 'month' AND creator_id = p_creator AND currency = p_currency
+       AND month >= p_from AND month < p_to
+     GROUP BY month
   ), follows_in AS (
     SELECT date_trunc(p_interval, created_at AT TIME ZONE 'UTC')::date AS start, count(*) AS n
       FROM follows WHERE creator_id = p_creator AND created_at >= t0 AND created_at < t1
@@ -263,4 +292,17 @@ LANGUAGE sql STABLE AS $$
                  FROM creator_fan_daily GROUP BY creator_id, currency, day) f
       ON f.creator_id = d.creator_id AND f.currency = d.currency AND f.day = d.day
    WHERE coalesce(d.gross, 0) <> coalesce(f.gross, 0) OR coalesce(d.supporters, 0) <> coalesce(f.n, 0)
+  UNION ALL
+  SELECT 'analytics_rollups', format('%s/%s/%s/%s', coalesce(m.creator_id, f.creator_id),
+                                     coalesce(m.currency, f.currency), coalesce(m.month, f.month),
+                                     coalesce(m.fan_id, f.fan_id)),
+         format('month: gross %s, %s payments; its days: gross %s, %s payments',
+                m.gross, m.payments, f.gross, f.payments)
+    FROM creator_fan_monthly m
+    FULL JOIN (SELECT creator_id, currency, date_trunc('month', day)::date AS month, fan_id,
+                      sum(gross) AS gross, sum(payments) AS payments
+                 FROM creator_fan_daily GROUP BY 1, 2, 3, 4) f
+      ON f.creator_id = m.creator_id AND f.currency = m.currency AND f.month = m.month
+     AND f.fan_id = m.fan_id
+   WHERE m.gross IS DISTINCT FROM f.gross OR m.payments IS DISTINCT FROM f.payments
 $$;

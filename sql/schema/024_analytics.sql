@@ -12,6 +12,8 @@
 --   creator_fan_daily  one row per fan who paid the creator that day (the
 --                      supporters of a day, a week or a month are the
 --                      distinct fans of its days; top supporters sum them)
+--   creator_fan_monthly  the same per calendar month, so that a long
+--                      range reads its whole months there
 --
 -- Both rows belong to one creator, as its wallet row does, which the same
 -- transaction has locked already: they add no lock that another creator's
@@ -46,6 +48,19 @@ CREATE TABLE creator_fan_daily (
   gross      bigint NOT NULL DEFAULT 0,       -- what the fan paid the creator (its share)
   payments   int NOT NULL DEFAULT 0,
   PRIMARY KEY (creator_id, currency, day, fan_id)
+);
+
+-- The same per calendar month (UTC): a range's distinct fans and top
+-- supporters read the months it covers whole here, the days of its partial
+-- months in creator_fan_daily (a year: at most 12 rows per fan and 60 days).
+CREATE TABLE creator_fan_monthly (
+  creator_id uuid NOT NULL REFERENCES users (id),
+  currency   char(3) NOT NULL,
+  month      date NOT NULL CHECK (extract(day FROM month) = 1),
+  fan_id     uuid NOT NULL REFERENCES users (id),
+  gross      bigint NOT NULL DEFAULT 0,
+  payments   int NOT NULL DEFAULT 0,
+  PRIMARY KEY (creator_id, currency, month, fan_id)
 );
 
 CREATE INDEX follows_creator_time_idx ON follows (creator_id, created_at);
@@ -107,3 +122,7 @@ SELECT creator_id, currency, day, sum(gross), sum(fees), sum(refunds),
 INSERT INTO creator_fan_daily (creator_id, currency, day, fan_id, gross, payments)
 SELECT creator_id, currency, day, fan_id, sum(gross), count(*)
   FROM rollup_credits GROUP BY creator_id, currency, day, fan_id;
+
+INSERT INTO creator_fan_monthly (creator_id, currency, month, fan_id, gross, payments)
+SELECT creator_id, currency, date_trunc('month', day)::date, fan_id, sum(gross), sum(payments)
+  FROM creator_fan_daily GROUP BY 1, 2, 3, 4;
