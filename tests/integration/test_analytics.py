@@ -119,6 +119,24 @@ def test_weeks_and_months_hold_the_same_days(api, scene):
     assert inside["from"] == f"{today()}T00:00:00Z" and inside["totals"] == day
 
 
+def test_top_supporters_of_a_range_with_whole_and_partial_months(api, scene):
+    """A range reads its whole months from the monthly rollup and its
+    partial months by day: the figures are the same either way."""
+    c = scene["creator"]
+    first = today().replace(day=1)
+    start = (first - 40 * DAY)  # inside the month before last
+    a = analytics(api, c, **{"from": start, "to": today() + DAY}).json
+    b = analytics(api, c, **{"from": first, "to": today() + DAY}).json
+    assert a["top_supporters"] == b["top_supporters"] and len(a["top_supporters"]) == 2
+    # this whole month: read from the monthly rows
+    following = (first + 32 * DAY).replace(day=1)
+    whole = analytics(api, c, **{"from": first, "to": following}).json
+    assert whole["top_supporters"] == a["top_supporters"] and whole["totals"]["supporters"] == 2
+    assert a["totals"]["supporters"] == b["totals"]["supporters"] == 2
+    m = analytics(api, c, **{"from": start, "to": today() + DAY, "interval": "month"}).json
+    assert m["series"][-1]["supporters"] == 2 and m["top_supporters"] == a["top_supporters"]
+
+
 def test_nobody_sees_another_creators_figures(api, scene, new_client):
     other = register(new_client(), role="creator")
     a = analytics(api, other, **{"from": today(), "to": today() + DAY}).json
@@ -165,14 +183,17 @@ def test_the_schema_steps_backfill_rebuilds_the_same_rollups(stack, scene):
         "\\pset tuples_only on\n\\pset format unaligned\n"
         "BEGIN; CREATE TEMP TABLE kept_d AS SELECT * FROM creator_daily;"
         " CREATE TEMP TABLE kept_f AS SELECT * FROM creator_fan_daily;"
-        " DELETE FROM creator_fan_daily; DELETE FROM creator_daily;\n"
+        " CREATE TEMP TABLE kept_m AS SELECT * FROM creator_fan_monthly;"
+        " DELETE FROM creator_fan_monthly; DELETE FROM creator_fan_daily; DELETE FROM creator_daily;\n"
         + backfill +
         "\nSELECT 'rollups', (SELECT count(*) FROM kept_d), (SELECT count(*) FROM"
         " ((TABLE kept_d EXCEPT TABLE creator_daily) UNION ALL"
         "  (TABLE creator_daily EXCEPT TABLE kept_d)) x),"
         " (SELECT count(*) FROM ((TABLE kept_f EXCEPT TABLE creator_fan_daily) UNION ALL"
-        "  (TABLE creator_fan_daily EXCEPT TABLE kept_f)) y); ROLLBACK;\n")
+        "  (TABLE creator_fan_daily EXCEPT TABLE kept_f)) y),"
+        " (SELECT count(*) FROM ((TABLE kept_m EXCEPT TABLE creator_fan_monthly) UNION ALL"
+        "  (TABLE creator_fan_monthly EXCEPT TABLE kept_m)) z); ROLLBACK;\n")
     assert r.returncode == 0, r.stderr
     line = [x for x in r.stdout.splitlines() if x.startswith("rollups|")][0]
-    kept, diff_d, diff_f = (int(v) for v in line.split("|")[1:])
-    assert kept > 0 and diff_d == 0 and diff_f == 0, line
+    kept, diff_d, diff_f, diff_m = (int(v) for v in line.split("|")[1:])
+    assert kept > 0 and diff_d == 0 and diff_f == 0 and diff_m == 0, line
