@@ -1,7 +1,7 @@
 -- Bench data of the analytics scenario (tests/bench/analytics.py): a year
 -- of tips, 120,000 succeeded payments spread evenly over the last 365 days
 -- (one every ~263 s), from the 1,000 seeded fans to the heavy creator 1
--- (half of them) and to the others; each with its credit entry of three
+-- (half of them, paid by 500 of the fans) and to the others; each with its credit entry of three
 -- postings (the sandbox's clearing -G, fees +F, the creator's wallet
 -- +G-F), 360,000 postings beside the 1,000,000 of seed.sql.
 --
