@@ -1,9 +1,10 @@
 -- Bench data of the analytics scenario (tests/bench/analytics.py): a year
 -- of tips, 120,000 succeeded payments spread evenly over the last 365 days
 -- (one every ~263 s), from the 1,000 seeded fans to the heavy creator 1
--- (half of them, paid by 500 of the fans) and to the others; each with its credit entry of three
--- postings (the sandbox's clearing -G, fees +F, the creator's wallet
--- +G-F), 360,000 postings beside the 1,000,000 of seed.sql.
+-- (half of them, paid by 500 of the fans) and to the others; each with
+-- its credit entry of three postings (the sandbox's clearing -G, fees +F,
+-- the creator's wallet +G-F), 360,000 postings beside the 1,000,000 of
+-- seed.sql.
 --
 -- A bulk load, not the API's path: the entries are chained in id order as
 -- tz_post_entry() chains them, balance_after continues each account's
