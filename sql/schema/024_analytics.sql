@@ -102,7 +102,7 @@ SELECT a.owner_id AS creator_id, e.created_at AT TIME ZONE 'UTC' AS at_utc,
   JOIN postings l ON l.entry_id = e.id
   JOIN accounts a ON a.id = l.account_id
  WHERE e.kind IN ('refund', 'dispute_hold', 'dispute_release')
-   AND a.kind IN ('wallet', 'creator_receivable')
+   AND a.kind IN ('wallet', 'creator_receivable') AND p.purpose <> 'topup'
    AND (a.owner_id = p.creator_id
         OR a.owner_id IN (SELECT s.creator_id FROM payment_splits s WHERE s.payment_id = p.id))
  GROUP BY e.id, a.owner_id, p.currency;

@@ -197,3 +197,25 @@ def test_the_schema_steps_backfill_rebuilds_the_same_rollups(stack, scene):
     line = [x for x in r.stdout.splitlines() if x.startswith("rollups|")][0]
     kept, diff_d, diff_f, diff_m = (int(v) for v in line.split("|")[1:])
     assert kept > 0 and diff_d == 0 and diff_f == 0 and diff_m == 0, line
+
+
+def test_a_split_tip_counts_each_creators_share(api, stack):
+    """A wallet tip of 3001 split 20/30/50: each creator's gross is its share
+    of the amount by the split rule, its net what it was credited; the
+    shares add up to the payment's amount, fee and net."""
+    from test_splits import rule, tip as split_tip
+    c = Client(stack.api_url, source_ip=next_source_ip())
+    fan = register(c, full_name="Split Supporter")
+    team = [register(c, role="creator", full_name=f"Split {n}") for n in "ABC"]
+    fund(stack, fan["user"]["id"], 10000)
+    bps = [2000, 3000, 5000]
+    assert split_tip(c, fan, team, 3001, bps, source="wallet").status == 201
+    got = [analytics(api, x, **{"from": today(), "to": today() + DAY}).json["totals"] for x in team]
+    assert [g["gross"] for g in got] == rule(3001, bps)
+    assert [g["net"] for g in got] == rule(3001 - fee(3001), bps)
+    assert sum(g["fees"] for g in got) == fee(3001)
+    assert all(g["tips"] == 1 and g["supporters"] == 1 for g in got)
+    tops = [analytics(api, x, **{"from": today(), "to": today() + DAY}).json["top_supporters"]
+            for x in team]
+    assert [t[0]["total"] for t in tops] == rule(3001, bps)
+    assert all(t[0]["fan_id"] == fan["user"]["id"] for t in tops)
