@@ -24,6 +24,10 @@ int tz_h_follow(tz_req_t *q);
 int tz_h_unfollow(tz_req_t *q);
 int tz_h_wallet(tz_req_t *q);
 int tz_h_wallet_transactions(tz_req_t *q);
+/* mod_tipzed_analytics.c */
+int tz_h_creator_analytics(tz_req_t *q);
+int tz_h_wallet_statement(tz_req_t *q);
+int tz_h_wallet_balance_at(tz_req_t *q);
 /* mod_tipzed_topups.c, mod_tipzed_wallet_pay.c */
 int tz_h_wallet_topup(tz_req_t *q);
 int tz_h_payment_quote(tz_req_t *q);

@@ -63,7 +63,8 @@
 --     cashback and referral bonus, tz_takeback_accounts for a refund,
 --     tz_dispute_accounts for a dispute event);
 --   - only rows of its own business, or rows that every transaction locks
---     only after its first posting (creator_stats, cashback_months, the
+--     only after its first posting (creator_stats, the analytics rollups
+--     creator_daily and creator_fan_daily, cashback_months, the
 --     referred user's row, the invoice_counters row that numbers its
 --     invoice or credit note): those are taken by one head holder at a
 --     time.

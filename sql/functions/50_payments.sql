@@ -226,6 +226,7 @@ BEGIN
     UPDATE payment_splits s SET amount = u.a FROM unnest(who, share) AS u(c, a)
      WHERE s.payment_id = p.id AND s.creator_id = u.c;
     PERFORM tz_split_earnings(p, who, share);
+    PERFORM tz_rollup_credit(p, who, share);
     PERFORM tz_payment_succeeded(p);
   END IF;
 END $$;

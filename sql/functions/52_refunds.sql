@@ -90,6 +90,7 @@ BEGIN
     who, moved, tz_takeback_accounts(p), true);
   IF NOT r.duplicate THEN
     PERFORM tz_split_earnings(p, who, moved);
+    PERFORM tz_rollup_takeback(p, who, moved);
   END IF;
 END $$;
 

@@ -98,6 +98,7 @@ BEGIN
       ARRAY[-d.amount, d.fee], who, back, NULL, true);
     IF NOT r.duplicate THEN
       PERFORM tz_split_earnings(p, who, back);
+      PERFORM tz_rollup_takeback(p, who, back);
     END IF;
     UPDATE payments SET disputed_amount = disputed_amount - d.amount,
                         disputed_fee = disputed_fee - d.fee, updated_at = now()

@@ -79,6 +79,11 @@
 --                        invoice id: an invoice of a payment never
 --                        credited; (issuer, kind, year): numbers other
 --                        than 1..n without a gap
+--   analytics_rollups    creator/currency: the days' net of the analytics
+--                        rollups other than the creator's earnings;
+--                        creator/currency/day: a day's gross other than
+--                        its paying fans', or supporters other than their
+--                        number (68_analytics.sql)
 -- These are whole-ledger scans run by an admin or tipzedctl, not per
 -- request, so they stay LANGUAGE sql.
 
@@ -505,6 +510,7 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_referrals()
   UNION ALL SELECT * FROM tz_reconcile_billing()
   UNION ALL SELECT * FROM tz_reconcile_invoices()
+  UNION ALL SELECT * FROM tz_reconcile_analytics()
 $$;
 
 -- GET /admin/reconciliation: every check with its mismatches.
@@ -585,7 +591,7 @@ BEGIN
                                        ('bill_entries'), ('transfer_entries'),
                                        ('adjustment_entries'), ('promotions_entries'),
                                        ('referral_entries'), ('billing_periods'),
-                                       ('invoices_issued')),
+                                       ('invoices_issued'), ('analytics_rollups')),
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),

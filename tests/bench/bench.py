@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 
+import analytics
 import keyset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -357,6 +358,18 @@ def report(r, mem, reconcile_ok, chain_ok):
         "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
                                     for k, v in r.items() if k not in ("login",)),
     }
+    targets.update(analytics.report(r, mem["analytics"]))
+    for t, ok in targets.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {t}")
+    return targets
+
+
+def report_analytics(r, mem, reconcile_ok, chain_ok):
+    """bench.py analytics: that scenario, reconciliation and the chain."""
+    targets = analytics.report(r, mem["analytics"])
+    print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}"
+          f" ({mem['reconcile_s']} s); hash chain: {'whole' if chain_ok else 'BROKEN'}"
+          f" ({mem['verify_chain_s']} s)")
     for t, ok in targets.items():
         print(f"  [{'met' if ok else 'MISSED'}] {t}")
     return targets
@@ -373,8 +386,8 @@ def keyset_only(d, env):
 
 def main():
     only = sys.argv[1:]
-    if only not in ([], ["keyset"]):
-        sys.exit("usage: bench.py [keyset]")
+    if only not in ([], ["keyset"], ["analytics"]):
+        sys.exit("usage: bench.py [keyset | analytics]")
     d = tempfile.mkdtemp(prefix="tipzed-bench.")
     os.chmod(d, 0o755)
     os.makedirs(os.path.join(d, "static"))
@@ -400,7 +413,7 @@ def main():
     subprocess.run([STACK, "up", d, "--sandbox"], check=True, env=dict(os.environ, TZ_EXTRA_CONF=extra))
     try:
         env = read_env(d)
-        if only:
+        if only == ["keyset"]:
             return keyset_only(d, env)
         print("seeding 10,000 creators, 1,000 funded fans, 1,000,000 postings ...", flush=True)
         with open(os.path.join(HERE, "seed.sql")) as seed:
@@ -409,14 +422,26 @@ def main():
                         "-H", "Content-Type: application/json", "-d", json.dumps({
                             "email": "bench-login@bench.test", "password": "bench password 1",
                             "full_name": "Bench", "role": "fan"})], check=True)
+        print("seeding a year of tips for the analytics scenario ...", flush=True)
+        info = analytics.seed(d)
         files, tokens = prepare(d, env)
+        if only == ["analytics"]:
+            # that scenario alone (after a warm-up pass)
+            analytics.scenarios(d, env, tokens["creator"], wrk, DURATION, warm=True)
+            r, mem = analytics.scenarios(d, env, tokens["creator"], wrk, DURATION), {}
+            info["answer_ok"] = analytics.check_answer(env, tokens["creator"])
+            mem["analytics"] = info
+            return finish(r, mem, env, only="analytics")
         # Every path once before the baseline: pooled connections, prepared
         # statements, PostgreSQL's plan caches and each worker thread's
         # allocator reach their working size, which is not growth.
         scenarios(d, env, files, tokens, duration=3, warm=True)
         # every profile once, as a cache in service has seen them
         wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"], "BENCH_SEQ": "1"}, 4)
+        analytics.scenarios(d, env, tokens["creator"], wrk, DURATION, warm=True)
         r = scenarios(d, env, files, tokens)
+        r.update(analytics.scenarios(d, env, tokens["creator"], wrk, DURATION))
+        info["answer_ok"] = analytics.check_answer(env, tokens["creator"])
         outbox_scenarios(d, env, files, r)
         key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
         ks = keyset.scenarios(d, env, key, STACK, sh, jwt, wrk, DURATION)
@@ -433,30 +458,38 @@ def main():
                 served += sum(v.get("requests", 0) for v in again.values())
                 served += wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"]}, 10)["requests"]
             phases.append({"before_kb": before, "after_kb": children_rss_kb(env), "requests": served})
-        mem = dict(phases[-1], first_phase=phases[0])
-        t = time.monotonic()
-        rec = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "reconcile"],
-                             capture_output=True, text=True)
-        mem["reconcile_s"] = round(time.monotonic() - t, 2)
-        t = time.monotonic()
-        chain = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"],
-                                "verify-chain"], capture_output=True, text=True)
-        mem["verify_chain_s"] = round(time.monotonic() - t, 2)
-        mem["verify_chain"] = (chain.stdout.strip().splitlines() or [chain.stderr.strip()])[-1]
-        targets = report(r, mem, rec.returncode == 0, chain.returncode == 0)
-        targets.update(keyset.report(ks))
-        r.update(ks)
-        out = os.path.join(REPO, "tests", "results")
-        os.makedirs(out, exist_ok=True)
-        path = os.path.join(out, time.strftime("bench-%Y%m%d-%H%M%S.json"))
-        with open(path, "w") as f:
-            json.dump({"connections": CONC, "seconds": DURATION, "scenarios": r, "memory": mem,
-                       "reconciliation_clean": rec.returncode == 0,
-                       "chain_whole": chain.returncode == 0, "targets": targets}, f, indent=2)
-        print(f"\nresults: {path}")
-        return 0 if rec.returncode == 0 and chain.returncode == 0 else 1
+        mem = dict(phases[-1], first_phase=phases[0], analytics=info)
+        return finish(r, mem, env, ks=ks)
     finally:
         subprocess.run([STACK, "down", d], capture_output=True)
+
+
+def finish(r, mem, env, ks=None, only=None):
+    """Reconciliation and the chain after the run, the report, the JSON;
+    ks: the keyset scenario's figures, reported after the others."""
+    t = time.monotonic()
+    rec = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "reconcile"],
+                         capture_output=True, text=True)
+    mem["reconcile_s"] = round(time.monotonic() - t, 2)
+    t = time.monotonic()
+    chain = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"],
+                            "verify-chain"], capture_output=True, text=True)
+    mem["verify_chain_s"] = round(time.monotonic() - t, 2)
+    mem["verify_chain"] = (chain.stdout.strip().splitlines() or [chain.stderr.strip()])[-1]
+    targets = (report_analytics if only == "analytics" else report)(
+        r, mem, rec.returncode == 0, chain.returncode == 0)
+    if ks is not None:
+        targets.update(keyset.report(ks))
+        r.update(ks)
+    out = os.path.join(REPO, "tests", "results")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, time.strftime("bench-%Y%m%d-%H%M%S.json"))
+    with open(path, "w") as f:
+        json.dump({"connections": CONC, "seconds": DURATION, "scenarios": r, "memory": mem,
+                   "reconciliation_clean": rec.returncode == 0,
+                   "chain_whole": chain.returncode == 0, "targets": targets}, f, indent=2)
+    print(f"\nresults: {path}")
+    return 0 if rec.returncode == 0 and chain.returncode == 0 else 1
 
 
 if __name__ == "__main__":
