@@ -719,19 +719,16 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
   tick 7d; tick 7d
   curl -s \$B/schedules/\$SCHED -H "Authorization: Bearer \$FAN"; echo
 
-<<<<<<< HEAD
   # the operator's dashboard: open $TZ_BASE_URL/dashboard/ in a browser and log
   # in as the admin made above (admin-\$N@example.com, "sandbox admin 123");
   # fans and creators are turned away
   echo "dashboard: $TZ_BASE_URL/dashboard/  (admin-\$N@example.com)"
-=======
   # the creator's last week by day (UTC), the fan's statement of it as CSV
   # and its balance now
   D0=\$(date -u -d '6 days ago' +%F); D1=\$(date -u -d tomorrow +%F)
   curl -s "\$B/creators/me/analytics?from=\$D0&to=\$D1&interval=day" -H "Authorization: Bearer \$CREATOR"; echo
   curl -s "\$B/wallets/me/statement?from=\$D0&to=\$D1&format=csv" -H "Authorization: Bearer \$FAN"
   curl -s "\$B/wallets/me/balance?at=\$(date -u +%FT%TZ)" -H "Authorization: Bearer \$FAN"; echo
->>>>>>> analytics
 
 The OpenAPI document: $b/openapi.json
 Stop the stack with: make stop
