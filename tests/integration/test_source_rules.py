@@ -1,7 +1,8 @@
 """Rules of the source tree that a reviewer would otherwise check by hand:
 the core never includes httpd, every log line has its own APLOGNO, comments
 stand on their own (no citations of documents outside the repository), and
-no file under sql/ rewrites another's function text."""
+no file under sql/ rewrites another's function text, and the router fuzzer
+matches over the module's own route table."""
 import glob
 import os
 import re
@@ -21,6 +22,15 @@ def test_core_includes_no_httpd_header():
     for path in glob.glob(os.path.join(SRC, "tz_*.[ch]")):
         for n, line in enumerate(read(path).splitlines(), 1):
             assert not httpd.search(line), f"{path}:{n}: the core includes an httpd header"
+
+
+def test_the_router_fuzzer_has_the_module_routes():
+    """tests/fuzz/fuzz_router.c cannot link the httpd glue, so it carries a
+    copy of the route table: the copy is the table, route by route."""
+    pattern = r'"(GET|POST|PUT|PATCH|DELETE)", "(/[^"]*)"'
+    table = re.findall(r"R\(" + pattern, read(os.path.join(SRC, "mod_tipzed_routes.c")))
+    copy = re.findall(r"\{" + pattern, read(os.path.join(REPO, "tests", "fuzz", "fuzz_router.c")))
+    assert len(table) > 50 and copy == table
 
 
 def test_aplogno_numbers_are_unique():
