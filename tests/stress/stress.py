@@ -1645,6 +1645,17 @@ def check_events(stack, log):
                                       WHERE e.reference = 'payment:' || p.id || ':credit')
                         THEN 1 ELSE 0 END)"""):
         log.violate(f"payment {pid} ({status}) was announced as succeeded {n} times")
+        # what the payment went through, for whoever reads the report
+        for row in q(stack, f"""
+            SELECT 'payment', concat_ws(' ', purpose, provider, 'created', created_at,
+                                        'updated', updated_at) FROM payments WHERE id = '{pid}'
+            UNION ALL SELECT 'entry', concat_ws(' ', kind, reference, created_at)
+                        FROM journal_entries WHERE payment_id = '{pid}'
+            UNION ALL SELECT 'provider event', concat_ws(' ', provider, kind, outcome, received_at)
+                        FROM webhook_events WHERE payment_id = '{pid}'
+            UNION ALL SELECT 'outbox', concat_ws(' ', type, created_at) FROM outbox_events
+                       WHERE data->>'id' = '{pid}'"""):
+            print(f"stress:   {pid}: {' | '.join(row)}", flush=True)
     (missing, extra), = q(stack, """
         WITH legs AS (SELECT p.entry_id::text, a.owner_id::text, a.kind, p.amount::text
                         FROM postings p JOIN accounts a ON a.id = p.account_id
