@@ -5,7 +5,7 @@
 #                                                        corpus and regression input
 #                                                        (gcc, no clang needed)
 
-FUZZ_TARGETS ?= json sig_tv1 sig_hash webhook_events jwt router query momo metrics
+FUZZ_TARGETS ?= json sig_tv1 sig_hash webhook_events jwt router query momo metrics settle
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= $(or $(shell command -v clang 2>/dev/null),clang-14)
 FUZZ_DIR     := build/fuzz

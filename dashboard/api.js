@@ -75,10 +75,29 @@ const TzApi = (() => {
     return resp.status === 204 ? null : resp.json();
   }
 
+  /* The password step: the user once logged in, or {mfa_token} when the
+   * account has two-factor on (every admin while TipzedAdminTOTP is On):
+   * then loginCode() is the second step. */
   async function login(email, password) {
     const resp = await send("POST", "/auth/login", {json: {email, password}});
     if (!resp.ok) throw new ApiError(resp.status, await problemOf(resp));
     const j = await resp.json();
+    if (j.mfa_required) return {mfa_token: j.mfa_token};
+    return startSession(j);
+  }
+
+  /* The second step: a 6-digit authenticator code, or a recovery code
+   * (letters, with a dash) used once. */
+  async function loginCode(mfaToken, code) {
+    const c = code.replace(/\s+/g, "");
+    const body = /^[0-9]{6}$/.test(c) ? {mfa_token: mfaToken, code: c}
+                                      : {mfa_token: mfaToken, recovery_code: c};
+    const resp = await send("POST", "/auth/login/totp", {json: body});
+    if (!resp.ok) throw new ApiError(resp.status, await problemOf(resp));
+    return startSession(await resp.json());
+  }
+
+  async function startSession(j) {
     if (!j.user || j.user.role !== "admin") {
       /* Not an operator: end the session the API just opened. */
       await send("POST", "/auth/logout", {json: {refresh_token: j.refresh_token}}, j.access_token)
@@ -105,7 +124,7 @@ const TzApi = (() => {
   }
 
   return {
-    ApiError, call, raw, login, logout, idempotencyKey,
+    ApiError, call, raw, login, loginCode, logout, idempotencyKey,
     get: (path, params) => call("GET", path, {params}),
     post: (path, json, headers) => call("POST", path, {json, headers}),
     user: () => session && session.user,

@@ -5,6 +5,18 @@
 (() => {
   const $ = id => document.getElementById(id);
   const DEFAULT = "overview";
+  let mfaToken = null; /* between the password and the code steps */
+
+  /* The code step of a login with two-factor: the code field shown, the
+   * password's fields locked. */
+  function askCode(token) {
+    mfaToken = token;
+    $("login-code-row").hidden = false;
+    $("login-email").readOnly = $("login-password").readOnly = true;
+    $("login-code").required = true;
+    $("login-code").value = "";
+    $("login-code").focus();
+  }
 
   function showLogin(message) {
     $("login-view").hidden = false;
@@ -14,6 +26,10 @@
     $("login-error").textContent = message || "";
     $("login-error").hidden = !message;
     $("login-password").value = "";
+    $("login-email").readOnly = $("login-password").readOnly = false;
+    $("login-code-row").hidden = true;
+    $("login-code").required = false;
+    mfaToken = null;
   }
 
   function showApp(user) {
@@ -49,10 +65,24 @@
     ev.preventDefault();
     const button = $("login-submit");
     button.disabled = true;
+    const codeStep = mfaToken !== null;
     try {
-      showApp(await TzApi.login($("login-email").value.trim(), $("login-password").value));
+      if (codeStep) {
+        showApp(await TzApi.loginCode(mfaToken, $("login-code").value));
+      } else {
+        const r = await TzApi.login($("login-email").value.trim(), $("login-password").value);
+        if (r.mfa_token) askCode(r.mfa_token); else showApp(r);
+      }
     } catch (e) {
-      const msg = e.status === 401 ? "Wrong email or password."
+      if (codeStep && e.status === 401 && e.problem.code === "invalid_code") {
+        /* the same sign-in may try again, until the server burns it */
+        $("login-error").textContent = "Wrong or already used code: try the next one.";
+        $("login-error").hidden = false;
+        $("login-code").value = "";
+        return;
+      }
+      const msg = codeStep && e.status === 401 ? "The sign-in expired: log in again."
+                : e.status === 401 ? "Wrong email or password."
                 : e.status === 429 ? "Too many attempts: wait a minute and try again."
                 : e.message;
       showLogin(msg);

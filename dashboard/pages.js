@@ -289,8 +289,30 @@ const TzPages = (() => {
         {key: "detail", label: "detail"},
       ]}).load({});
     container.append(el("h2", {text: "Checks"}));
-    const checks = new TzTable(container, {id: "checks", title: "Checks", csvName: "reconciliation-checks",
-      source: async () => ({data: rep.checks || []}), limit: 1000, columns: [
+    const checks = checkTable(container, "checks", "Checks", rep.checks);
+    /* What the providers paid out against what the ledger holds, from the
+     * settlement reports imported with tipzedctl; its verdict is its own. */
+    const st = rep.settlement || {ok: true, imports: [], checks: []};
+    container.append(el("h2", {text: "Settlement"}));
+    container.append(el("p", {id: "settlement-verdict"}, status(st.ok ? "ok" : "mismatch"),
+      ` ${st.imports.length} report${st.imports.length === 1 ? "" : "s"} imported`));
+    const imports = new TzTable(container, {id: "settlement-imports", title: "Imported reports",
+      csvName: "settlement-imports", source: async () => ({data: st.imports}), limit: 1000, columns: [
+        {key: "provider", label: "provider"}, {key: "file_name", label: "file"},
+        {key: "imported_at", label: "imported", render: when("imported_at")},
+        {key: "lines", label: "lines", num: true}, {key: "new", label: "new", num: true},
+        {key: "conflicting", label: "conflicting", num: true},
+        {key: "unsettled_days", label: "unsettled after (days)", num: true},
+        {key: "sha256", label: "SHA-256", mono: true},
+      ]}).load({});
+    const settled = checkTable(container, "settlement-checks", "Settlement checks", st.checks);
+    await Promise.all([checks, items, imports, settled]);
+  }
+
+  /* A report's checks: each one's name, verdict and first mismatches. */
+  function checkTable(container, id, title, rows) {
+    return new TzTable(container, {id, title, csvName: `reconciliation-${id}`,
+      source: async () => ({data: rows || []}), limit: 1000, columns: [
         {key: "name", label: "check"},
         {key: "ok", label: "result", render: r => status(r.ok ? "ok" : "mismatch"), csv: r => r.ok},
         {key: "mismatches", label: "mismatches", render: r => r.mismatches.length === 0 ? "0"
@@ -298,7 +320,6 @@ const TzPages = (() => {
             (r.mismatches.length > 3 ? ", ..." : ""),
          csv: r => r.mismatches.map(m => `${m.id}: ${m.detail}`).join("; ")},
       ]}).load({});
-    await Promise.all([checks, items]);
   }
 
   return {overview, payments, payouts, review, wallets, webhooks, reconciliation};

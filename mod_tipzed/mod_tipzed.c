@@ -19,6 +19,21 @@
 #include "tz_password.h"
 #include <unistd.h>
 
+/* The default TipzedInvoiceFont comes from a package that may be missing:
+ * the API serves without it (a PDF answers 503 pdf_unavailable), so this
+ * only warns, at startup, where the operator looks (a font named in the
+ * configuration is checked when the directive is read). */
+static void warn_font(apr_pool_t *ptemp, server_rec *v, const tz_cfg_t *c)
+{
+    apr_finfo_t fi;
+    if (apr_stat(&fi, c->invoice_font, APR_FINFO_TYPE, ptemp) != APR_SUCCESS ||
+        fi.filetype != APR_REG)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL, APLOGNO(10790)
+                     "tipzed: TipzedInvoiceFont %s is not readable: invoice PDFs answer 503 "
+                     "pdf_unavailable until it is (install fonts-dejavu-core or name a font)%s",
+                     c->invoice_font, v->is_virtual ? " (a virtual host)" : "");
+}
+
 /* Defaults and cross-directive checks of every server using the API, in
  * the check_config hook so that `apachectl configtest` refuses what could
  * only fail later, as a start would. */
@@ -42,6 +57,7 @@ static int tz_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         c->active = 1;
+        warn_font(ptemp, v, c);
     }
     return OK;
 }

@@ -28,7 +28,7 @@ APLOG_USE_MODULE(tipzed);
 #endif
 
 #define TZ_UNSET (-1)
-#define TZ_MODULE_VERSION "1.1.0"
+#include "tz_version.h" /* TZ_MODULE_VERSION, generated from debian/changelog */
 
 /* Server configuration.  Fields start unset (NULL / TZ_UNSET) so merging can
  * tell "not given" from an explicit value; tz_cfg_finalize() applies the
@@ -50,6 +50,8 @@ typedef struct {
     apr_int64_t transfer_window;    /* ... within this many seconds (sliding) */
     apr_int64_t payment_expiry;
     apr_int64_t billing_grace;      /* TipzedBillingGrace: seconds a past-due item is retried */
+    int reserve_bps, reserve_days;  /* TipzedReserve: share held of each credit, for days */
+    int first_payout_delay;         /* TipzedFirstPayoutDelay: days after the first credit */
     const char *tax_json;           /* TipzedTax as the SQL functions take it, or NULL: none */
     const char *tax_name;
     int tax_bps, tax_inclusive;
@@ -84,7 +86,14 @@ typedef struct {
     apr_array_header_t *cors_origins; /* const char * */
     int rl_count;
     apr_int64_t rl_window;
+    apr_int64_t verify_ttl;         /* TipzedEmailTokenLifetime: verification links, s */
+    apr_int64_t reset_ttl;          /* ... and password-reset links, s */
+    const char *account_url;        /* TipzedAccountURL, or NULL: TipzedPublicURL */
+    int guest_rl_count;             /* TipzedGuestRateLimit: guest tips per client IP ... */
+    apr_int64_t guest_rl_window;    /* ... per window, s */
     tz_metrics_acl_t *metrics_acl;  /* TipzedMetricsAccess; default loopback only */
+    apr_array_header_t *velocity;   /* tz_vel_rule_t: TipzedPaymentVelocity lines, or NULL */
+    int admin_totp;                 /* TipzedAdminTOTP: admins need a TOTP code (default 1) */
     tz_jwt_cfg_t jwt;               /* derived at finalize */
     int active;                     /* 0: no Tipzed directives in this server */
     int told_inactive;              /* the "not configured" warning was logged */
@@ -106,6 +115,7 @@ static inline int tz_cfg_currency_ok(const tz_cfg_t *c, const char *cur)
 typedef struct {
     const char *id;
     const char *role;
+    const char *session;     /* the session (refresh-token family) of the access token, or NULL */
 } tz_principal_t;
 
 /* One request as the API handlers see it. */

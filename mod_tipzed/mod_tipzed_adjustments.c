@@ -5,6 +5,7 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "tz_parse.h"
@@ -80,6 +81,8 @@ static int decide(tz_req_t *q, const char *action, const tz_schema_t *schema)
             tz_idem_release(q, &key);
         if (strcmp(err, "not_found") == 0)
             return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such adjustment");
+        if (tz_is_refusal(err))
+            return tz_send_refusal(r, err);
         if (strcmp(err, "same_admin") == 0)
             return tz_send_problem(r, HTTP_FORBIDDEN, "same_admin",
                                    "an adjustment is decided by an admin other than its creator");

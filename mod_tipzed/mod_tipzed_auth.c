@@ -1,10 +1,12 @@
 /* /auth: register, login, refresh (rotation with reuse detection), logout,
  * me; and bearer-token authentication for every protected route. */
 #include "mod_tipzed_auth.h"
+#include "mod_tipzed_accounts.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_ratelimit.h"
+#include "mod_tipzed_totp.h"
 #include "tz_password.h"
 #include "tz_schema.h"
 #include "tz_validate.h"
@@ -33,29 +35,48 @@ int tz_authenticate(tz_req_t *q)
         return unauthorized(r, 1, "the access token is invalid or expired");
     q->user.id = cl.sub;
     q->user.role = cl.role;
+    q->user.session = tz_jti_session(r->pool, cl.jti);
     apr_table_setn(r->notes, "tipzed-user", cl.sub);
     return OK;
 }
 
-/* Issues an access token and a new refresh token family for user, then
- * answers {access_token, refresh_token, token_type, expires_in, user}. */
-static int send_new_session(tz_req_t *q, json_t *user, int status)
+/* An access token's jti is "<session id>.<random>": the session (refresh
+ * token family) it was issued for, so that GET /auth/sessions can say which
+ * session is the caller's without another claim. */
+static char *issue_access(tz_req_t *q, const char *id, const char *role, const char *family)
+{
+    const char *jti = apr_pstrcat(q->r->pool, family, ".", tz_random_hex(q->r->pool, 16), NULL);
+    return tz_jwt_issue(q->r->pool, &q->cfg->jwt, id, role, jti, apr_time_sec(apr_time_now()),
+                        q->cfg->access_ttl);
+}
+
+const char *tz_jti_session(apr_pool_t *p, const char *jti)
+{
+    const char *dot = jti ? strchr(jti, '.') : NULL;
+    return dot && dot - jti == 36 ? apr_pstrmemdup(p, jti, 36) : NULL;
+}
+
+/* Issues an access token and a new refresh token family (a session) for
+ * user, then answers {access_token, refresh_token, token_type, expires_in,
+ * user}. */
+int tz_auth_new_session(tz_req_t *q, json_t *user, int status)
 {
     request_rec *r = q->r;
     const char *id = json_string_value(json_object_get(user, "id"));
     const char *role = json_string_value(json_object_get(user, "role"));
     const char *refresh = tz_random_hex(r->pool, TZ_REFRESH_BYTES);
-    const char *args[3], *ignored;
+    const char *args[6], *ignored;
     int rc;
-    if (!id || !role || !refresh)
+    if (!id || !role || !refresh || !(args[3] = tz_uuid4(r->pool)))
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot issue tokens");
     args[0] = id;
     args[1] = tz_sha256_hex(r->pool, refresh, strlen(refresh));
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->refresh_ttl);
+    args[4] = tz_client_ip(r);
+    args[5] = apr_table_get(r->headers_in, "User-Agent");
     if ((rc = tz_db_value(r, TZ_Q_REFRESH_ISSUE, args, &ignored)) != OK)
         return tz_send_db_unavailable(r);
-    char *access = tz_jwt_issue(r->pool, &q->cfg->jwt, id, role, tz_random_hex(r->pool, 16),
-                                apr_time_sec(apr_time_now()), q->cfg->access_ttl);
+    char *access = issue_access(q, id, role, args[3]);
     if (!access)
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot issue tokens");
     json_t *out = tz_json_pool(r->pool, json_pack("{s:s, s:s, s:s, s:I, s:O}",
@@ -109,10 +130,13 @@ int tz_h_register(tz_req_t *q)
     if (err)
         return tz_send_field_problem(r, HTTP_CONFLICT, "email_taken", "email",
                                      "is already registered");
-    return send_new_session(q, json_object_get(res, "user"), HTTP_CREATED);
+    /* the address is proven by the mail (docs/accounts.md); a mail that
+     * could not be queued is logged, and the user can ask for it again */
+    tz_accounts_send_verification(q, tz_json_str(json_object_get(res, "user"), "id"));
+    return tz_auth_new_session(q, json_object_get(res, "user"), HTTP_CREATED);
 }
 
-static int too_many(request_rec *r, apr_int64_t wait)
+int tz_too_many(request_rec *r, apr_int64_t wait)
 {
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
@@ -141,7 +165,7 @@ int tz_h_login(tz_req_t *q)
     keys[1] = apr_pstrcat(r->pool, "email:", email, NULL);
     ap_str_tolower((char *)keys[1]);
     if ((wait = tz_rl_begin(r, keys, 2, (unsigned)q->cfg->rl_count, q->cfg->rl_window)))
-        return too_many(r, wait);
+        return tz_too_many(r, wait);
     args[0] = email;
     if (tz_db_json(r, TZ_Q_USER_BY_EMAIL, args, &found) != OK)
         return tz_send_db_unavailable(r);
@@ -152,20 +176,31 @@ int tz_h_login(tz_req_t *q)
     if (tz_password_verify(r->pool, tz_json_str(q->body, "password"),
                            tz_json_str(found, "password_hash")) != 1)
         return login_failed(q);
+    /* told only to whoever knows the password */
+    if (tz_json_str(found, "status") && strcmp(tz_json_str(found, "status"), "active") != 0)
+        return tz_send_problem(r, HTTP_FORBIDDEN, "account_suspended",
+                               "your account is suspended; contact support");
     /* the address keeps its other attempts; the account starts afresh */
     tz_rl_succeeded(r, keys[0], keys[1]);
     id = tz_json_str(found, "id");
     role = tz_json_str(found, "role");
     apr_table_setn(r->notes, "tipzed-user", id);
+    /* with two-factor on, the password only opens the second step */
+    if (json_is_true(json_object_get(found, "totp")))
+        return tz_totp_challenge(q, id);
+    if (role && strcmp(role, "admin") == 0 && q->cfg->admin_totp)
+        return tz_send_problem(r, HTTP_FORBIDDEN, "totp_enrolment_required",
+                               "an admin logs in with a TOTP code: enrol this account with "
+                               "tipzedctl admin-totp");
     if (role && strcmp(role, "admin") == 0)
         tz_audit(q, id, "admin.login", "user", id, tz_client_ip(r));
-    return send_new_session(q, json_object_get(found, "user"), HTTP_OK);
+    return tz_auth_new_session(q, json_object_get(found, "user"), HTTP_OK);
 }
 
 int tz_h_refresh(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[3], *fresh, *old;
+    const char *args[5], *fresh, *old;
     json_t *res, *user;
     int rc;
     if (tz_validate_or_422(q, &tz_schema_refresh))
@@ -175,6 +210,8 @@ int tz_h_refresh(tz_req_t *q)
     args[0] = tz_sha256_hex(r->pool, old, strlen(old));
     args[1] = tz_sha256_hex(r->pool, fresh, strlen(fresh));
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->refresh_ttl);
+    args[3] = tz_client_ip(r);
+    args[4] = apr_table_get(r->headers_in, "User-Agent");
     if ((rc = tz_db_json(r, TZ_Q_REFRESH_ROTATE, args, &res)) != OK || !res)
         return tz_send_db_unavailable(r);
     user = json_object_get(res, "user");
@@ -182,8 +219,8 @@ int tz_h_refresh(tz_req_t *q)
         return unauthorized(r, 1, "the refresh token is invalid, expired or revoked"), OK;
     const char *id = json_string_value(json_object_get(user, "id"));
     const char *role = json_string_value(json_object_get(user, "role"));
-    char *access = tz_jwt_issue(r->pool, &q->cfg->jwt, id, role, tz_random_hex(r->pool, 16),
-                                apr_time_sec(apr_time_now()), q->cfg->access_ttl);
+    const char *family = tz_json_str(res, "family_id");
+    char *access = id && role && family ? issue_access(q, id, role, family) : NULL;
     if (!access)
         return tz_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, "internal", "cannot issue tokens");
     return tz_send_json(r, HTTP_OK, tz_json_pool(r->pool, json_pack(

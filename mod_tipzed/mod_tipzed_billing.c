@@ -27,6 +27,10 @@ void tz_billing_terms(apr_pool_t *p, const tz_cfg_t *c, const char **out)
 {
     out[0] = apr_itoa(p, c->fee_bps);
     tz_rewards_args(p, c, &out[1]);
+    /* the reserve in force when the charge is made, as the fee: an item
+     * does not keep the terms it was created on (docs/risk.md) */
+    out[4] = apr_itoa(p, c->reserve_bps);
+    out[5] = apr_itoa(p, c->reserve_days);
 }
 
 /* The provider the item's links go through, and the payer's phone as it
@@ -50,7 +54,7 @@ static const tz_provider_t *offer_provider(apr_pool_t *p, server_rec *s, const t
 void tz_billing_offer(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
                       const tz_billing_item_t *item)
 {
-    const char *phone, *ref, *args[12], *url, *done[5];
+    const char *phone, *ref, *args[14], *url, *done[5];
     const tz_provider_t *pv = offer_provider(p, s, c, item, &phone);
     tz_checkout_req_t cr;
     json_t *res;
@@ -62,11 +66,11 @@ void tz_billing_offer(apr_pool_t *p, server_rec *s, const tz_cfg_t *c,
     cr.phone_number = phone;
     args[0] = item->kind, args[1] = item->id, args[2] = cr.payment_id, args[3] = pv->name;
     tz_billing_terms(p, c, &args[4]);
-    args[8] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->payment_expiry);
-    args[9] = pv->status && c->status_poll > 0
-                  ? apr_psprintf(p, "%" APR_INT64_T_FMT, c->status_poll) : NULL;
-    args[10] = pv->checkout_link ? tz_provider_checkout(p, s, c, pv, &cr, &ref) : NULL;
-    args[11] = c->tax_json;
+    args[10] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->payment_expiry);
+    args[11] = pv->status && c->status_poll > 0
+                   ? apr_psprintf(p, "%" APR_INT64_T_FMT, c->status_poll) : NULL;
+    args[12] = pv->checkout_link ? tz_provider_checkout(p, s, c, pv, &cr, &ref) : NULL;
+    args[13] = c->tax_json;
     if (tz_db_server_json(p, s, TZ_Q_BILLING_OFFER, args, &res) != OK || !res ||
         !json_is_true(json_object_get(res, "offered")) || pv->checkout_link)
         return;
@@ -157,14 +161,14 @@ static void forget_creators(apr_pool_t *p, server_rec *s, json_t *res)
 /* One due item moved one step. */
 static int charge_one(apr_pool_t *p, server_rec *s, const tz_cfg_t *c, json_t *due)
 {
-    const char *args[9], *outcome;
+    const char *args[11], *outcome;
     json_t *res, *o;
     args[0] = tz_json_str(due, "kind");
     args[1] = tz_json_str(due, "id");
     args[2] = tz_billing_sandbox(c);
     args[3] = apr_psprintf(p, "%" APR_INT64_T_FMT, c->billing_grace);
     tz_billing_terms(p, c, &args[4]);
-    args[8] = c->tax_json;
+    args[10] = c->tax_json;
     if (tz_db_server_json(p, s, TZ_Q_BILLING_CHARGE, args, &res) != OK || !res)
         return 0;
     outcome = tz_json_str(res, "outcome");

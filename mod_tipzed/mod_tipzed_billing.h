@@ -20,9 +20,9 @@ typedef struct {
 
 /* "true" when the billing clock may be moved here (TipzedSandbox On). */
 const char *tz_billing_sandbox(const tz_cfg_t *c);
-/* The terms of a charge of the moment, four SQL arguments from out[0]:
+/* The terms of a charge of the moment, six SQL arguments from out[0]:
  * the fee (bps), the cashback rate (bps) and monthly cap, the referral
- * bonus. */
+ * bonus, the rolling reserve (bps, days). */
 void tz_billing_terms(apr_pool_t *p, const tz_cfg_t *c, const char **out);
 /* Offers a provider payment for the item's unpaid period (none when one
  * is pending, the period is paid, or no enabled provider can take it):

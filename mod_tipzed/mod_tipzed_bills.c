@@ -6,6 +6,7 @@
 #include "mod_tipzed_bills.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_providers.h"
@@ -135,6 +136,8 @@ static int send_refused(request_rec *r, json_t *bill)
 
 static int pay_failed(tz_req_t *q, const char *err)
 {
+    if (tz_is_refusal(err))
+        return tz_send_refusal(q->r, err);
     if (strcmp(err, "insufficient_funds") == 0)
         return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds", "amount",
                                      "with the biller's fee exceeds the wallet balance");

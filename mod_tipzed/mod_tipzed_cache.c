@@ -6,18 +6,25 @@
  *
  * Every write that changes what a profile shows removes its entry at once,
  * in every child: profile edits, follows and unfollows, credits and refunds
- * of payments.  The TTL (default 30 s) only bounds what can still lag: a
- * change made outside the API (SQL by hand), or a read that fetched the
- * old row just before a write and stored it just after.  Keys hold
+ * of payments.  A read that fetched the old row just before a write and
+ * stores it just after cannot leave it cached: each key has a generation
+ * that writes bump before removing the entry, and a miss stores only under
+ * the generation it read before its database read (tz_cachegen.c, which
+ * needs nothing of the provider but get, put and remove, so shmcb and
+ * redis alike).  The TTL (default 30 s) only bounds a change made outside
+ * the API (SQL by hand).  Keys hold
  * the virtual host, so hosts with different databases never share entries;
  * misses and errors fall through to the database.  Off unless configured. */
 #include "mod_tipzed_cache.h"
 #include "tz_parse.h"
+#include "tz_cachegen.h"
 #include "ap_socache.h"
 #include "ap_provider.h"
 #include "apr_global_mutex.h"
 #include "util_mutex.h"
 #include "apr_hash.h"
+#include "apr_atomic.h"
+#include <unistd.h>
 
 #define TZ_CACHE_MUTEX "tipzed-cache"
 #define TZ_CACHE_MAX_OBJECT 8192
@@ -111,54 +118,120 @@ static void unlock(void)
         apr_global_mutex_unlock(tz_cache_mutex);
 }
 
-/* "<h>host:port/currency/creator", where <h> is one byte of a hash of the
- * rest: shmcb picks an entry's subcache by the key's first byte, so keys
- * that all begin alike would share one subcache and evict each other. */
-static const char *key_of(apr_pool_t *p, server_rec *s, const char *creator, unsigned *len)
+/* "<h><kind>host:port/currency/creator", where <h> is one byte of a hash
+ * of the rest: shmcb picks an entry's subcache by the key's first byte, so
+ * keys that all begin alike would share one subcache and evict each other.
+ * Kind "" is a profile, "g" its generation. */
+static const unsigned char *key_of(apr_pool_t *p, server_rec *s, const char *kind,
+                                   const char *creator, unsigned *len)
 {
     tz_cfg_t *c = ap_get_module_config(s->module_config, &tipzed_module);
-    char *k = apr_psprintf(p, "_%s:%u/%s/%s", s->server_hostname, s->port,
+    char *k = apr_psprintf(p, "_%s%s:%u/%s/%s", kind, s->server_hostname, s->port,
                            c->default_currency, creator);
     apr_ssize_t n = (apr_ssize_t)strlen(k + 1);
     k[0] = (char)(apr_hashfunc_default(k + 1, &n) & 0xff);
     *len = (unsigned)n + 1;
-    return k;
+    return (const unsigned char *)k;
 }
 
-/* The key and the buffer are made before taking the lock, which every
- * child's readers share: it covers the provider call only. */
+/* The provider as tz_cachegen.c's store, for one server and pool. */
+typedef struct {
+    server_rec *s;
+    apr_pool_t *p;
+} store_ctx_t;
+
+static int st_get(void *ctx, const unsigned char *key, unsigned klen, unsigned char *buf,
+                  unsigned *len)
+{
+    store_ctx_t *c = ctx;
+    return tz_cache_prov->retrieve(tz_cache_inst, c->s, key, klen, buf, len, c->p) == APR_SUCCESS
+               ? 0 : -1;
+}
+
+static void st_put(void *ctx, const unsigned char *key, unsigned klen, const unsigned char *val,
+                   unsigned len)
+{
+    store_ctx_t *c = ctx;
+    tz_cache_prov->store(tz_cache_inst, c->s, key, klen, apr_time_now() + tz_cache_ttl,
+                         (unsigned char *)val, len, c->p);
+}
+
+static void st_del(void *ctx, const unsigned char *key, unsigned klen)
+{
+    store_ctx_t *c = ctx;
+    tz_cache_prov->remove(tz_cache_inst, c->s, key, klen, c->p);
+}
+
+static void keys_of(apr_pool_t *p, server_rec *s, const char *creator, tz_gen_keys_t *k)
+{
+    k->entry = key_of(p, s, "", creator, &k->elen);
+    k->gen = key_of(p, s, "g", creator, &k->glen);
+}
+
+#define STORE(ctx) {ctx, st_get, st_put, st_del}
+#define GEN_NOTE "tipzed-cache-gen"
+
+/* A miss's generation, read before the database read, kept with the
+ * request for tz_cache_put (which keeps its signature). */
+typedef struct {
+    const char *creator;
+    tz_gen_t gen;
+} seen_t;
+
+/* The keys and the buffer are made before taking the lock, which every
+ * child's readers share: it covers the provider calls only.  A miss reads
+ * the generation (still before the caller's database read). */
 const char *tz_cache_get(tz_req_t *q, const char *creator)
 {
     unsigned char *buf;
-    unsigned int klen, len = TZ_CACHE_MAX_OBJECT;
-    const char *k;
-    apr_status_t rv;
+    unsigned int len = TZ_CACHE_MAX_OBJECT;
+    tz_gen_keys_t k;
+    store_ctx_t ctx = {q->r->server, q->r->pool};
+    const tz_gen_store_t st = STORE(&ctx);
+    seen_t *seen;
+    int rv;
     if (!tz_cache_prov)
         return NULL;
-    k = key_of(q->r->pool, q->r->server, creator, &klen);
+    k.entry = key_of(q->r->pool, q->r->server, "", creator, &k.elen);
     buf = apr_palloc(q->r->pool, TZ_CACHE_MAX_OBJECT + 1);
     if (!lock())
         return NULL;
-    rv = tz_cache_prov->retrieve(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
-                                 buf, &len, q->r->pool);
+    rv = st_get(&ctx, k.entry, k.elen, buf, &len);
     unlock();
-    if (rv != APR_SUCCESS || len > TZ_CACHE_MAX_OBJECT)
+    if (rv == 0) {
+        buf[len] = '\0';
+        return (const char *)buf;
+    }
+    seen = apr_pcalloc(q->r->pool, sizeof *seen);
+    seen->creator = apr_pstrdup(q->r->pool, creator);
+    k.gen = key_of(q->r->pool, q->r->server, "g", creator, &k.glen);
+    if (!lock())
         return NULL;
-    buf[len] = '\0';
-    return (const char *)buf;
+    tz_gen_read(&st, &k, &seen->gen);
+    unlock();
+    apr_pool_userdata_setn(seen, GEN_NOTE, NULL, q->r->pool);
+    return NULL;
 }
 
+/* Stores only under the generation the miss read (none read: not at all). */
 int tz_cache_put(tz_req_t *q, const char *creator, const char *json)
 {
-    unsigned int klen, len = (unsigned)strlen(json);
-    const char *k;
+    unsigned int len = (unsigned)strlen(json);
+    tz_gen_keys_t k;
+    store_ctx_t ctx = {q->r->server, q->r->pool};
+    const tz_gen_store_t st = STORE(&ctx);
+    void *v = NULL;
+    seen_t *seen;
     if (!tz_cache_prov)
         return 0;
-    k = key_of(q->r->pool, q->r->server, creator, &klen);
-    if (len > TZ_CACHE_MAX_OBJECT || !lock())
+    apr_pool_userdata_get(&v, GEN_NOTE, q->r->pool);
+    seen = v;
+    if (!seen || strcmp(seen->creator, creator) != 0 || len > TZ_CACHE_MAX_OBJECT)
         return 1;
-    tz_cache_prov->store(tz_cache_inst, q->r->server, (const unsigned char *)k, klen,
-                         apr_time_now() + tz_cache_ttl, (unsigned char *)json, len, q->r->pool);
+    keys_of(q->r->pool, q->r->server, creator, &k);
+    if (!lock())
+        return 1;
+    tz_gen_put(&st, &k, &seen->gen, (const unsigned char *)json, len);
     unlock();
     return 1;
 }
@@ -179,15 +252,20 @@ void tz_cache_forget(tz_req_t *q, const char *creator)
     tz_cache_forget_server(q->r->pool, q->r->server, creator);
 }
 
+/* Bumps the generation (a token no other bump makes), then removes. */
 void tz_cache_forget_server(apr_pool_t *p, server_rec *s, const char *creator)
 {
-    unsigned int klen;
-    const char *k;
+    static apr_uint32_t seq;
+    unsigned char token[TZ_GEN_LEN];
+    tz_gen_keys_t k;
+    store_ctx_t ctx = {s, p};
+    const tz_gen_store_t st = STORE(&ctx);
     if (!tz_cache_prov || !creator)
         return;
-    k = key_of(p, s, creator, &klen);
+    keys_of(p, s, creator, &k);
+    tz_gen_token(token, apr_time_now(), (uint32_t)getpid(), apr_atomic_inc32(&seq));
     if (!lock())
         return;
-    tz_cache_prov->remove(tz_cache_inst, s, (const unsigned char *)k, klen, p);
+    tz_gen_forget(&st, &k, token);
     unlock();
 }

@@ -3,9 +3,12 @@
  * the line. */
 #include "mod_tipzed_config.h"
 #include "mod_tipzed_cache.h"
+#include "mod_tipzed_ratelimit.h"
 #include "tz_parse.h"
 #include "tz_pdf.h"
+#include "tz_reserve.h"
 #include "tz_transfer.h"
+#include "tz_velocity.h"
 #include "apr_file_io.h"
 
 void *tz_cfg_create(apr_pool_t *p, server_rec *s)
@@ -17,6 +20,7 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->min_payment = c->max_payment = c->min_payout = TZ_UNSET;
     c->payment_expiry = c->webhook_tolerance = c->provider_timeout = TZ_UNSET;
     c->billing_grace = TZ_UNSET;
+    c->reserve_bps = c->reserve_days = c->first_payout_delay = TZ_UNSET;
     c->status_poll = TZ_UNSET;
     c->transfer_policy = TZ_UNSET;
     c->transfer_limit = c->transfer_window = TZ_UNSET;
@@ -27,6 +31,9 @@ void *tz_cfg_create(apr_pool_t *p, server_rec *s)
     c->webhook_retry_max = c->webhook_timeout = c->outbox_retention = TZ_UNSET;
     c->rl_count = TZ_UNSET;
     c->rl_window = TZ_UNSET;
+    c->admin_totp = TZ_UNSET;
+    c->verify_ttl = c->reset_ttl = c->guest_rl_window = TZ_UNSET;
+    c->guest_rl_count = TZ_UNSET;
     return c;
 }
 
@@ -57,6 +64,10 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_INT(transfer_window);
     TZ_MERGE_INT(payment_expiry);
     TZ_MERGE_INT(billing_grace);
+    /* the share and the days are one setting */
+    m->reserve_bps = add->reserve_bps != TZ_UNSET ? add->reserve_bps : base->reserve_bps;
+    m->reserve_days = add->reserve_bps != TZ_UNSET ? add->reserve_days : base->reserve_days;
+    TZ_MERGE_INT(first_payout_delay);
     if (add->tax_json) { /* the tax is one setting */
         m->tax_json = add->tax_json;
         m->tax_name = add->tax_name;
@@ -103,7 +114,14 @@ void *tz_cfg_merge(apr_pool_t *p, void *basev, void *addv)
     TZ_MERGE_PTR(cors_origins);
     TZ_MERGE_INT(rl_count);
     TZ_MERGE_INT(rl_window);
+    TZ_MERGE_INT(verify_ttl);
+    TZ_MERGE_INT(reset_ttl);
+    TZ_MERGE_PTR(account_url);
+    TZ_MERGE_INT(guest_rl_count);
+    TZ_MERGE_INT(guest_rl_window);
     TZ_MERGE_PTR(metrics_acl);
+    TZ_MERGE_PTR(velocity); /* a server with lines of its own has those only */
+    TZ_MERGE_INT(admin_totp);
     return m;
 }
 
@@ -238,6 +256,29 @@ static const char *set_cashback(cmd_parms *cmd, void *d, const char *rate, const
     return NULL;
 }
 
+/* TipzedReserve Off | percent days */
+static const char *set_reserve(cmd_parms *cmd, void *d, const char *rate, const char *days)
+{
+    int32_t bps, n;
+    const char *why = tz_reserve_parse(rate, days, &bps, &n);
+    if (why)
+        return bad(cmd, days ? apr_pstrcat(cmd->pool, rate, " ", days, NULL) : rate, why);
+    srv(cmd)->reserve_bps = bps;
+    srv(cmd)->reserve_days = n;
+    return NULL;
+}
+
+/* TipzedFirstPayoutDelay days */
+static const char *set_first_payout_delay(cmd_parms *cmd, void *d, const char *v)
+{
+    int32_t n;
+    const char *why = tz_parse_days(v, &n);
+    if (why)
+        return bad(cmd, v, why);
+    srv(cmd)->first_payout_delay = n;
+    return NULL;
+}
+
 static const char *set_size(cmd_parms *cmd, void *d, const char *v)
 {
     int64_t n;
@@ -278,6 +319,24 @@ static const char *add_cors(cmd_parms *cmd, void *d, const char *v)
     if (!c->cors_origins)
         c->cors_origins = apr_array_make(cmd->pool, 4, sizeof(const char *));
     APR_ARRAY_PUSH(c->cors_origins, const char *) = v;
+    return NULL;
+}
+
+/* TipzedPaymentVelocity kind count window, one line per rule (docs/risk.md). */
+static const char *add_velocity(cmd_parms *cmd, void *d, const char *kind, const char *count,
+                                const char *window)
+{
+    tz_cfg_t *c = srv(cmd);
+    tz_vel_rule_t rule;
+    const char *why = tz_vel_rule_parse(cmd->pool, kind, count, window, &rule);
+    if (why)
+        return apr_pstrcat(cmd->pool, cmd->directive->directive, ": ", why, NULL);
+    if (!c->velocity)
+        c->velocity = apr_array_make(cmd->pool, TZ_VEL_MAXRULES, sizeof(tz_vel_rule_t));
+    if (c->velocity->nelts >= TZ_VEL_MAXRULES)
+        return apr_psprintf(cmd->pool, "%s: at most %d lines per server",
+                            cmd->directive->directive, TZ_VEL_MAXRULES);
+    APR_ARRAY_PUSH(c->velocity, tz_vel_rule_t) = rule;
     return NULL;
 }
 
@@ -526,10 +585,11 @@ static const char *set_sandbox(cmd_parms *cmd, void *d, const char *flag, const 
     return NULL;
 }
 
-/* An absolute URL; with_query for the return URL, which may carry one. */
+/* An absolute URL; with_query for the return URL, which may carry one.
+ * info: NULL TipzedPublicURL, 1 TipzedCheckoutReturnURL, 2 TipzedAccountURL. */
 static const char *set_url(cmd_parms *cmd, void *d, const char *v)
 {
-    int with_query = cmd->info != NULL;
+    int with_query = cmd->info == (void *)1;
     const char *why = tz_parse_url(v, with_query);
     char *url = apr_pstrdup(cmd->pool, v);
     apr_size_t n = strlen(url);
@@ -539,11 +599,14 @@ static const char *set_url(cmd_parms *cmd, void *d, const char *v)
         url[--n] = '\0'; /* paths are appended with their own slash */
     if (with_query)
         srv(cmd)->return_url = url;
+    else if (cmd->info == (void *)2)
+        srv(cmd)->account_url = url;
     else
         srv(cmd)->public_url = url;
     return NULL;
 }
 
+/* TipzedLoginRateLimit, and with info TipzedGuestRateLimit: count window. */
 static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *count,
                                   const char *window)
 {
@@ -553,8 +616,23 @@ static const char *set_rate_limit(cmd_parms *cmd, void *d, const char *count,
         return bad(cmd, count, "the count must be an integer 1..1000000");
     if ((why = tz_parse_duration(window, &w)))
         return bad(cmd, window, why);
-    srv(cmd)->rl_count = (int)n;
-    srv(cmd)->rl_window = w;
+    *(cmd->info ? &srv(cmd)->guest_rl_count : &srv(cmd)->rl_count) = (int)n;
+    *(cmd->info ? &srv(cmd)->guest_rl_window : &srv(cmd)->rl_window) = w;
+    return NULL;
+}
+
+/* TipzedEmailTokenLifetime verify [reset]: how long a mailed link works. */
+static const char *set_token_lifetime(cmd_parms *cmd, void *d, const char *verify,
+                                      const char *reset)
+{
+    int64_t v, r = -1;
+    const char *why = tz_parse_duration(verify, &v);
+    if (why || v < 1)
+        return bad(cmd, verify, why ? why : "must be at least 1s");
+    if (reset && ((why = tz_parse_duration(reset, &r)) || r < 1))
+        return bad(cmd, reset, why ? why : "must be at least 1s");
+    srv(cmd)->verify_ttl = v;
+    srv(cmd)->reset_ttl = reset ? r : v;
     return NULL;
 }
 
@@ -744,6 +822,12 @@ const command_rec tz_cmds[] = {
     AP_INIT_TAKE1("TipzedBillingGrace", set_duration, TZ_OFF(billing_grace), RSRC_CONF,
                   "how long a past-due subscription or schedule is retried daily before it"
                   " ends (default 3d)"),
+    AP_INIT_TAKE12("TipzedReserve", set_reserve, NULL, RSRC_CONF,
+                   "rolling reserve: the percentage of each credit to a creator held, and for"
+                   " how many days, or Off (the default)"),
+    AP_INIT_TAKE1("TipzedFirstPayoutDelay", set_first_payout_delay, NULL, RSRC_CONF,
+                  "days after a creator's first credit before the first payout may be requested"
+                  " (default 0)"),
     AP_INIT_TAKE2("TipzedProvider", set_provider, NULL, RSRC_CONF,
                   "provider name and API base URL"),
     AP_INIT_TAKE1("TipzedDefaultProvider", set_default_provider, NULL, RSRC_CONF,
@@ -781,6 +865,8 @@ const command_rec tz_cmds[] = {
     AP_INIT_TAKE2("TipzedWebhookRetry", set_webhook_retry, NULL, RSRC_CONF,
                   "attempts of an outbound webhook delivery in all, and the longest wait"
                   " between two (default 24 6h)"),
+    AP_INIT_TAKE1("TipzedAdminTOTP", set_flag, TZ_OFF(admin_totp), RSRC_CONF,
+                  "On (default): an admin logs in only with a TOTP code; Off: password alone"),
     AP_INIT_TAKE1("TipzedWebhookAllowPrivate", set_flag, TZ_OFF(webhook_private), RSRC_CONF,
                   "On: webhook endpoints may be plain http and reach private, loopback and"
                   " link-local addresses (default Off)"),
@@ -804,9 +890,23 @@ const command_rec tz_cmds[] = {
                       " default 127.0.0.0/8 and ::1"),
     AP_INIT_TAKE2("TipzedLoginRateLimit", set_rate_limit, NULL, RSRC_CONF,
                   "failed logins allowed per client IP and per email, and the window"),
+    AP_INIT_TAKE3("TipzedPaymentVelocity", add_velocity, NULL, RSRC_CONF,
+                  "payments allowed per fan, ip, instrument or creator within a window,"
+                  " e.g. ip 20 1m (several lines; default none)"),
+    AP_INIT_TAKE2("TipzedGuestRateLimit", set_rate_limit, (void *)1, RSRC_CONF,
+                  "guest tips (without an account) allowed per client IP, and the window"),
+    AP_INIT_TAKE12("TipzedEmailTokenLifetime", set_token_lifetime, NULL, RSRC_CONF,
+                   "how long a verification link works, and a password-reset link"
+                   " (default 48h 1h)"),
+    AP_INIT_TAKE1("TipzedAccountURL", set_url, (void *)2, RSRC_CONF,
+                  "base URL of the links mailed for verification and password reset"
+                  " (default TipzedPublicURL)"),
     AP_INIT_TAKE12("TipzedCreatorCache", tz_cache_directive, NULL, RSRC_CONF,
                    "socache for public creator profiles (e.g. shmcb:/path(1048576)) and a TTL"
                    " (default 30s), or none"),
+    AP_INIT_TAKE1("TipzedSharedCounters", tz_counters_directive, NULL, RSRC_CONF,
+                  "where the login rate limit and payment velocity are counted: none (this"
+                  " node's shared memory, default) or database (PostgreSQL, every node)"),
     AP_INIT_TAKE1("TipzedPasswordHashConcurrency", set_hash_concurrency, NULL, RSRC_CONF,
                   "password hashes computed at once per child, 32 MiB each (default: CPUs)"),
     {NULL}};
@@ -904,6 +1004,9 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(transfer_window, 86400);
     TZ_DEFAULT(payment_expiry, 30 * 60);
     TZ_DEFAULT(billing_grace, 3 * 86400);
+    TZ_DEFAULT(reserve_bps, 0);
+    TZ_DEFAULT(reserve_days, 0);
+    TZ_DEFAULT(first_payout_delay, 0);
     if (c->tax_json && !*c->tax_json)
         c->tax_json = NULL; /* TipzedTax Off */
     if (!c->tax_json)
@@ -927,6 +1030,11 @@ const char *tz_cfg_finalize(apr_pool_t *p, tz_cfg_t *c)
     TZ_DEFAULT(max_body, 64 * 1024);
     TZ_DEFAULT(rl_count, 5);
     TZ_DEFAULT(rl_window, 60);
+    TZ_DEFAULT(admin_totp, 1);
+    TZ_DEFAULT(verify_ttl, 48 * 3600);
+    TZ_DEFAULT(reset_ttl, 3600);
+    TZ_DEFAULT(guest_rl_count, 10);
+    TZ_DEFAULT(guest_rl_window, 3600);
     if (!c->metrics_acl) {
         c->metrics_acl = apr_pcalloc(p, sizeof *c->metrics_acl);
         tz_metrics_acl_default(p, c->metrics_acl);

@@ -5,6 +5,7 @@
  * TipzedEncryptionKeyFile's current key, bound to the endpoint's id. */
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_billing.h"
+#include "mod_tipzed_accounts.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_list.h"
@@ -42,6 +43,8 @@ static int url_ok(tz_req_t *q, const char *url)
 static int refused(tz_req_t *q, json_t *res)
 {
     const char *e = tz_json_str(res, "error");
+    if (strcmp(e, "email_unverified") == 0)
+        return tz_send_email_unverified(q->r);
     if (strcmp(e, "events") == 0)
         return tz_send_invalid(q->r, "events", tz_json_str(res, "message"));
     if (strcmp(e, "too_many") == 0)

@@ -16,6 +16,19 @@ int tz_h_login(tz_req_t *q);
 int tz_h_refresh(tz_req_t *q);
 int tz_h_logout(tz_req_t *q);
 int tz_h_me(tz_req_t *q);
+/* mod_tipzed_totp.c */
+int tz_h_login_totp(tz_req_t *q);
+int tz_h_totp_setup(tz_req_t *q);
+int tz_h_totp_enable(tz_req_t *q);
+int tz_h_totp_disable(tz_req_t *q);
+int tz_h_sessions_list(tz_req_t *q);
+int tz_h_session_revoke(tz_req_t *q);
+int tz_h_logout_all(tz_req_t *q);
+/* mod_tipzed_accounts.c */
+int tz_h_email_verify_send(tz_req_t *q);
+int tz_h_email_verify(tz_req_t *q);
+int tz_h_password_forgot(tz_req_t *q);
+int tz_h_password_reset(tz_req_t *q);
 /* mod_tipzed_creators.c, mod_tipzed_wallets.c */
 int tz_h_creator_get(tz_req_t *q);
 int tz_h_creator_me(tz_req_t *q);
@@ -114,5 +127,15 @@ int tz_h_endpoint_delete(tz_req_t *q);
 int tz_h_endpoint_deliveries(tz_req_t *q);
 int tz_h_deliveries_list(tz_req_t *q);
 int tz_h_delivery_resend(tz_req_t *q);
+/* mod_tipzed_velocity.c */
+int tz_h_admin_velocity(tz_req_t *q);
+/* mod_tipzed_operator.c */
+int tz_h_admin_users(tz_req_t *q);
+int tz_h_admin_user_suspend(tz_req_t *q);
+int tz_h_admin_user_reinstate(tz_req_t *q);
+int tz_h_admin_wallet_freeze(tz_req_t *q);
+int tz_h_admin_wallet_unfreeze(tz_req_t *q);
+int tz_h_me_export(tz_req_t *q);
+int tz_h_me_delete(tz_req_t *q);
 
 #endif

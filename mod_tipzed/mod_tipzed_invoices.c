@@ -33,8 +33,8 @@ int tz_h_invoices_list(tz_req_t *q)
 {
     static const tz_list_t list = {TZ_Q_INVOICES_LIST, "invoices", TZ_CURSOR_UUID,
                                    NULL, 0, NULL, NULL};
-    const char *args[4] = {q->user.id, NULL, NULL, NULL};
-    return tz_list(q, &list, args, 4);
+    const char *args[5] = {q->user.id, q->user.role, NULL, NULL, NULL};
+    return tz_list(q, &list, args, 5);
 }
 
 /* GET /invoices/{id}/pdf: the same document, rendered (TipzedInvoiceFont). */

@@ -12,6 +12,7 @@
 #include "tz_mailtmpl.h"
 #include "tz_outbox.h"
 #include "tz_pdf.h"
+#include "tz_token.h"
 #include "apr_file_io.h"
 
 #define TZ_TEMPLATE(name)                                                            \
@@ -32,6 +33,8 @@ TZ_TEMPLATE(subscription_past_due);
 TZ_TEMPLATE(subscription_canceled);
 TZ_TEMPLATE(schedule_charge_failed);
 TZ_TEMPLATE(webhook_endpoint_disabled);
+TZ_TEMPLATE(email_verification);
+TZ_TEMPLATE(password_reset);
 
 #define T(name) {#name, tz_mail_##name}
 static const struct {
@@ -39,7 +42,8 @@ static const struct {
 } shipped[] = {
     T(payment_succeeded), T(payout_approved), T(payout_completed), T(payout_rejected),
     T(payout_failed), T(subscription_past_due), T(subscription_canceled),
-    T(schedule_charge_failed), T(webhook_endpoint_disabled),
+    T(schedule_charge_failed), T(webhook_endpoint_disabled), T(email_verification),
+    T(password_reset),
 };
 
 /* The operator's file of that name, read at each mail so that a changed
@@ -100,6 +104,28 @@ static void receipt_fields(json_t *data)
                                     "description"));
 }
 
+/* A mail of no event carries a token sealed to the mail's id
+ * (mod_tipzed_accounts.c): opened here only, into the template's token and
+ * link fields, never logged.  -1 when it does not open. */
+static int token_fields(apr_pool_t *p, const tz_cfg_t *c, json_t *mail, json_t *data)
+{
+    const char *sealed = tz_json_str(mail, "secret");
+    char *token;
+    size_t len;
+    if (!sealed)
+        return 0;
+    if (!json_is_object(data) ||
+        tz_aead_open(p, (const tz_aead_key_t *)c->enc_keys->elts, (size_t)c->enc_keys->nelts,
+                     apr_pstrcat(p, "mail:", tz_json_str(mail, "id"), NULL), sealed, &token,
+                     &len) != 0)
+        return -1;
+    json_object_set_new(data, "token", json_string(token));
+    json_object_set_new(data, "link", json_string(tz_token_link(
+        p, c->account_url ? c->account_url : c->public_url, tz_json_str(data, "link_path"),
+        token)));
+    return 0;
+}
+
 static int mail_send(apr_pool_t *p, const tz_cfg_t *c, json_t *mail, const char **error)
 {
     json_t *data = json_object_get(mail, "data");
@@ -115,6 +141,10 @@ static int mail_send(apr_pool_t *p, const tz_cfg_t *c, json_t *mail, const char 
                             json_string(tz_money_text(p, tz_json_int(data, "amount", 0),
                                                       tz_json_str(data, "currency"))));
     receipt_fields(data);
+    if (token_fields(p, c, mail, data) != 0) {
+        *error = "its token cannot be opened with the configured keys";
+        return -1;
+    }
     if (tz_mailtmpl_render(p, tmpl, data, &m.subject, &m.text, error) != 0)
         return -1;
     attach_invoice(p, c, json_object_get(data, "invoice"), &m);

@@ -23,6 +23,7 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_routes.h"
+#include "tz_velocity.h"
 #include "ap_mpm.h"
 #include "apr_hash.h"
 #include "apr_shm.h"
@@ -50,6 +51,7 @@ typedef struct {
     uint64_t credits[TZ_PROV__COUNT];
     uint64_t events[TZ_PROV__COUNT][TZ_METRICS_NOUTCOME];
     uint64_t db[TZ_MDB__COUNT];
+    uint64_t velocity[TZ_VEL__COUNT];      /* payments refused, by the limit's kind */
     tz_mrow_t rows[];                      /* routes, then unmatched by method */
 } tz_mshm_t;
 
@@ -194,6 +196,12 @@ void tz_metrics_event(const char *provider, const char *outcome)
     ADD(tz_m->events[i][tz_metrics_outcome_index(outcome)], 1);
     if (outcome && strcmp(outcome, "credited") == 0)
         ADD(tz_m->credits[i], 1);
+}
+
+void tz_metrics_velocity(int kind)
+{
+    if (tz_m && kind >= 0 && kind < TZ_VEL__COUNT)
+        ADD(tz_m->velocity[kind], 1);
 }
 
 void tz_metrics_db(tz_mdb_e what)
@@ -385,6 +393,19 @@ static void write_providers(tz_mtext_t *t)
     }
 }
 
+static void write_velocity(tz_mtext_t *t)
+{
+    const char *kv[2] = {"kind", NULL};
+    tz_mtext_family(t, "tipzed_velocity_refusals_total", "counter",
+                    "Payment requests refused by a velocity limit (TipzedPaymentVelocity),"
+                    " by the limit's kind: fan, ip, instrument, creator.");
+    for (int i = 0; i < TZ_VEL__COUNT; i++) {
+        kv[1] = tz_vel_kind_name((tz_vel_kind_e)i);
+        tz_mtext_u64(t, "tipzed_velocity_refusals_total", tz_metrics_labels(t->p, kv, 1),
+                     LOAD(tz_m->velocity[i]));
+    }
+}
+
 static void write_db_counters(tz_mtext_t *t)
 {
     const char *kv[4] = {"context", NULL, "result", NULL};
@@ -563,6 +584,7 @@ int tz_h_metrics(tz_req_t *q)
     write_requests(&t);
     write_latency(&t);
     write_providers(&t);
+    write_velocity(&t);
     write_db_counters(&t);
     write_database(&t, r);
     body = tz_mtext_done(&t, &len);

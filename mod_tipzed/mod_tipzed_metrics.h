@@ -33,6 +33,8 @@ void tz_metrics_webhook_rejected(const char *provider);
  * its outcome; "credited" also counts a credit. */
 void tz_metrics_event(const char *provider, const char *outcome);
 void tz_metrics_db(tz_mdb_e what);
+/* A payment refused by a velocity limit of kind (tz_vel_kind_e). */
+void tz_metrics_velocity(int kind);
 /* The request took its pooled connection (counted once per request, given
  * back with the request's pool); a connection taken outside requests:
  * +1, and -1 once closed. */

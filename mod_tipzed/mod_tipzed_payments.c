@@ -4,10 +4,14 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
 #include "mod_tipzed_providers.h"
+#include "mod_tipzed_velocity.h"
+#include "tz_velocity.h"
+#include "mod_tipzed_ratelimit.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
 #include "tz_split.h"
@@ -101,6 +105,8 @@ int tz_payment_through_provider(tz_req_t *q, const tz_new_payment_t *np, tz_quer
     }
     if (json_object_get(res, "error")) {
         tz_idem_release(q, key);
+        if (tz_is_refusal(tz_json_str(res, "error")))
+            return tz_send_refusal(r, tz_json_str(res, "error"));
         return refused(q, res);
     }
     if (!np->pv->checkout_link && !(res = with_provider_checkout(q, np, res, key->key))) {
@@ -154,7 +160,7 @@ int tz_payment_source_ok(tz_req_t *q, const char *given, const char **source)
 static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key_t *key)
 {
     request_rec *r = q->r;
-    const char *args[18];
+    const char *args[20];
     args[0] = np->id;
     args[1] = q->user.id;
     args[2] = tz_json_str(q->body, "creator_id");
@@ -168,9 +174,62 @@ static int initiate_with_provider(tz_req_t *q, tz_new_payment_t *np, tz_idem_key
     args[11] = np->phone;
     args[12] = tz_payment_poll_in(q, np->pv);
     tz_payment_rewards(q, &args[13]);
+    if (!strcmp(q->user.role, "guest"))
+        args[13] = "0"; /* no cashback: a guest has no wallet of its own (docs/accounts.md) */
     args[16] = np->splits;
     args[17] = q->cfg->tax_json;
+    tz_payment_reserve(q, &args[18]);
     return tz_payment_through_provider(q, np, TZ_Q_PAYMENT_CREATE, args, 9, key, tip_refused);
+}
+
+/* The payer as the fan limit keys it: the account, or a guest's email. */
+static const char *velocity_fan(tz_req_t *q)
+{
+    return q->user.id ? tz_vel_fan_user(q->r->pool, q->user.id)
+                      : tz_vel_fan_email(q->r->pool, tz_json_str(q->body, "email"));
+}
+
+/* A tip without a token (docs/accounts.md): its email and name, counted
+ * per client IP (TipzedGuestRateLimit); the payer is the guest row of the
+ * address, whose id also scopes the idempotency key.  OK, or DONE with
+ * the answer sent. */
+static int guest_payer(tz_req_t *q, const char *source)
+{
+    request_rec *r = q->r;
+    const char *args[2] = {tz_json_str(q->body, "email"), tz_json_str(q->body, "name")};
+    const char *key = apr_pstrcat(r->pool, "guest-ip:", tz_client_ip(r), NULL);
+    apr_int64_t wait;
+    json_t *res;
+    if (!args[0])
+        return tz_send_invalid(r, "email", "is required to tip without an access token"), DONE;
+    if (!tz_email_ok(args[0]))
+        return tz_send_invalid(r, "email", "is not a valid email address"), DONE;
+    if (strcmp(source, "provider") != 0)
+        return tz_send_invalid(r, "source", "must be \"provider\" for a guest: "
+                                            "a guest has no wallet"), DONE;
+    if ((wait = tz_rl_begin(r, &key, 1, (unsigned)q->cfg->guest_rl_count,
+                            q->cfg->guest_rl_window))) {
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait));
+        return tz_send_problem(r, HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+                               "too many guest tips from this address; retry later"), DONE;
+    }
+    if (tz_db_json(r, TZ_Q_GUEST_FAN, args, &res) != OK || !res ||
+        !(q->user.id = tz_json_str(res, "id")))
+        return tz_send_db_unavailable(r), DONE;
+    q->user.role = "guest";
+    return OK;
+}
+
+/* With a token, the fan's own; email and name are a guest's only. */
+static int payer_ok(tz_req_t *q, const char *source)
+{
+    if (!q->user.id)
+        return guest_payer(q, source);
+    if (json_object_get(q->body, "email") || json_object_get(q->body, "name"))
+        return tz_send_invalid(q->r, json_object_get(q->body, "email") ? "email" : "name",
+                               "is for tips without an access token only"), DONE;
+    return OK;
 }
 
 int tz_h_payment_initiate(tz_req_t *q)
@@ -186,8 +245,15 @@ int tz_h_payment_initiate(tz_req_t *q)
     if (!tz_is_uuid(tz_json_str(q->body, "creator_id")))
         return tz_send_invalid(q->r, "creator_id", "must be a UUID");
     if (splits_of(q, &np) != OK || tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
+        payer_ok(q, source) != OK ||
         (strcmp(source, "wallet") && tz_payment_provider_ok(q, &np.pv, &np.phone) != OK) ||
         tz_idem_begin(q, "/payments/initiate", &key, NULL) != OK)
+        return OK;
+    /* a payment that may reach a provider is counted: one from the wallet
+     * alone moves money already paid in (docs/risk.md) */
+    if (strcmp(source, "wallet") != 0 &&
+        tz_velocity_check(q, &key, velocity_fan(q), tz_json_str(q->body, "creator_id"),
+                          np.phone) != OK)
         return OK;
     if (strcmp(source, "provider") != 0) {
         rc = tz_payment_from_wallet(q, &np, &key, strcmp(source, "wallet_first") == 0);

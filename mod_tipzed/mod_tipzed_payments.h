@@ -40,6 +40,9 @@ const char *tz_payment_poll_in(tz_req_t *q, const tz_provider_t *pv);
 void tz_payment_rewards(tz_req_t *q, const char **out);
 /* The same outside requests (the billing engine's charges). */
 void tz_rewards_args(apr_pool_t *p, const tz_cfg_t *c, const char **out);
+/* TipzedReserve, two arguments from out[0]: the share held (bps) and for
+ * how many days (0 0: no reserve). */
+void tz_payment_reserve(tz_req_t *q, const char **out);
 
 /* Creates the payment by the SQL function create (args[url_slot] receives
  * a redirect gateway's link) and its provider's checkout, and answers 201

@@ -1,11 +1,15 @@
 /* /payouts and the payout lifecycle shared with /admin/payouts.  Bank
  * details are sealed like the profile's and shown masked to the last 4. */
 #include "mod_tipzed_handlers.h"
+#include "mod_tipzed_accounts.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_totp.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payouts.h"
+#include "tz_problem.h"
 #include "tz_schema.h"
 #include "tz_validate.h"
 
@@ -38,8 +42,24 @@ static void mask_page(tz_req_t *q, apr_pool_t *p, json_t *page)
         mask_bank_in(q, p, o);
 }
 
+/* TipzedFirstPayoutDelay: 403, since no retry helps before the date the
+ * problem names (opens_at); docs/risk.md. */
+static int payout_delayed(tz_req_t *q, json_t *res)
+{
+    const char *opens = tz_json_str(res, "opens_at");
+    json_t *p = tz_problem_new(q->r->pool, HTTP_FORBIDDEN, "first_payout_delayed",
+                               apr_pstrcat(q->r->pool, "a creator's first payout may be requested"
+                                           " from ", opens, NULL), NULL);
+    json_object_set_new(p, "opens_at", json_string(opens));
+    return tz_send_problem_json(q->r, HTTP_FORBIDDEN, p);
+}
+
 static int request_failed(tz_req_t *q, const char *err)
 {
+    if (strcmp(err, "email_unverified") == 0)
+        return tz_send_email_unverified(q->r);
+    if (tz_is_refusal(err))
+        return tz_send_refusal(q->r, err);
     if (strcmp(err, "insufficient_funds") == 0)
         return tz_send_field_problem(q->r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds",
                                      "amount", "exceeds the wallet balance");
@@ -53,7 +73,7 @@ static int request_failed(tz_req_t *q, const char *err)
 int tz_h_payout_request(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *cur, *bank, *args[8], *err;
+    const char *cur, *bank, *args[9], *err;
     tz_idem_key_t key;
     json_t *res;
     if (tz_validate_or_422(q, &tz_schema_payout_request))
@@ -68,6 +88,12 @@ int tz_h_payout_request(tz_req_t *q)
                                      "bank_account", "may hold only letters, digits, spaces and dashes");
     if (tz_idem_begin(q, "/payouts/request", &key, mask_bank) != OK)
         return OK;
+    /* after the idempotency check: a retry is answered what the first
+     * request got, without spending another code */
+    if (tz_totp_require(q, tz_json_str(q->body, "totp_code")) != OK) {
+        tz_idem_release(q, &key);
+        return OK;
+    }
     args[0] = tz_uuid4(r->pool);
     args[1] = q->user.id;
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)tz_json_int(q->body, "amount", 0));
@@ -77,12 +103,15 @@ int tz_h_payout_request(tz_req_t *q)
     args[5] = tz_json_str(q->body, "account_name");
     args[6] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, q->cfg->min_payout);
     args[7] = key.key;
+    args[8] = apr_itoa(r->pool, q->cfg->first_payout_delay);
     if (tz_db_json(r, TZ_Q_PAYOUT_REQUEST, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);
     }
     if ((err = tz_json_str(res, "error"))) {
         tz_idem_release(q, &key);
+        if (strcmp(err, "first_payout_delayed") == 0)
+            return payout_delayed(q, res);
         return request_failed(q, err);
     }
     mask_bank(q, res);
@@ -116,6 +145,8 @@ int tz_payout_step(tz_req_t *q, const char *action, const char *text)
     if ((err = tz_json_str(res, "error"))) {
         if (strcmp(err, "not_found") == 0)
             return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such payout");
+        if (tz_is_refusal(err))
+            return tz_send_refusal(r, err);
         return tz_send_problem(r, HTTP_CONFLICT, "invalid_transition",
                                apr_psprintf(r->pool, "cannot %s a payout that is %s", action,
                                             tz_json_str(res, "status")));

@@ -26,6 +26,17 @@ static const tz_route_t tz_routes[] = {
     R("POST", "/auth/refresh", tz_h_refresh, TZ_R_JSON),
     R("POST", "/auth/logout", tz_h_logout, TZ_R_USER | TZ_R_JSON),
     R("GET", "/auth/me", tz_h_me, TZ_R_USER),
+    R("POST", "/auth/login/totp", tz_h_login_totp, TZ_R_JSON),
+    R("POST", "/auth/totp/setup", tz_h_totp_setup, TZ_R_USER),
+    R("POST", "/auth/totp/enable", tz_h_totp_enable, TZ_R_USER | TZ_R_JSON),
+    R("POST", "/auth/totp/disable", tz_h_totp_disable, TZ_R_USER | TZ_R_JSON),
+    R("GET", "/auth/sessions", tz_h_sessions_list, TZ_R_USER),
+    R("DELETE", "/auth/sessions/{id}", tz_h_session_revoke, TZ_R_USER),
+    R("POST", "/auth/logout/all", tz_h_logout_all, TZ_R_USER),
+    R("POST", "/auth/email/verify", tz_h_email_verify, TZ_R_JSON),
+    R("POST", "/auth/email/verify/send", tz_h_email_verify_send, TZ_R_USER | TZ_R_JSON | TZ_R_OPTJSON),
+    R("POST", "/auth/password/forgot", tz_h_password_forgot, TZ_R_JSON),
+    R("POST", "/auth/password/reset", tz_h_password_reset, TZ_R_JSON),
     R("GET", "/creators/me", tz_h_creator_me, TZ_R_CREATOR),
     R("PUT", "/creators/me", tz_h_creator_update, TZ_R_CREATOR | TZ_R_JSON),
     R("GET", "/creators/me/analytics", tz_h_creator_analytics, TZ_R_CREATOR),
@@ -43,7 +54,7 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/wallets/me/transfers", tz_h_transfers_list, TZ_R_USER),
     R("POST", "/wallets/me/transfers", tz_h_transfer_create, TZ_R_USER | TZ_R_JSON),
     R("POST", "/wallets/me/topup", tz_h_wallet_topup, TZ_R_USER | TZ_R_JSON),
-    R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_JSON),
+    R("POST", "/payments/initiate", tz_h_payment_initiate, TZ_R_FAN | TZ_R_GUEST | TZ_R_JSON),
     R("GET", "/payments/quote", tz_h_payment_quote, TZ_R_FAN),
     R("POST", "/payments/webhook", tz_h_webhook_generic, TZ_R_RAW),
     R("POST", "/webhooks/{name}", tz_h_webhook, TZ_R_RAW),
@@ -108,6 +119,14 @@ static const tz_route_t tz_routes[] = {
     R("GET", "/webhook-endpoints/{id}/deliveries", tz_h_endpoint_deliveries, TZ_R_CREATOR | TZ_R_ADMIN),
     R("GET", "/webhook-deliveries", tz_h_deliveries_list, TZ_R_CREATOR | TZ_R_ADMIN),
     R("POST", "/webhook-deliveries/{id}/resend", tz_h_delivery_resend, TZ_R_CREATOR | TZ_R_ADMIN | TZ_R_JSON | TZ_R_OPTJSON),
+    R("GET", "/admin/risk/velocity", tz_h_admin_velocity, TZ_R_ADMIN),
+    R("GET", "/admin/users", tz_h_admin_users, TZ_R_ADMIN),
+    R("POST", "/admin/users/{id}/suspend", tz_h_admin_user_suspend, TZ_R_ADMIN | TZ_R_JSON),
+    R("POST", "/admin/users/{id}/reinstate", tz_h_admin_user_reinstate, TZ_R_ADMIN | TZ_R_JSON),
+    R("POST", "/admin/wallets/{id}/freeze", tz_h_admin_wallet_freeze, TZ_R_ADMIN | TZ_R_JSON),
+    R("POST", "/admin/wallets/{id}/unfreeze", tz_h_admin_wallet_unfreeze, TZ_R_ADMIN | TZ_R_JSON),
+    R("GET", "/auth/me/export", tz_h_me_export, TZ_R_USER),
+    R("DELETE", "/auth/me", tz_h_me_delete, TZ_R_USER | TZ_R_JSON),
 };
 
 #define TZ_ROUTES_N (sizeof(tz_routes) / sizeof(tz_routes[0]))
@@ -184,7 +203,10 @@ static int tz_run_route(tz_req_t *q, const tz_route_data_t *rd)
 {
     const char *err;
     int rc;
-    if (rd->flags & TZ_R_AUTH) {
+    /* a guest route serves callers without any token as guests; a token
+     * given is checked as anywhere else */
+    if ((rd->flags & TZ_R_AUTH) &&
+        !((rd->flags & TZ_R_GUEST) && !apr_table_get(q->r->headers_in, "Authorization"))) {
         if ((rc = tz_authenticate(q)) != OK)
             return OK; /* 401 sent */
         if (!tz_role_allowed(rd->flags, q->user.role))
@@ -207,7 +229,7 @@ int tz_dispatch(request_rec *r, const char *path)
 {
     tz_cfg_t *c = tz_cfg(r);
     tz_route_match_t m;
-    tz_req_t q = {r, c, NULL, {NULL, NULL}, NULL, 0, NULL, NULL};
+    tz_req_t q = {r, c, NULL, {NULL, NULL, NULL}, NULL, 0, NULL, NULL};
     int handled, rc;
     tz_metrics_mark(r, -1); /* counted as unmatched until a route matches */
     if (!c->active) {

@@ -7,6 +7,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
@@ -19,6 +20,8 @@ static int schedule_refused(tz_req_t *q, json_t *res)
 {
     request_rec *r = q->r;
     const char *err = tz_json_str(res, "error");
+    if (tz_is_refusal(err))
+        return tz_send_refusal(r, err);
     if (strcmp(err, "insufficient_funds") == 0)
         return tz_send_field_problem(r, HTTP_UNPROCESSABLE_ENTITY, "insufficient_funds", "source",
                                      apr_psprintf(r->pool, "the wallet holds %" APR_INT64_T_FMT
@@ -63,7 +66,7 @@ static int schedule_fields_ok(tz_req_t *q, const char **start, const char **spli
 int tz_h_schedule_create(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[21], *source, *phone, *start, *splits;
+    const char *args[23], *source, *phone, *start, *splits;
     const tz_provider_t *pv;
     tz_idem_key_t key;
     json_t *res, *count;
@@ -91,8 +94,8 @@ int tz_h_schedule_create(tz_req_t *q)
     args[13] = splits;
     args[14] = tz_billing_sandbox(q->cfg);
     tz_billing_terms(r->pool, q->cfg, &args[15]);
-    args[19] = key.key;
-    args[20] = q->cfg->tax_json;
+    args[21] = key.key;
+    args[22] = q->cfg->tax_json;
     if (tz_db_json(r, TZ_Q_SCHEDULE_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);

@@ -7,6 +7,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "mod_tipzed_payments.h"
@@ -18,6 +19,8 @@ static int subscribe_refused(tz_req_t *q, json_t *res)
 {
     request_rec *r = q->r;
     const char *err = tz_json_str(res, "error");
+    if (tz_is_refusal(err))
+        return tz_send_refusal(r, err);
     if (strcmp(err, "already_subscribed") == 0)
         return tz_send_problem(r, HTTP_CONFLICT, "already_subscribed",
                                apr_pstrcat(r->pool, "you have a live subscription to this plan: ",
@@ -38,7 +41,7 @@ static int subscribe_refused(tz_req_t *q, json_t *res)
 int tz_h_subscription_create(tz_req_t *q)
 {
     request_rec *r = q->r;
-    const char *args[14], *source, *phone;
+    const char *args[16], *source, *phone;
     const tz_provider_t *pv;
     tz_idem_key_t key;
     json_t *res;
@@ -58,8 +61,8 @@ int tz_h_subscription_create(tz_req_t *q)
     args[6] = tz_api_url(r);
     args[7] = tz_billing_sandbox(q->cfg);
     tz_billing_terms(r->pool, q->cfg, &args[8]);
-    args[12] = key.key;
-    args[13] = q->cfg->tax_json;
+    args[14] = key.key;
+    args[15] = q->cfg->tax_json;
     if (tz_db_json(r, TZ_Q_SUBSCRIPTION_CREATE, args, &res) != OK || !res) {
         tz_idem_release(q, &key);
         return tz_send_db_unavailable(r);

@@ -6,6 +6,8 @@
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
 #include "mod_tipzed_payments.h"
+#include "mod_tipzed_velocity.h"
+#include "tz_velocity.h"
 #include "tz_parse.h"
 #include "tz_schema.h"
 #include "tz_validate.h"
@@ -62,7 +64,8 @@ int tz_h_wallet_topup(tz_req_t *q)
     }
     if (tz_payment_amount_ok(q, np.amount, np.currency) != OK ||
         tz_payment_provider_ok(q, &np.pv, &np.phone) != OK ||
-        tz_idem_begin(q, "/wallets/me/topup", &key, NULL) != OK)
+        tz_idem_begin(q, "/wallets/me/topup", &key, NULL) != OK ||
+        tz_velocity_check(q, &key, tz_vel_fan_user(r->pool, q->user.id), NULL, np.phone) != OK)
         return OK;
     args[0] = np.id;
     args[1] = q->user.id;

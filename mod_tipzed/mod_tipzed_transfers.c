@@ -5,6 +5,7 @@
 #include "mod_tipzed_handlers.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_list.h"
 #include "mod_tipzed_idempotency.h"
 #include "tz_parse.h"
@@ -25,6 +26,8 @@ static const char *allowed_roles(tz_req_t *q)
 static int transfer_failed(tz_req_t *q, json_t *res, const char *err)
 {
     request_rec *r = q->r;
+    if (tz_is_refusal(err))
+        return tz_send_refusal(r, err);
     if (strcmp(err, "recipient_not_found") == 0)
         return tz_send_problem(r, HTTP_NOT_FOUND, "not_found", "no such recipient");
     if (strcmp(err, "self_transfer") == 0)

@@ -6,6 +6,7 @@
 #include "mod_tipzed_cache.h"
 #include "mod_tipzed_db.h"
 #include "mod_tipzed_http.h"
+#include "mod_tipzed_operator.h"
 #include "mod_tipzed_payments.h"
 #include "tz_parse.h"
 #include "tz_validate.h"
@@ -13,6 +14,12 @@
 void tz_payment_rewards(tz_req_t *q, const char **out)
 {
     tz_rewards_args(q->r->pool, q->cfg, out);
+}
+
+void tz_payment_reserve(tz_req_t *q, const char **out)
+{
+    out[0] = apr_itoa(q->r->pool, q->cfg->reserve_bps);
+    out[1] = apr_itoa(q->r->pool, q->cfg->reserve_days);
 }
 
 void tz_rewards_args(apr_pool_t *p, const tz_cfg_t *c, const char **out)
@@ -26,6 +33,8 @@ static int wallet_refused(tz_req_t *q, json_t *res)
 {
     request_rec *r = q->r;
     const char *err = tz_json_str(res, "error");
+    if (tz_is_refusal(err))
+        return tz_send_refusal(r, err);
     if (strcmp(err, "creator_not_found") == 0)
         return tz_send_invalid(r, "creator_id", "is not a creator");
     if (strcmp(err, "invalid_splits") == 0)
@@ -42,7 +51,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
                            int fallback)
 {
     request_rec *r = q->r;
-    const char *args[13];
+    const char *args[15];
     json_t *res;
     args[0] = np->id;
     args[1] = q->user.id;
@@ -55,6 +64,7 @@ int tz_payment_from_wallet(tz_req_t *q, const tz_new_payment_t *np, tz_idem_key_
     args[10] = key->key;
     args[11] = np->splits;
     args[12] = q->cfg->tax_json;
+    tz_payment_reserve(q, &args[13]);
     if (tz_db_json(r, TZ_Q_PAYMENT_WALLET, args, &res) != OK || !res) {
         tz_idem_release(q, key);
         return tz_send_db_unavailable(r);

@@ -48,13 +48,13 @@ int tz_h_wallet_transactions(tz_req_t *q)
 }
 
 static const char *const wallet_cols[] = {"id", "owner_id", "email", "role", "kind", "currency",
-                                          "balance", "created_at"};
+                                          "balance", "created_at", "frozen"};
 
 /* GET /admin/wallets?currency&role&q: every user's wallet and cashback
  * account, newest first (q: an email prefix, any case). */
 int tz_h_admin_wallets(tz_req_t *q)
 {
-    static const tz_list_t list = {TZ_Q_ADMIN_WALLETS, "wallets", TZ_CURSOR_INT, wallet_cols, 8,
+    static const tz_list_t list = {TZ_Q_ADMIN_WALLETS, "wallets", TZ_CURSOR_INT, wallet_cols, 9,
                                    NULL, NULL};
     const char *args[6] = {tz_query_arg(q->r, "currency"), tz_query_arg(q->r, "role"),
                            tz_query_arg(q->r, "q"), NULL, NULL, NULL};

@@ -1,7 +1,7 @@
 /* Periodic work inside Apache: a singleton child watchdog (mod_watchdog,
  * compiled into Debian's httpd) asks providers about pending payments and
- * refunds, expires stale pending payments and runs the billing engine
- * every TZ_EXPIRY_INTERVAL seconds -- one runner across all children; a
+ * refunds, expires stale pending payments, runs the billing engine and
+ * releases matured reserves every TZ_EXPIRY_INTERVAL seconds -- one runner across all children; a
  * second one runs the outbox's dispatcher, a third its mail. */
 #include "mod_tipzed_watchdog.h"
 #include "mod_tipzed_billing.h"
@@ -72,6 +72,29 @@ void tz_watchdog_child_init(apr_pool_t *p, server_rec *s)
     apr_pool_pre_cleanup_register(p, NULL, gate_close);
 }
 
+/* The rolling reserve's job: matured holds go to their creators' wallets,
+ * one entry each, up to TZ_RESERVE_BATCH a tick.  It runs whatever this
+ * server's TipzedReserve says, since holds made under another node's (or
+ * an earlier) configuration mature too.  The holds are claimed FOR UPDATE
+ * SKIP LOCKED (63_reserves.sql), so nodes running it at once release
+ * each hold once. */
+#define TZ_RESERVE_BATCH "200"
+
+static void tz_release_reserves(apr_pool_t *p, server_rec *s)
+{
+    const char *args[1] = {TZ_RESERVE_BATCH};
+    json_t *res = NULL;
+    json_int_t n;
+    if (tz_db_server_json(p, s, TZ_Q_RESERVE_RELEASE, args, &res) != OK || !res)
+        return;
+    n = json_integer_value(json_object_get(res, "released"));
+    if (n > 0)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10770)
+                     "tipzed: %" APR_INT64_T_FMT " reserve hold(s) released, %" APR_INT64_T_FMT
+                     " in all", (apr_int64_t)n,
+                     (apr_int64_t)json_integer_value(json_object_get(res, "amount")));
+}
+
 /* One tick, in a pool of its own: status polling first, so that a
  * payment is asked about before it may expire, then refunds, then expiry,
  * then the billing engine's pass. */
@@ -95,6 +118,7 @@ static apr_status_t tz_expiry_tick(int state, void *data, apr_pool_t *pool)
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, APLOGNO(10560)
                      "tipzed: %s pending payment(s) expired", n);
     tz_billing_run(p, s, c);
+    tz_release_reserves(p, s);
     apr_pool_destroy(p);
     gate_leave();
     return APR_SUCCESS;

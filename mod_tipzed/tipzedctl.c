@@ -4,10 +4,14 @@
  *
  *   tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]
  *   tipzedctl [-d CONNINFO] status [SQL_DIR]
- *   tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME]  (password on stdin)
+ *   tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] [--key-file FILE]
+ *                                                              (password on stdin)
+ *   tipzedctl [-d CONNINFO] admin-totp --email EMAIL --key-file FILE
  *   tipzedctl [-d CONNINFO] reconcile
  *   tipzedctl [-d CONNINFO] verify-chain
  *   tipzedctl [-d CONNINFO] reseal --key-file FILE
+ *   tipzedctl [-d CONNINFO] settlement import [--days N] [--fee TERMS] PROVIDER FILE
+ *   tipzedctl [-d CONNINFO] settlement report
  *
  * CONNINFO defaults to $TIPZED_DB, then "dbname=tipzed".  SQL_DIR (default
  * TZ_SQL_DIR, where make install puts the SQL) holds schema/NNN_name.sql, schema steps applied once in order, and
@@ -25,6 +29,10 @@
 #include <apr_tables.h>
 #include "tz_crypto.h"
 #include "tz_password.h"
+#include "tz_json.h"
+#include "tz_parse.h"
+#include "tz_settle.h"
+#include "tz_totp.h"
 
 /* The advisory lock every migrate holds for its transaction (the same key
  * earlier releases took, so an old and a new tipzedctl exclude each other). */
@@ -49,6 +57,8 @@ typedef struct {
     int n_pending;
 } tz_plan_t;
 
+#include "tz_version.h" /* TZ_MODULE_VERSION, generated from debian/changelog */
+
 #ifndef TZ_SQL_DIR
 #define TZ_SQL_DIR "/usr/local/share/tipzed/sql" /* where make install puts it */
 #endif
@@ -57,12 +67,16 @@ static int usage_to(FILE *out, int rc)
 {
     fputs("usage: tipzedctl [-d CONNINFO] migrate [--check] [--runtime-role ROLE] [SQL_DIR]\n"
           "       tipzedctl [-d CONNINFO] status [SQL_DIR]\n"
-          "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] < password\n"
+          "       tipzedctl [-d CONNINFO] create-admin --email EMAIL [--name NAME] [--key-file FILE]"
+          " < password\n"
+          "       tipzedctl [-d CONNINFO] admin-totp --email EMAIL --key-file FILE\n"
           "       tipzedctl [-d CONNINFO] reconcile\n"
           "       tipzedctl [-d CONNINFO] verify-chain\n"
           "       tipzedctl [-d CONNINFO] reseal --key-file FILE\n"
+          "       tipzedctl [-d CONNINFO] settlement import [--days N] [--fee TERMS] PROVIDER FILE\n"
+          "       tipzedctl [-d CONNINFO] settlement report\n"
           "CONNINFO (libpq) defaults to $TIPZED_DB, then \"dbname=tipzed\"; SQL_DIR to "
-          TZ_SQL_DIR ".\nSee tipzedctl(1).\n", out);
+          TZ_SQL_DIR ".\ntipzedctl --version prints the version.  See tipzedctl(1).\n", out);
     return rc;
 }
 
@@ -444,7 +458,12 @@ static char *read_password(apr_pool_t *p)
     return apr_pstrdup(p, buf);
 }
 
-static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const char *name)
+static int enrol_totp(apr_pool_t *p, PGconn *db, const char *email, const char *keyfile);
+
+/* create-admin: with --key-file, the admin is enrolled in two-factor at
+ * once (TipzedAdminTOTP On refuses an admin without it). */
+static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const char *name,
+                            const char *keyfile)
 {
     char *pw = read_password(p), *hash;
     size_t len = pw ? strlen(pw) : 0;
@@ -467,6 +486,12 @@ static int cmd_create_admin(apr_pool_t *p, PGconn *db, const char *email, const 
         rc = 0;
     }
     PQclear(res);
+    if (rc == 0 && keyfile)
+        return enrol_totp(p, db, email, keyfile);
+    if (rc == 0)
+        fprintf(stderr, "tipzedctl: %s has no two-factor yet: while TipzedAdminTOTP is On it "
+                        "cannot log in before `tipzedctl admin-totp --email %s --key-file FILE`\n",
+                email, email);
     return rc;
 }
 
@@ -491,20 +516,29 @@ static int print_open_items(PGconn *db)
     return n;
 }
 
-/* Prints each mismatch as "check<TAB>id<TAB>detail", then the open items;
- * exits 1 when there is any mismatch. */
-static int cmd_reconcile(PGconn *db)
+/* Prints each row (check_name, id, detail) of a report function as
+ * "check<TAB>id<TAB>detail"; the count, or -1 on a database error. */
+static int print_findings(PGconn *db, const char *function)
 {
-    PGresult *res = query(db, "SELECT check_name, id, detail FROM tz_reconcile()"
-                              " ORDER BY check_name, id", 0, NULL);
-    int n, open;
-    if (!res)
-        return 2;
-    n = PQntuples(res);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT check_name, id, detail FROM %s() ORDER BY check_name, id",
+             function);
+    PGresult *res = query(db, sql, 0, NULL);
+    int n = res ? PQntuples(res) : -1;
     for (int i = 0; i < n; i++)
         printf("%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                PQgetvalue(res, i, 2));
     PQclear(res);
+    return n;
+}
+
+/* Prints each mismatch as "check<TAB>id<TAB>detail", then the open items;
+ * exits 1 when there is any mismatch. */
+static int cmd_reconcile(PGconn *db)
+{
+    int n = print_findings(db, "tz_reconcile"), open;
+    if (n < 0)
+        return 2;
     if ((open = print_open_items(db)) < 0)
         return 2;
     if (n)
@@ -603,6 +637,50 @@ static apr_array_header_t *read_keys(apr_pool_t *p, const char *path)
     return keys->nelts ? keys : NULL;
 }
 
+/* Prints the enrolment: the secret (base32, for typing into an app), its
+ * otpauth:// URI (for a QR code) and the recovery codes, each code once. */
+static int enrol_print(apr_pool_t *p, PGconn *db, const char *id, const char *email,
+                       const tz_aead_key_t *key)
+{
+    char *secret = tz_totp_secret_new(p), *sealed;
+    const char *c[TZ_RECOVERY_CODES], *codes = "", *hashes;
+    sealed = secret ? tz_aead_seal(p, key, tz_totp_context(p, id), secret,
+                                   strlen(secret)) : NULL;
+    if (!sealed || tz_recovery_codes_new(p, c, &hashes) != 0)
+        return 1;
+    for (int i = 0; i < TZ_RECOVERY_CODES; i++)
+        codes = apr_pstrcat(p, codes, i ? " " : "", c[i], NULL);
+    const char *params[3] = {id, sealed, hashes};
+    if (!run_params(db, "SELECT tz_totp_enrol($1::uuid, $2, $3::text[])", 3, params))
+        return 1;
+    printf("totp_secret: %s\notpauth_uri: %s\nrecovery_codes: %s\n", secret,
+           tz_totp_uri(p, TZ_TOTP_ISSUER, email, secret), codes);
+    return 0;
+}
+
+/* admin-totp --email EMAIL --key-file FILE: (re)enrols an admin in
+ * two-factor: a new secret (sealed with the file's current key, as the
+ * module's TipzedEncryptionKeyFile) and new recovery codes replace the
+ * old ones. */
+static int enrol_totp(apr_pool_t *p, PGconn *db, const char *email, const char *keyfile)
+{
+    apr_array_header_t *keys = read_keys(p, keyfile);
+    const char *params[1] = {email};
+    PGresult *res;
+    int rc = 1;
+    if (!keys)
+        return 2;
+    res = query(db, "SELECT id::text, email FROM users WHERE lower(email) = lower($1)"
+                    " AND role = 'admin'", 1, params);
+    if (res && PQntuples(res) == 1)
+        rc = enrol_print(p, db, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                         (const tz_aead_key_t *)keys->elts);
+    else if (res)
+        fprintf(stderr, "tipzedctl: no admin %s\n", email);
+    PQclear(res);
+    return rc;
+}
+
 /* Where each kind of sealed value lives, as cmd_reseal lists them. */
 static const char *reseal_sql(const char *table)
 {
@@ -612,6 +690,9 @@ static const char *reseal_sql(const char *table)
     if (strcmp(table, "endpoint") == 0)
         return "UPDATE webhook_endpoints SET secret_enc = $1 WHERE id = $2::uuid"
                " AND secret_enc = $3";
+    if (strcmp(table, "totp") == 0)
+        return "UPDATE users SET totp_secret_enc = $1 WHERE id = $2::uuid"
+               " AND totp_secret_enc = $3";
     return "UPDATE creator_profiles SET bank_account_enc = $1 WHERE user_id = $2::uuid"
            " AND bank_account_enc = $3";
 }
@@ -657,7 +738,9 @@ static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
                     "  FROM creator_profiles WHERE bank_account_enc IS NOT NULL"
                     " UNION ALL SELECT 'payout', id::text, creator_id::text, bank_account_enc"
                     "  FROM payouts UNION ALL SELECT 'endpoint', id::text, id::text, secret_enc"
-                    "  FROM webhook_endpoints ORDER BY 1, 2", 0, NULL);
+                    "  FROM webhook_endpoints UNION ALL SELECT 'totp', id::text, 'totp:' || id,"
+                    "  totp_secret_enc FROM users WHERE totp_secret_enc IS NOT NULL"
+                    " ORDER BY 1, 2", 0, NULL);
     n = res ? PQntuples(res) : 0;
     for (int i = 0; res && i < n && rc >= 0; i++)
         if ((rc = reseal_one(p, db, keys, res, i)) > 0)
@@ -668,13 +751,95 @@ static int cmd_reseal(apr_pool_t *p, PGconn *db, const char *keyfile)
         fputs("tipzedctl: nothing was resealed\n", stderr);
         return 1;
     }
-    printf("resealed %d of %d sealed value(s): bank accounts and webhook secrets\n", changed, n);
+    printf("resealed %d of %d sealed value(s): bank accounts, webhook and TOTP secrets\n",
+           changed, n);
     return 0;
+}
+
+/* Prints each settlement finding as "check<TAB>id<TAB>detail" and a
+ * summary; 1 when there is any, 2 on a database error. */
+static int settlement_report(PGconn *db)
+{
+    int n = print_findings(db, "tz_reconcile_settlement");
+    if (n < 0)
+        return 2;
+    printf(n ? "settlement: %d finding(s)\n" : "settlement: ok\n", n);
+    return n ? 1 : 0;
+}
+
+/* The options of settlement import; NULL or what is wrong. */
+typedef struct {
+    const char *days, *provider, *file;
+    tz_fee_rule_t rule;
+    int has_rule;
+} tz_import_args_t;
+
+static const char *import_args(apr_pool_t *p, int argc, char **argv, tz_import_args_t *a)
+{
+    int64_t days;
+    const char *why;
+    a->days = "7"; /* a week: providers settle cards in a few business days */
+    a->has_rule = 0;
+    int i = 2;
+    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+        if (strcmp(argv[i], "--days") == 0)
+            a->days = argv[i + 1];
+        else if (strcmp(argv[i], "--fee") == 0 && !(why = tz_fee_rule_parse(argv[i + 1], &a->rule)))
+            a->has_rule = 1;
+        else
+            return strcmp(argv[i], "--fee") == 0 ? apr_pstrcat(p, "--fee ", why, NULL) : "";
+    }
+    if (tz_parse_int64(a->days, &days) || days < 0 || days > 3650)
+        return "--days must be 0 to 3650";
+    if (i + 2 != argc)
+        return "";
+    a->provider = argv[i];
+    a->file = argv[i + 1];
+    return tz_settle_format(a->provider) < 0
+               ? "PROVIDER must be stripe, flutterwave or mobile_money" : NULL;
+}
+
+/* settlement import: the file read and checked whole by the core, then
+ * stored and matched by one SQL call (sql/functions/82_settlement.sql);
+ * prints the import's summary and the settlement report. */
+static int settlement_import(apr_pool_t *p, PGconn *db, int argc, char **argv)
+{
+    tz_import_args_t a;
+    const char *why = import_args(p, argc, argv, &a), *params[5];
+    apr_array_header_t *lines;
+    size_t len;
+    char *text;
+    if (why) {
+        if (*why)
+            fprintf(stderr, "tipzedctl: %s\n", why);
+        return usage();
+    }
+    if (!(text = read_file(p, a.file, &len))) {
+        fprintf(stderr, "tipzedctl: cannot read %s\n", a.file);
+        return 2;
+    }
+    if ((why = tz_settle_read(p, tz_settle_format(a.provider), text, len,
+                              a.has_rule ? &a.rule : NULL, &lines))) {
+        fprintf(stderr, "tipzedctl: %s: %s; nothing was imported\n", a.file, why);
+        return 2;
+    }
+    params[0] = a.provider;
+    params[1] = a.file;
+    params[2] = tz_sha256_hex(p, text, len);
+    params[3] = a.days;
+    params[4] = tz_json_dump(p, tz_settle_json(p, lines));
+    PGresult *res = query(db, "SELECT tz_settlement_import($1, $2, $3, $4::int, $5::json)", 5,
+                          params);
+    if (!res)
+        return 2;
+    printf("%s\n", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return settlement_report(db);
 }
 
 static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
 {
-    const char *cmd = argv[0], *email = NULL, *name = "Administrator";
+    const char *cmd = argv[0], *email = NULL, *name = "Administrator", *keyfile = NULL;
     if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "status") == 0)
         return cmd_schema(p, db, argc, argv);
     if (strcmp(cmd, "reconcile") == 0)
@@ -684,17 +849,28 @@ static int run(apr_pool_t *p, PGconn *db, int argc, char **argv)
     if (strcmp(cmd, "reseal") == 0)
         return argc == 3 && strcmp(argv[1], "--key-file") == 0 ? cmd_reseal(p, db, argv[2])
                                                                : usage();
-    if (strcmp(cmd, "create-admin") != 0)
+    if (strcmp(cmd, "settlement") == 0 && argc == 2 && strcmp(argv[1], "report") == 0)
+        return settlement_report(db);
+    if (strcmp(cmd, "settlement") == 0 && argc > 1 && strcmp(argv[1], "import") == 0)
+        return settlement_import(p, db, argc, argv);
+    if (strcmp(cmd, "create-admin") != 0 && strcmp(cmd, "admin-totp") != 0)
+        return usage();
+    if (argc % 2 == 0)
         return usage();
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--email") == 0)
             email = argv[i + 1];
-        else if (strcmp(argv[i], "--name") == 0)
+        else if (strcmp(argv[i], "--name") == 0 && cmd[0] == 'c')
             name = argv[i + 1];
+        else if (strcmp(argv[i], "--key-file") == 0)
+            keyfile = argv[i + 1];
         else
             return usage();
     }
-    return email ? cmd_create_admin(p, db, email, name) : usage();
+    if (!email || (cmd[0] == 'a' && !keyfile))
+        return usage();
+    return cmd[0] == 'c' ? cmd_create_admin(p, db, email, name, keyfile)
+                         : enrol_totp(p, db, email, keyfile);
 }
 
 int main(int argc, char **argv)
@@ -704,6 +880,8 @@ int main(int argc, char **argv)
     int i = 1, rc;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
         return usage_to(stdout, 0); /* no database needed to read the usage */
+    if (argc == 2 && strcmp(argv[1], "--version") == 0)
+        return printf("tipzedctl %s\n", TZ_MODULE_VERSION) < 0; /* the module's version too */
     if (argc > 2 && strcmp(argv[1], "-d") == 0) {
         conninfo = argv[2];
         i = 3;

@@ -25,16 +25,17 @@
 static EVP_MD *tz_md_sha256;
 static EVP_CIPHER *tz_cipher_gcm;
 static EVP_MAC_CTX *tz_hmac_template; /* HMAC with SHA-256 selected, dummy key */
+static EVP_MAC_CTX *tz_hmac1_template; /* HMAC with SHA-1 (TOTP, RFC 6238), dummy key */
 static int tz_init_ok;
 static pthread_once_t tz_once = PTHREAD_ONCE_INIT;
 
-/* Builds the HMAC template: the only place the digest name is resolved. */
-static EVP_MAC_CTX *hmac_template(void)
+/* Builds an HMAC template: the only place a digest name is resolved. */
+static EVP_MAC_CTX *hmac_template(const char *digest)
 {
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0),
         OSSL_PARAM_construct_end()};
     static const unsigned char dummy[1];
     EVP_MAC_free(mac); /* the context keeps its own reference */
@@ -49,8 +50,9 @@ static void fetch_all(void)
 {
     tz_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     tz_cipher_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    tz_hmac_template = hmac_template();
-    tz_init_ok = tz_md_sha256 && tz_cipher_gcm && tz_hmac_template;
+    tz_hmac_template = hmac_template("SHA256");
+    tz_hmac1_template = hmac_template("SHA1");
+    tz_init_ok = tz_md_sha256 && tz_cipher_gcm && tz_hmac_template && tz_hmac1_template;
 }
 
 int tz_crypto_init(void)
@@ -132,22 +134,35 @@ char *tz_sha256_hex(apr_pool_t *p, const void *data, size_t n)
     return sha256(data, n, md) == 0 ? tz_hex_encode(p, md, TZ_SHA256_LEN) : NULL;
 }
 
-int tz_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-                   unsigned char out[TZ_SHA256_LEN])
+/* One HMAC from a template context (which names the digest), outlen bytes. */
+static int hmac_with(EVP_MAC_CTX *const *tmpl, const void *key, size_t keylen, const void *data,
+                     size_t len, unsigned char *out, size_t outlen)
 {
     static const unsigned char empty[1];
     EVP_MAC_CTX *ctx;
     size_t outl = 0;
     int ok;
     if ((!key && keylen) || (!data && len) || tz_crypto_init() != 0 ||
-        !(ctx = EVP_MAC_CTX_dup(tz_hmac_template)))
+        !(ctx = EVP_MAC_CTX_dup(*tmpl)))
         return -1;
     /* A NULL key would mean "keep the template's key": pass a real empty key. */
     ok = EVP_MAC_init(ctx, keylen ? key : empty, keylen, NULL) &&
          EVP_MAC_update(ctx, len ? data : empty, len) &&
-         EVP_MAC_final(ctx, out, &outl, TZ_SHA256_LEN) && outl == TZ_SHA256_LEN;
+         EVP_MAC_final(ctx, out, &outl, outlen) && outl == outlen;
     EVP_MAC_CTX_free(ctx);
     return ok ? 0 : -1;
+}
+
+int tz_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                   unsigned char out[TZ_SHA256_LEN])
+{
+    return hmac_with(&tz_hmac_template, key, keylen, data, len, out, TZ_SHA256_LEN);
+}
+
+int tz_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+                 unsigned char out[TZ_SHA1_LEN])
+{
+    return hmac_with(&tz_hmac1_template, key, keylen, data, len, out, TZ_SHA1_LEN);
 }
 
 int tz_ct_equal(const void *a, size_t alen, const void *b, size_t blen)

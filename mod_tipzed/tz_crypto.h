@@ -6,6 +6,7 @@
 #include <apr_pools.h>
 
 #define TZ_SHA256_LEN 32
+#define TZ_SHA1_LEN 20
 #define TZ_AEAD_KEY_LEN 32
 #define TZ_KEY_ID_LEN 8 /* hex characters */
 
@@ -36,6 +37,11 @@ char *tz_sha256_hex(apr_pool_t *p, const void *data, size_t n);
 /* HMAC-SHA256.  Returns 0 on success. */
 int tz_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
                    unsigned char out[TZ_SHA256_LEN]);
+
+/* HMAC-SHA1, for TOTP (RFC 6238's default, what authenticator apps compute)
+ * and nothing else.  Returns 0 on success. */
+int tz_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+                 unsigned char out[TZ_SHA1_LEN]);
 
 /* Constant-time equality, lengths checked first: 1 when lengths and bytes are equal. */
 int tz_ct_equal(const void *a, size_t alen, const void *b, size_t blen);

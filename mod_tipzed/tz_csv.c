@@ -91,3 +91,139 @@ apr_array_header_t *tz_csv_columns(apr_pool_t *p, json_t *obj)
             APR_ARRAY_PUSH(cols, const char *) = apr_pstrdup(p, key);
     return cols;
 }
+
+/* The reader's state: where it is, the record being built, the field. */
+typedef struct {
+    apr_pool_t *p;
+    const char *s, *end;
+    int line;
+    apr_array_header_t *rec;
+    char *buf; /* the field's bytes so far */
+    size_t n, cap;
+} tz_csv_reader_t;
+
+/* A field's end (strchr would also find the NUL byte). */
+static int is_sep(char c)
+{
+    return c == ',' || c == '\r' || c == '\n';
+}
+
+static void field_put(tz_csv_reader_t *r, char c)
+{
+    if (r->n + 1 >= r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        char *b = apr_palloc(r->p, cap);
+        if (r->n)
+            memcpy(b, r->buf, r->n);
+        r->buf = b;
+        r->cap = cap;
+    }
+    r->buf[r->n++] = c;
+}
+
+static void field_end(tz_csv_reader_t *r)
+{
+    APR_ARRAY_PUSH(r->rec, char *) = apr_pstrmemdup(r->p, r->n ? r->buf : "", r->n);
+    r->n = 0;
+}
+
+/* A quoted field, from just after its opening quote to just after its
+ * closing one; NULL or what is wrong. */
+static const char *quoted_field(tz_csv_reader_t *r)
+{
+    int start = r->line;
+    for (;;) {
+        if (r->s >= r->end) {
+            r->line = start; /* where it opened, not the end of the file */
+            return "a quoted field is never closed";
+        }
+        char c = *r->s++;
+        if (c == '\0')
+            return "a NUL byte";
+        if (c == '"') {
+            if (r->s < r->end && *r->s == '"') {
+                r->s++;
+                field_put(r, '"');
+                continue;
+            }
+            if (r->s < r->end && !is_sep(*r->s))
+                return "text after a closing quote";
+            return NULL;
+        }
+        if (c == '\n')
+            r->line++;
+        field_put(r, c);
+    }
+}
+
+/* An unquoted field, up to the comma or line break that ends it. */
+static const char *plain_field(tz_csv_reader_t *r)
+{
+    while (r->s < r->end && !is_sep(*r->s)) {
+        if (*r->s == '\0')
+            return "a NUL byte";
+        if (*r->s == '"')
+            return "a quote inside an unquoted field";
+        field_put(r, *r->s++);
+    }
+    return NULL;
+}
+
+/* One record from r->s (not at the end); NULL or what is wrong.  A lone
+ * empty field (an empty line) makes no record. */
+static const char *one_record(tz_csv_reader_t *r, apr_array_header_t *records)
+{
+    r->rec = apr_array_make(r->p, 16, sizeof(char *));
+    for (;;) {
+        const char *why = *r->s == '"' ? (r->s++, quoted_field(r)) : plain_field(r);
+        if (why)
+            return why;
+        field_end(r);
+        if (r->s < r->end && *r->s == ',') {
+            r->s++;
+            continue;
+        }
+        if (r->s < r->end && *r->s == '\r')
+            r->s++;
+        if (r->s < r->end && *r->s == '\n')
+            r->s++;
+        r->line++;
+        break;
+    }
+    if (!(r->rec->nelts == 1 && !*APR_ARRAY_IDX(r->rec, 0, char *)))
+        APR_ARRAY_PUSH(records, apr_array_header_t *) = r->rec;
+    return NULL;
+}
+
+const char *tz_csv_read(apr_pool_t *p, const char *buf, size_t len,
+                        apr_array_header_t **records, int *line)
+{
+    tz_csv_reader_t r = {p, buf, buf + len, 1, NULL, NULL, 0, 0};
+    *records = apr_array_make(p, 64, sizeof(apr_array_header_t *));
+    *line = 1;
+    if (len > TZ_CSV_MAX_BYTES)
+        return "the file is larger than the reader takes";
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        r.s += 3;
+    while (r.s < r.end) {
+        const char *why = one_record(&r, *records);
+        if (why) {
+            *line = r.line;
+            return why;
+        }
+    }
+    return NULL;
+}
+
+int tz_csv_column(const apr_array_header_t *header, const char *name)
+{
+    for (int i = 0; header && i < header->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(header, i, const char *), name) == 0)
+            return i;
+    return -1;
+}
+
+const char *tz_csv_at(const apr_array_header_t *record, int i)
+{
+    return i >= 0 && i < record->nelts ? APR_ARRAY_IDX(record, i, const char *) : "";
+}

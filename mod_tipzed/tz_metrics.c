@@ -8,27 +8,37 @@
 #include <string.h>
 #include <apr_strings.h>
 
-/* Every status the API answers, and the few httpd itself may; a label per
- * status seen keeps a series' count bounded whatever clients send. */
-static const int tz_statuses[TZ_METRICS_NSTATUS - 1] = {
-    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405,
-    408, 409, 410, 413, 415, 422, 429, 500, 501, 502, 503, 504};
+/* A label set: its last entry, "other", stands for every value not listed,
+ * so that a series' count stays bounded whatever clients send. */
+static size_t label_index(const char *const *labels, size_t n, const char *v)
+{
+    for (size_t i = 0; v && i < n - 1; i++)
+        if (strcmp(labels[i], v) == 0)
+            return i;
+    return n - 1;
+}
+
+static const char *label_at(const char *const *labels, size_t n, size_t i)
+{
+    return labels[i < n ? i : n - 1];
+}
+
+/* Every status the API answers, and the few httpd itself may. */
+static const char *const tz_statuses[TZ_METRICS_NSTATUS] = {
+    "200", "201", "202", "204", "301", "302", "304", "400", "401", "403", "404", "405",
+    "408", "409", "410", "413", "415", "422", "429", "500", "501", "502", "503", "504",
+    "other"};
 
 size_t tz_metrics_status_index(int status)
 {
-    for (size_t i = 0; i < TZ_METRICS_NSTATUS - 1; i++)
-        if (tz_statuses[i] == status)
-            return i;
-    return TZ_METRICS_NSTATUS - 1;
+    char v[12];
+    snprintf(v, sizeof v, "%d", status);
+    return label_index(tz_statuses, TZ_METRICS_NSTATUS, v);
 }
 
 const char *tz_metrics_status_label(size_t i)
 {
-    static const char *const labels[TZ_METRICS_NSTATUS] = {
-        "200", "201", "202", "204", "301", "302", "304", "400", "401", "403", "404", "405",
-        "408", "409", "410", "413", "415", "422", "429", "500", "501", "502", "503", "504",
-        "other"};
-    return i < TZ_METRICS_NSTATUS ? labels[i] : "other";
+    return label_at(tz_statuses, TZ_METRICS_NSTATUS, i);
 }
 
 static const char *const tz_methods[TZ_METRICS_NMETHOD] = {
@@ -36,15 +46,12 @@ static const char *const tz_methods[TZ_METRICS_NMETHOD] = {
 
 size_t tz_metrics_method_index(const char *method)
 {
-    for (size_t i = 0; method && i < TZ_METRICS_NMETHOD - 1; i++)
-        if (strcmp(tz_methods[i], method) == 0)
-            return i;
-    return TZ_METRICS_NMETHOD - 1;
+    return label_index(tz_methods, TZ_METRICS_NMETHOD, method);
 }
 
 const char *tz_metrics_method_label(size_t i)
 {
-    return i < TZ_METRICS_NMETHOD ? tz_methods[i] : "other";
+    return label_at(tz_methods, TZ_METRICS_NMETHOD, i);
 }
 
 static const char *const tz_outcomes[TZ_METRICS_NOUTCOME] = {
@@ -53,15 +60,12 @@ static const char *const tz_outcomes[TZ_METRICS_NOUTCOME] = {
 
 size_t tz_metrics_outcome_index(const char *outcome)
 {
-    for (size_t i = 0; outcome && i < TZ_METRICS_NOUTCOME - 1; i++)
-        if (strcmp(tz_outcomes[i], outcome) == 0)
-            return i;
-    return TZ_METRICS_NOUTCOME - 1;
+    return label_index(tz_outcomes, TZ_METRICS_NOUTCOME, outcome);
 }
 
 const char *tz_metrics_outcome_label(size_t i)
 {
-    return i < TZ_METRICS_NOUTCOME ? tz_outcomes[i] : "other";
+    return label_at(tz_outcomes, TZ_METRICS_NOUTCOME, i);
 }
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */

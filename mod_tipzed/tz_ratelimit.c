@@ -129,17 +129,35 @@ void tz_rl_reset(tz_rl_table_t *t, const char *key)
         memset(s, 0, sizeof *s); /* safe: lookups never stop at an empty slot */
 }
 
-int64_t tz_rl_attempt(tz_rl_table_t *t, const char *const *keys, size_t n, int64_t now,
-                      unsigned limit, int64_t window)
+int64_t tz_rl_attempt_limits(tz_rl_table_t *t, const tz_rl_limit_t *l, size_t n, int64_t now,
+                             size_t *which)
 {
     int64_t wait = 0;
     for (size_t i = 0; i < n; i++) {
-        int64_t w = tz_rl_blocked(t, keys[i], now, limit, window);
+        int64_t w = tz_rl_blocked(t, l[i].key, now, l[i].limit, l[i].window);
+        if (w > wait && which)
+            *which = i;
         wait = w > wait ? w : wait;
     }
     for (size_t i = 0; !wait && i < n; i++)
-        tz_rl_fail(t, keys[i], now, window);
+        tz_rl_fail(t, l[i].key, now, l[i].window);
     return wait;
+}
+
+size_t tz_rl_uniform(const char *const *keys, size_t n, unsigned limit, int64_t window,
+                     tz_rl_limit_t *out)
+{
+    n = n < TZ_RL_MAXKEYS ? n : TZ_RL_MAXKEYS;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (tz_rl_limit_t){keys[i], limit, window};
+    return n;
+}
+
+int64_t tz_rl_attempt(tz_rl_table_t *t, const char *const *keys, size_t n, int64_t now,
+                      unsigned limit, int64_t window)
+{
+    tz_rl_limit_t l[TZ_RL_MAXKEYS];
+    return tz_rl_attempt_limits(t, l, tz_rl_uniform(keys, n, limit, window, l), now, NULL);
 }
 
 void tz_rl_undo(tz_rl_table_t *t, const char *key, int64_t now)

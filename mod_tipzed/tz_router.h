@@ -43,6 +43,7 @@ tz_route_result_e tz_route_match(apr_pool_t *p, const tz_route_t *routes, size_t
 #define TZ_R_JSON     0x10  /* reads a JSON object body */
 #define TZ_R_RAW      0x20  /* reads the raw body (signed webhooks) */
 #define TZ_R_OPTJSON  0x40  /* JSON body optional (empty allowed) */
+#define TZ_R_GUEST    0x80  /* without an Authorization header: a guest, unauthenticated */
 #define TZ_R_AUTH     (TZ_R_USER | TZ_R_FAN | TZ_R_CREATOR | TZ_R_ADMIN)
 
 /* 1 when a caller of role ("fan", "creator", "admin") may use a route with

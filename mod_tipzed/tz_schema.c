@@ -24,6 +24,33 @@ static const tz_field_t refresh_fields[] = {
 };
 SCHEMA(tz_schema_refresh, "refresh", refresh_fields);
 
+static const tz_field_t login_totp_fields[] = {
+    {"mfa_token", TZ_F_STRING, 1, 1, 128},
+    {"code", TZ_F_NULLABLE_STRING, 0, 1, 16},
+    {"recovery_code", TZ_F_NULLABLE_STRING, 0, 1, 32},
+};
+SCHEMA(tz_schema_login_totp, "login_totp", login_totp_fields);
+
+static const tz_field_t totp_code_fields[] = {{"code", TZ_F_STRING, 1, 1, 16}};
+SCHEMA(tz_schema_totp_code, "totp_code", totp_code_fields);
+
+static const tz_field_t forgot_fields[] = {
+    {"email", TZ_F_STRING, 1, 3, 254},
+};
+SCHEMA(tz_schema_forgot, "forgot", forgot_fields);
+
+/* a token is 43 characters; longer strings are refused by length here */
+static const tz_field_t reset_fields[] = {
+    {"token", TZ_F_STRING, 1, 1, 64},
+    {"password", TZ_F_STRING, 1, 10, 128},
+};
+SCHEMA(tz_schema_reset, "reset", reset_fields);
+
+static const tz_field_t email_token_fields[] = {
+    {"token", TZ_F_STRING, 1, 1, 64},
+};
+SCHEMA(tz_schema_email_token, "email_token", email_token_fields);
+
 static const tz_field_t profile_fields[] = {
     {"full_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
     {"bio", TZ_F_NULLABLE_STRING, 0, 0, 1000},
@@ -42,6 +69,8 @@ static const tz_field_t initiate_fields[] = {
     {"phone_number", TZ_F_NULLABLE_STRING, 0, 6, 20},
     {"source", TZ_F_NULLABLE_STRING, 0, 1, 20},
     {"splits", TZ_F_ARRAY, 0, 0, 0}, /* its entries: tz_split_parse() */
+    {"email", TZ_F_NULLABLE_STRING, 0, 3, 254}, /* a guest's, without a token */
+    {"name", TZ_F_NULLABLE_STRING, 0, 1, 200},
 };
 SCHEMA(tz_schema_initiate, "initiate", initiate_fields);
 
@@ -60,6 +89,7 @@ static const tz_field_t payout_request_fields[] = {
     {"currency", TZ_F_NULLABLE_STRING, 0, 3, 3},
     {"bank_account", TZ_F_NULLABLE_STRING, 0, 4, 34},
     {"account_name", TZ_F_NULLABLE_STRING, 0, 1, 200},
+    {"totp_code", TZ_F_NULLABLE_STRING, 0, 1, 16},
 };
 SCHEMA(tz_schema_payout_request, "payout_request", payout_request_fields);
 
@@ -209,6 +239,13 @@ static const tz_field_t endpoint_patch_fields[] = {
 };
 SCHEMA(tz_schema_endpoint_patch, "endpoint_patch", endpoint_patch_fields);
 
+/* the reason is kept on the user and in the audit log */
+static const tz_field_t ops_reason_fields[] = {{"reason", TZ_F_STRING, 1, 1, 500}};
+SCHEMA(tz_schema_ops_reason, "ops_reason", ops_reason_fields);
+
+static const tz_field_t me_delete_fields[] = {{"password", TZ_F_STRING, 1, 1, 1024}};
+SCHEMA(tz_schema_me_delete, "me_delete", me_delete_fields);
+
 const tz_schema_t *const tz_schemas[] = {
     &tz_schema_register, &tz_schema_login, &tz_schema_refresh,
     &tz_schema_profile, &tz_schema_initiate, &tz_schema_payout_request,
@@ -217,6 +254,8 @@ const tz_schema_t *const tz_schemas[] = {
     &tz_schema_transfer, &tz_schema_adjustment, &tz_schema_topup, &tz_schema_package,
     &tz_schema_package_patch, &tz_schema_plan, &tz_schema_plan_patch, &tz_schema_subscribe,
     &tz_schema_cancel, &tz_schema_schedule, &tz_schema_clock, &tz_schema_endpoint,
-    &tz_schema_endpoint_patch,
+    &tz_schema_endpoint_patch, &tz_schema_login_totp, &tz_schema_totp_code,
+    &tz_schema_ops_reason, &tz_schema_me_delete,
+    &tz_schema_forgot, &tz_schema_reset, &tz_schema_email_token,
 };
 const size_t tz_schemas_n = sizeof(tz_schemas) / sizeof(tz_schemas[0]);

@@ -15,6 +15,9 @@ typedef struct {
 extern const tz_schema_t tz_schema_register;        /* POST /auth/register */
 extern const tz_schema_t tz_schema_login;           /* POST /auth/login */
 extern const tz_schema_t tz_schema_refresh;         /* POST /auth/refresh */
+extern const tz_schema_t tz_schema_forgot;          /* POST /auth/password/forgot */
+extern const tz_schema_t tz_schema_reset;           /* POST /auth/password/reset */
+extern const tz_schema_t tz_schema_email_token;     /* POST /auth/email/verify */
 extern const tz_schema_t tz_schema_profile;         /* PUT /creators/me */
 extern const tz_schema_t tz_schema_initiate;        /* POST /payments/initiate */
 extern const tz_schema_t tz_schema_payout_request;  /* POST /payouts/request */
@@ -39,6 +42,10 @@ extern const tz_schema_t tz_schema_schedule;        /* POST /schedules */
 extern const tz_schema_t tz_schema_clock;           /* POST /sandbox/clock */
 extern const tz_schema_t tz_schema_endpoint;        /* POST /webhook-endpoints */
 extern const tz_schema_t tz_schema_endpoint_patch;  /* PATCH /webhook-endpoints/{id} */
+extern const tz_schema_t tz_schema_login_totp;      /* POST /auth/login/totp */
+extern const tz_schema_t tz_schema_totp_code;       /* POST /auth/totp/enable, .../disable */
+extern const tz_schema_t tz_schema_ops_reason;      /* POST /admin/users/{id}/suspend, ... */
+extern const tz_schema_t tz_schema_me_delete;       /* DELETE /auth/me */
 
 /* Every schema above, for tests and fuzzers. */
 extern const tz_schema_t *const tz_schemas[];

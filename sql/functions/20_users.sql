@@ -4,6 +4,7 @@ CREATE OR REPLACE FUNCTION tz_user_json(u users) RETURNS json
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object('id', u.id, 'email', u.email, 'full_name', u.full_name,
                            'role', u.role, 'referral_code', u.referral_code,
+                           'email_verified', u.role = 'admin' OR u.email_verified_at IS NOT NULL,
                            'created_at', tz_ts(u.created_at))
 $$;
 
@@ -30,7 +31,7 @@ BEGIN
     BEGIN
       INSERT INTO users (email, full_name, role, password_hash, referred_by)
       VALUES (p_email, p_full_name, p_role, p_hash, referrer)
-      ON CONFLICT ((lower(email))) DO NOTHING
+      ON CONFLICT ((lower(email))) WHERE role <> 'guest' DO NOTHING
       RETURNING * INTO u;
       EXIT;
     EXCEPTION WHEN unique_violation THEN
@@ -47,13 +48,15 @@ BEGIN
 END $$;
 
 -- What login needs, by email in any case: {"id", "role", "password_hash",
--- "user": {...}}, or NULL for an unknown email.
+-- "totp" (two-factor on), "status", "user": {...}}, or NULL for an unknown
+-- email (a guest's too: guests have no password and never log in).
 CREATE OR REPLACE FUNCTION tz_api_user_by_email(p_email text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   RETURN (SELECT json_build_object('id', u.id, 'role', u.role, 'password_hash', u.password_hash,
-                                   'user', tz_user_json(u))
-            FROM users u WHERE lower(u.email) = lower(p_email));
+                                   'totp', u.totp_enabled_at IS NOT NULL,
+                                   'status', u.status, 'user', tz_user_json(u))
+            FROM users u WHERE lower(u.email) = lower(p_email) AND u.role <> 'guest');
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_user_by_id(p_id uuid) RETURNS json
@@ -62,26 +65,31 @@ BEGIN
   RETURN (SELECT tz_user_json(u) FROM users u WHERE u.id = p_id);
 END $$;
 
--- Starts a new token family for a fresh login.
-CREATE OR REPLACE FUNCTION tz_api_refresh_issue(p_user uuid, p_hash text, p_ttl bigint)
+-- Starts a new token family (a session, p_family: its id) for a fresh
+-- login, from the client's address and user agent.
+CREATE OR REPLACE FUNCTION tz_api_refresh_issue(p_user uuid, p_hash text, p_ttl bigint,
+                                                p_family uuid, p_ip text, p_ua text)
 RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-  VALUES (p_user, gen_random_uuid(), p_hash, now() + make_interval(secs => p_ttl));
+  INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, ip, user_agent)
+  VALUES (p_user, p_family, p_hash, now() + make_interval(secs => p_ttl), p_ip, left(p_ua, 512));
 END $$;
 
--- Rotates a refresh token: {"user": {...}} on success, {"error": "invalid"}
+-- Rotates a refresh token: {"user": {...}, "family_id"} on success (the new
+-- token remembers the address and user agent it went to), {"error": "invalid"}
 -- for unknown/expired/revoked tokens, {"error": "reuse"} when a rotated token
 -- comes back (the family is then revoked, and stays revoked: no exception
 -- rolls the revocation back).
-CREATE OR REPLACE FUNCTION tz_api_refresh_rotate(p_old_hash text, p_new_hash text, p_ttl bigint)
+CREATE OR REPLACE FUNCTION tz_api_refresh_rotate(p_old_hash text, p_new_hash text, p_ttl bigint,
+                                                 p_ip text, p_ua text)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t refresh_tokens;
   u users;
 BEGIN
   SELECT * INTO t FROM refresh_tokens WHERE token_hash = p_old_hash FOR UPDATE;
-  IF t.id IS NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now() THEN
+  IF t.id IS NULL OR t.revoked_at IS NOT NULL OR t.expires_at <= now()
+     OR (SELECT status FROM users WHERE id = t.user_id) <> 'active' THEN -- suspended, deleted
     RETURN json_build_object('error', 'invalid');
   END IF;
   IF t.rotated_at IS NOT NULL THEN
@@ -90,10 +98,11 @@ BEGIN
     RETURN json_build_object('error', 'reuse');
   END IF;
   UPDATE refresh_tokens SET rotated_at = now() WHERE id = t.id;
-  INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-  VALUES (t.user_id, t.family_id, p_new_hash, now() + make_interval(secs => p_ttl));
+  INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, ip, user_agent)
+  VALUES (t.user_id, t.family_id, p_new_hash, now() + make_interval(secs => p_ttl), p_ip,
+          left(p_ua, 512));
   SELECT * INTO u FROM users WHERE id = t.user_id;
-  RETURN json_build_object('user', tz_user_json(u));
+  RETURN json_build_object('user', tz_user_json(u), 'family_id', t.family_id);
 END $$;
 
 -- Logout ends the session the token belongs to (its whole family), but only

@@ -23,41 +23,63 @@
 --   the runtime role cannot change history   it owns nothing and may only execute
 --                                              tz_api_* functions (docs/database.md)
 --   history changed anyway shows: each       journal_entries.hash (NOT NULL, UNIQUE),
---     entry's hash covers its content and      prev_hash and chain_head, written by
---     every entry before it                    tz_post_entry(); tz_verify_chain()
---                                              recomputes them (docs/receipts.md)
+--     entry's hash covers its content and      prev_hash, lane and the lane's head in
+--     every entry before it in its lane        chain_lanes, written by tz_post_entry();
+--                                              tz_verify_chain() recomputes them
+--                                              (docs/receipts.md)
 --
 -- Every money movement is ONE call of a SQL function (one round trip, one
 -- transaction): tz_post_entry() directly, or a business function built on
 -- it (payments, refunds, payouts).  No client holds a transaction open
 -- across round trips.
 --
--- Concurrency (READ COMMITTED): tz_post_entry() locks the accounts of an
--- entry with SELECT ... ORDER BY id FOR UPDATE, so concurrent entries on
--- overlapping accounts queue in one global order and cannot deadlock.  The
--- overdraft check is made on the locked row, so two concurrent debits of one
--- wallet can never both pass.  Because an account's postings are inserted
--- while its row lock is held, posting ids increase with the order in which
--- the balance moved: balance_after is the running sum of amounts by id.
+-- Lanes (schema step 039, docs/design.md "Lanes"): the ledger has 16
+-- lanes, rows of chain_lanes.  A posting transaction takes one lane for all
+-- its entries (tz_take_lane()) and locks only that lane's rows: its chain
+-- head (chain_lanes) and the lane's sub-balances of system accounts
+-- (account_lanes: the accounts without an owner, provider_clearing,
+-- platform_fees, promotions...; their balance is the sum of their lanes,
+-- tz_balance()).  Before the lanes every credit updated the same two
+-- system balance rows and the one chain head, all held to its commit, so
+-- credits committed one at a time whatever the concurrency; now up to 16
+-- transactions post at once.
+--
+-- Concurrency (READ COMMITTED): tz_post_entry() locks the user accounts of
+-- an entry (wallets, cashback, receivables, reserves) with SELECT ... ORDER
+-- BY id FOR UPDATE, so concurrent entries on overlapping accounts queue in
+-- one global order and cannot deadlock.  The overdraft check is made on
+-- the locked row, so two concurrent debits of one wallet can never both
+-- pass.  A system account's row is not locked: the entry moves its lane's
+-- sub-balance, which only the holder of the lane's head updates.  Because
+-- an account's (or a sub-balance's) postings are inserted while its lock
+-- is held, posting ids increase with the order in which the balance moved:
+-- balance_after is the running sum of amounts by id, per account and lane
+-- (postings.lane; 0 for a user account).
 -- Two calls with the same reference: the second waits (on the accounts'
--- and the chain head's locks, or on the unique index) until the first
+-- and the lane head's locks, or on the unique index) until the first
 -- commits, then inserts nothing and reports a duplicate.
 --
--- The hash chain: every entry is linked to the one before it under the
--- lock of the single chain_head row, taken by tz_post_entry() after all
--- of the entry's account locks and held to the end of the transaction.
--- Entries are therefore chained one transaction at a time, in the order
--- their transactions take that lock; the entry's id is drawn under it, so
--- chain order is id order (the id sequence keeps its CACHE of 1).
+-- The hash chains: every entry is linked to the one before it in its lane
+-- under the lock of the lane's chain_lanes row, taken by tz_post_entry()
+-- after all of the entry's user-account locks and held to the end of the
+-- transaction.  A lane's entries are therefore chained one transaction at
+-- a time, in the order their transactions take that lock; the entry's id
+-- is drawn under it, so chain order is id order within a lane (the id
+-- sequence keeps its CACHE of 1).  The lane is not part of an entry's
+-- canonical text: an entry moved to another lane breaks the links of both
+-- lanes, which verification reports.
 --
--- Why the head cannot deadlock: it is the last lock of every posting, so
--- a transaction waiting for it waits in its first posting and holds only
--- what it locked before: its accounts, and rows of its own business (the
--- payment, refund, dispute, payout, item or idempotency key it is for,
--- which no concurrent posting of another business touches).  The holder
--- of the head must never wait for those, so after its first posting a
--- transaction locks
---   - no account that is not locked already: every account its later
+-- Why the heads cannot deadlock: a head is the last contended lock of every
+-- posting (a lane's sub-balances are locked after it, and only by its
+-- holder), so a transaction waiting for a head waits in its first posting
+-- and holds only what it locked before: its user accounts, and rows of its
+-- own business (the payment, refund, dispute, payout, item or idempotency
+-- key it is for, which no concurrent posting of another business
+-- touches).  A transaction takes a head no other holds (SKIP LOCKED) and
+-- waits for one only when all are held, and it never takes a second: its
+-- later entries reuse its lane.  The holder of a head must never wait for
+-- what a head waiter holds, so after its first posting a transaction locks
+--   - no account that is not locked already: every user account its later
 --     entries post to is locked with its first entry's, in the one id
 --     order (tz_lock_accounts, tz_post_creator_entry's p_lock: a payment's
 --     cashback and referral bonus, tz_takeback_accounts for a refund,
@@ -66,9 +88,17 @@
 --     only after its first posting (creator_stats, the analytics rollups
 --     creator_daily and creator_fan_daily, cashback_months, the
 --     referred user's row, the invoice_counters row that numbers its
---     invoice or credit note): those are taken by one head holder at a
---     time.
--- So no wait-for cycle can pass through the head.
+--     invoice or credit note).  Those are no longer taken by one head
+--     holder at a time but by up to one per lane: holders queue on them
+--     like on any row, and no head waiter holds one.  Two holders could
+--     only deadlock by taking two of them in opposite orders, so each
+--     kind is taken in creator order (tz_split_earnings locks a split
+--     tip's creator_stats rows ORDER BY creator_id; the rollups insert
+--     ORDER BY creator), and the other rows are the transaction's own
+--     user's or issuer's, one per transaction.  Should a cycle still form,
+--     PostgreSQL cancels one transaction (40P01) and nothing of it stays:
+--     the call fails whole and may be repeated.
+-- So no wait-for cycle can pass through a head.
 
 -- Error codes (SQLSTATE) raised here:
 --   TZ001  insufficient_funds: the entry would take a wallet below zero
@@ -76,7 +106,9 @@
 --   TZ003  the entry is malformed: fewer than two non-zero legs, legs not
 --          summing to zero, unknown account or wrong currency, a reference
 --          reused for a different movement, or unbalanced at commit
---   TZ004  chain_head has no row: no entry can be linked until it is restored
+--   TZ004  the lane has no head row in chain_lanes (or the table no rows): no
+--          entry can be linked in it until it is restored
+--   TZ021  wallet_frozen: the entry would debit a frozen wallet (accounts.md)
 --   22023  tz_fee() outside its domain; tz_account() with an owner for a
 --          system account, or without one for a wallet
 -- A direct write of accounts.balance that would make a wallet negative fails
@@ -163,7 +195,7 @@ RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   a bigint;
 BEGIN
-  IF (p_kind IN ('wallet', 'creator_receivable', 'cashback')) IS DISTINCT FROM (p_owner IS NOT NULL) THEN
+  IF (p_kind IN ('wallet', 'creator_receivable', 'cashback', 'reserve_hold')) IS DISTINCT FROM (p_owner IS NOT NULL) THEN
     RAISE EXCEPTION 'a % account %', p_kind,
       CASE WHEN p_owner IS NULL THEN 'needs an owner' ELSE 'has no owner' END
       USING ERRCODE = '22023';
@@ -172,7 +204,7 @@ BEGIN
     IF p_kind = 'wallet' THEN
       SELECT id INTO a FROM accounts
        WHERE kind = 'wallet' AND owner_id = p_owner AND currency = p_currency::bpchar;
-    ELSIF p_kind IN ('creator_receivable', 'cashback') THEN
+    ELSIF p_kind IN ('creator_receivable', 'cashback', 'reserve_hold') THEN
       SELECT id INTO a FROM accounts
        WHERE kind = p_kind AND owner_id = p_owner AND currency = p_currency::bpchar;
     ELSE
@@ -231,6 +263,61 @@ LANGUAGE sql STABLE AS $$
   SELECT sha256(convert_to(p_canonical, 'UTF8') || coalesce(p_prev, '\x'::bytea))
 $$;
 
+-- The lane of the calling transaction, its head locked (the top of this
+-- file): the lane it took for its first entry, or, for that first entry,
+-- the first lane whose head no other transaction holds, tried from one
+-- that depends on the session (pg_backend_pid()) so that sessions spread
+-- over the lanes; when every head is held, it waits for that lane's.  The
+-- lane is remembered in the transaction-local setting tipzed.lane, so all
+-- entries of a transaction are in one lane and it holds one head; a
+-- sub-transaction rolled back forgets the lane with the lock.
+CREATE OR REPLACE FUNCTION tz_take_lane(p_reference text, OUT lane smallint, OUT hash bytea)
+LANGUAGE plpgsql AS $$
+DECLARE
+  mine smallint := nullif(current_setting('tipzed.lane', true), '')::smallint;
+  n int;
+BEGIN
+  IF mine IS NULL THEN
+    n := (SELECT count(*) FROM chain_lanes);
+    SELECT l.lane, l.hash INTO lane, hash FROM chain_lanes l
+     ORDER BY (l.lane + pg_backend_pid()) % greatest(n, 1), l.lane
+     FOR UPDATE SKIP LOCKED LIMIT 1;
+    IF NOT FOUND THEN
+      SELECT l.lane, l.hash INTO lane, hash FROM chain_lanes l
+       ORDER BY (l.lane + pg_backend_pid()) % greatest(n, 1), l.lane LIMIT 1 FOR UPDATE;
+    END IF;
+    PERFORM set_config('tipzed.lane', lane::text, true);
+  ELSE
+    SELECT l.lane, l.hash INTO lane, hash FROM chain_lanes l WHERE l.lane = mine FOR UPDATE;
+  END IF;
+  IF lane IS NULL THEN
+    RAISE EXCEPTION 'entry %: lane % has no head (table chain_lanes)', p_reference,
+      coalesce(mine::text, 'any') USING ERRCODE = 'TZ004';
+  END IF;
+END $$;
+
+-- A system account (no owner) gets its sub-balance rows, one per lane, as
+-- it is created, whoever creates it.
+CREATE OR REPLACE FUNCTION tz_account_lanes() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO account_lanes (account_id, lane) SELECT NEW.id, l.lane FROM chain_lanes l;
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS accounts_lanes ON accounts;
+CREATE TRIGGER accounts_lanes AFTER INSERT ON accounts
+  FOR EACH ROW WHEN (NEW.owner_id IS NULL) EXECUTE FUNCTION tz_account_lanes();
+
+-- The balance of any account: a user account's cached balance, or the sum
+-- of a system account's sub-balances.
+CREATE OR REPLACE FUNCTION tz_balance(p_account bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT a.balance + coalesce((SELECT sum(l.balance) FROM account_lanes l
+                                WHERE l.account_id = a.id), 0)::bigint
+    FROM accounts a WHERE a.id = p_account
+$$;
+
 -- The one posting path.  Leg i moves p_amounts[i] (signed minor units of
 -- p_currency) on account p_accounts[i]; zero legs are skipped (a zero fee),
 -- and at least two non-zero legs summing to zero must remain.
@@ -271,6 +358,8 @@ DECLARE
   t timestamptz := now();
   prev bytea;
   h bytea;
+  ln smallint;
+  leg_lane smallint;
 BEGIN
   -- unnest() of two arrays pads the shorter one with NULLs
   SELECT count(*) FILTER (WHERE a IS NULL OR m IS NULL), count(*) FILTER (WHERE m <> 0), sum(m)
@@ -286,27 +375,28 @@ BEGIN
     RAISE EXCEPTION 'entry %: legs sum to %, not zero', p_reference, total USING ERRCODE = 'TZ003';
   END IF;
 
+  -- user accounts locked; system accounts only counted (their lane's
+  -- sub-balance rows are the lane's, locked by its head: see the top)
   SELECT count(*) INTO n_locked FROM (
     SELECT id FROM accounts WHERE id = ANY (p_accounts) AND currency = p_currency::bpchar
+                              AND owner_id IS NOT NULL
      ORDER BY id FOR UPDATE) locked;
+  n_locked := n_locked + (SELECT count(*) FROM accounts WHERE id = ANY (p_accounts)
+                             AND currency = p_currency::bpchar AND owner_id IS NULL);
   IF n_locked <> (SELECT count(DISTINCT a) FROM unnest(p_accounts) a) THEN
     RAISE EXCEPTION 'entry %: an account is unknown or not in %', p_reference, p_currency
       USING ERRCODE = 'TZ003';
   END IF;
 
-  SELECT hash INTO prev FROM chain_head FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'entry %: the chain''s head (table chain_head) has lost its row', p_reference
-      USING ERRCODE = 'TZ004';
-  END IF;
+  SELECT l.lane, l.hash INTO ln, prev FROM tz_take_lane(p_reference) l;
   SELECT array_agg(a ORDER BY i), array_agg(m ORDER BY i) INTO accts, amts
     FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS l(a, m, i) WHERE m <> 0;
   entry_id := nextval('journal_entries_id_seq');
   h := tz_entry_hash(tz_entry_canonical(entry_id, p_reference, p_kind, p_payment, p_payout,
                                         p_currency::bpchar::text, t, accts, amts), prev);
   INSERT INTO journal_entries (id, reference, kind, payment_id, payout_id, created_at, hash,
-                               prev_hash)
-  VALUES (entry_id, p_reference, p_kind, p_payment, p_payout, t, h, prev)
+                               prev_hash, lane)
+  VALUES (entry_id, p_reference, p_kind, p_payment, p_payout, t, h, prev, ln)
   ON CONFLICT (reference) DO NOTHING;
   IF NOT FOUND THEN
     SELECT * INTO prior FROM journal_entries WHERE reference = p_reference;
@@ -322,18 +412,34 @@ BEGIN
   duplicate := false;
 
   FOR i IN 1 .. cardinality(accts) LOOP
-    UPDATE accounts SET balance = balance + amts[i]
-     WHERE id = accts[i] AND (kind NOT IN ('wallet', 'cashback') OR balance + amts[i] >= 0)
-     RETURNING * INTO acct;
-    bal := acct.balance;
+    UPDATE account_lanes SET balance = balance + amts[i]
+     WHERE account_id = accts[i] AND lane = ln RETURNING balance INTO bal;
+    IF FOUND THEN
+      -- a system account: its lane's sub-balance moved (no overdraft
+      -- rule, no freeze, no event: acct stays empty)
+      acct := NULL;
+      leg_lane := ln;
+    ELSE
+      UPDATE accounts SET balance = balance + amts[i]
+       WHERE id = accts[i] AND (kind NOT IN ('wallet', 'cashback') OR balance + amts[i] >= 0)
+       RETURNING * INTO acct;
+      bal := acct.balance;
+      leg_lane := 0;
+    END IF;
+    IF FOUND AND amts[i] < 0 AND acct.kind IN ('wallet', 'cashback')
+       AND NOT tz_frozen_debit_allowed(p_kind) AND tz_wallet_frozen(acct.owner_id) THEN
+      RAISE EXCEPTION 'wallet_frozen'
+        USING ERRCODE = 'TZ021',
+              DETAIL = format('entry %s: wallet account %s is frozen', p_reference, accts[i]);
+    END IF;
     IF NOT FOUND THEN
       RAISE EXCEPTION 'insufficient_funds'
         USING ERRCODE = 'TZ001',
               DETAIL = format('entry %s: wallet account %s cannot cover %s %s',
                               p_reference, accts[i], -amts[i], p_currency);
     END IF;
-    INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
-    VALUES (entry_id, accts[i], amts[i], p_currency, bal);
+    INSERT INTO postings (entry_id, account_id, amount, currency, balance_after, lane)
+    VALUES (entry_id, accts[i], amts[i], p_currency, bal, leg_lane);
     IF amts[i] > 0 AND acct.kind IN ('wallet', 'cashback') THEN
       PERFORM tz_emit('wallet.credited', ARRAY[acct.owner_id], json_build_object(
         'user_id', acct.owner_id, 'wallet', acct.kind, 'amount', amts[i], 'currency', p_currency,
@@ -341,7 +447,7 @@ BEGIN
         'payment_id', p_payment, 'payout_id', p_payout, 'created_at', tz_ts(t)));
     END IF;
   END LOOP;
-  UPDATE chain_head SET entry_id = tz_post_entry.entry_id, hash = h;
+  UPDATE chain_lanes SET entry_id = tz_post_entry.entry_id, hash = h WHERE lane = ln;
 END $$;
 
 -- Locks accounts in id order, the order tz_post_entry() locks them in, so
@@ -350,7 +456,8 @@ END $$;
 CREATE OR REPLACE FUNCTION tz_lock_accounts(p_accounts bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) ORDER BY id FOR UPDATE;
+  PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) AND owner_id IS NOT NULL
+   ORDER BY id FOR UPDATE;
 END $$;
 
 -- Money owed to a creator (p_amount > 0) or taken from one (p_amount < 0),

@@ -4,20 +4,24 @@
 -- (30_ledger.sql) also holds the canonical text and the hash rule,
 -- tz_entry_canonical() and tz_entry_hash(), used here as they are there.
 --
--- Chain order is id order.  Entry k is whole when its hash is
--- tz_entry_hash(canonical text of what is stored of it, its prev_hash) and
--- its prev_hash is the hash of the entry before it (none for the first);
--- the chain is whole when every entry is, and chain_head names the last
--- entry and its hash.
+-- The ledger has lanes (schema step 039), each with its chain: an entry's
+-- lane is journal_entries.lane, and chain order is id order within a
+-- lane.  Entry k is whole when its hash is tz_entry_hash(canonical text of
+-- what is stored of it, its prev_hash) and its prev_hash is the hash of
+-- the entry before it in its lane (none for the lane's first); the ledger
+-- is whole when every entry is, and each lane's head (chain_lanes) names
+-- the lane's last entry and its hash.
 
 -- Every broken link, in chain order (none: the chain is whole), as
 -- (entry id, reference, what differs):
 --   its hash does not recompute: the entry's content, or its hash, was
 --     changed after it was posted (or a posting added to it);
---   its prev_hash is not the previous entry's hash: an entry before it was
---     removed or inserted, or its prev_hash changed;
---   chain_head does not name the last entry and its hash: entries were
---     removed from the end, or the head was changed.
+--   its prev_hash is not the previous entry's hash (in its lane): an
+--     entry before it was removed or inserted, moved to another lane, or
+--     its prev_hash changed;
+--   a lane's head does not name the lane's last entry and its hash:
+--     entries were removed from the lane's end, or the head was changed;
+--     or an entry's lane has no head.
 -- One statement, so one snapshot: entries posted meanwhile are either
 -- whole in it or absent (an entry commits with its postings and the head).
 -- A whole-ledger scan run by an admin or tipzedctl, not per request: it
@@ -32,14 +36,14 @@ LANGUAGE sql STABLE SET jit = off AS $$
            array_agg(q.amount ORDER BY q.id) AS amounts
       FROM postings q GROUP BY q.entry_id
   ), e AS (
-    SELECT j.id, j.reference, j.hash, j.prev_hash,
+    SELECT j.id, j.reference, j.hash, j.prev_hash, j.lane,
            lag(j.id) OVER w AS before_id, lag(j.hash) OVER w AS before_hash,
            lead(j.id) OVER w IS NULL AS last,
            tz_entry_hash(tz_entry_canonical(j.id, j.reference, j.kind, j.payment_id, j.payout_id,
                                             p.currency, j.created_at, p.accounts, p.amounts),
                          j.prev_hash) AS recomputed
       FROM journal_entries j LEFT JOIN p ON p.entry_id = j.id
-    WINDOW w AS (ORDER BY j.id)
+    WINDOW w AS (PARTITION BY j.lane ORDER BY j.id)
   )
   SELECT x.id, x.reference, x.problem FROM (
     SELECT e.id, e.reference, 1 AS n,
@@ -49,19 +53,22 @@ LANGUAGE sql STABLE SET jit = off AS $$
     UNION ALL
     SELECT e.id, e.reference, 2,
            CASE WHEN e.before_id IS NULL
-                THEN format('it is the first entry, yet its prev_hash is %s',
-                            encode(e.prev_hash, 'hex'))
+                THEN format('it is the first entry of lane %s, yet its prev_hash is %s',
+                            e.lane, encode(e.prev_hash, 'hex'))
                 ELSE format('its prev_hash %s is not the hash %s of the entry before it, %s',
                             coalesce(encode(e.prev_hash, 'hex'), '(none)'),
                             encode(e.before_hash, 'hex'), e.before_id) END
       FROM e WHERE e.prev_hash IS DISTINCT FROM e.before_hash
     UNION ALL
     SELECT coalesce(l.id, h.entry_id), l.reference, 3,
-           format('the chain''s head names entry %s with hash %s, not the last entry %s',
-                  coalesce(h.entry_id::text, '(none)'), coalesce(encode(h.hash, 'hex'), '(none)'),
-                  coalesce(l.id::text, '(none)'))
-      FROM chain_head h LEFT JOIN e l ON l.last
-     WHERE h.entry_id IS DISTINCT FROM l.id OR h.hash IS DISTINCT FROM l.hash
+           CASE WHEN h.lane IS NULL
+                THEN format('its lane %s has no head', l.lane)
+                ELSE format('the head of lane %s names entry %s with hash %s, not the last entry %s',
+                            h.lane, coalesce(h.entry_id::text, '(none)'),
+                            coalesce(encode(h.hash, 'hex'), '(none)'),
+                            coalesce(l.id::text, '(none)')) END
+      FROM chain_lanes h FULL JOIN (SELECT * FROM e WHERE e.last) l ON l.lane = h.lane
+     WHERE h.lane IS NULL OR h.entry_id IS DISTINCT FROM l.id OR h.hash IS DISTINCT FROM l.hash
   ) x
   ORDER BY x.id, x.n
 $$;
@@ -86,10 +93,11 @@ $$;
 --   entry.recipient             the name of the one recipient, or of a
 --                               split tip's creator of record; NULL when
 --                               there is none
---   previous_hash               the entry's prev_hash (NULL: the first)
+--   previous_hash               the entry's prev_hash (NULL: the first of
+--                               its lane)
 --   verified                    its hash recomputes from what is stored of
 --                               it and its prev_hash, and that is the hash
---                               of the entry before it
+--                               of the entry before it in its lane
 -- The reference, the payment, the accounts and the other legs are left out:
 -- they would name the payer or link its payments.
 CREATE OR REPLACE FUNCTION tz_api_receipt(p_hash text) RETURNS json
@@ -118,7 +126,8 @@ BEGIN
   WITH credit AS (
     SELECT a.owner_id, sum(q.amount) AS amount
       FROM postings q JOIN accounts a ON a.id = q.account_id
-     WHERE q.entry_id = e.id AND q.amount > 0 AND a.kind IN ('wallet', 'creator_receivable')
+     WHERE q.entry_id = e.id AND q.amount > 0
+       AND a.kind IN ('wallet', 'creator_receivable', 'reserve_hold')
        AND a.owner_id IS DISTINCT FROM payer
      GROUP BY a.owner_id
   )
@@ -141,6 +150,6 @@ BEGIN
                                                  e.payout_id, c.currency, e.created_at,
                                                  c.accounts, c.amounts), e.prev_hash) = e.hash
                 AND e.prev_hash IS NOT DISTINCT FROM
-                    (SELECT j.hash FROM journal_entries j WHERE j.id < e.id
+                    (SELECT j.hash FROM journal_entries j WHERE j.lane = e.lane AND j.id < e.id
                       ORDER BY j.id DESC LIMIT 1));
 END $$;

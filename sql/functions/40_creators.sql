@@ -43,21 +43,21 @@ DROP TRIGGER IF EXISTS users_creator_profile ON users;
 CREATE TRIGGER users_creator_profile AFTER INSERT ON users
   FOR EACH ROW EXECUTE FUNCTION tz_creator_profile_on_register();
 
-CREATE OR REPLACE FUNCTION tz_creator_public_json(p creator_profiles, p_currency text)
-RETURNS json LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  RETURN (SELECT json_build_object(
-    'id', p.user_id, 'name', (SELECT full_name FROM users WHERE id = p.user_id),
-    'bio', p.bio, 'avatar', p.avatar_url,
-    'earnings', coalesce((SELECT earnings FROM creator_stats
-                           WHERE creator_id = p.user_id AND currency = p_currency), 0),
-    'followers', p.followers));
-END $$;
-
-CREATE OR REPLACE FUNCTION tz_api_creator_public(p_id uuid, p_currency text) RETURNS json
+-- The public profile as the final JSON text, in the compact form of every
+-- other answer (json_build_object writes "key" : value): the module sends
+-- it, and the creator cache keeps it, as it is, without parsing it.  One
+-- statement of three primary-key lookups, planned once per session; the
+-- profile's text is written only here (the owner's view adds to it).
+CREATE OR REPLACE FUNCTION tz_api_creator_public(p_id uuid, p_currency text) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  RETURN (SELECT tz_creator_public_json(p, p_currency) FROM creator_profiles p
+  RETURN (SELECT '{"id":"' || p.user_id || '","name":' || to_json(u.full_name)
+                 || ',"bio":' || coalesce(to_json(p.bio)::text, 'null')
+                 || ',"avatar":' || coalesce(to_json(p.avatar_url)::text, 'null')
+                 || ',"earnings":' || coalesce(s.earnings, 0)
+                 || ',"followers":' || p.followers || '}'
+            FROM creator_profiles p JOIN users u ON u.id = p.user_id
+            LEFT JOIN creator_stats s ON s.creator_id = p.user_id AND s.currency = p_currency
            WHERE p.user_id = p_id);
 END $$;
 
@@ -66,7 +66,7 @@ END $$;
 CREATE OR REPLACE FUNCTION tz_api_creator_me(p_id uuid, p_currency text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  RETURN (SELECT (tz_creator_public_json(p, p_currency)::jsonb
+  RETURN (SELECT (tz_api_creator_public(p_id, p_currency)::jsonb
                   || jsonb_build_object('bank_account_enc', p.bank_account_enc,
                                         'account_name', p.account_name))::json
             FROM creator_profiles p WHERE p.user_id = p_id);

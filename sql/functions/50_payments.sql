@@ -15,8 +15,8 @@ LANGUAGE sql STABLE AS $$
     'id', p.id, 'fan_id', p.fan_id,
     'creator_id', CASE WHEN p.purpose <> 'topup' THEN p.creator_id END, 'amount', p.amount,
     'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
-    'provider', p.provider, 'provider_transaction_id', p.provider_transaction_id,
-    'message', p.message, 'mobile_money_url', p.mobile_money_url,
+    'review_reason', p.review_reason, 'provider', p.provider,
+    'provider_transaction_id', p.provider_transaction_id, 'message', p.message, 'mobile_money_url', p.mobile_money_url,
     'refunded_amount', p.refunded_amount, 'disputed_amount', p.disputed_amount,
     'purpose', p.purpose, 'source', p.source, 'payment_url', p.mobile_money_url,
     'package_id', p.package_id, 'bonus', p.bonus, 'from_cashback', p.from_cashback,
@@ -93,7 +93,9 @@ END $$;
 -- ([{creator_id, share_bps}, ...], NULL: none; 53_splits.sql), refused
 -- with {"error": "invalid_splits", "message": ...}.  p_tax: TipzedTax
 -- ({"name", "bps", "inclusive"} or NULL): p_amount is the price, and the
--- payment's amount is what is paid (tz_tax_apply).
+-- payment's amount is what is paid (tz_tax_apply).  p_reserve_bps,
+-- p_reserve_days: TipzedReserve (0 0: off), held at the credit
+-- (63_reserves.sql).
 CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creator uuid,
                                                  p_amount bigint, p_currency text,
                                                  p_message text, p_provider text,
@@ -101,7 +103,8 @@ CREATE OR REPLACE FUNCTION tz_api_payment_create(p_id uuid, p_fan uuid, p_creato
                                                  p_key text, p_phone text, p_poll bigint,
                                                  p_cashback_bps int, p_cashback_cap bigint,
                                                  p_referral_bonus bigint, p_splits json,
-                                                 p_tax json)
+                                                 p_tax json, p_reserve_bps int,
+                                                 p_reserve_days int)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   p payments;
@@ -114,7 +117,8 @@ BEGIN
   IF NOT FOUND THEN
     RETURN json_build_object('error', 'creator_not_found');
   END IF;
-  refused := tz_splits_check(p_creator, NULL, p_splits);
+  refused := coalesce(tz_splits_check(p_creator, NULL, p_splits),
+                      tz_ops_refused(p_fan, p_creator, false, p_splits));
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
@@ -122,12 +126,12 @@ BEGIN
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         message, mobile_money_url, expires_at, phone_number, next_poll_at,
                         cashback_bps, cashback_cap, referral_bonus, tax_name, tax_bps,
-                        tax_inclusive, tax)
+                        tax_inclusive, tax, reserve_bps, reserve_days)
   VALUES (p_id, p_fan, p_creator, t.amount, p_currency, p_fee_bps, fee, t.amount - fee,
           p_provider, coalesce(p_message, ''), p_url, now() + make_interval(secs => p_expiry),
           p_phone, now() + make_interval(secs => p_poll), p_cashback_bps, p_cashback_cap,
           p_referral_bonus, p_tax->>'name', coalesce((p_tax->>'bps')::int, 0),
-          coalesce((p_tax->>'inclusive')::boolean, true), t.tax)
+          coalesce((p_tax->>'inclusive')::boolean, true), t.tax, p_reserve_bps, p_reserve_days)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   answer := tz_payment_json(p)::jsonb || jsonb_build_object('payment_id', p.id);
@@ -175,6 +179,9 @@ END $$;
 -- refund the wallet could not cover) repays from what is credited first:
 -- the receivable takes its share before the wallet sees the rest.  Then
 -- the payer's cashback and the referrer's bonus (tz_payment_succeeded).
+-- Under a rolling reserve (payments.reserve_bps) a share of each
+-- creator's share is held in its reserve_hold account, in this entry
+-- (63_reserves.sql).
 -- A subscription's or a schedule's charge first pays its period
 -- (tz_billing_paid, 55_billing.sql), or becomes a top-up of its payer.
 CREATE OR REPLACE FUNCTION tz_payment_credit(p payments) RETURNS void
@@ -186,6 +193,7 @@ DECLARE
   who uuid[];
   share bigint[];
   extra bigint[] := '{}';
+  rsv record;
 BEGIN
   p := tz_billing_paid(p);
   IF p.source = 'wallet' THEN
@@ -216,15 +224,21 @@ BEGIN
   IF p.referral_bonus > 0 THEN
     extra := extra || tz_referral_accounts(p.fan_id, p.currency);
   END IF;
+  -- the reserve's share of each creator's share is held (63_reserves.sql)
+  rsv := tz_reserve_credit_legs(p, who, share);
   SELECT * INTO r FROM tz_post_creator_entry('payment:' || p.id || ':credit',
                                              CASE p.source WHEN 'wallet' THEN 'wallet_payment'
                                                            ELSE 'payment' END,
-                                             p.id, p.currency, acc, amt, who, share, extra,
-                                             false);
+                                             p.id, p.currency, acc || rsv.acc, amt || rsv.amt,
+                                             who, (SELECT array_agg(s - h ORDER BY i)
+                                                     FROM unnest(share, rsv.held)
+                                                          WITH ORDINALITY AS u(s, h, i)),
+                                             extra, false);
   IF NOT r.duplicate THEN
     -- (a tip has no bonus: its shares are what its creators earned)
     UPDATE payment_splits s SET amount = u.a FROM unnest(who, share) AS u(c, a)
      WHERE s.payment_id = p.id AND s.creator_id = u.c;
+    PERFORM tz_reserve_record(p, who, rsv.held);
     PERFORM tz_split_earnings(p, who, share);
     PERFORM tz_rollup_credit(p, who, share);
     PERFORM tz_payment_succeeded(p);
@@ -389,10 +403,17 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   n int;
 BEGIN
-  UPDATE payments SET status = 'expired', updated_at = now()
-   WHERE status = 'pending' AND expires_at < now()
-     AND (provider <> ALL (coalesce(p_pollable, '{}')) OR polled_at >= expires_at
-          OR expires_at < now() - interval '1 day');
+  -- Every node's watchdog runs this: the payments are claimed FOR UPDATE
+  -- SKIP LOCKED, so that a node skips the rows another node is expiring
+  -- (two plain UPDATEs of one set may lock its rows in different orders
+  -- and deadlock) and those a credit is settling; a payment skipped is
+  -- looked at again at the next tick, by whichever node comes first.
+  UPDATE payments p SET status = 'expired', updated_at = now()
+   WHERE p.id IN (SELECT id FROM payments
+                   WHERE status = 'pending' AND expires_at < now()
+                     AND (provider <> ALL (coalesce(p_pollable, '{}')) OR polled_at >= expires_at
+                          OR expires_at < now() - interval '1 day')
+                     FOR UPDATE SKIP LOCKED);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $$;

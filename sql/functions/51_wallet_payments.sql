@@ -194,6 +194,9 @@ DECLARE
   fee bigint := tz_fee(p_amount, p_fee_bps);
   answer jsonb;
 BEGIN
+  IF tz_ops_refusal(p_user, NULL, false) IS NOT NULL THEN
+    RETURN tz_ops_refused(p_user, NULL, false);
+  END IF;
   IF p_package IS NOT NULL THEN
     k := tz_package_for_topup(p_package);
     IF k.id IS NULL THEN
@@ -258,7 +261,8 @@ CREATE OR REPLACE FUNCTION tz_api_payment_wallet(p_id uuid, p_fan uuid, p_creato
                                                  p_message text, p_fee_bps int,
                                                  p_cashback_bps int, p_cashback_cap bigint,
                                                  p_referral_bonus bigint, p_key text,
-                                                 p_splits json, p_tax json)
+                                                 p_splits json, p_tax json, p_reserve_bps int,
+                                                 p_reserve_days int)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   b record;
@@ -273,7 +277,8 @@ BEGIN
   ELSIF p_creator = p_fan THEN
     RETURN json_build_object('error', 'own_wallet');
   END IF;
-  refused := tz_splits_check(p_creator, p_fan, p_splits);
+  refused := coalesce(tz_splits_check(p_creator, p_fan, p_splits),
+                      tz_ops_refused(p_fan, p_creator, true, p_splits));
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
@@ -283,12 +288,13 @@ BEGIN
   END IF;
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         source, status, message, expires_at, from_cashback, cashback_bps,
-                        cashback_cap, referral_bonus, tax_name, tax_bps, tax_inclusive, tax)
+                        cashback_cap, referral_bonus, tax_name, tax_bps, tax_inclusive, tax,
+                        reserve_bps, reserve_days)
   VALUES (p_id, p_fan, p_creator, t.amount, p_currency, p_fee_bps, fee, t.amount - fee,
           'wallet', 'wallet', 'succeeded', coalesce(p_message, ''), now(),
           least(b.cashback, t.amount), p_cashback_bps, p_cashback_cap, p_referral_bonus,
           p_tax->>'name', coalesce((p_tax->>'bps')::int, 0),
-          coalesce((p_tax->>'inclusive')::boolean, true), t.tax)
+          coalesce((p_tax->>'inclusive')::boolean, true), t.tax, p_reserve_bps, p_reserve_days)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   PERFORM tz_payment_credit(p);

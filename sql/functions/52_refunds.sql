@@ -66,7 +66,7 @@ BEGIN
 END $$;
 
 -- Money given back to a creator's payer (a refund) or taken by a dispute:
--- -p_net from the creator (wallet, then receivable; a split tip's
+-- -p_net from the creator (its reserve, tz_reserve_draw(); then wallet, then receivable; a split tip's
 -- creators each their part, tz_split_takeback()), -p_fee from the
 -- platform's fees, +(p_net + p_fee) on p_to (split as p_to_amounts, when
 -- the payer's side is several accounts).  The accounts are locked in id
@@ -81,13 +81,17 @@ DECLARE
   who uuid[];
   moved bigint[];
   r record;
+  rsv record;
 BEGIN
   SELECT array_agg(t.creator_id), array_agg(-t.amount) INTO who, moved
     FROM tz_split_takeback(p, p_net) t;
+  -- the reserve first: a refund draws on its payment's hold, a dispute on
+  -- the creator's holds (63_reserves.sql)
+  rsv := tz_reserve_draw(p, who, moved, p_kind = 'dispute_hold');
   SELECT * INTO r FROM tz_post_creator_entry(
     p_reference, p_kind, p.id, p.currency,
-    p_to || tz_account('platform_fees', NULL, NULL, p.currency), p_to_amounts || -p_fee,
-    who, moved, tz_takeback_accounts(p), true);
+    p_to || tz_account('platform_fees', NULL, NULL, p.currency) || rsv.acc,
+    p_to_amounts || -p_fee || rsv.amt, who, rsv.rest, tz_takeback_accounts(p), true);
   IF NOT r.duplicate THEN
     PERFORM tz_split_earnings(p, who, moved);
     PERFORM tz_rollup_takeback(p, who, moved);
@@ -132,7 +136,7 @@ BEGIN
                       updated_at = now()
    WHERE id = p.id RETURNING * INTO p;
   UPDATE payments SET status = tz_refund_state(p) WHERE id = p.id RETURNING * INTO p;
-  PERFORM tz_invoice_credit(p, rf);
+  PERFORM tz_invoice_credit(p, rf.id, NULL, rf.amount);
   RETURN tz_payment_takeback(p, 'refund:' || rf.id);
 END $$;
 

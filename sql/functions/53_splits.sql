@@ -167,6 +167,11 @@ BEGIN
     INSERT INTO creator_stats (creator_id, currency)
     SELECT c, p.currency FROM unnest(p_creators) c
     ON CONFLICT (creator_id, currency) DO NOTHING;
+    -- locked in creator order, as the analytics rollups are: postings of
+    -- several lanes update these rows at once (30_ledger.sql, "Why the
+    -- heads cannot deadlock")
+    PERFORM 1 FROM creator_stats WHERE creator_id = ANY (p_creators) AND currency = p.currency
+     ORDER BY creator_id FOR UPDATE;
     UPDATE creator_stats s SET earnings = s.earnings + u.a
       FROM unnest(p_creators, p_amounts) AS u(c, a)
      WHERE s.creator_id = u.c AND s.currency = p.currency AND u.a <> 0;

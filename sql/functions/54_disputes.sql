@@ -2,7 +2,8 @@
 --
 --   opened  the disputed amount D leaves the creator and the platform for
 --           dispute_hold: dispute_hold +D, platform_fees -f, and -(D-f)
---           from the creator (the wallet as far as it goes, the rest owed
+--           from the creator (its reserve first, 63_reserves.sql; then
+--           the wallet as far as it goes, the rest owed
 --           as a receivable, recovered from the creator's later credits
 --           before the wallet sees them; wallets never go negative)
 --   won     released: dispute_hold -D, platform_fees +f, +(D-f) to the
@@ -49,7 +50,7 @@ BEGIN
     acc := acc || ARRAY[tz_account('wallet', c, NULL, p.currency),
                         tz_account('creator_receivable', c, NULL, p.currency)];
   END LOOP;
-  RETURN acc || tz_takeback_accounts(p);
+  RETURN acc || tz_takeback_accounts(p) || tz_reserve_accounts(p);
 END $$;
 
 -- Opens a dispute of payment p (locked by the caller): the hold.
@@ -112,6 +113,7 @@ BEGIN
   END IF;
   UPDATE disputes SET status = p_status, updated_at = now() WHERE id = d.id;
   IF p_status = 'lost' AND d.amount > 0 THEN
+    PERFORM tz_invoice_credit(p, NULL, d.id, d.amount);
     -- for good: the bonus's and the cashback's shares go back to promotions
     PERFORM tz_payment_takeback((SELECT x FROM payments x WHERE x.id = p.id), 'dispute:' || d.id);
   END IF;

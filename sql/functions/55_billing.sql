@@ -137,6 +137,12 @@ BEGIN
                           FROM json_array_elements(p_splits) e,
                                unnest(ARRAY['wallet', 'creator_receivable']) k);
   END IF;
+  -- the creators' reserves the credit may hold in, if they exist
+  acc := acc || ARRAY(SELECT id FROM accounts
+                       WHERE kind = 'reserve_hold' AND currency = p_currency::bpchar
+                         AND owner_id IN (SELECT p_creator UNION
+                                          SELECT (e->>'creator_id')::uuid
+                                            FROM json_array_elements(p_splits) e));
   PERFORM tz_lock_accounts(acc || CASE WHEN p_referral_bonus > 0
                                        THEN tz_referral_accounts(p_fan, p_currency)
                                        ELSE '{}'::bigint[] END);
@@ -145,14 +151,20 @@ BEGIN
 END $$;
 
 -- The terms a charge is made on, as the module passes them: the fee, the
--- cashback rate and cap, the referral bonus, the tax (TipzedTax, or NULL).
+-- cashback rate and cap, the referral bonus, the rolling reserve
+-- (TipzedReserve: bps and days, 0 0 when off), the tax (TipzedTax, or
+-- NULL).  They are the terms of the server making the charge at the time
+-- it is made, for a renewal as for a first charge: an item does not keep
+-- the terms it was created on (docs/risk.md, "Reserves").
 CREATE OR REPLACE FUNCTION tz_billing_terms(p_fee_bps int, p_cashback_bps int,
                                             p_cashback_cap bigint, p_referral_bonus bigint,
+                                            p_reserve_bps int, p_reserve_days int,
                                             p_tax json)
 RETURNS json LANGUAGE sql IMMUTABLE AS $$
   SELECT json_build_object('fee_bps', p_fee_bps, 'cashback_bps', p_cashback_bps,
                            'cashback_cap', p_cashback_cap, 'referral_bonus', p_referral_bonus,
-                           'tax', p_tax)
+                           'reserve_bps', coalesce(p_reserve_bps, 0),
+                           'reserve_days', coalesce(p_reserve_days, 0), 'tax', p_tax)
 $$;
 
 -- Charges period p_period of an item (p_kind subscription or schedule)
@@ -174,6 +186,11 @@ DECLARE
   p payments;
   fee bigint := tz_fee(t.amount, (p_terms->>'fee_bps')::int);
 BEGIN
+  -- a suspended fan or creator, or a frozen wallet: not charged, as when
+  -- the wallet cannot pay (past due, ended after the grace)
+  IF tz_ops_refusal(p_fan, p_creator, true, p_splits) IS NOT NULL THEN
+    RETURN NULL;
+  END IF;
   b := tz_wallet_payment_lock(p_fan, p_creator, p_currency, p_splits, bonus);
   IF b.cashback + b.main < t.amount THEN
     RETURN NULL;
@@ -181,14 +198,16 @@ BEGIN
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         source, status, message, expires_at, from_cashback, cashback_bps,
                         cashback_cap, referral_bonus, purpose, subscription_id, schedule_id,
-                        period, tax_name, tax_bps, tax_inclusive, tax)
+                        period, tax_name, tax_bps, tax_inclusive, tax, reserve_bps,
+                        reserve_days)
   VALUES (tz_billing_payment_id(p_item, p_period), p_fan, p_creator, t.amount, p_currency,
           (p_terms->>'fee_bps')::int, fee, t.amount - fee, 'wallet', 'wallet', 'succeeded',
           coalesce(p_message, ''), now(), least(b.cashback, t.amount),
           (p_terms->>'cashback_bps')::int, (p_terms->>'cashback_cap')::bigint, bonus, p_kind,
           CASE WHEN p_kind = 'subscription' THEN p_item END,
           CASE WHEN p_kind = 'schedule' THEN p_item END, p_period, tx->>'name',
-          coalesce((tx->>'bps')::int, 0), coalesce((tx->>'inclusive')::boolean, true), t.tax)
+          coalesce((tx->>'bps')::int, 0), coalesce((tx->>'inclusive')::boolean, true), t.tax,
+          (p_terms->>'reserve_bps')::int, (p_terms->>'reserve_days')::int)
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, p_splits);
   PERFORM tz_payment_credit(p);
@@ -387,12 +406,13 @@ END $$;
 CREATE OR REPLACE FUNCTION tz_api_billing_charge(p_kind text, p_id uuid, p_sandbox boolean,
                                                  p_grace bigint, p_fee_bps int,
                                                  p_cashback_bps int, p_cashback_cap bigint,
-                                                 p_referral_bonus bigint, p_tax json)
+                                                 p_referral_bonus bigint, p_reserve_bps int,
+                                                 p_reserve_days int, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
   terms json := tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap, p_referral_bonus,
-                                 p_tax);
+                                 p_reserve_bps, p_reserve_days, p_tax);
   s subscriptions;
   c schedules;
   res jsonb;
@@ -431,14 +451,16 @@ END $$;
 
 -- Offers a provider payment for an item's unpaid period: a pending
 -- payment p_id of purpose p_kind through p_provider (p_url: a redirect
--- gateway's link; the item's price with p_tax's tax, tz_tax_apply), unless the period is paid, the item ended, or a link
+-- gateway's link; the item's price with p_tax's tax, tz_tax_apply; the
+-- fee, rewards and reserve of tz_billing_terms), unless the period is paid, the item ended, or a link
 -- is pending already.  {"offered": false} or {"offered": true, the
 -- payment, with _fan_email and _creator_name for the checkout, and the
 -- item's phone_number}.
 CREATE OR REPLACE FUNCTION tz_api_billing_offer(p_kind text, p_item uuid, p_id uuid,
                                                 p_provider text, p_fee_bps int,
                                                 p_cashback_bps int, p_cashback_cap bigint,
-                                                p_referral_bonus bigint, p_expiry bigint,
+                                                p_referral_bonus bigint, p_reserve_bps int,
+                                                p_reserve_days int, p_expiry bigint,
                                                 p_poll bigint, p_url text, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -472,11 +494,15 @@ BEGIN
     SELECT c.fan_id, c.creator_id, c.amount, c.currency, c.period, c.phone_number, c.splits,
            c.message INTO fan, creator, amount, cur, per, phone, splits, msg;
   END IF;
+  IF tz_ops_refusal(fan, creator, false, splits) IS NOT NULL THEN
+    RETURN json_build_object('offered', false); -- a suspended fan or creator
+  END IF;
   tx := tz_tax_apply(amount, p_tax);
   INSERT INTO payments (id, fan_id, creator_id, amount, currency, fee_bps, fee, net, provider,
                         message, mobile_money_url, expires_at, phone_number, next_poll_at,
                         cashback_bps, cashback_cap, referral_bonus, purpose, subscription_id,
-                        schedule_id, period, tax_name, tax_bps, tax_inclusive, tax)
+                        schedule_id, period, tax_name, tax_bps, tax_inclusive, tax, reserve_bps,
+                        reserve_days)
   VALUES (p_id, fan, creator, tx.amount, cur, p_fee_bps, tz_fee(tx.amount, p_fee_bps),
           tx.amount - tz_fee(tx.amount, p_fee_bps), p_provider, msg, p_url,
           now() + make_interval(secs => p_expiry), phone, now() + make_interval(secs => p_poll),
@@ -484,7 +510,7 @@ BEGIN
           CASE WHEN p_kind = 'subscription' THEN p_item END,
           CASE WHEN p_kind = 'schedule' THEN p_item END, per, p_tax->>'name',
           coalesce((p_tax->>'bps')::int, 0), coalesce((p_tax->>'inclusive')::boolean, true),
-          tx.tax)
+          tx.tax, coalesce(p_reserve_bps, 0), coalesce(p_reserve_days, 0))
   RETURNING * INTO p;
   PERFORM tz_splits_store(p.id, splits);
   IF p_kind = 'subscription' THEN

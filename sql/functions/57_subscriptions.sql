@@ -56,8 +56,9 @@ CREATE OR REPLACE FUNCTION tz_api_subscription_create(p_id uuid, p_fan uuid, p_p
                                                       p_sandbox boolean,
                                                       p_fee_bps int, p_cashback_bps int,
                                                       p_cashback_cap bigint,
-                                                      p_referral_bonus bigint, p_key text,
-                                                      p_tax json)
+                                                      p_referral_bonus bigint,
+                                                      p_reserve_bps int, p_reserve_days int,
+                                                      p_key text, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
@@ -73,7 +74,8 @@ BEGIN
   ELSIF pl.creator_id = p_fan THEN
     RETURN json_build_object('error', 'own_plan');
   END IF;
-  refused := tz_splits_check(pl.creator_id, p_fan, pl.splits);
+  refused := coalesce(tz_splits_check(pl.creator_id, p_fan, pl.splits),
+                      tz_ops_refused(p_fan, pl.creator_id, p_source = 'wallet', pl.splits));
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
@@ -115,7 +117,8 @@ BEGIN
     PERFORM tz_billing_wallet_charge('subscription', s.id, 1, p_fan, pl.creator_id, pl.amount,
                                      pl.currency, NULL, pl.splits,
                                      tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap,
-                                                      p_referral_bonus, p_tax));
+                                                      p_referral_bonus, p_reserve_bps,
+                                                      p_reserve_days, p_tax));
     SELECT * INTO s FROM subscriptions WHERE id = p_id;
   END IF;
   IF s.status = 'incomplete' THEN
@@ -247,8 +250,8 @@ CREATE OR REPLACE FUNCTION tz_api_schedule_create(p_id uuid, p_fan uuid, p_creat
                                                   p_splits json,
                                                   p_sandbox boolean, p_fee_bps int,
                                                   p_cashback_bps int, p_cashback_cap bigint,
-                                                  p_referral_bonus bigint, p_key text,
-                                                  p_tax json)
+                                                  p_referral_bonus bigint, p_reserve_bps int,
+                                                  p_reserve_days int, p_key text, p_tax json)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := tz_clock(p_sandbox);
@@ -264,7 +267,8 @@ BEGIN
   ELSIF p_start IS NOT NULL AND p_start < t - interval '5 minutes' THEN
     RETURN json_build_object('error', 'start_in_past', 'now', tz_ts(t));
   END IF;
-  refused := tz_splits_check(p_creator, p_fan, p_splits);
+  refused := coalesce(tz_splits_check(p_creator, p_fan, p_splits),
+                      tz_ops_refused(p_fan, p_creator, p_source = 'wallet', p_splits));
   IF refused IS NOT NULL THEN
     RETURN refused;
   END IF;
@@ -287,7 +291,8 @@ BEGIN
     PERFORM tz_billing_wallet_charge('schedule', c.id, 1, p_fan, p_creator, p_amount,
                                      p_currency, c.message, p_splits,
                                      tz_billing_terms(p_fee_bps, p_cashback_bps, p_cashback_cap,
-                                                      p_referral_bonus, p_tax));
+                                                      p_referral_bonus, p_reserve_bps,
+                                                      p_reserve_days, p_tax));
     SELECT * INTO c FROM schedules WHERE id = p_id;
   ELSIF NOT later THEN
     RETURN (tz_schedule_json(c)::jsonb || '{"_offer": true}')::json;

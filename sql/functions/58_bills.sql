@@ -112,6 +112,8 @@ BEGIN
     RETURN json_build_object('error', 'not_found');
   ELSIF NOT p_customer ~ b.customer_pattern THEN
     RETURN json_build_object('error', 'customer');
+  ELSIF tz_ops_refusal(p_user, NULL, true) IS NOT NULL THEN
+    RETURN tz_ops_refused(p_user, NULL, true);
   END IF;
   INSERT INTO bill_payments (id, user_id, biller_id, customer, amount, fee, currency, next_check_at)
   VALUES (p_id, p_user, b.id, p_customer, p_amount, b.fee, b.currency,

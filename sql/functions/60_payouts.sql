@@ -37,23 +37,34 @@ BEGIN
   END IF;
 END $$;
 
--- {"error": "below_minimum" | "no_bank_account" | "insufficient_funds"} or
--- the payout plus payout_id, stored under the creator's idempotency key
--- p_key in the transaction of the hold.
+-- {"error": "below_minimum" | "no_bank_account" | "insufficient_funds"},
+-- {"error": "first_payout_delayed", "opens_at": ...} (TipzedFirstPayoutDelay,
+-- p_first_delay days: tz_payout_opens_at, 63_reserves.sql) or the payout
+-- plus payout_id, stored under the creator's idempotency key p_key in the
+-- transaction of the hold.
 CREATE OR REPLACE FUNCTION tz_api_payout_request(p_id uuid, p_creator uuid, p_amount bigint,
                                                  p_currency text, p_bank_enc text,
-                                                 p_account_name text, p_min bigint, p_key text)
+                                                 p_account_name text, p_min bigint, p_key text,
+                                                 p_first_delay int)
 RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   o payouts;
   prof creator_profiles;
+  opens timestamptz := tz_payout_opens_at(p_creator, p_first_delay);
 BEGIN
-  IF p_amount < p_min THEN
+  IF tz_ops_refusal(p_creator, NULL, true) IS NOT NULL THEN
+    RETURN tz_ops_refused(p_creator, NULL, true);
+  ELSIF p_amount < p_min THEN
     RETURN json_build_object('error', 'below_minimum');
+  ELSIF opens IS NOT NULL THEN
+    RETURN json_build_object('error', 'first_payout_delayed', 'opens_at', tz_ts(opens));
   END IF;
   SELECT * INTO prof FROM creator_profiles WHERE user_id = p_creator;
   IF coalesce(p_bank_enc, prof.bank_account_enc) IS NULL THEN
     RETURN json_build_object('error', 'no_bank_account');
+  END IF;
+  IF NOT tz_email_verified(p_creator) THEN  -- docs/accounts.md
+    RETURN json_build_object('error', 'email_unverified');
   END IF;
   INSERT INTO payouts (id, creator_id, amount, currency, bank_account_enc, account_name)
   VALUES (p_id, p_creator, p_amount, p_currency, coalesce(p_bank_enc, prof.bank_account_enc),
@@ -91,6 +102,12 @@ BEGIN
    WHERE a = p_action;
   IF target IS NULL OR NOT o.status = ANY (allowed) THEN
     RETURN json_build_object('error', 'conflict', 'status', o.status);
+  ELSIF p_action IN ('approve', 'process', 'complete')
+        AND tz_ops_refusal(o.creator_id, NULL, true) IS NOT NULL THEN
+    -- a suspended creator is not paid out, nor one whose wallet is frozen:
+    -- the hold stays until reinstated, unfrozen or rejected
+    RETURN json_build_object('error', replace(tz_ops_refusal(o.creator_id, NULL, true),
+                                              'account_', 'creator_'));
   END IF;
   IF target = 'completed' THEN
     PERFORM tz_payout_move(o, 'settle');

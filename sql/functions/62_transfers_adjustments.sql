@@ -50,6 +50,12 @@ BEGIN
     RETURN json_build_object('error', 'self_transfer');
   ELSIF NOT rcpt.role = ANY (coalesce(p_roles, '{}')) THEN
     RETURN json_build_object('error', 'recipient_not_allowed');
+  ELSIF tz_ops_refusal(p_sender, NULL, true) IS NOT NULL THEN
+    RETURN tz_ops_refused(p_sender, NULL, true);
+  ELSIF rcpt.status <> 'active' THEN
+    RETURN json_build_object('error', 'recipient_' || CASE rcpt.status
+                                                       WHEN 'suspended' THEN 'suspended'
+                                                       ELSE 'closed' END);
   END IF;
   -- one transfer of this sender at a time, until this transaction ends
   PERFORM pg_advisory_xact_lock(7351015, hashtext(p_sender::text));
@@ -156,6 +162,8 @@ BEGIN
     RETURN json_build_object('error', 'conflict', 'status', a.status);
   ELSIF a.created_by = p_admin THEN
     RETURN json_build_object('error', 'same_admin');
+  ELSIF p_action = 'approve' AND a.amount < 0 AND tz_wallet_frozen(a.user_id) THEN
+    RETURN json_build_object('error', 'wallet_frozen'); -- stays pending
   END IF;
   IF p_action = 'approve' THEN
     BEGIN

@@ -79,19 +79,27 @@ BEGIN
    ORDER BY p.id DESC;
 END $$;
 
+-- reserved and reserve_schedule: the rolling reserve, not payable yet
+-- (tz_reserve_json, 63_reserves.sql); balance is what may be paid out.
 CREATE OR REPLACE FUNCTION tz_api_wallet(p_user uuid, p_currency text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  reserve json := tz_reserve_json(p_user, p_currency);
 BEGIN
-  RETURN (SELECT json_build_object(
+  -- json, not jsonb: the fields keep the order they are written in
+  RETURN json_build_object(
     'balance', coalesce((SELECT balance FROM accounts WHERE kind = 'wallet'
                           AND owner_id = p_user AND currency = p_currency), 0),
     'cashback_balance', coalesce((SELECT balance FROM accounts WHERE kind = 'cashback'
                                    AND owner_id = p_user AND currency = p_currency), 0),
     'currency', p_currency,
     'pending_payouts', tz_pending_payouts(p_user, p_currency),
+    'reserved', reserve -> 'reserved',
+    'reserve_schedule', reserve -> 'reserve_schedule',
+    'frozen', tz_wallet_frozen(p_user),
     'transactions', coalesce((SELECT json_agg(l)
                                 FROM tz_wallet_lines(p_user, p_currency, 20, 0, NULL) l),
-                             '[]'::json)));
+                             '[]'::json));
 END $$;
 
 -- GET /wallets/me/transactions: keyset after the line p_after (the uid of
@@ -135,7 +143,10 @@ BEGIN
   RETURN (WITH page AS (
     SELECT json_build_object('id', a.id, 'owner_id', a.owner_id, 'email', u.email,
                              'role', u.role, 'currency', a.currency, 'balance', a.balance,
-                             'kind', a.kind, 'created_at', tz_ts(a.created_at)) AS j,
+                             'kind', a.kind, 'created_at', tz_ts(a.created_at),
+                             'frozen', u.wallet_frozen_at IS NOT NULL,
+                             'frozen_at', tz_ts(u.wallet_frozen_at),
+                             'frozen_reason', u.wallet_freeze_reason) AS j,
            row_number() OVER (ORDER BY a.id DESC) AS n
       FROM (SELECT * FROM accounts a
              WHERE a.kind IN ('wallet', 'cashback')

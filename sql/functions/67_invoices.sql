@@ -86,36 +86,49 @@ BEGIN
           p.amount, p.currency, now());
 END $$;
 
--- Issues the credit note of a confirmed refund rf of payment p (p with
--- its totals after the refund), and marks the invoice refunded when
--- nothing of the payment is left.
-CREATE OR REPLACE FUNCTION tz_invoice_credit(p payments, rf refunds) RETURNS void
+-- Issues the credit note of what a confirmed refund or a lost dispute took
+-- back of payment p (p_refund or p_dispute, one of them; p_amount taken),
+-- and marks the invoice refunded (by refunds alone) or void (a chargeback
+-- took part) once nothing of the payment is left.  Its tax is the share of
+-- the invoice's tax that the amounts taken so far carry, less what earlier
+-- credit notes took, so that the notes' taxes sum to the invoice's.
+CREATE OR REPLACE FUNCTION tz_invoice_credit(p payments, p_refund uuid, p_dispute uuid,
+                                             p_amount bigint) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   inv invoices;
   y int := extract(year FROM now() AT TIME ZONE 'UTC')::int;
   n int;
-  done bigint;
+  done_total bigint;
+  done_tax bigint;
   t bigint;
 BEGIN
   SELECT * INTO inv FROM invoices WHERE payment_id = p.id AND kind = 'invoice' FOR UPDATE;
-  IF inv.id IS NULL OR EXISTS (SELECT 1 FROM invoices WHERE refund_id = rf.id) THEN
+  IF inv.id IS NULL OR EXISTS (SELECT 1 FROM invoices
+                                WHERE refund_id = p_refund OR dispute_id = p_dispute) THEN
     RETURN;
   END IF;
-  done := coalesce((SELECT -sum(tax) FROM invoices WHERE credit_for = inv.id), 0);
-  t := tz_takeback_share(inv.tax, done, inv.total, p.refunded_amount);
+  SELECT coalesce(-sum(total), 0), coalesce(-sum(tax), 0) INTO done_total, done_tax
+    FROM invoices WHERE credit_for = inv.id;
+  t := tz_takeback_share(inv.tax, done_tax, inv.total, done_total + p_amount);
   n := tz_invoice_next(inv.issuer, 'credit_note', y);
   INSERT INTO invoices (id, issuer, kind, year, seq, number, status, payment_id, refund_id,
-                        credit_for, seller_id, seller_name, buyer_id, buyer_name, buyer_email,
-                        description, quantity, unit_amount, subtotal, tax_name, tax_rate_bps,
-                        tax_inclusive, tax, total, currency, paid_at)
+                        dispute_id, credit_for, seller_id, seller_name, buyer_id, buyer_name,
+                        buyer_email, description, quantity, unit_amount, subtotal, tax_name,
+                        tax_rate_bps, tax_inclusive, tax, total, currency, paid_at)
   VALUES (gen_random_uuid(), inv.issuer, 'credit_note', y, n,
-          format('CN-%s-%s', y, lpad(n::text, greatest(6, length(n::text)), '0')), 'paid', p.id, rf.id, inv.id,
-          inv.seller_id, inv.seller_name, inv.buyer_id, inv.buyer_name, inv.buyer_email,
-          'Refund: ' || inv.description, 1, -(rf.amount - t), -(rf.amount - t), inv.tax_name,
-          inv.tax_rate_bps, inv.tax_inclusive, -t, -rf.amount, inv.currency, now());
-  IF p.refunded_amount >= p.amount THEN
-    UPDATE invoices SET status = 'refunded' WHERE id = inv.id;
+          format('CN-%s-%s', y, lpad(n::text, greatest(6, length(n::text)), '0')), 'paid', p.id,
+          p_refund, p_dispute, inv.id, inv.seller_id, inv.seller_name, inv.buyer_id,
+          inv.buyer_name, inv.buyer_email,
+          CASE WHEN p_refund IS NULL THEN 'Chargeback: ' ELSE 'Refund: ' END || inv.description,
+          1, -(p_amount - t), -(p_amount - t), inv.tax_name, inv.tax_rate_bps, inv.tax_inclusive,
+          -t, -p_amount, inv.currency, now());
+  IF done_total + p_amount >= inv.total THEN
+    UPDATE invoices
+       SET status = CASE WHEN EXISTS (SELECT 1 FROM invoices c
+                                       WHERE c.credit_for = inv.id AND c.dispute_id IS NOT NULL)
+                         THEN 'void' ELSE 'refunded' END
+     WHERE id = inv.id;
   END IF;
 END $$;
 
@@ -132,37 +145,54 @@ LANGUAGE sql STABLE AS $$
     'subtotal', i.subtotal, 'tax_name', i.tax_name, 'tax_rate_bps', i.tax_rate_bps,
     'tax_inclusive', i.tax_inclusive, 'tax', i.tax, 'total', i.total, 'currency', i.currency,
     'issued_at', tz_ts(i.issued_at), 'paid_at', tz_ts(i.paid_at), 'payment_id', i.payment_id,
-    'refund_id', i.refund_id,
+    'refund_id', i.refund_id, 'dispute_id', i.dispute_id,
     'credit_for', (SELECT json_build_object('id', c.id, 'number', c.number)
                      FROM invoices c WHERE c.id = i.credit_for),
     -- the ledger entry the document stands for, as GET /receipts/{hash} finds it
     'entry_hash', (SELECT encode(e.hash, 'hex') FROM journal_entries e
                     WHERE e.reference = CASE WHEN i.kind = 'invoice'
                                              THEN 'payment:' || i.payment_id || ':credit'
-                                             ELSE 'refund:' || i.refund_id END))
+                                             WHEN i.refund_id IS NOT NULL
+                                             THEN 'refund:' || i.refund_id
+                                             ELSE 'dispute:' || i.dispute_id || ':settle' END))
 $$;
 
--- GET /invoices/{id}: the buyer's, the seller's, or any for an admin; NULL
--- for anyone else (the API answers 404: existence does not leak).
+-- Who may read an invoice: its buyer, its seller, a co-creator of a split
+-- payment it belongs to (their share was sold by it), the account that
+-- claimed the guest it was issued to (the document keeps naming the guest,
+-- as issued), and an admin.
+CREATE OR REPLACE FUNCTION tz_invoice_party(i invoices, p_user uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT p_user IN (i.buyer_id, i.seller_id)
+      OR EXISTS (SELECT 1 FROM payment_splits s
+                  WHERE s.creator_id = p_user AND s.payment_id = i.payment_id)
+      OR EXISTS (SELECT 1 FROM users g WHERE g.id = i.buyer_id AND g.claimed_by = p_user)
+$$;
+
+-- GET /invoices/{id}: one of the caller's (tz_invoice_party), or any for an
+-- admin; NULL otherwise (404: whether it exists is not told).
 CREATE OR REPLACE FUNCTION tz_api_invoice_get(p_id uuid, p_user uuid, p_role text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   RETURN (SELECT tz_invoice_json(i) FROM invoices i
-           WHERE i.id = p_id AND (p_role = 'admin' OR p_user IN (i.buyer_id, i.seller_id)));
+           WHERE i.id = p_id AND (p_role = 'admin' OR tz_invoice_party(i, p_user)));
 END $$;
 
--- GET /invoices: the caller's, as buyer and as seller, newest first
--- (keyset on (issued_at, id): after p_after, one of the caller's).
-CREATE OR REPLACE FUNCTION tz_api_invoices_list(p_user uuid, p_limit int, p_offset bigint,
-                                                p_after uuid)
+-- GET /invoices: the caller's (as buyer, as seller, as a co-creator of a
+-- split payment, as the claimer of a guest), or every invoice for an admin, newest first (keyset on
+-- (issued_at, id): after p_after, one the caller may read).  Each way in
+-- is bounded by its own index before the union.
+CREATE OR REPLACE FUNCTION tz_api_invoices_list(p_user uuid, p_role text, p_limit int,
+                                                p_offset bigint, p_after uuid)
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   c_at timestamptz := 'infinity'; c_id uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
   v_n bigint := p_limit + 1 + p_offset;
+  v_all boolean := p_role = 'admin';
 BEGIN
   IF p_after IS NOT NULL THEN
-    SELECT issued_at, id INTO c_at, c_id FROM invoices
-     WHERE id = p_after AND p_user IN (buyer_id, seller_id);
+    SELECT issued_at, id INTO c_at, c_id FROM invoices i
+     WHERE id = p_after AND (v_all OR tz_invoice_party(i, p_user));
     IF NOT FOUND THEN RETURN json_build_object('error', 'starting_after'); END IF;
   END IF;
   RETURN (WITH page AS (
@@ -170,12 +200,25 @@ BEGIN
       SELECT * FROM invoices
        WHERE id IN (SELECT id FROM (
                (SELECT id, issued_at FROM invoices
-                 WHERE buyer_id = p_user AND (issued_at, id) < (c_at, c_id)
+                 WHERE v_all AND (issued_at, id) < (c_at, c_id)
                  ORDER BY issued_at DESC, id DESC LIMIT v_n)
                UNION
                (SELECT id, issued_at FROM invoices
-                 WHERE seller_id = p_user AND (issued_at, id) < (c_at, c_id)
-                 ORDER BY issued_at DESC, id DESC LIMIT v_n)) both_ways
+                 WHERE NOT v_all AND buyer_id = p_user AND (issued_at, id) < (c_at, c_id)
+                 ORDER BY issued_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT id, issued_at FROM invoices
+                 WHERE NOT v_all AND seller_id = p_user AND (issued_at, id) < (c_at, c_id)
+                 ORDER BY issued_at DESC, id DESC LIMIT v_n)
+               UNION
+               (SELECT i.id, i.issued_at FROM users g JOIN invoices i ON i.buyer_id = g.id
+                 WHERE NOT v_all AND g.claimed_by = p_user AND (i.issued_at, i.id) < (c_at, c_id)
+                 ORDER BY i.issued_at DESC, i.id DESC LIMIT v_n)
+               UNION
+               (SELECT i.id, i.issued_at FROM payment_splits s JOIN invoices i
+                    ON i.payment_id = s.payment_id
+                 WHERE NOT v_all AND s.creator_id = p_user AND (i.issued_at, i.id) < (c_at, c_id)
+                 ORDER BY i.issued_at DESC, i.id DESC LIMIT v_n)) every_way
               ORDER BY issued_at DESC, id DESC LIMIT p_limit + 1 OFFSET p_offset)
        ORDER BY issued_at DESC, id DESC) i
   )

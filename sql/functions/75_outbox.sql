@@ -188,6 +188,9 @@ BEGIN
   IF bad IS NOT NULL THEN
     RETURN json_build_object('error', 'events', 'message', format('unknown event type "%s"', bad));
   END IF;
+  IF NOT tz_email_verified(p_owner) THEN  -- docs/accounts.md
+    RETURN json_build_object('error', 'email_unverified');
+  END IF;
   PERFORM 1 FROM users WHERE id = p_owner FOR UPDATE;
   IF (SELECT count(*) FROM webhook_endpoints WHERE owner_id = p_owner) >= 16 THEN
     RETURN json_build_object('error', 'too_many');
@@ -547,7 +550,8 @@ END $$;
 -- ---- mail -----------------------------------------------------------------
 
 -- Claims up to p_limit mails due, for p_lease seconds: [{id, attempts,
--- template, to, data}], data being the event's data with the names a
+-- template, to, data, secret}], data being the event's data (or the
+-- mail's own, for mail of no event, whose token is sealed in secret) with the names a
 -- template may use (recipient_name, creator_name, fan_name) and, for a
 -- receipt, the invoice as the API shows it.
 CREATE OR REPLACE FUNCTION tz_api_mail_claim(p_token text, p_limit int, p_lease int,
@@ -566,8 +570,8 @@ BEGIN
   RETURN coalesce((
     SELECT json_agg(json_build_object(
              'id', m.id, 'attempts', m.attempts, 'template', m.template, 'to', u.email,
-             'event_id', v.id, 'type', v.type,
-             'data', (v.data::jsonb || jsonb_build_object(
+             'event_id', v.id, 'type', v.type, 'secret', m.secret_enc,
+             'data', (coalesce(v.data::jsonb, m.data) || jsonb_build_object(
                         'recipient_name', u.full_name,
                         'creator_name', (SELECT full_name FROM users
                                           WHERE id = (v.data->>'creator_id')::uuid),
@@ -576,7 +580,8 @@ BEGIN
                         'invoice', (SELECT tz_invoice_json(i) FROM invoices i
                                      WHERE v.type = 'payment.succeeded' AND i.kind = 'invoice'
                                        AND i.payment_id = (v.data->>'id')::uuid)))::json))
-      FROM mail_outbox m JOIN users u ON u.id = m.user_id JOIN outbox_events v ON v.id = m.event_id
+      FROM mail_outbox m JOIN users u ON u.id = m.user_id
+      LEFT JOIN outbox_events v ON v.id = m.event_id
      WHERE m.id = ANY (ids)), '[]'::json);
 END $$;
 

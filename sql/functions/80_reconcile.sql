@@ -3,7 +3,12 @@
 --                        whose postings do not sum to zero
 --   cached_balances      account id: balance differs from the sum of its
 --                        postings, or a posting's balance_after differs from
---                        the running sum of the account's postings by id
+--                        the running sum of the account's postings by id;
+--                        for a system account, each lane's sub-balance
+--                        (account_lanes) and the running sum of the
+--                        postings of that lane, its accounts.balance 0, and
+--                        no posting in a lane it has no row for (a user
+--                        account's postings are all of lane 0)
 --   no_negative_wallets  wallet or cashback account id with a balance below
 --                        zero
 --   payments_credited    payment id: a credited payment (succeeded,
@@ -14,7 +19,7 @@
 --                        and cashback balances, the latter -from_cashback),
 --                        promotions -bonus, fees +F and G-F+bonus to the
 --                        recipient (wallet, and the receivable when the
---                        recipient owed; a split tip's recipients are its
+--                        recipient owed, and the reserve when one is held; a split tip's recipients are its
 --                        creators together); a leg of anyone else's
 --   split_entries        payment id: a split tip whose shares do not sum
 --                        to 10000 bps, do not include its creator_id, or
@@ -29,6 +34,12 @@
 --                        clearing, or the payer's wallet -- summing to
 --                        refunded_amount), or a state that does not match
 --                        them
+--   reserve_holds        account id: a reserve_hold balance other than what
+--                        its creator's unreleased holds keep (amount -
+--                        drawn); hold:<id>: a released hold whose
+--                        reserve_release entry did not move exactly what
+--                        was left of it from the reserve; entry id: a
+--                        reserve_release entry of no hold (63_reserves.sql)
 --   promotions_entries   payment id: cashback granted, cashback reversed or
 --                        bonus reversed by entries other than the payment's
 --                        figures; entry id: such an entry with a leg of
@@ -76,6 +87,7 @@
 --                        invoice, or one whose total, tax and currency are
 --                        not the payment's; refund id: a confirmed refund
 --                        without exactly one credit note of -amount;
+--                        dispute id: a lost dispute, likewise;
 --                        invoice id: an invoice of a payment never
 --                        credited; (issuer, kind, year): numbers other
 --                        than 1..n without a gap
@@ -100,9 +112,9 @@ LANGUAGE sql STABLE SET jit = off AS $$
       FROM postings GROUP BY entry_id
   ), running AS (
     SELECT * FROM (
-      SELECT account_id, id AS posting_id, balance_after,
+      SELECT account_id, lane, id AS posting_id, balance_after,
              sum(amount) OVER w AS run, lead(id) OVER w IS NULL AS last
-        FROM postings WINDOW w AS (PARTITION BY account_id ORDER BY id)) r
+        FROM postings WINDOW w AS (PARTITION BY account_id, lane ORDER BY id)) r
      WHERE balance_after <> run OR last
   )
   SELECT 'entries_balanced', e.id::text,
@@ -118,8 +130,29 @@ LANGUAGE sql STABLE SET jit = off AS $$
   UNION ALL
   SELECT 'cached_balances', a.id::text,
          format('cached %s, postings sum to %s', a.balance, coalesce(r.run, 0))
-    FROM accounts a LEFT JOIN running r ON r.account_id = a.id AND r.last
-   WHERE a.balance <> coalesce(r.run, 0)
+    FROM accounts a LEFT JOIN running r ON r.account_id = a.id AND r.lane = 0 AND r.last
+   WHERE a.owner_id IS NOT NULL AND a.balance <> coalesce(r.run, 0)
+  UNION ALL
+  SELECT 'cached_balances', l.account_id::text,
+         format('lane %s: sub-balance %s, its postings sum to %s', l.lane, l.balance,
+                coalesce(r.run, 0))
+    FROM account_lanes l
+    LEFT JOIN running r ON r.account_id = l.account_id AND r.lane = l.lane AND r.last
+   WHERE l.balance <> coalesce(r.run, 0)
+  UNION ALL
+  SELECT 'cached_balances', a.id::text,
+         format('a system account''s balance is its lanes'': accounts.balance is %s, not 0',
+                a.balance)
+    FROM accounts a WHERE a.owner_id IS NULL AND a.balance <> 0
+  UNION ALL
+  SELECT 'cached_balances', r.account_id::text,
+         format('postings up to %s in lane %s, which the account has no sub-balance for',
+                r.posting_id, r.lane)
+    FROM running r JOIN accounts a ON a.id = r.account_id
+   WHERE r.last AND (a.owner_id IS NOT NULL AND r.lane <> 0
+                     OR a.owner_id IS NULL AND NOT EXISTS (
+                          SELECT 1 FROM account_lanes l
+                           WHERE l.account_id = r.account_id AND l.lane = r.lane))
   UNION ALL
   SELECT 'cached_balances', r.account_id::text,
          format('posting %s: balance_after %s, running sum %s', r.posting_id, r.balance_after, r.run)
@@ -155,7 +188,8 @@ LANGUAGE sql STABLE AS $$
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'cashback'), 0) AS cashback,
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'promotions'), 0) AS promotions,
              coalesce(sum(q.amount) FILTER (WHERE a.kind = 'platform_fees'), 0) AS fees,
-             coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable')
+             coalesce(sum(q.amount) FILTER (WHERE a.kind IN ('wallet', 'creator_receivable',
+                                                          'reserve_hold')
                                                AND a.owner_id = ANY (c.who)
                                                AND NOT (p.source = 'wallet'
                                                         AND a.owner_id = p.fan_id)), 0)
@@ -235,7 +269,7 @@ LANGUAGE sql STABLE AS $$
         FROM journal_entries e JOIN postings q ON q.entry_id = e.id
         JOIN accounts a ON a.id = q.account_id
        WHERE e.payment_id = sp.id AND a.owner_id = u.creator_id
-         AND a.kind IN ('wallet', 'creator_receivable')) x
+         AND a.kind IN ('wallet', 'creator_receivable', 'reserve_hold')) x
    WHERE sp.total_bps = 10000 AND sp.has_primary
      AND (x.got <> CASE WHEN sp.credited THEN u.share ELSE 0 END
           OR u.stored IS DISTINCT FROM CASE WHEN sp.credited THEN u.share END
@@ -309,12 +343,13 @@ LANGUAGE sql STABLE AS $$
    WHERE p.disputed_amount <> x.s
   UNION ALL
   SELECT 'dispute_entries', a.id::text,
-         format('dispute_hold %s holds %s, open disputes %s', a.currency, a.balance, coalesce(x.s, 0))
+         format('dispute_hold %s holds %s, open disputes %s', a.currency, tz_balance(a.id),
+                coalesce(x.s, 0))
     FROM accounts a
     LEFT JOIN (SELECT p.currency, sum(d.amount) AS s FROM disputes d
                  JOIN payments p ON p.id = d.payment_id
                 WHERE d.status = 'open' GROUP BY p.currency) x ON x.currency = a.currency
-   WHERE a.kind = 'dispute_hold' AND a.balance <> coalesce(x.s, 0)
+   WHERE a.kind = 'dispute_hold' AND tz_balance(a.id) <> coalesce(x.s, 0)
   UNION ALL
   SELECT 'dispute_entries', a.id::text, format('receivable of %s is %s (above zero)', a.owner_id, a.balance)
     FROM accounts a WHERE a.kind = 'creator_receivable' AND a.balance > 0
@@ -482,6 +517,13 @@ LANGUAGE sql STABLE AS $$
    WHERE r.status = 'succeeded'
    GROUP BY r.id HAVING count(i.id) <> 1 OR min(i.total) <> -r.amount
   UNION ALL
+  SELECT 'invoices_issued', d.id::text,
+         format('lost dispute of %s has %s credit note(s)', d.amount, count(i.id))
+    FROM disputes d JOIN invoices v ON v.payment_id = d.payment_id AND v.kind = 'invoice'
+    LEFT JOIN invoices i ON i.dispute_id = d.id
+   WHERE d.status = 'lost' AND d.amount > 0
+   GROUP BY d.id HAVING count(i.id) <> 1 OR min(i.total) <> -d.amount
+  UNION ALL
   SELECT 'invoices_issued', i.id::text, format('invoice %s of a payment that is %s', i.number, p.status)
     FROM invoices i JOIN payments p ON p.id = i.payment_id
    WHERE i.kind = 'invoice'
@@ -501,6 +543,7 @@ LANGUAGE sql STABLE AS $$
   SELECT * FROM tz_reconcile_ledger()
   UNION ALL SELECT * FROM tz_reconcile_payments()
   UNION ALL SELECT * FROM tz_reconcile_splits()
+  UNION ALL SELECT * FROM tz_reconcile_reserves()
   UNION ALL SELECT * FROM tz_reconcile_payouts()
   UNION ALL SELECT * FROM tz_reconcile_disputes()
   UNION ALL SELECT * FROM tz_reconcile_bills()
@@ -513,7 +556,8 @@ LANGUAGE sql STABLE AS $$
   UNION ALL SELECT * FROM tz_reconcile_analytics()
 $$;
 
--- GET /admin/reconciliation: every check with its mismatches.
+-- GET /admin/reconciliation: every check with its mismatches, and the
+-- settlement section (82_settlement.sql).
 -- Open items: what the ledger agrees with but a person must still decide
 -- or watch.  They do not make the report fail (the ledger is consistent):
 --   payment_review   every payment in review, oldest first, with its age:
@@ -595,6 +639,7 @@ BEGIN
        m AS (SELECT * FROM tz_reconcile())
   SELECT json_build_object(
     'ok', NOT EXISTS (SELECT 1 FROM m), 'checked_at', tz_ts(now()),
+    'settlement', tz_settlement_section(),
     'open_items', coalesce((SELECT json_agg(json_build_object('kind', o.kind, 'id', o.id,
                                                               'age_seconds', o.age_seconds,
                                                               'detail', o.detail))

@@ -4,45 +4,57 @@
 -- each child runs this at most once in that time.  Every aggregate is
 -- bounded by a CHECKed state (and the accepted currencies), never by ids.
 
--- Counts by state: every state of the table's CHECK (p_known), those with
--- no row as 0 so that a series never vanishes, and any other state found
--- (p_counts: {state: count}).
-CREATE OR REPLACE FUNCTION tz_metrics_states(p_known text[], p_counts json) RETURNS json
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(json_agg(json_build_object('status', st,
-                                             'count', coalesce((p_counts ->> st)::bigint, 0))
-                           ORDER BY st), '[]')
-    FROM (SELECT unnest(p_known) UNION SELECT json_object_keys(p_counts)) k (st)
+-- The states a column's CHECK (col = ANY (ARRAY[...])) allows, read from
+-- the catalog, so that the table's own constraint stays the one list.
+CREATE OR REPLACE FUNCTION tz_check_values(p_table regclass, p_column text) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+  SELECT array_agg(m[1] ORDER BY m[1])
+    FROM pg_constraint c
+    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = p_column
+   CROSS JOIN LATERAL regexp_matches(pg_get_constraintdef(c.oid), '''([^'']+)''::text', 'g') m
+   WHERE c.conrelid = p_table AND c.contype = 'c' AND c.conkey = ARRAY[a.attnum]
 $$;
+
+-- Counts and amounts by state of a table with status, currency and amount,
+-- in one scan: {"counts": [{status, count}], "amounts": [{status, currency,
+-- amount}]}.  Every state the CHECK allows has a count (0 when no row has
+-- it) so that a series never vanishes; a state found but not allowed is
+-- shown too.
+CREATE OR REPLACE FUNCTION tz_metrics_by_state(p_table regclass) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  g json;
+BEGIN
+  EXECUTE format('SELECT coalesce(json_agg(json_build_object(''status'', status,
+                                   ''currency'', currency, ''count'', n, ''amount'', a)), ''[]'')
+                    FROM (SELECT status, currency, count(*) AS n, sum(amount) AS a
+                            FROM %s GROUP BY status, currency) s', p_table) INTO g;
+  RETURN json_build_object(
+    'counts', (SELECT json_agg(json_build_object('status', st, 'count',
+                                 (SELECT coalesce(sum((e ->> 'count')::bigint), 0)
+                                    FROM json_array_elements(g) e WHERE e ->> 'status' = st))
+                               ORDER BY st)
+                 FROM (SELECT unnest(tz_check_values(p_table, 'status'))
+                       UNION SELECT e ->> 'status' FROM json_array_elements(g) e) k (st)),
+    'amounts', (SELECT coalesce(json_agg(json_build_object('status', e ->> 'status',
+                                  'currency', e ->> 'currency', 'amount', (e ->> 'amount')::bigint)
+                                  ORDER BY e ->> 'status', e ->> 'currency'), '[]')
+                  FROM json_array_elements(g) e));
+END $$;
 
 CREATE OR REPLACE FUNCTION tz_api_metrics() RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   t timestamptz := now();
+  pay json := tz_metrics_by_state('payments');
+  pout json := tz_metrics_by_state('payouts');
 BEGIN
   RETURN json_build_object(
-    'payments', tz_metrics_states(ARRAY['pending', 'succeeded', 'failed', 'expired', 'review',
-                                        'refund_pending', 'partially_refunded', 'refunded'],
-                                  (SELECT json_object_agg(status, n)
-                                   FROM (SELECT status, count(*) AS n FROM payments GROUP BY status) g)),
-    'payment_amounts', (SELECT coalesce(json_agg(json_build_object(
-                                 'status', status, 'currency', currency, 'amount', a)
-                                 ORDER BY status, currency), '[]')
-                          FROM (SELECT status, currency, sum(amount) AS a FROM payments
-                                 GROUP BY status, currency) s),
-    'payouts', tz_metrics_states(ARRAY['pending', 'approved', 'processing', 'completed',
-                                       'rejected', 'failed', 'cancelled'],
-                                 (SELECT json_object_agg(status, n)
-                                   FROM (SELECT status, count(*) AS n FROM payouts GROUP BY status) g)),
-    'payout_amounts', (SELECT coalesce(json_agg(json_build_object(
-                                'status', status, 'currency', currency, 'amount', a)
-                                ORDER BY status, currency), '[]')
-                         FROM (SELECT status, currency, sum(amount) AS a FROM payouts
-                                GROUP BY status, currency) s),
-    'subscriptions', tz_metrics_states(ARRAY['trialing', 'incomplete', 'active', 'past_due',
-                                             'canceled', 'incomplete_expired'],
-                                       (SELECT json_object_agg(status, n)
-                                   FROM (SELECT status, count(*) AS n FROM subscriptions GROUP BY status) g)),
+    'payments', pay -> 'counts',
+    'payment_amounts', pay -> 'amounts',
+    'payouts', pout -> 'counts',
+    'payout_amounts', pout -> 'amounts',
+    'subscriptions', tz_metrics_by_state('subscriptions') -> 'counts',
     'events', (SELECT json_build_object(
                  'pending', count(*),
                  'oldest_pending_age', coalesce(extract(epoch FROM t - min(created_at)), 0))

@@ -42,7 +42,7 @@ DECLARE
   r record;
   clearing bigint := tz_account('provider_clearing', NULL, 'sandbox', 'ZMW');
   fees bigint := tz_account('platform_fees', NULL, NULL, 'ZMW');
-  prev bytea := (SELECT hash FROM chain_head FOR UPDATE);
+  prev bytea := (SELECT hash FROM chain_lanes WHERE lane = 0 FOR UPDATE);
   h bytea;
 BEGIN
   FOR r IN SELECT * FROM ab ORDER BY id LOOP
@@ -53,12 +53,13 @@ BEGIN
     VALUES (r.id, 'payment:' || r.pid || ':credit', 'payment', r.pid, r.t, h, prev);
     prev := h;
   END LOOP;
-  UPDATE chain_head SET entry_id = (SELECT max(id) FROM ab), hash = prev;
+  UPDATE chain_lanes SET entry_id = (SELECT max(id) FROM ab), hash = prev WHERE lane = 0;
 END $$;
 
 -- the legs in the order tz_post_entry() inserts them (clearing, fees,
--- wallet) so that posting ids follow the entry's canonical text;
--- balance_after continues from each account's cached balance
+-- wallet) so that posting ids follow the entry's canonical text, all in
+-- lane 0; balance_after continues from each account's cached balance (a
+-- system account's: its lane 0 sub-balance)
 ALTER TABLE postings DISABLE TRIGGER postings_balanced;
 CREATE TEMP TABLE legs AS
 SELECT ab.id AS entry_id, l.n, l.account_id, l.amount, ab.t
@@ -70,14 +71,19 @@ SELECT ab.id AS entry_id, l.n, l.account_id, l.amount, ab.t
  WHERE l.amount <> 0;
 INSERT INTO postings (entry_id, account_id, amount, currency, balance_after, created_at)
 SELECT l.entry_id, l.account_id, l.amount, 'ZMW',
-       a.balance + sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.entry_id, l.n), l.t
+       coalesce(s.balance, a.balance)
+         + sum(l.amount) OVER (PARTITION BY l.account_id ORDER BY l.entry_id, l.n), l.t
   FROM legs l JOIN accounts a ON a.id = l.account_id
+  LEFT JOIN account_lanes s ON s.account_id = a.id AND s.lane = 0
  ORDER BY l.entry_id, l.n;
 ALTER TABLE postings ENABLE TRIGGER postings_balanced;
 ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced;
 UPDATE accounts a SET balance = a.balance + s.total
   FROM (SELECT account_id, sum(amount) AS total FROM legs GROUP BY account_id) s
- WHERE s.account_id = a.id;
+ WHERE s.account_id = a.id AND a.owner_id IS NOT NULL;
+UPDATE account_lanes a SET balance = a.balance + s.total
+  FROM (SELECT account_id, sum(amount) AS total FROM legs GROUP BY account_id) s
+ WHERE s.account_id = a.account_id AND a.lane = 0;
 INSERT INTO creator_stats AS c (creator_id, currency, earnings)
 SELECT creator, 'ZMW', sum(amount - fee) FROM ab GROUP BY creator
 ON CONFLICT (creator_id, currency) DO UPDATE SET earnings = c.earnings + excluded.earnings;

@@ -22,6 +22,7 @@ import uuid
 
 import analytics
 import keyset
+import reads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -34,6 +35,11 @@ THREADS = 2
 
 def sh(*args, **kw):
     return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, **kw)
+
+
+def bench_sql(name):
+    """A data set's SQL, after the bulk ledger loader it calls (entries.sql)."""
+    return "".join(open(os.path.join(HERE, f)).read() for f in ("entries.sql", name))
 
 
 def read_env(d):
@@ -132,6 +138,12 @@ def credit_sql(table, first, last):
             f" (SELECT id FROM {table} WHERE n = :n), 'success', NULL, NULL, NULL);\n")
 
 
+# PostgreSQL's group-commit ceiling: one small INSERT per transaction
+# (synchronous_commit on, as the stack runs), the most commits per second
+# the machine can make at this concurrency whatever the SQL
+GROUP_COMMIT_SQL = "\\set n random(1, 1000000)\nINSERT INTO bench_commit (n) VALUES (:n);\n"
+
+
 def wallet_tip_sql(d):
     """POST /payments/initiate source wallet's call, with the terms the
     module passed (fee, cashback rate and cap, referral bonus: read from a
@@ -143,7 +155,7 @@ def wallet_tip_sql(d):
         raise RuntimeError("no wallet payment was made: the wallet tips all failed")
     return ("\\set f random(1, 1000)\n\\set c random(1, 10000)\n"
             f"SELECT tz_api_payment_wallet(gen_random_uuid(), {FAN_SQL.format('f')}, {CREATOR_SQL.format('c')},"
-            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid(), NULL, NULL);\n")
+            f" {WALLET_TIP['amount']}, 'ZMW', NULL, {terms}, 'pgb-' || gen_random_uuid(), NULL, NULL, 0, 0);\n")
 
 
 def transfer_sql():
@@ -219,7 +231,16 @@ def prepare(d, env):
     return files, tokens
 
 
-def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
+def credit_scenarios(d, env, files, r, post, warm):
+    """The webhook credits, their pgbench ceiling and the group-commit ceiling."""
+    r["webhook_credit"] = post("/api/v1/payments/webhook", "X-Tipzed-Signature",
+                               files["webhook" + ("_warm" if warm else "")])
+    if not warm:
+        r["pgbench_ceiling"] = pgbench_ceiling(d, env, "webhook", credit_sql("bench_pending", 200001, 400000))
+        r["group_commit_ceiling"] = pgbench_ceiling(d, env, "group_commit", GROUP_COMMIT_SQL)
+
+
+def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True, only_credits=False):
     """Every scenario in turn; warm=True is the short warm-up pass on data
     of its own (other webhook deliveries, other idempotency keys)."""
     base = env["TZ_BASE_URL"]
@@ -233,12 +254,13 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
         "BENCH_CREATORS": "10000", "BENCH_RUN": uuid.uuid4().hex[:12]}, duration)
     suffix = "_warm" if warm else ""
     r = {}
+    if only_credits:
+        credit_scenarios(d, env, files, r, post, warm)
+        return r
     r["static_ceiling"] = get(files["static"])
     r["creator_profile"] = get(files["creators"])
     r["wallet_transactions"] = get(files["tx"], tokens["creator"])
-    r["webhook_credit"] = post("/api/v1/payments/webhook", "X-Tipzed-Signature", files["webhook" + suffix])
-    if not warm:
-        r["pgbench_ceiling"] = pgbench_ceiling(d, env, "webhook", credit_sql("bench_pending", 200001, 400000))
+    credit_scenarios(d, env, files, r, post, warm)
     r["initiate"] = post("/api/v1/payments/initiate", "X-Idempotency-Key", files["initiate" + suffix], tokens["fan"])
     r["wallet_tip"] = rpost("/api/v1/payments/initiate", WALLET_TIP)
     if not warm:
@@ -257,16 +279,23 @@ def scenarios(d, env, files, tokens, duration=DURATION, warm=False, login=True):
 
 
 def outbox_admin(d, env):
-    """An admin (tipzedctl create-admin) and its access token."""
+    """An admin (tipzedctl create-admin, enrolled in two-factor) and its
+    access token, through both steps of the login."""
+    from tzclient import fresh_totp, parse_enrolment
     email = f"bench-admin-{uuid.uuid4().hex[:8]}@bench.test"
-    subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"], "create-admin",
-                    "--email", email, "--name", "Bench Admin"], input="bench admin password\n",
-                   text=True, capture_output=True, check=True)
-    out = subprocess.run(["curl", "-s", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/auth/login",
-                          "-H", "Content-Type: application/json", "-d",
-                          json.dumps({"email": email, "password": "bench admin password"})],
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["access_token"]
+    made = subprocess.run([os.path.join(env["TZ_BUILD"], "tipzedctl"), "-d", env["TZ_CONNINFO"],
+                           "create-admin", "--email", email, "--name", "Bench Admin", "--key-file",
+                           os.path.join(env["TZ_SECRETS"], "enc.key")],
+                          input="bench admin password\n", text=True, capture_output=True, check=True)
+    secret = parse_enrolment(made.stdout)["totp_secret"]
+
+    def post(path, body):
+        return json.loads(subprocess.run(
+            ["curl", "-s", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1" + path, "-H",
+             "Content-Type: application/json", "-d", json.dumps(body)],
+            capture_output=True, text=True, check=True).stdout)
+    mfa = post("/auth/login", {"email": email, "password": "bench admin password"})["mfa_token"]
+    return post("/auth/login/totp", {"mfa_token": mfa, "code": fresh_totp(secret)})["access_token"]
 
 
 def endpoint(env, token, url):
@@ -321,8 +350,10 @@ WRITE_CEILINGS = (("webhook_credit", "pgbench_ceiling"), ("wallet_tip", "pgbench
 def report(r, mem, reconcile_ok, chain_ok):
     ratio = lambda a, b: round(r[a]["rps"] / r[b]["rps"], 3) if r[b]["rps"] else None
     r["creator_profile"]["ratio"] = ratio("creator_profile", "static_ceiling")
+    reads.ratios(r)
     for path, ceiling in WRITE_CEILINGS:
         r[path]["ratio"] = ratio(path, ceiling)
+    r["webhook_credit"]["of_group_commit"] = ratio("webhook_credit", "group_commit_ceiling")
     r["webhook_credit_delivering"]["ratio"] = ratio("webhook_credit_delivering", "webhook_credit")
     print(f"\nmake bench: {CONC} connections, {DURATION}s per scenario\n")
     print(f"{'scenario':<22}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
@@ -342,8 +373,12 @@ def report(r, mem, reconcile_ok, chain_ok):
     f = mem["first_phase"]
     print(f"Apache children RSS, first phase: {f['before_kb']} KiB before, {f['after_kb']} KiB after "
           f"{f['requests']} requests (growth {f['after_kb'] - f['before_kb']} KiB)")
-    print(f"Apache children RSS, second phase: {mem['before_kb']} KiB before, {mem['after_kb']} KiB after "
-          f"{mem['requests']} requests (growth {mem['after_kb'] - mem['before_kb']} KiB)")
+    for label, ph in (("second", mem.get("second_phase")), ("third", mem if "second_phase" in mem else None)):
+        if ph:
+            print(f"Apache children RSS, {label} phase: {ph['before_kb']} KiB before, {ph['after_kb']} KiB after "
+                  f"{ph['requests']} requests (growth {ph['after_kb'] - ph['before_kb']} KiB)")
+    for line in reads.report(r):
+        print(line)
     print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}"
           f" ({mem['reconcile_s']} s over the whole ledger)")
     print(f"hash chain after the run: {'whole' if chain_ok else 'BROKEN'}"
@@ -353,12 +388,33 @@ def report(r, mem, reconcile_ok, chain_ok):
         "reads p99 < 20 ms": (r["creator_profile"]["p99_ms"] or 1e9) < 20,
         **{f"{path} >= 70% of {ceiling}": (r[path]["ratio"] or 0) >= 0.70
            for path, ceiling in WRITE_CEILINGS},
+        "webhook_credit >= 70% of the group-commit ceiling": (r["webhook_credit"]["of_group_commit"] or 0) >= 0.70,
         "webhook credits while delivering >= 90% of without": (r["webhook_credit_delivering"]["ratio"] or 0) >= 0.90,
         "child memory growth < 2 MB": mem["after_kb"] - mem["before_kb"] < 2048,
         "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
                                     for k, v in r.items() if k not in ("login",)),
     }
     targets.update(analytics.report(r, mem["analytics"]))
+    targets.update(reads.targets(r))
+    for t, ok in targets.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {t}")
+    return targets
+
+
+def report_credits(r, mem, reconcile_ok, chain_ok):
+    """bench.py credits: the webhook credits against both ceilings."""
+    ratio = lambda a, b: round(r[a]["rps"] / r[b]["rps"], 3) if r[b]["rps"] else None
+    w = r["webhook_credit"]
+    w["ratio"], w["of_group_commit"] = ratio("webhook_credit", "pgbench_ceiling"), ratio("webhook_credit", "group_commit_ceiling")
+    print(f"\nbench.py credits: {CONC} connections, {DURATION}s per scenario\n")
+    for name, v in r.items():
+        print(f"{name:<22}{v['rps']:>10.0f} req/s" + (f"  non-2xx {v['non_2xx']}" if v.get("non_2xx") else ""))
+    print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}; hash chain: "
+          f"{'whole' if chain_ok else 'BROKEN'} ({mem['verify_chain']})")
+    targets = {"webhook_credit >= 70% of pgbench_ceiling": (w["ratio"] or 0) >= 0.70,
+               "webhook_credit >= 70% of the group-commit ceiling": (w["of_group_commit"] or 0) >= 0.70,
+               "no unexpected errors": all(v.get("non_2xx", 0) == 0 and v.get("socket_errors", 0) == 0
+                                           for v in r.values())}
     for t, ok in targets.items():
         print(f"  [{'met' if ok else 'MISSED'}] {t}")
     return targets
@@ -375,6 +431,33 @@ def report_analytics(r, mem, reconcile_ok, chain_ok):
     return targets
 
 
+def report_reads(r, mem, reconcile_ok, chain_ok):
+    """bench.py reads: the read and engine scenarios, reconciliation and
+    the chain."""
+    print(f"\nbench.py reads: {CONC} connections, {DURATION}s per scenario\n")
+    reads.ratios(r)
+    for name, v in r.items():
+        print(f"{name:<30}{v['rps']:>10.1f} req/s  p50 {v.get('p50_ms') or 0:.2f} ms  p99 {v.get('p99_ms') or 0:.2f} ms"
+              f"  non-2xx {v.get('non_2xx', 0)}  errors {v.get('socket_errors', 0)}"
+              + (f"  ratio {v['ratio']:.2f}" if v.get("ratio") is not None else ""))
+    for line in reads.report(r):
+        print(line)
+    print(f"reconciliation after the run: {'clean' if reconcile_ok else 'MISMATCHES'}"
+          f" ({mem['reconcile_s']} s); hash chain: {'whole' if chain_ok else 'BROKEN'}"
+          f" ({mem['verify_chain_s']} s)")
+    targets = reads.targets(r)
+    for t, ok in targets.items():
+        print(f"  [{'met' if ok else 'MISSED'}] {t}")
+    return targets
+
+
+def reads_scenarios(d, env, files, tokens, key, r):
+    """Statements, invoice PDFs, renewals (reads.py)."""
+    r.update(reads.statements(env, tokens["creator"], wrk, DURATION))
+    r.update(reads.invoice_pdfs(STACK, d, env, key, jwt, wrk, DURATION))
+    r.update(reads.renewals(STACK, d, env, outbox_admin(d, env)))
+
+
 def keyset_only(d, env):
     """bench.py keyset: only the keyset scenario, on a stack without the
     bench's seed."""
@@ -386,8 +469,8 @@ def keyset_only(d, env):
 
 def main():
     only = sys.argv[1:]
-    if only not in ([], ["keyset"], ["analytics"]):
-        sys.exit("usage: bench.py [keyset | analytics]")
+    if only not in ([], ["keyset"], ["analytics"], ["credits"], ["reads"]):
+        sys.exit("usage: bench.py [keyset | analytics | credits | reads]")
     d = tempfile.mkdtemp(prefix="tipzed-bench.")
     os.chmod(d, 0o755)
     os.makedirs(os.path.join(d, "static"))
@@ -415,9 +498,15 @@ def main():
         env = read_env(d)
         if only == ["keyset"]:
             return keyset_only(d, env)
-        print("seeding 10,000 creators, 1,000 funded fans, 1,000,000 postings ...", flush=True)
-        with open(os.path.join(HERE, "seed.sql")) as seed:
-            sh(STACK, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", stdin=seed, timeout=1800)
+        entries = 10000 if only == ["credits"] else 500000
+        print(f"seeding 10,000 creators, 1,000 funded fans, {2 * entries} postings ...", flush=True)
+        sh(STACK, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", "-v", f"entries={entries}",
+           input=bench_sql("seed.sql"), timeout=1800)
+        if only == ["credits"]:
+            # the webhook credits and their ceilings alone, after a warm-up pass
+            files, tokens = prepare(d, env)
+            scenarios(d, env, files, tokens, duration=3, warm=True, only_credits=True)
+            return finish(scenarios(d, env, files, tokens, only_credits=True), {}, env, only="credits")
         subprocess.run(["curl", "-s", "-o", "/dev/null", "-X", "POST", env["TZ_BASE_URL"] + "/api/v1/auth/register",
                         "-H", "Content-Type: application/json", "-d", json.dumps({
                             "email": "bench-login@bench.test", "password": "bench password 1",
@@ -432,6 +521,16 @@ def main():
             info["answer_ok"] = analytics.check_answer(env, tokens["creator"])
             mem["analytics"] = info
             return finish(r, mem, env, only="analytics")
+        key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
+        if only == ["reads"]:
+            # these scenarios alone, after the warm-up pass (whose credits
+            # issue the invoices)
+            scenarios(d, env, files, tokens, duration=3, warm=True, login=False)
+            get = lambda paths: wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": paths})
+            r = {"static_ceiling": get(files["static"]), "creator_profile": get(files["creators"])}
+            reads_scenarios(d, env, files, tokens, key, r)
+            r.update(reads.uncached(STACK, d, env, files, wrk, DURATION, CONC))
+            return finish(r, {}, env, only="reads")
         # Every path once before the baseline: pooled connections, prepared
         # statements, PostgreSQL's plan caches and each worker thread's
         # allocator reach their working size, which is not growth.
@@ -443,22 +542,25 @@ def main():
         r.update(analytics.scenarios(d, env, tokens["creator"], wrk, DURATION))
         info["answer_ok"] = analytics.check_answer(env, tokens["creator"])
         outbox_scenarios(d, env, files, r)
-        key = open(os.path.join(env["TZ_SECRETS"], "jwt.key"), "rb").read().rstrip(b"\n")
+        reads_scenarios(d, env, files, tokens, key, r)
         ks = keyset.scenarios(d, env, key, STACK, sh, jwt, wrk, DURATION)
         # Memory in steady state: after every scenario has run (each worker
         # thread's allocator and every pooled connection at working size),
         # then over 200,000 more requests of every kind but login.
-        # Two such phases: a leak grows in both, a working set that is
-        # still settling grows in the first only.
+        # Three such phases: a leak grows in each by about as much, a
+        # working set that is still settling grows less in each.
         phases = []
-        for _ in range(2):
+        for _ in range(3):
             before, served = children_rss_kb(env), 0
             while served < 200000:
                 again = scenarios(d, env, files, tokens, duration=5, warm=True, login=False)
                 served += sum(v.get("requests", 0) for v in again.values())
                 served += wrk(env["TZ_BASE_URL"], "random_get.lua", {"BENCH_PATHS": files["creators"]}, 10)["requests"]
             phases.append({"before_kb": before, "after_kb": children_rss_kb(env), "requests": served})
-        mem = dict(phases[-1], first_phase=phases[0], analytics=info)
+        mem = dict(phases[-1], first_phase=phases[0], second_phase=phases[1], analytics=info)
+        # the profile read with the cache off: after the memory phases, since
+        # it restarts the children (gracefully) twice
+        r.update(reads.uncached(STACK, d, env, files, wrk, DURATION, CONC))
         return finish(r, mem, env, ks=ks)
     finally:
         subprocess.run([STACK, "down", d], capture_output=True)
@@ -476,7 +578,8 @@ def finish(r, mem, env, ks=None, only=None):
                             "verify-chain"], capture_output=True, text=True)
     mem["verify_chain_s"] = round(time.monotonic() - t, 2)
     mem["verify_chain"] = (chain.stdout.strip().splitlines() or [chain.stderr.strip()])[-1]
-    targets = (report_analytics if only == "analytics" else report)(
+    targets = {"analytics": report_analytics, "credits": report_credits,
+               "reads": report_reads}.get(only, report)(
         r, mem, rec.returncode == 0, chain.returncode == 0)
     if ks is not None:
         targets.update(keyset.report(ks))

@@ -17,8 +17,8 @@ LIMIT = 20
 
 def seed(d, stack, sh):
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "keyset.sql")) as f:
-        sh(stack, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", stdin=f, timeout=1800)
+    text = "".join(open(os.path.join(here, f)).read() for f in ("entries.sql", "keyset.sql"))
+    sh(stack, "psql", d, "-q", "-v", "ON_ERROR_STOP=1", input=text, timeout=1800)
 
 
 def cursor_at(d, stack, depth):

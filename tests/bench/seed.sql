@@ -1,5 +1,5 @@
 -- Bench data set: 10,000 creators, 1,000 fans, 1,000,000 postings (500,000
--- balanced entries), one "heavy" creator holding 100,000 of the wallet
+-- balanced entries, psql variable entries; bench.py credits loads fewer), one "heavy" creator holding 100,000 of the wallet
 -- postings, pending sandbox payments for the webhook scenario, funded fans'
 -- wallets for wallet tips and transfers, and pending sandbox top-ups (a
 -- third of them of a package with a bonus) for the top-up credit scenario.
@@ -20,52 +20,17 @@ INSERT INTO accounts (kind, owner_id, currency)
 SELECT 'wallet', id, 'ZMW' FROM users WHERE role = 'creator' ON CONFLICT DO NOTHING;
 
 -- entry g credits creator (g % 10000) + 1, or the heavy creator 1 for every 5th entry
-CREATE TEMP TABLE bench_entries AS
+CREATE TEMP TABLE load_entries AS
 SELECT g, nextval('journal_entries_id_seq') AS id, w.id AS wallet, b.amount
   FROM (SELECT g, CASE WHEN g % 5 = 0 THEN 1 ELSE g % 10000 + 1 END AS creator,
                100 + g % 900 AS amount
-          FROM generate_series(1, 500000) g) b
+          FROM generate_series(1, :entries) g) b
   JOIN accounts w ON w.kind = 'wallet'
    AND w.owner_id = ('00000000-0000-4000-a000-' || lpad(to_hex(b.creator), 12, '0'))::uuid;
--- The entries are chained as tz_post_entry() chains them, in id order from
--- the chain's head, with the canonical text of their two postings (the
--- wallet's, inserted first below, then the clearing account's).
-ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_balanced;
-DO $$
-DECLARE
-  r record;
-  t timestamptz := now();
-  clearing bigint := (SELECT id FROM accounts WHERE kind = 'provider_clearing');
-  prev bytea := (SELECT hash FROM chain_head);
-  h bytea;
-BEGIN
-  FOR r IN SELECT * FROM bench_entries ORDER BY id LOOP
-    h := tz_entry_hash(tz_entry_canonical(r.id, 'bench:' || r.g, 'adjustment', NULL, NULL, 'ZMW', t,
-                                          ARRAY[r.wallet, clearing], ARRAY[r.amount, -r.amount]),
-                       prev);
-    INSERT INTO journal_entries (id, reference, kind, created_at, hash, prev_hash)
-    VALUES (r.id, 'bench:' || r.g, 'adjustment', t, h, prev);
-    prev := h;
-  END LOOP;
-  UPDATE chain_head SET entry_id = (SELECT max(id) FROM bench_entries), hash = prev;
-END $$;
-ALTER TABLE postings DISABLE TRIGGER postings_balanced;
-INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
-SELECT id, wallet, amount, 'ZMW', 0 FROM bench_entries ORDER BY id;
-INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
-SELECT b.id, c.id, -b.amount, 'ZMW', 0
-  FROM bench_entries b, accounts c WHERE c.kind = 'provider_clearing' ORDER BY b.id;
-ALTER TABLE postings ENABLE TRIGGER postings_balanced;
-ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced;
--- balance_after is a seeded column here only; the API writes it through tz_post_entry
-ALTER TABLE postings DISABLE TRIGGER postings_immutable;
-UPDATE postings p SET balance_after = s.running
-  FROM (SELECT id, sum(amount) OVER (PARTITION BY account_id ORDER BY id) AS running FROM postings) s
- WHERE s.id = p.id;
-ALTER TABLE postings ENABLE TRIGGER postings_immutable;
-UPDATE accounts a SET balance = s.total
-  FROM (SELECT account_id, sum(amount) AS total FROM postings GROUP BY account_id) s
- WHERE s.account_id = a.id;
+SELECT pg_temp.bench_load_entries('bench');
+
+-- the group-commit ceiling's table: one small INSERT per transaction
+CREATE TABLE bench_commit (id bigserial PRIMARY KEY, n int NOT NULL);
 
 -- pending sandbox payments for the webhook scenarios (wrk and pgbench)
 CREATE TABLE bench_pending (n int PRIMARY KEY, id uuid NOT NULL);

@@ -192,6 +192,22 @@ routes = ["GET /health", "GET /health/detailed", "HEAD /openapi.json", "POST /au
           "GET /health//", "OPTIONS /auth/me", "GET /payments/" + PID + "x", "GET "]
 write("router", routes)
 
+STRIPE_HEAD = ("id,Type,Source,Amount,Fee,Net,Currency,Created (UTC),Available On (UTC),Description,"
+               "payment_id (metadata),refund_id (metadata)\r\n")
+GATEWAY_HEAD = "line_id,type,reference,payment_id,refund_id,amount,fee,currency,created_at\n"
+write("settle", [
+    b"\x00\xef\xbb\xbf" + (STRIPE_HEAD + "txn_1,charge,ch_1,25.00,1.03,23.97,zmw,2026-12-01 10:00,,\"Tip, Ana\","
+                             + PID + ",\r\ntxn_2,refund,re_1,\"-1,000.00\",0,-1000.00,zmw,,,,,\r\n"
+                             "txn_3,adjustment,dp_1,-5.00,15.00,-20.00,zmw,2026-12-02,,,,\r\n").encode(),
+    b"\x01customer_email,flw_ref,tx_ref,id,charged_amount,app_fee,currency,transaction_date\n"
+    b"a@b.c,FLW-1," + PID.encode() + b",984411,101.40,1.90,NGN,2019-12-30\n",
+    b"\x02" + (GATEWAY_HEAD + "L1,payment,mm-1," + PID + ",,2500,50,ZMW,2026-12-01T10:00:00Z\n"
+                "L2,\"refund\",gw-r-1,," + CID + ",-1000,,zmw,2026-12-01\n").encode(),
+    b"\x02" + GATEWAY_HEAD.encode() + b"L1,\"pay\nment\",,,,1,0,ZMW,\n",
+    b"\x02" + GATEWAY_HEAD.encode() + b"L1,payment,\"open,1,0,ZMW,\n",
+    b"\x03-1,234.50", b"\x0312.34", b"\x030.5", b"\x0390071992547409.92", b"\x031,2345", b"\x031e3",
+])
+
 write("query", ["limit=20&offset=0", "limit=100&offset=999999", "limit=0", "limit=101", "offset=-1",
                 "limit=01", "limit=20&limit=5", "status=pending&limit=5", "currency=ZMW",
                 "creator_id=" + CID + "&from=2024-01-01T00:00:00Z&to=2024-12-31",

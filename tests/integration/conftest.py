@@ -10,7 +10,9 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from tzclient import Client, login, next_source_ip, register, unique_email  # noqa: E402
+import tzclient  # noqa: E402
+from tzclient import (Client, create_admin, login_totp, next_source_ip, register,  # noqa: E402
+                      unique_email)
 from tzstack import REPO, SQL_DIR, STACK, Stack, read_env  # noqa: E402,F401
 
 
@@ -73,11 +75,15 @@ def smtp(stack):
     """The SMTP sink TipzedSMTP points at (smtpsink.py).  Always up while the
     suite runs: any test's payment or payout may send mail."""
     if not os.environ.get("TZ_SMTP_PORT"):
+        tzclient.VERIFY_BY_SQL = lambda uid: stack.psql(
+            f"UPDATE users SET email_verified_at = now() WHERE id = '{uid}'")
         yield None
         return
     from smtpsink import SmtpSink
     with SmtpSink(port=int(os.environ["TZ_SMTP_PORT"])) as sink:
+        tzclient.SMTP = sink
         yield sink
+        tzclient.SMTP = None
 
 
 @pytest.fixture(scope="session")
@@ -106,23 +112,25 @@ def new_client(stack):
 
 @pytest.fixture(scope="session")
 def admin_account(stack):
-    """An admin created with tipzedctl (registration never grants admin)."""
-    email = unique_email("admin")
-    password = "admin password 123"
-    r = stack.tipzedctl("create-admin", "--email", email, "--name", "Admin", input=password + "\n")
-    assert r.returncode == 0, f"create-admin failed: {r.stdout}{r.stderr}"
-    return {"email": email, "password": password, "session": None, "at": 0.0}
+    """An admin created with tipzedctl (registration never grants admin),
+    enrolled in two-factor (TipzedAdminTOTP On): {email, password,
+    totp_secret, ...}."""
+    a = create_admin(stack, unique_email("admin"), "admin password 123")
+    a.update(session=None, at=0.0)
+    return a
 
 
 def admin_session(stack, a):
-    """The admin of admin_account, logged in: {email, password,
-    access_token, refresh_token, user}.  Logged in again when the session
+    """The admin of admin_account, logged in with both steps: {email,
+    password, totp_secret, access_token, refresh_token, user}.  Logged in again when the session
     is older than 10 minutes, so a slow run never hands a test an expired
     access token (15 minutes)."""
     if a["session"] is None or time.time() - a["at"] > 600:
-        resp = login(Client(stack.api_url, source_ip=next_source_ip()), a["email"], a["password"])
+        resp = login_totp(Client(stack.api_url, source_ip=next_source_ip()), a["email"],
+                          a["password"], a["totp_secret"])
         assert resp.status == 200, resp
         a["session"] = {"email": a["email"], "password": a["password"],
+                        "totp_secret": a["totp_secret"],
                         "access_token": resp.json["access_token"],
                         "refresh_token": resp.json.get("refresh_token"), "user": resp.json["user"]}
         a["at"] = time.time()

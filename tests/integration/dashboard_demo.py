@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 
-from tzclient import register
+from tzclient import ensure_verified, register
 
 
 def _key():
@@ -65,6 +65,7 @@ def tip_to_review(api, stack, fan, creator_id, amount=4000):
 
 
 def payout(api, creator, amount):
+    ensure_verified(api, creator)
     r = api.post("/payouts/request", token=creator["access_token"], json={"amount": amount},
                  headers={"X-Idempotency-Key": _key()})
     assert r.status == 201, r

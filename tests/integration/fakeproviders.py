@@ -50,9 +50,10 @@ class StandIn:
                 owner.requests.append({"method": self.command, "path": self.path,
                                        "headers": dict(self.headers), "body": body})
                 status, payload = owner.routes(owner, self.command, self.path, self.headers, body)
-                data = json.dumps(payload).encode()
+                csv = isinstance(payload, bytes)  # a report export
+                data = payload if csv else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/csv" if csv else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -113,7 +114,8 @@ class StandIn:
 
     def complete_session(self, session_id, payment_intent):
         s = self.sessions[session_id]
-        s.update(status="complete", payment_status="paid", payment_intent=payment_intent)
+        s.update(status="complete", payment_status="paid", payment_intent=payment_intent,
+                 completed_at=int(time.time()))
         return s
 
     def expire_session(self, session_id):
@@ -241,6 +243,69 @@ def stripe_refund(st, headers, body):
     return 200, refund
 
 
+# What the stand-in charges per card payment, as Stripe's standard pricing
+# is written: a percentage of the amount plus a fixed part (minor units).
+STRIPE_FEE_PERCENT = Decimal("2.9")
+STRIPE_FEE_FIXED = 30
+STRIPE_BALANCE_COLUMNS = ["id", "Type", "Source", "Amount", "Fee", "Net", "Currency",
+                          "Created (UTC)", "Available On (UTC)", "Description",
+                          "payment_id (metadata)", "refund_id (metadata)"]
+
+
+def _major(minor):
+    """Minor units as the Dashboard's exports write them: "25.00", "-1,025.00"."""
+    return f"{Decimal(minor) / 100:,.2f}"
+
+
+def _utc(unix):
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(unix))
+
+
+def stripe_fee(amount):
+    """The stand-in's fee on a charge: the percentage rounded half up, plus the fixed part."""
+    pct = (Decimal(amount) * STRIPE_FEE_PERCENT / 100).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+    return int(pct) + STRIPE_FEE_FIXED
+
+
+def stripe_balance_history(st, since=0):
+    """The stand-in's balance transactions since a Unix time, as the rows of
+    the Dashboard's balance export (STRIPE_BALANCE_COLUMNS): a charge per
+    paid Checkout Session, a refund per succeeded refund."""
+    rows = []
+    for sid, s in st.sessions.items():
+        if s.get("payment_status") != "paid" or s.get("completed_at", 0) < since:
+            continue
+        amount, fee = s["amount_total"], stripe_fee(s["amount_total"])
+        rows.append({"id": "txn_" + sid[-24:], "Type": "charge", "Source": "ch_" + sid[-24:],
+                     "Amount": _major(amount), "Fee": _major(fee), "Net": _major(amount - fee),
+                     "Currency": s["currency"], "Created (UTC)": _utc(s["completed_at"]),
+                     "Available On (UTC)": _utc(s["completed_at"] + 2 * 86400),
+                     "Description": f"Checkout {sid}",
+                     "payment_id (metadata)": s["metadata"]["payment_id"], "refund_id (metadata)": ""})
+    for r in st.refunds:
+        a = r["answer"]
+        if r["outcome"] != "succeeded" or a["created"] < since:
+            continue
+        rows.append({"id": "txn_" + a["id"][3:], "Type": "refund", "Source": a["id"],
+                     "Amount": _major(-a["amount"]), "Fee": "0.00", "Net": _major(-a["amount"]),
+                     "Currency": a["currency"], "Created (UTC)": _utc(a["created"]),
+                     "Available On (UTC)": _utc(a["created"]), "Description": "REFUND FOR CHARGE",
+                     "payment_id (metadata)": r["metadata"].get("payment_id", ""),
+                     "refund_id (metadata)": r["metadata"].get("refund_id", "")})
+    return rows
+
+
+def csv_text(columns, rows):
+    """rows (dicts) as an RFC 4180 file with a header line, CRLF line ends."""
+    import csv
+    import io
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    return out.getvalue().encode()
+
+
 def stripe_routes(st, method, path, headers, body):
     if not st.authorized(headers):
         return 401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}
@@ -252,6 +317,12 @@ def stripe_routes(st, method, path, headers, body):
     if method == "POST" and path == "/v1/refunds":
         with st.lock:
             return stripe_refund(st, headers, body)
+    url = urllib.parse.urlsplit(path)
+    if method == "GET" and url.path == "/v1/reporting/balance_history.csv":
+        # the stand-in's own export (the Dashboard's Balance > Export),
+        # from ?created_gte=<unix>
+        since = int(dict(urllib.parse.parse_qsl(url.query)).get("created_gte", "0"))
+        return 200, csv_text(STRIPE_BALANCE_COLUMNS, stripe_balance_history(st, since))
     if method == "GET" and path.startswith("/v1/checkout/sessions/"):
         sid = urllib.parse.unquote(path[len("/v1/checkout/sessions/"):])
         if sid in st.sessions:

@@ -5,17 +5,17 @@ import uuid
 
 import pytest
 
-from tzclient import Client, assert_problem, login, next_source_ip, register, unique_email
+from tzclient import (Client, assert_problem, create_admin, login_totp, next_source_ip, register,
+                      unique_email)
 from test_transfers import fund
 
 
 @pytest.fixture(scope="module")
 def checker(stack):
     """A second admin, to decide what the first one proposes."""
-    email, password = unique_email("checker"), "checker password 123"
-    r = stack.tipzedctl("create-admin", "--email", email, "--name", "Checker", input=password + "\n")
-    assert r.returncode == 0, f"create-admin failed: {r.stdout}{r.stderr}"
-    resp = login(Client(stack.api_url, source_ip=next_source_ip()), email, password)
+    a = create_admin(stack, unique_email("checker"), "checker password 123", name="Checker")
+    resp = login_totp(Client(stack.api_url, source_ip=next_source_ip()), a["email"], a["password"],
+                      a["totp_secret"])
     assert resp.status == 200, resp
     return {"access_token": resp.json["access_token"], "user": resp.json["user"]}
 

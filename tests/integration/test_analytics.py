@@ -219,3 +219,35 @@ def test_a_split_tip_counts_each_creators_share(api, stack):
             for x in team]
     assert [t[0]["total"] for t in tops] == rule(3001, bps)
     assert all(t[0]["fan_id"] == fan["user"]["id"] for t in tops)
+
+
+def test_concurrent_credits_to_one_creator_all_count(stack):
+    """Twenty wallet tips at once to one creator, from five fans paying
+    four times each: the day's row and each fan's rows are written by
+    concurrent transactions, and none of them loses another's figures."""
+    import concurrent.futures
+    c = Client(stack.api_url, source_ip=next_source_ip())
+    creator = register(c, role="creator", full_name="Busy Creator")
+    fans = [register(c, full_name=f"Crowd Fan {n}") for n in range(5)]
+    for f in fans:
+        fund(stack, f["user"]["id"], 50000)
+    cid = creator["user"]["id"]
+    jobs = [(f, 100 * (i + 1) + j) for i, f in enumerate(fans) for j in range(4)]
+
+    def pay(job):
+        fan, amount = job
+        return tip(Client(stack.api_url, source_ip=next_source_ip()), fan, cid, amount).status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        assert list(pool.map(pay, jobs)) == [201] * len(jobs)
+    a = analytics(c, creator, **{"from": today(), "to": today() + DAY}).json
+    gross = sum(amount for _, amount in jobs)
+    t = a["totals"]
+    assert (t["gross"], t["tips"], t["supporters"]) == (gross, len(jobs), len(fans))
+    assert t["fees"] == sum(fee(amount) for _, amount in jobs)
+    assert sorted((s["fan_id"], s["total"], s["payments"]) for s in a["top_supporters"]) == sorted(
+        (f["user"]["id"], sum(x for g, x in jobs if g is f), 4) for f in fans)
+    assert c.get("/creators/me", token=creator["access_token"]).json["earnings"] == t["net"]
+
+    assert stack.psql("SELECT * FROM tz_reconcile() WHERE check_name IN"
+                      " ('analytics_rollups', 'entries_balanced', 'cached_balances')") == []

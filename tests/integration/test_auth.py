@@ -14,7 +14,9 @@ def test_register_creates_user_and_session(api):
     assert s["token_type"] == "Bearer"
     assert s["expires_in"] == 900
     u = s["user"]
-    assert set(u) == {"id", "email", "full_name", "role", "referral_code", "created_at"}
+    assert set(u) == {"id", "email", "full_name", "role", "referral_code", "email_verified",
+                      "created_at"}
+    assert u["email_verified"] is False  # until the mail's link is followed (test_accounts_email.py)
     assert u["role"] == "creator" and u["full_name"] == "Mwila Banda"
     assert u["created_at"].endswith("Z") and "T" in u["created_at"]
     assert len(s["refresh_token"]) == 64  # 256-bit opaque value

@@ -43,7 +43,7 @@ def fund(stack, user_id, amount):
 
 def balance(stack, kind, owner=None):
     own = f"= '{owner}'" if owner else "IS NULL"
-    return int(stack.psql(f"SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = '{kind}'"
+    return int(stack.psql(f"SELECT coalesce(sum(tz_balance(id)), 0) FROM accounts WHERE kind = '{kind}'"
                           f" AND owner_id {own} AND currency = 'ZMW'")[0][0])
 
 

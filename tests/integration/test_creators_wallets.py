@@ -1,9 +1,10 @@
 """Creators, follows and wallets: shapes, validation, roles, and
 isolation between users."""
+import threading
 import time
 import uuid
 
-from tzclient import assert_problem, register
+from tzclient import assert_problem, ensure_verified, register
 
 
 def credit(stack, creator_id, amount, currency="ZMW", ref=None):
@@ -78,6 +79,7 @@ def test_sealed_bank_accounts_are_bound_to_their_owner(api, stack, new_client):
     r = api.get("/creators/me", token=a["access_token"])
     assert r.status == 500 and b"2222" not in r.body, r
     credit(stack, ida, 5000)
+    ensure_verified(api, a)
     r = api.post("/payouts/request", token=a["access_token"], json={"amount": 1000},
                  headers={"X-Idempotency-Key": uuid.uuid4().hex})
     assert r.status == 201 and r.json["bank_account"] is None, r  # not shown as B's
@@ -100,6 +102,7 @@ def test_reseal_moves_every_bank_account_to_the_first_key(api, stack, new_client
     cid = c["user"]["id"]
     assert api.put("/creators/me", token=c["access_token"], json={"bank_account": "ZM33 3333 3333"}).status == 200
     credit(stack, cid, 5000)
+    ensure_verified(api, c)
     po = api.post("/payouts/request", token=c["access_token"], json={"amount": 1000},
                   headers={"X-Idempotency-Key": uuid.uuid4().hex}).json
 
@@ -185,7 +188,7 @@ def test_wallet_and_transactions(api, stack, creator):
     cid, tok = creator["user"]["id"], creator["access_token"]
     w = api.get("/wallets/me", token=tok).json
     assert w == {"balance": 0, "cashback_balance": 0, "currency": "ZMW", "pending_payouts": 0,
-                 "transactions": []}
+                 "reserved": 0, "reserve_schedule": [], "frozen": False, "transactions": []}
     for amount in (1000, 250, 75):
         credit(stack, cid, amount)
     w = api.get("/wallets/me", token=tok).json
@@ -267,3 +270,35 @@ def test_profile_cache_serves_and_forgets(api, stack, creator, new_client):
     assert api.get(f"/creators/{cid}").json["name"] == "Chanda M."
     time.sleep(2.5)  # the configured TTL is 2 s
     assert api.get(f"/creators/{cid}").json["name"] == "Later"
+
+
+def test_profile_write_visible_at_once_under_racing_reads(api, creator, new_client):
+    """Readers miss and fill the profile cache while the creator edits the
+    profile (the test stack's cache: shmcb, 2 s TTL).  A reader that read
+    the row before a write and stores it after the write's invalidation
+    must not hide the write: every read made after a write's answer shows
+    it, from the cache or not."""
+    cid, tok = creator["user"]["id"], creator["access_token"]
+    stop, failures = threading.Event(), []
+
+    def reader():
+        c = new_client()
+        while not stop.is_set():
+            r = c.get(f"/creators/{cid}")
+            if r.status != 200:
+                failures.append(r.status)
+
+    readers = [threading.Thread(target=reader) for _ in range(6)]
+    for t in readers:
+        t.start()
+    try:
+        for i in range(20):
+            name = f"Racing Name {i}"
+            assert api.put("/creators/me", token=tok, json={"full_name": name}).status == 200
+            seen = [api.get(f"/creators/{cid}") for _ in range(3)]
+            assert [r.json["name"] for r in seen] == [name] * 3, (i, [r.headers.get("X-Tipzed-Cache") for r in seen])
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert failures == []

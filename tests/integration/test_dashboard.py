@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from dashboard_demo import creator_with_bank, payout, tip, tip_to_review
-from tzclient import register
+from tzclient import create_admin, fresh_totp, register, totp_code, totp_ready
 from webdriver import Browser, chromium_paths
 
 if not all(chromium_paths()) and not os.environ.get("CI"):
@@ -42,15 +42,42 @@ def open_login(b, url, page=""):
     b.log()  # start each test's console record here
 
 
-def log_in(b, url, email, password, page=""):
+def log_in(b, url, email, password, page="", secret=None):
+    """The password step; with secret, the TOTP step too (a fresh code)."""
     open_login(b, url, page)
     b.find("#login-email").send_keys(email)
     b.find("#login-password").send_keys(password)
     b.find("#login-submit").click()
+    if secret:
+        enter_code(b, fresh_totp(secret))
+
+
+def enter_code(b, code):
+    b.wait(lambda: b.script("return !document.getElementById('login-code-row').hidden"),
+           "the code step")
+    b.find("#login-code").send_keys(code)
+    b.find("#login-submit").click()
+
+
+# An admin has three codes a half minute (one step either side of now, each
+# good once), and each log-in in the browser spends one: the module's
+# log-ins take turns over a few admins instead of waiting for the clock.
+ADMINS = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def admin_pool(stack):
+    tag = os.urandom(4).hex()
+    ADMINS[:] = [create_admin(stack, f"dash-{tag}-{i}@example.com", "dashboard admin pw 1")
+                 for i in range(4)]
+    yield ADMINS
 
 
 def as_admin(b, url, admin, page="overview"):
-    log_in(b, url, admin["email"], admin["password"], page)
+    """Logs in as admin, or as another admin of the pool when admin has no
+    unused code left this half minute."""
+    who = next((a for a in [admin] + ADMINS if totp_ready(a["totp_secret"])), admin)
+    log_in(b, url, who["email"], who["password"], page, secret=who["totp_secret"])
     b.wait_for(f"#page-{page}")
 
 
@@ -71,6 +98,17 @@ def test_a_fan_cannot_log_in(browser, url, api):
     assert "not an administrator" in err.text
     assert browser.script("return document.getElementById('app-view').hidden") is True
     assert browser.find_all("#page-overview") == []
+
+
+def test_an_admin_logs_in_with_a_code_and_a_wrong_code_is_refused(browser, url, admin):
+    log_in(browser, url, admin["email"], admin["password"])
+    now = int(time.time()) // 30
+    near = {totp_code(admin["totp_secret"], now + d) for d in range(-2, 3)}
+    enter_code(browser, next(c for c in ("000000", "111111", "222222") if c not in near))
+    assert "Wrong or already used code" in browser.wait_for("#login-error").text
+    assert browser.script("return document.getElementById('app-view').hidden") is True
+    enter_code(browser, fresh_totp(admin["totp_secret"]))
+    browser.wait_for("#page-overview")
 
 
 def test_wrong_password_is_refused(browser, url, admin):
@@ -294,3 +332,59 @@ def test_pages_next_and_previous(browser, url, api, stack, admin, new_client):
     assert browser.find(f"{table} .pager button:nth-child(2)").prop("disabled") is True
     browser.find(f"{table} .pager button:nth-child(1)").click()   # Previous
     browser.wait(lambda: shown() == paid[::-1][:2], "the first page again")
+
+
+def test_suspend_a_user_and_freeze_a_wallet(browser, url, api, stack, admin, new_client):
+    """The users page suspends and reinstates, the wallets page freezes and
+    unfreezes, each asking for its reason (kept in the audit log)."""
+    fan = register(new_client(), role="fan")
+    fid, token = fan["user"]["id"], admin["access_token"]
+    as_admin(browser, url, admin, "users")
+    ready(browser, '[data-table="users"]')
+    browser.find('[data-table="users"] input[name="q"]').send_keys(fan["email"])
+    browser.find('[data-table="users"] button[type="submit"]').click()
+    row = f'#table-users tr[data-id="{fid}"]'
+    browser.wait_for(row).find('button[data-action="suspend"]').click()
+    browser.wait(lambda: browser.accept_alert("card testing") or True, "the reason's prompt")
+    browser.wait_for(f'{row} button[data-action="reinstate"]')
+    assert api.get(f"/admin/users?q={fan['email']}", token=token).json["data"][0]["status"] == "suspended"
+    browser.find(f'{row} button[data-action="reinstate"]').click()
+    browser.wait(lambda: browser.accept_alert("false alarm") or True, "the reason's prompt")
+    browser.wait_for(f'{row} button[data-action="suspend"]')
+    assert api.get(f"/admin/users?q={fan['email']}", token=token).json["data"][0]["status"] == "active"
+    # the wallets page (newest first): the fan's new wallet frozen, then unfrozen
+    stack.psql(f"SELECT tz_account('wallet', '{fid}', NULL, 'ZMW')")
+    wid = api.get(f"/admin/wallets?q={fan['email']}", token=token).json["data"][0]["id"]
+    browser.script("location.hash = '#wallets'")
+    browser.wait(lambda: browser.script("return document.body.dataset.loaded") == "wallets", "wallets")
+    wrow = f'#table-wallets tr[data-id="{wid}"]'
+    browser.wait_for(wrow).find('button[data-action="freeze"]').click()
+    browser.wait(lambda: browser.accept_alert("chargeback storm") or True, "the reason's prompt")
+    browser.wait_for(f'{wrow} button[data-action="unfreeze"]')
+    assert api.get("/wallets/me", token=fan["access_token"]).json["frozen"] is True
+    browser.find(f'{wrow} button[data-action="unfreeze"]').click()
+    browser.wait(lambda: browser.accept_alert("reviewed") or True, "the reason's prompt")
+    browser.wait_for(f'{wrow} button[data-action="freeze"]')
+    assert api.get("/wallets/me", token=fan["access_token"]).json["frozen"] is False
+    audit = api.get("/admin/audit-log?limit=100", token=token).json["data"]
+    mine = [(a["action"], a["note"]) for a in audit if a["target_id"] == fid]
+    assert mine[:4] == [("wallet.unfreeze", "reviewed"), ("wallet.freeze", "chargeback storm"),
+                        ("user.reinstate", "false alarm"), ("user.suspend", "card testing")]
+
+
+def test_reconciliation_shows_the_settlement_report(browser, url, api, stack, admin, tmp_path):
+    """An imported settlement report with a line unknown to the ledger: the
+    page lists the import and the settlement check naming that line."""
+    line = f"S-{os.urandom(4).hex()}"
+    path = tmp_path / "gateway.csv"
+    path.write_text("line_id,type,reference,payment_id,refund_id,amount,fee,currency,created_at\r\n"
+                    f"{line},dispute,gw-{line},,,-700,0,ZMW,\r\n")
+    r = stack.tipzedctl("settlement", "import", "mobile_money", str(path))
+    assert r.returncode == 1, r
+    imported = json.loads(r.stdout.splitlines()[0])["import_id"]
+    as_admin(browser, url, admin, "reconciliation")
+    ready(browser, '[data-table="settlement-checks"]')
+    assert "mismatch" in browser.find("#settlement-verdict").text
+    browser.wait_for(f'#table-settlement-imports tr[data-id="{imported}"]')
+    rows = [tr.text for tr in browser.find_all("#table-settlement-checks tbody tr")]
+    assert any(t.startswith("settlement_unknown") and line in t for t in rows), rows

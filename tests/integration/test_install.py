@@ -67,3 +67,20 @@ def test_install_and_uninstall_into_a_staging_tree(tmp_path):
             assert not os.path.exists(os.path.join(dest, f)), f
     assert not os.path.exists(board)
     assert os.path.isfile(conf) and not os.path.exists(conf + ".dist")
+
+
+def test_install_names_its_prefix_in_tipzed_conf_and_ships_the_mail_templates(tmp_path):
+    """The Debian package installs with PREFIX=/usr: the dashboard's lines of
+    the installed tipzed.conf name that prefix, and the shipped mail
+    templates are installed beside the SQL."""
+    dest = str(tmp_path)
+    r = make("install", f"DESTDIR={dest}", "PREFIX=/usr")
+    assert r.returncode == 0, r.stdout + r.stderr
+    snippet = open(os.path.join(dest, "etc/apache2/mods-available/tipzed.conf")).read()
+    assert "# Alias /dashboard/ /usr/share/tipzed/dashboard/" in snippet
+    assert "# <Directory /usr/share/tipzed/dashboard>" in snippet
+    assert "/usr/local" not in snippet
+    mail = os.path.join(dest, "usr/share/tipzed/mail")
+    assert sorted(os.listdir(mail)) == sorted(os.listdir(os.path.join(REPO, "conf/mail")))
+    r = make("uninstall", f"DESTDIR={dest}", "PREFIX=/usr")
+    assert r.returncode == 0 and not os.path.exists(os.path.join(dest, "usr/share/tipzed"))

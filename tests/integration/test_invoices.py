@@ -103,7 +103,7 @@ def test_numbers_are_gapless_under_concurrency_and_rollback(api, admin, stack, n
     stack.psql_script(
         "BEGIN;\n"
         f"SELECT tz_api_payment_wallet('{uuid.uuid4()}', '{fans[0]['user']['id']}',"
-        f" '{creator['user']['id']}', 500, 'ZMW', NULL, 1500, 0, 0, 0, NULL, NULL, NULL);\n"
+        f" '{creator['user']['id']}', 500, 'ZMW', NULL, 1500, 0, 0, 0, NULL, NULL, NULL, 0, 0);\n"
         "ROLLBACK;\n")
     answers = [None] * len(fans)
 
@@ -255,3 +255,35 @@ def test_the_pdf_shows_every_field(api, people, stack, new_client):
     assert api.get(f"/invoices/{inv['id']}/pdf", token=creator["access_token"]).status == 200
     stranger = register(new_client(), role="fan")
     assert_problem(api.get(f"/invoices/{inv['id']}/pdf", token=stranger["access_token"]), 404)
+
+
+def test_split_co_creators_read_its_invoice_and_admins_list_all(api, admin, stack, new_client):
+    """A tip split between two creators: the co-creator reads and lists its
+    invoice and credit note, a stranger does not; an admin's list holds
+    documents the admin is no party to, with a working cursor."""
+    from test_splits import tip as split_tip
+    from test_wallet_payments import refund
+    lead, co = (register(new_client(), role="creator", full_name=n) for n in ("Lead", "Co"))
+    fan, stranger = (register(new_client(), role="fan") for _ in range(2))
+    fund(stack, fan["user"]["id"], 10000)
+    p = split_tip(api, fan, [lead, co], 3000, [6000, 4000], source="wallet")
+    assert p.status == 201, p
+    inv = invoice_of(api, fan, p.json["id"])
+    assert inv["seller"]["id"] == lead["user"]["id"]
+    assert refund(api, admin, p.json["id"], 1000).status == 200
+    docs = sorted(d["id"] for d in api.get("/invoices?limit=100", token=fan["access_token"]).json["data"]
+                  if d["payment_id"] == p.json["id"])
+    assert len(docs) == 2  # the invoice and its credit note
+    for who in (lead, co):
+        listed = api.get("/invoices?limit=100", token=who["access_token"]).json["data"]
+        assert sorted(d["id"] for d in listed if d["payment_id"] == p.json["id"]) == docs
+        for d in docs:
+            assert api.get(f"/invoices/{d}", token=who["access_token"]).status == 200
+    assert_problem(api.get(f"/invoices/{inv['id']}", token=stranger["access_token"]), 404)
+    assert api.get("/invoices", token=stranger["access_token"]).json["data"] == []
+    first = api.get("/invoices?limit=1", token=admin["access_token"]).json
+    assert first["has_more"] and first["data"][0]["buyer"]["id"] != admin["user"]["id"]
+    after = api.get(f"/invoices?limit=100&starting_after={first['data'][0]['id']}",
+                    token=admin["access_token"]).json["data"]
+    assert first["data"][0]["id"] not in [d["id"] for d in after]
+    assert set(docs) <= {d["id"] for d in [first["data"][0]] + after}

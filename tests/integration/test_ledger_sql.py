@@ -381,7 +381,7 @@ def test_payment_fee_is_tz_fee(stack, new_client):
     for gross, bps, fee in [(12345, 1500, 1852), (10, 1500, 2), (60, 250, 2)]:
         p = str(uuid.uuid4())
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', {gross}, 'ZMW',"
-                   f" '', 'sandbox', {bps}, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)")
+                   f" '', 'sandbox', {bps}, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0)")
         assert stack.psql(f"SELECT fee, net FROM payments WHERE id = '{p}'") == \
             [(str(fee), str(gross - fee))]
 
@@ -407,8 +407,9 @@ def test_creator_profile_exists_from_registration(stack, new_client):
 
 
 def test_stored_creator_figures_match_their_sources(stack, new_client):
-    """earnings = the creator's postings of payment (from a provider or a
-    wallet), refund and dispute entries, top-ups aside, and followers = rows
+    """earnings = the creator's postings (wallet, receivable and rolling
+    reserve) of payment (from a provider or a wallet), refund and dispute
+    entries, top-ups aside, and followers = rows
     of follows, for every creator; exercised here with a credited and a
     refunded payment and a follow (and whatever earlier tests left: wallet
     tips, memberships, a creator's own top-ups)."""
@@ -417,7 +418,7 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
     payments = [str(uuid.uuid4()), str(uuid.uuid4())]
     for p in payments:
         stack.psql(f"SELECT tz_api_payment_create('{p}', '{fan}', '{creator}', 2500, 'ZMW', 'hi',"
-                   f" 'sandbox', 1500, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)")
+                   f" 'sandbox', 1500, 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0)")
         stack.psql(f"SELECT tz_api_apply_event('sandbox', 'ev:{p}', '{p}', 'success', NULL, 2500, 'ZMW')")
     stack.psql(f"SELECT tz_api_refund_begin('{payments[1]}', '{uuid.uuid4()}', NULL, NULL, 'asked',"
                f" NULL, NULL, '{{sandbox}}', '{{sandbox}}')")
@@ -433,7 +434,7 @@ def test_stored_creator_figures_match_their_sources(stack, new_client):
                      JOIN accounts a ON a.id = p.account_id
                      JOIN creator_profiles c ON c.user_id = a.owner_id
                      LEFT JOIN payments pay ON pay.id = e.payment_id
-                    WHERE a.kind IN ('wallet', 'creator_receivable')
+                    WHERE a.kind IN ('wallet', 'creator_receivable', 'reserve_hold')
                       AND e.kind IN ('payment', 'wallet_payment', 'refund', 'dispute_hold',
                                      'dispute_release')
                       AND pay.purpose IS DISTINCT FROM 'topup'
@@ -482,14 +483,23 @@ def test_reconcile_names_each_corruption(stack):
       ALTER TABLE journal_entries DISABLE TRIGGER journal_entries_balanced;
       {direct_entry('bad-sum')};
       INSERT INTO postings (entry_id, account_id, amount, currency, balance_after)
-        VALUES (currval('journal_entries_id_seq'), {clearing}, -5, 'ZMW', -4005),
-               (currval('journal_entries_id_seq'), {fees}, 4, 'ZMW', 604);
+        VALUES (currval('journal_entries_id_seq'), {clearing}, -5, 'ZMW',
+                (SELECT balance - 5 FROM account_lanes WHERE account_id = {clearing} AND lane = 0)),
+               (currval('journal_entries_id_seq'), {fees}, 4, 'ZMW',
+                (SELECT balance + 4 FROM account_lanes WHERE account_id = {fees} AND lane = 0));
       {direct_entry('empty')};
       ALTER TABLE postings ENABLE TRIGGER postings_balanced;
       ALTER TABLE journal_entries ENABLE TRIGGER journal_entries_balanced;
-      UPDATE accounts SET balance = balance - 5 WHERE id = {clearing};
-      UPDATE accounts SET balance = balance + 4 WHERE id = {fees};""", db=db)
+      UPDATE account_lanes SET balance = balance - 5 WHERE account_id = {clearing} AND lane = 0;
+      UPDATE account_lanes SET balance = balance + 4 WHERE account_id = {fees} AND lane = 0;""", db=db)
     assert ok, err
+    # 6. a system account's sub-balance changed, and 7. its accounts.balance
+    #    (kept at 0: the balance is the lanes')
+    lane, sub = stack.psql(f"SELECT lane, balance FROM account_lanes WHERE account_id = {fees}"
+                           " ORDER BY lane DESC LIMIT 1", db=db)[0]
+    stack.psql(f"UPDATE account_lanes SET balance = balance + 1 WHERE account_id = {fees}"
+               f" AND lane = {lane}", db=db)
+    stack.psql(f"UPDATE accounts SET balance = 7 WHERE id = {clearing}", db=db)
     # 5. a negative wallet (its constraint dropped)
     ok, _, err = run_sql(stack, f"""
       ALTER TABLE accounts DROP CONSTRAINT wallet_not_negative;
@@ -506,6 +516,9 @@ def test_reconcile_names_each_corruption(stack):
         ("cached_balances", str(w2), f"posting {bad_posting}: balance_after 9, running sum 850"),
         ("cached_balances", str(w2), "cached -5, postings sum to 1700"),
         ("no_negative_wallets", str(w2), "balance -5"),
+        ("cached_balances", str(fees), f"lane {lane}: sub-balance {int(sub) + 1}, its postings sum to {sub}"),
+        ("cached_balances", str(clearing), "a system account's balance is its lanes': accounts.balance"
+                                           " is 7, not 0"),
     }, found
     r = stack.tipzedctl("reconcile", conninfo=conninfo)
     assert r.returncode == 1
@@ -540,7 +553,13 @@ SELECT entry_id, account_id, amount, 'ZMW',
   FROM legs ORDER BY ord;
 UPDATE accounts a SET balance = s.total
   FROM (SELECT account_id, sum(amount) AS total FROM legs GROUP BY account_id) s
- WHERE s.account_id = a.id;
+ WHERE s.account_id = a.id AND a.owner_id IS NOT NULL;
+-- the clearing account's sub-balances (its lanes; triggers are off): every
+-- posting is of lane 0
+INSERT INTO account_lanes (account_id, lane, balance)
+SELECT a.id, l.lane, CASE WHEN l.lane = 0 THEN (SELECT sum(amount) FROM legs WHERE account_id = a.id)
+                          ELSE 0 END
+  FROM accounts a CROSS JOIN chain_lanes l WHERE a.kind = 'provider_clearing';
 """
 
 

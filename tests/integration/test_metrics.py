@@ -115,7 +115,7 @@ def scrape(api):
     return parse(r.text)[1]
 
 
-def wait_for(api, check, seconds=20):
+def wait_for(api, check, seconds=60):
     """Scrapes until check(samples) holds (then the assertions after it say
     exactly what moved): a request is counted once its response has been
     sent, so the scrape that follows it may come first; and the database's

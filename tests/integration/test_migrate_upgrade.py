@@ -91,10 +91,22 @@ def fill_v8(stack, db):
 def snapshot(stack, db):
     """Every row of every table, as text; users without full_name,
     creator_profiles without name, payments without the refund, dispute
-    and polling columns and journal entries without their hashes (the
-    columns the migration changes)."""
+    and polling columns, journal entries without their hashes and refresh
+    tokens without their address and user agent (the columns the migration
+    changes)."""
     snap = {t: q(stack, f"SELECT t::text FROM {t} t ORDER BY 1", db) for t in TABLES
-            if t not in ("users", "payments", "journal_entries")}
+            if t not in ("users", "payments", "journal_entries", "refresh_tokens", "accounts",
+                         "postings")}
+    # a system account's balance moves to its lanes (balances are compared
+    # by test_system_balances_move_to_lane_0)
+    snap["accounts"] = q(stack, "SELECT (id, kind, owner_id, provider, currency,"
+                                " CASE WHEN owner_id IS NULL THEN NULL ELSE balance END)::text"
+                                " FROM accounts ORDER BY 1", db)
+    snap["postings"] = q(stack, "SELECT (id, entry_id, account_id, amount, currency, balance_after)::text"
+                                " FROM postings ORDER BY 1", db)
+    snap["refresh_tokens"] = q(stack, "SELECT (id, user_id, family_id, token_hash, expires_at,"
+                                      " rotated_at, revoked_at, created_at)::text"
+                                      " FROM refresh_tokens ORDER BY 1", db)
     snap["journal_entries"] = q(stack, "SELECT (id, reference, kind, payment_id, payout_id,"
                                        " created_at)::text FROM journal_entries ORDER BY 1", db)
     snap["payments"] = q(stack, "SELECT (id, fan_id, creator_id, amount, currency, fee_bps, fee, net,"
@@ -138,11 +150,12 @@ def upgraded(stack):
     users, ids = fill_v8(stack, OLD_DB)
     assert stack.tipzedctl("reconcile", conninfo=conninfo).returncode == 0
     before = snapshot(stack, OLD_DB)
+    balances = q(stack, "SELECT id, balance FROM accounts WHERE owner_id IS NULL ORDER BY id", OLD_DB)
     names_before = dict(q(stack, "SELECT u.id, p.name FROM creator_profiles p"
                                  " JOIN users u ON u.id = p.user_id", OLD_DB))
     check = stack.tipzedctl("migrate", "--check", SQL_DIR, conninfo=conninfo)
     migrate = stack.tipzedctl("migrate", "--runtime-role", stack.app_role, SQL_DIR, conninfo=conninfo)
-    yield {"conninfo": conninfo, "users": users, "ids": ids, "before": before,
+    yield {"conninfo": conninfo, "users": users, "ids": ids, "before": before, "balances": balances,
            "names_before": names_before, "check": check, "migrate": migrate}
     stack.drop_db(OLD_DB)
     stack.drop_db(FRESH_DB)
@@ -172,6 +185,22 @@ def test_version_8_migrates_with_data_intact(stack, upgraded):
         [str(v) for v in steps]
     again = stack.tipzedctl("migrate", "--check", SQL_DIR, conninfo=upgraded["conninfo"])
     assert again.returncode == 0 and "schema: up to date" in again.stdout, again.stdout
+
+
+def test_system_balances_move_to_lane_0(stack, upgraded):
+    """Step 039 moves each system account's balance to its lane 0
+    sub-balance; the other lanes start at 0 and accounts.balance stays 0."""
+    assert upgraded["migrate"].returncode == 0
+    lanes = q(stack, "SELECT a.id, l.lane, l.balance, a.balance FROM accounts a"
+                     " JOIN account_lanes l ON l.account_id = a.id"
+                     " WHERE a.owner_id IS NULL ORDER BY a.id, l.lane", OLD_DB)
+    old = dict(upgraded["balances"])
+    assert old and any(int(b) != 0 for b in old.values())
+    for account, before in old.items():
+        mine = [(lane, b, cached) for a, lane, b, cached in lanes if a == account]
+        assert [lane for lane, _, _ in mine] == [str(i) for i in range(16)]
+        assert mine[0][1] == before and all(b == "0" for _, b, _ in mine[1:])
+        assert all(cached == "0" for _, _, cached in mine)
 
 
 def test_a_creator_keeps_the_name_last_chosen(stack, upgraded):
@@ -212,7 +241,7 @@ def test_the_api_works_on_the_migrated_database(stack, upgraded):
     p = str(uuid.uuid4())
     before = int(q(stack, f"SELECT balance FROM accounts WHERE owner_id = '{a}'", OLD_DB)[0][0])
     for call in [f"tz_api_payment_create('{p}', '{f}', '{a}', 1000, 'ZMW', '', 'sandbox', 1500,"
-                 f" 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL)",
+                 f" 1800, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0, 0)",
                  f"tz_api_apply_event('sandbox', 'ev-new', '{p}', 'success', 'tx9', 1000, 'ZMW')"]:
         stack.psql(f"SELECT {call}", db=OLD_DB, user=stack.app_role)
     assert q(stack, f"SELECT status FROM payments WHERE id = '{p}'", OLD_DB) == [("succeeded",)]
@@ -230,14 +259,17 @@ def test_the_entries_made_before_021_form_a_chain_that_verifies(stack, upgraded)
     of sql/functions/ (the same text, or this fails), and the entries posted
     after the migration link onto them."""
     rows = q(stack, "SELECT id, encode(hash, 'hex'), coalesce(encode(prev_hash, 'hex'), '')"
-                    " FROM journal_entries ORDER BY id", OLD_DB)
-    assert len(rows) >= 5 and rows[0][2] == ""
+                    " FROM journal_entries WHERE lane = 0 ORDER BY id", OLD_DB)
+    old_ids = [i for i, in q(stack, "SELECT id FROM journal_entries ORDER BY id", OLD_DB)][:5]
+    # step 039 keeps the chain made before it as lane 0's history
+    assert len(rows) >= 5 and rows[0][2] == "" and [i for i, _, _ in rows[:5]] == old_ids
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for _, h, _ in rows)
     assert [p for _, _, p in rows[1:]] == [h for _, h, _ in rows[:-1]]
-    assert q(stack, "SELECT entry_id, encode(hash, 'hex') FROM chain_head", OLD_DB) == \
+    assert q(stack, "SELECT entry_id, encode(hash, 'hex') FROM chain_lanes WHERE lane = 0", OLD_DB) == \
         [rows[-1][:2]]
+    n = q(stack, "SELECT count(*) FROM journal_entries", OLD_DB)[0][0]
     r = stack.tipzedctl("verify-chain", conninfo=upgraded["conninfo"])
-    assert r.returncode == 0 and f"chain: ok, {len(rows)} entries" in r.stdout, r.stdout + r.stderr
+    assert r.returncode == 0 and f"chain: ok, {n} entries" in r.stdout, r.stdout + r.stderr
 
 
 def test_a_refund_made_before_012_is_recorded_as_one(stack, upgraded):

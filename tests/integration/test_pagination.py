@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tzclient import assert_problem, register
+from tzclient import assert_problem, ensure_verified, register
 
 
 def fund_lines(stack, user_id, count, unit=1, currency="ZMW"):
@@ -204,7 +204,7 @@ def test_csv_export_filters_and_formula_guard(api, stack, admin):
     assert get(api, admin, "/admin/wallets?q=%25")["data"] == []  # % is no wildcard
     # an empty export is still a header line
     r, rows = export(api, admin, "/admin/wallets?q=nobody-has-this-prefix")
-    assert rows == [] and r.body == b"id,owner_id,email,role,kind,currency,balance,created_at\r\n"
+    assert rows == [] and r.body == b"id,owner_id,email,role,kind,currency,balance,created_at,frozen\r\n"
 
 
 def test_admin_wallets_access_and_validation(api, admin):
@@ -233,6 +233,7 @@ def test_webhook_deliveries_list(api, stack, admin):
     assert_problem(api.get("/webhook-deliveries", token=fan["access_token"]), 403)
     eps = []
     for who in (creator, other):
+        ensure_verified(api, who)
         r = api.post("/webhook-endpoints", token=who["access_token"],
                      json={"url": "http://127.0.0.1:9/hook", "events": ["wallet.credited"]})
         assert r.status == 201, r

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tzclient import assert_problem, login, register
+from tzclient import assert_problem, ensure_verified, login_totp, register
 
 
 def fund(stack, creator_id, amount):
@@ -26,6 +26,7 @@ def creator(stack, new_client):
 
 
 def request(api, creator, amount, key=None, **extra):
+    ensure_verified(api, creator)
     return api.post("/payouts/request", token=creator["access_token"], json={"amount": amount, **extra},
                     headers={"X-Idempotency-Key": key or uuid.uuid4().hex})
 
@@ -181,7 +182,7 @@ def test_admin_transactions_and_reconciliation(api, stack, admin):
                                                   "payout_entries", "transfer_entries",
                                                   "adjustment_entries"}
     # an admin's login is audited (logged in now: earlier tests' actions fill the first page)
-    assert login(api, admin["email"], admin["password"]).status == 200
+    assert login_totp(api, admin["email"], admin["password"], admin["totp_secret"]).status == 200
     log = api.get("/admin/audit-log", token=admin["access_token"]).json["data"]
     assert any(e["action"] == "admin.login" for e in log)
 
@@ -189,15 +190,16 @@ def test_admin_transactions_and_reconciliation(api, stack, admin):
 def test_reconcile_names_corrupted_payout(stack):
     db = "tz_scratch_payouts"
     conninfo = stack.scratch_db(db)
-    stack.psql("INSERT INTO users (id, email, full_name, role, password_hash) VALUES"
-               " ('00000000-0000-4000-8000-000000000001', 'p@example.com', 'P', 'creator', 'x')", db=db)
+    stack.psql("INSERT INTO users (id, email, full_name, role, password_hash, email_verified_at)"
+               " VALUES ('00000000-0000-4000-8000-000000000001', 'p@example.com', 'P', 'creator',"
+               " 'x', now())", db=db)
     stack.psql("SELECT tz_post_entry('seed', 'adjustment', NULL, NULL, 'ZMW',"
                " ARRAY[tz_account('provider_clearing', NULL, 'sandbox', 'ZMW'),"
                " tz_account('wallet', '00000000-0000-4000-8000-000000000001', NULL, 'ZMW')],"
                " ARRAY[-5000, 5000]::bigint[])", db=db)
     pid = "00000000-0000-4000-8000-0000000000aa"
     stack.psql(f"SELECT tz_api_payout_request('{pid}', '00000000-0000-4000-8000-000000000001',"
-               " 2000, 'ZMW', 'v1.x.y', 'P', 1000, NULL)", db=db)
+               " 2000, 'ZMW', 'v1.x.y', 'P', 1000, NULL, 0)", db=db)
     assert stack.tipzedctl("reconcile", conninfo=conninfo).returncode == 0
     stack.psql(f"UPDATE payouts SET status = 'completed' WHERE id = '{pid}'", db=db)
     r = stack.tipzedctl("reconcile", conninfo=conninfo)

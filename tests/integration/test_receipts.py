@@ -33,9 +33,11 @@ def entry_hash(stack, reference):
 
 
 def hash_before(stack, h):
-    """The hash of the entry before the one with hash h, in chain (id) order."""
-    rows = stack.psql(f"SELECT encode(hash, 'hex') FROM journal_entries WHERE id < (SELECT id FROM"
-                      f" journal_entries WHERE hash = decode('{h}', 'hex')) ORDER BY id DESC LIMIT 1")
+    """The hash of the entry before the one with hash h, in chain order (id
+    order within its lane)."""
+    rows = stack.psql(f"SELECT encode(j.hash, 'hex') FROM journal_entries j, journal_entries e"
+                      f" WHERE e.hash = decode('{h}', 'hex') AND j.lane = e.lane AND j.id < e.id"
+                      f" ORDER BY j.id DESC LIMIT 1")
     return rows[0][0] if rows else None
 
 
@@ -154,7 +156,7 @@ def test_malformed_and_unknown_hashes_are_404(api):
 def chain_shape(stack):
     """(entries, genesis entries, prev_hash naming no entry, prev_hash shared
     by several entries, entries whose prev_hash is not the hash of the entry
-    before them by id)."""
+    before them by id in their lane, lanes with entries)."""
     return stack.psql("""
       SELECT count(*),
              count(*) FILTER (WHERE prev_hash IS NULL),
@@ -162,8 +164,10 @@ def chain_shape(stack):
                               AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.hash = e.prev_hash)),
              (SELECT count(*) FROM (SELECT prev_hash FROM journal_entries WHERE prev_hash IS NOT NULL
                                      GROUP BY prev_hash HAVING count(*) > 1) f),
-             (SELECT count(*) FROM (SELECT prev_hash IS DISTINCT FROM lag(hash) OVER (ORDER BY id) AS off
-                                      FROM journal_entries) o WHERE off)
+             (SELECT count(*) FROM (SELECT prev_hash IS DISTINCT FROM
+                                             lag(hash) OVER (PARTITION BY lane ORDER BY id) AS off
+                                      FROM journal_entries) o WHERE off),
+             count(DISTINCT lane)
         FROM journal_entries e""")[0]
 
 
@@ -185,13 +189,14 @@ def test_the_chain_stays_linear_under_concurrent_postings(api, stack, new_client
     for t in threads:
         t.join()
     assert [r.status for r in results] == [201] * 20, [r for r in results if r.status != 201]
-    entries, genesis, dangling, forks, off = chain_shape(stack)
-    # each tip posts its credit and its cashback
+    entries, genesis, dangling, forks, off, lanes = chain_shape(stack)
+    # each tip posts its credit and its cashback; one chain per lane
     assert int(entries) >= before + 40
-    assert (genesis, dangling, forks, off) == ("1", "0", "0", "0")
-    head = stack.psql("SELECT entry_id, encode(hash, 'hex') FROM chain_head")[0]
-    assert head == stack.psql("SELECT e.id::text AS last, encode(e.hash, 'hex') FROM journal_entries e"
-                              " ORDER BY e.id DESC LIMIT 1")[0]
+    assert (genesis, dangling, forks, off) == (lanes, "0", "0", "0")
+    heads = stack.psql("SELECT lane, entry_id, encode(hash, 'hex') FROM chain_lanes"
+                       " WHERE entry_id IS NOT NULL ORDER BY lane")
+    assert heads == stack.psql("SELECT DISTINCT ON (lane) lane, id, encode(hash, 'hex')"
+                               " FROM journal_entries ORDER BY lane, id DESC")
     rc, out = verify_chain(stack)
     assert rc == 0 and re.search(r"^chain: ok, \d+ entries$", out, re.M), out
     for r in results:
@@ -246,8 +251,9 @@ def sq(stack, sql):
 def test_verify_chain_exits_1_naming_the_first_broken_link(stack, scratch):
     sq(stack, "SELECT tz_account('adjustments', NULL, NULL, 'ZMW'),"
               " tz_account('platform_fees', NULL, NULL, 'ZMW')")
+    # each in its own session, all in lane 0 (a session may name its lane)
     for n in range(1, 5):
-        sq(stack, f"SELECT tz_post_entry('scratch:{n}', 'adjustment', NULL, NULL, 'ZMW',"
+        sq(stack, f"SET tipzed.lane = 0; SELECT tz_post_entry('scratch:{n}', 'adjustment', NULL, NULL, 'ZMW',"
                   f" ARRAY[tz_account('adjustments', NULL, NULL, 'ZMW'),"
                   f" tz_account('platform_fees', NULL, NULL, 'ZMW')], ARRAY[-{n}00, {n}00]::bigint[])")
     ids = [int(i) for i, in sq(stack, "SELECT id FROM journal_entries ORDER BY id")]
@@ -292,4 +298,4 @@ def test_verify_chain_exits_1_naming_the_first_broken_link(stack, scratch):
     # 3. the last entry removed: the head names an entry that is gone
     owner(f"DELETE FROM postings WHERE entry_id = {ids[3]}; DELETE FROM journal_entries WHERE id = {ids[3]}")
     rc, out = verify_chain(stack, scratch)
-    assert rc == 1 and f"the chain's head names entry {ids[3]}" in out, out
+    assert rc == 1 and f"the head of lane 0 names entry {ids[3]}" in out, out

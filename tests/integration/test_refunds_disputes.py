@@ -330,11 +330,43 @@ def test_dispute_lost_becomes_a_receivable_recovered_from_the_next_tip(
     closed = stripe_event("charge.dispute.closed", dispute(pi, dp, "lost"))
     assert stripe_deliver(api, stack, closed).status == 200
     assert accounts(stack, cid) == {"wallet": 0, "creator_receivable": -2000}
+    assert stripe_deliver(api, stack, closed).status == 200     # redelivered: nothing more
+    # the chargeback's credit note, and the invoice void: nothing of the payment is left
+    docs = {d["kind"]: d for d in api.get("/invoices?limit=100", token=fan["access_token"]).json["data"]
+            if d["payment_id"] == p["id"]}
+    d_id = [d["id"] for d in api.get("/admin/disputes?status=lost&limit=100",
+                                     token=admin["access_token"]).json["data"]
+            if d["provider_dispute_id"] == dp]
+    note, inv = docs["credit_note"], docs["invoice"]
+    assert (note["dispute_id"], note["refund_id"], note["total"], note["tax"]) == \
+        (d_id[0], None, -2500, -inv["tax"]) and inv["status"] == "void"
+    assert note["lines"][0]["description"].startswith("Chargeback: ")
+    assert api.get(f"/receipts/{note['entry_hash']}").status == 200
     # the next tip repays the receivable before the wallet sees anything
     stripe_paid(api, stack, stripe, fan, creator)
     assert accounts(stack, cid) == {"wallet": 125, "creator_receivable": 0}
     ok, out = reconciled(stack)
     assert ok, out
+
+
+def test_a_refund_then_a_lost_dispute_of_the_rest_void_the_invoice(
+        api, stack, stripe, pair, admin):
+    """Credit notes of a refund and of a chargeback: their totals and taxes
+    add up to minus the invoice's (the tax taken by the running rule)."""
+    creator, fan = pair
+    p, pi = stripe_paid(api, stack, stripe, fan, creator, amount=2501)
+    assert refund(api, admin, p["id"], amount=1000).status == 200
+    dp = f"dp_{uuid.uuid4().hex[:12]}"
+    for kind, status in (("charge.dispute.created", "needs_response"),
+                         ("charge.dispute.closed", "lost")):
+        assert stripe_deliver(api, stack, stripe_event(kind, dispute(pi, dp, status, 1501))).status == 200
+    docs = [d for d in api.get("/invoices?limit=100", token=fan["access_token"]).json["data"]
+            if d["payment_id"] == p["id"]]
+    inv = [d for d in docs if d["kind"] == "invoice"][0]
+    notes = [d for d in docs if d["kind"] == "credit_note"]
+    assert sorted((n["refund_id"] is None, n["total"]) for n in notes) == [(False, -1000), (True, -1501)]
+    assert sum(n["tax"] for n in notes) == -inv["tax"] and inv["status"] == "void"
+    assert reconciled(stack)[0]
 
 
 def test_dispute_won_releases_the_hold(api, stack, stripe, pair, admin):
@@ -348,6 +380,8 @@ def test_dispute_won_releases_the_hold(api, stack, stripe, pair, admin):
     assert stripe_deliver(api, stack, stripe_event("charge.dispute.closed",
                                                    dispute(pi, dp, "won"))).status == 200
     assert balance(api, creator) == 2125 and payment(api, admin, p["id"])["disputed_amount"] == 0
+    assert [d["kind"] for d in api.get("/invoices?limit=100", token=fan["access_token"]).json["data"]
+            if d["payment_id"] == p["id"]] == ["invoice"]      # a won dispute issues nothing
     won = api.get("/admin/disputes?status=won", token=admin["access_token"]).json["data"]
     assert any(d["provider_dispute_id"] == dp for d in won)
     assert_problem(api.get("/admin/disputes?status=maybe", token=admin["access_token"]), 422,

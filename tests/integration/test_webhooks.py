@@ -15,10 +15,11 @@ import pytest
 from receiver import Receiver, signature_ok
 from test_payouts_admin import act, request as payout_request
 from test_wallet_payments import fund, tip
-from tzclient import assert_problem, register
+from tzclient import assert_problem, ensure_verified, register
 
 
 def endpoint(api, user, url, events, **extra):
+    ensure_verified(api, user)
     r = api.post("/webhook-endpoints", token=user["access_token"],
                  json={"url": url, "events": events, **extra})
     assert r.status == 201, r
@@ -234,8 +235,9 @@ def test_three_days_of_failures_disable_the_endpoint(api, stack, new_client, adm
         fund(stack, fan["user"]["id"], 5000)
         assert tip(api, fan, c["user"]["id"], 1000).status == 201
         wait_for(lambda: len(rec.requests) >= 1)
-        assert api.get(f"/webhook-endpoints/{e['id']}",
-                       token=c["access_token"]).json["failing_since"]
+        # the failure is written once the receiver's answer is read, after it was received
+        assert wait_for(lambda: api.get(f"/webhook-endpoints/{e['id']}",
+                                        token=c["access_token"]).json["failing_since"])
         r = api.post("/sandbox/clock", token=admin["access_token"], json={"advance": "3d"})
         assert r.status == 200, r
         got = wait_for(lambda: not api.get(f"/webhook-endpoints/{e['id']}",

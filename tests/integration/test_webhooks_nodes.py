@@ -9,7 +9,7 @@ import pytest
 from receiver import Receiver
 from test_wallet_payments import fund, tip
 from test_webhooks import deliveries, endpoint, wait_for
-from tzclient import assert_problem, register
+from tzclient import assert_problem, ensure_verified, register
 from tznode import Node
 
 
@@ -63,6 +63,7 @@ def test_a_server_without_private_targets_refuses_them(stack, new_client):
                               json={"url": url, "events": ["*"]})
             assert_problem(r, 422, field="url")
             assert why in r.json["errors"][0]["message"], (url, r.json)
+        ensure_verified(node.api, c)
         ok = node.api.post("/webhook-endpoints", token=c["access_token"],
                            json={"url": "https://hooks.example.com/x", "events": ["*"]})
         assert ok.status == 201, ok

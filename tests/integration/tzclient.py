@@ -4,6 +4,8 @@ import http.client
 import itertools
 import json as jsonlib
 import random
+import re
+import threading
 import urllib.parse
 import uuid
 
@@ -143,3 +145,123 @@ def assert_problem(resp, status, code=None, field=None):
     if field:
         assert field in [e.get("field") for e in p.get("errors", [])], p
     return p
+
+
+# --- two-factor (TOTP, RFC 6238) -------------------------------------------
+
+_totp_used = {}  # secret -> the last step this process sent for it
+
+
+def totp_code(secret, step):
+    """The 6-digit TOTP code of a base32 secret at a 30-second step."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    s = secret.upper().replace(" ", "")
+    key = base64.b32decode(s + "=" * (-len(s) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def fresh_totp(secret):
+    """A code of secret the server has not seen from this process: the
+    server accepts one step either side of now and refuses a step used
+    before, so each call takes the next unused step from now-1 to now+1,
+    waiting for the clock when all three are spent."""
+    import time
+    while True:
+        now = int(time.time()) // 30
+        step = max(now - 1, _totp_used.get(secret, -1) + 1)
+        if step <= now + 1:
+            _totp_used[secret] = step
+            return totp_code(secret, step)
+        time.sleep(1)
+
+
+def totp_ready(secret):
+    """Whether fresh_totp(secret) would answer without waiting."""
+    import time
+    now = int(time.time()) // 30
+    return max(now - 1, _totp_used.get(secret, -1) + 1) <= now + 1
+
+
+def parse_enrolment(text):
+    """The secret, otpauth URI and recovery codes tipzedctl printed."""
+    out = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(": ")
+        if k in ("totp_secret", "otpauth_uri"):
+            out[k] = v
+        elif k == "recovery_codes":
+            out[k] = v.split()
+    return out
+
+
+def create_admin(stack, email, password, name="Admin"):
+    """tipzedctl create-admin with two-factor enrolled: {email, password,
+    totp_secret, otpauth_uri, recovery_codes}."""
+    import os
+    r = stack.tipzedctl("create-admin", "--email", email, "--name", name, "--key-file",
+                        os.path.join(stack.secrets, "enc.key"), input=password + "\n")
+    assert r.returncode == 0, f"create-admin failed: {r.stdout}{r.stderr}"
+    a = parse_enrolment(r.stdout)
+    assert a.get("totp_secret"), r.stdout
+    a.update(email=email, password=password)
+    return a
+
+
+def login_totp(api, email, password, secret, headers=None):
+    """A login through both steps (password, then a fresh TOTP code): the
+    second step's response (200 with the usual tokens when all went well),
+    or the first step's when it asked for no second step."""
+    r = login(api, email, password, headers=headers)
+    if r.status != 200 or not (r.json or {}).get("mfa_required"):
+        return r
+    return api.post("/auth/login/totp", json={"mfa_token": r.json["mfa_token"],
+                                              "code": fresh_totp(secret)}, headers=headers)
+
+
+TOKEN_LINE = re.compile(r"^([A-Za-z0-9_-]{43})\s*$", re.M)
+
+
+def mail_token(smtp, email, subject, skip=(), timeout=30):
+    """The token of the first mail to email whose Subject holds subject
+    and whose token is not in skip (a verification or reset mail)."""
+    def token(m):
+        found = TOKEN_LINE.search(m.text())
+        return found.group(1) if found else None
+    m = smtp.wait_for(lambda m: m.to == [email] and subject in m.message["Subject"]
+                      and token(m) not in skip, timeout)
+    return token(m)
+
+
+# The SMTP sink of the run (conftest's smtp fixture sets it), and a way to
+# mark an address verified in the database when no sink runs (no TipzedSMTP).
+SMTP = None
+VERIFY_BY_SQL = None
+_verified = set()
+_verifying = threading.Lock()
+
+
+def ensure_verified(api, session):
+    """Payouts and webhook endpoints need a verified address: verifies
+    session's once, through the mail when the sink runs."""
+    with _verifying:  # tests request payouts from several threads at once
+        if session["user"]["role"] == "admin" or session["email"] in _verified:
+            return
+        if SMTP is not None:
+            verify_email(api, session, SMTP)
+        else:
+            VERIFY_BY_SQL(session["user"]["id"])
+        _verified.add(session["email"])
+
+
+def verify_email(api, session, smtp):
+    """Verifies session's address through the real flow: the mail of
+    registration read from the SMTP sink, its token posted.  The user."""
+    t = mail_token(smtp, session["email"], "Confirm your email")
+    r = api.post("/auth/email/verify", json={"token": t})
+    assert r.status == 200 and r.json["email_verified"] is True, r
+    return r.json

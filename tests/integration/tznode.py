@@ -1,5 +1,6 @@
 """A second Apache instance of the stack's configuration on the same
 PostgreSQL: what the several-node tests run beside the stack."""
+import contextlib
 import os
 import re
 import shlex
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 
 from tzclient import Client, next_source_ip
 
@@ -91,3 +93,31 @@ class Node:
                 return f.read()
         except OSError:
             return ""
+
+
+@contextlib.contextmanager
+def started_nodes(stack, prefix, extra, count=2):
+    """count Nodes named prefix-1.., each with extra, started; stopped at the end."""
+    tag = uuid.uuid4().hex[:6]
+    nodes = [Node(stack, f"{prefix}-{i}-{tag}", extra) for i in range(1, count + 1)]
+    for n in nodes:
+        n.start()
+    try:
+        yield nodes
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+def redis_ping(port, seconds=10):
+    """True once a Redis on 127.0.0.1:port answers PING (within seconds)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            time.sleep(0.1)
+    return False

@@ -2,6 +2,10 @@
 # Installs the Debian 12 packages mod_tipzed needs to build, run and test
 # (as root), or prints the command that would (as an ordinary user).
 # Quiet when everything is present.
+#
+#   deps.sh             what make run / make test need
+#   deps.sh --package   what make deb needs besides (debhelper, lintian, the
+#                       -dev packages of debian/control's Build-Depends)
 set -euo pipefail
 
 pkgs=(
@@ -12,10 +16,21 @@ pkgs=(
   libhpdf-dev fonts-dejavu-core                     # invoices as PDF: libharu, the embedded fonts
   check poppler-utils                               # unit tests (pdftotext reads the invoices back)
   python3 python3-pytest python3-aiosmtpd curl wrk  # integration tests (aiosmtpd: a local mail sink), load
+  redis-server                                      # make cluster, make stress NODES=3: the nodes' shared cache
   passwd                                            # useradd, for the stack's service user
   libjs-chart.js                                    # the dashboard's charts (served by Apache)
   chromium chromium-driver                          # the dashboard's end-to-end tests (headless)
 )
+
+# Build-time tools of the Debian package only: make test never installs them.
+package_pkgs() {
+  pkgs=(
+    make gcc libc6-dev pkg-config dpkg-dev debhelper fakeroot lintian
+    apache2-dev libaprutil1-dev libpq-dev libjwt-dev libjansson-dev libssl-dev
+    libcurl4-openssl-dev libhpdf-dev
+  )
+}
+if [ "${1:-}" = --package ]; then package_pkgs; fi
 
 missing=()
 for p in "${pkgs[@]}"; do

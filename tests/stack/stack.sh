@@ -701,10 +701,19 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
   # a sandbox admin moves the billing clock past the trial and runs the
   # billing engine at once (its watchdog runs it every 5 seconds anyway):
   # the wallet pays the first month, and the subscription is active
-  printf 'sandbox admin 123\n' | $BUILD_ABS/tipzedctl -d "$CONNINFO" create-admin \\
-    --email admin-\$N@example.com --name "Sandbox Admin" >/dev/null
-  ADMIN=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
-    -d '{"email":"admin-'\$N'@example.com","password":"sandbox admin 123"}' | j access_token)
+  # (an admin logs in with its password, then a code of the authenticator
+  # app enrolled with the secret create-admin printed: computed here)
+  SECRET=\$(printf 'sandbox admin 123\n' | $BUILD_ABS/tipzedctl -d "$CONNINFO" create-admin \\
+    --email admin-\$N@example.com --name "Sandbox Admin" --key-file "$SECRETS/enc.key" \\
+    | sed -n 's/^totp_secret: //p')
+  totp() { python3 -c 'import base64, hmac, struct, sys, time
+m = hmac.new(base64.b32decode(sys.argv[1]), struct.pack(">Q", int(time.time()) // 30), "sha1").digest()
+o = m[-1] & 15
+print("%06d" % ((struct.unpack(">I", m[o:o + 4])[0] & 0x7fffffff) % 1000000))' "\$1"; }
+  MFA=\$(curl -s -X POST \$B/auth/login -H 'Content-Type: application/json' \\
+    -d '{"email":"admin-'\$N'@example.com","password":"sandbox admin 123"}' | j mfa_token)
+  ADMIN=\$(curl -s -X POST \$B/auth/login/totp -H 'Content-Type: application/json' \\
+    -d '{"mfa_token":"'\$MFA'","code":"'\$(totp \$SECRET)'"}' | j access_token)
   tick() { curl -s -X POST \$B/sandbox/clock -H "Authorization: Bearer \$ADMIN" \\
       -H 'Content-Type: application/json' -d '{"advance":"'\$1'"}'; echo
     curl -s -X POST \$B/sandbox/billing/run -H "Authorization: Bearer \$ADMIN"; echo; }
@@ -720,9 +729,10 @@ print(u.urlopen(u.Request(d["webhook"], a["body"].encode(), {"Content-Type": "ap
   curl -s \$B/schedules/\$SCHED -H "Authorization: Bearer \$FAN"; echo
 
   # the operator's dashboard: open $TZ_BASE_URL/dashboard/ in a browser and log
-  # in as the admin made above (admin-\$N@example.com, "sandbox admin 123");
-  # fans and creators are turned away
-  echo "dashboard: $TZ_BASE_URL/dashboard/  (admin-\$N@example.com)"
+  # in as the admin made above (admin-\$N@example.com, "sandbox admin 123",
+  # then the code \`totp \$SECRET\` prints, or add the secret to an
+  # authenticator app); fans and creators are turned away
+  echo "dashboard: $TZ_BASE_URL/dashboard/  (admin-\$N@example.com, TOTP secret \$SECRET)"
   # the creator's last week by day (UTC), the fan's statement of it as CSV
   # and its balance now
   D0=\$(date -u -d '6 days ago' +%F); D1=\$(date -u -d tomorrow +%F)

@@ -6,7 +6,8 @@
 #
 # Environment: SANITIZE (build/san, sanitizer runtimes in Apache),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k payments -x"),
-# TZ_TEST_TIMEOUT (seconds for the integration run, default 1200),
+# TZ_TEST_TIMEOUT (seconds for the integration run, default 1800: a hang is
+# cut, never a slow but moving run),
 # TZ_STRESS_DURATION (seconds of the short stress run, default 45),
 # TZ_KEEP=1 (leave the stack running and its directory in place).
 set -euo pipefail
@@ -104,7 +105,7 @@ if ! make --no-print-directory unit 2>&1 | tee "$OUT/unit.out"; then rc=1; fi
 
 if [ $stack_ok -eq 1 ]; then
   section "integration tests (pytest against $TZ_BASE_URL)"
-  if ! timeout --kill-after=30 "${TZ_TEST_TIMEOUT:-1200}" \
+  if ! timeout --kill-after=30 "${TZ_TEST_TIMEOUT:-1800}" \
        make --no-print-directory integration STACK_DIR="$DIR" 2>&1 | tee "$OUT/pytest.out"; then
     rc=1
   fi

@@ -74,6 +74,7 @@ import os
 import random
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -84,7 +85,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from fakeproviders import StandIn, generic_routes  # noqa: E402
 from receiver import Receiver  # noqa: E402
-from tzclient import Client, login, unique_email  # noqa: E402
+from tzclient import Client, create_admin, login_totp, unique_email  # noqa: E402
 from tzstack import Stack  # noqa: E402
 
 # What the gateway's stand-in answers a refund call: confirmed, pending (a
@@ -967,22 +968,7 @@ class Faults(threading.Thread):
         self.calm_from = deadline - calm
 
     def children(self):
-        try:
-            with open(self.stack.env["TZ_PIDFILE"]) as f:
-                parent = int(f.read().strip())
-        except (OSError, ValueError):
-            return []
-        kids = []
-        for entry in os.listdir("/proc"):  # no procps needed
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except (OSError, ValueError):
-                continue
-            # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
-            if entry.isdigit() and int(stat[stat.rindex(")") + 2:].split()[1]) == parent:
-                kids.append(int(entry))
-        return kids
+        return children_of(self.stack.env["TZ_PIDFILE"])[1:]
 
     def inject(self, kind):
         if kind == "pg_immediate":
@@ -1031,6 +1017,142 @@ class Faults(threading.Thread):
             self.pause(self.every)
 
 
+class ClusterFaults(Faults):
+    """`make stress NODES=3`: through the front of tests/stack/cluster.py's
+    cluster, whole nodes are SIGKILLed (parent and children) and started
+    again a moment later, in turn; Redis is restarted; PostgreSQL is
+    restarted with -m immediate."""
+    KINDS = ("kill_node", "redis_restart", "pg_immediate")
+
+    def __init__(self, stack, log, deadline, every, calm, cluster):
+        super().__init__(stack, log, deadline, every, calm)
+        self.cluster, self.next_node = cluster, 0
+
+    def inject(self, kind):
+        if kind == "kill_node":
+            node = self.cluster["nodes"][self.next_node % len(self.cluster["nodes"])]
+            self.next_node += 1
+            return kill_node(self.stack, self.log, node, down_for=2.0)
+        if kind == "redis_restart":
+            return restart_redis(self.cluster["redis"])
+        return super().inject(kind)
+
+
+def children_of(pidfile):
+    """The Apache parent named in pidfile and its children ([] when none)."""
+    try:
+        with open(pidfile) as f:
+            parent = int(f.read().strip())
+    except (OSError, ValueError):
+        return []
+    kids = []
+    for entry in os.listdir("/proc"):  # no procps needed
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except (OSError, ValueError):
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces, so split after ")"
+        if entry.isdigit() and int(stat[stat.rindex(")") + 2:].split()[1]) == parent:
+            kids.append(int(entry))
+    return [parent] + kids
+
+
+def kill_node(stack, log, node, down_for):
+    """SIGKILL to the whole node, down_for seconds without it, then started
+    again with its configuration."""
+    pids = children_of(node["pidfile"])
+    with log.lock:
+        log.killed.update(pids)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.unlink(node["pidfile"])
+    except OSError:
+        pass
+    time.sleep(down_for)
+    env = dict(os.environ)
+    for kv in stack.env.get("TZ_APACHE_ENV", "").split():
+        k, _, v = kv.partition("=")
+        env[k] = v
+    r = subprocess.run(["apache2", "-f", node["conf"], "-k", "start"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    return (f"SIGKILL to {node['name']} ({len(pids)} processes), started again after"
+            f" {down_for:.0f}s (exit {r.returncode})")
+
+
+def restart_redis(redis):
+    """SIGTERM to Redis, waits for it to end, starts it again (empty: it
+    keeps nothing on disk, like a cache that lost its memory)."""
+    try:
+        with open(redis["pidfile"]) as f:
+            pid = int(f.read().strip())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except (OSError, ValueError):
+        pass
+    r = subprocess.run(["redis-server", redis["conf"]], capture_output=True, text=True)
+    return f"Redis restarted (exit {r.returncode})"
+
+
+def login_burst(urls, email, n=30):
+    """n wrong passwords for email at once, spread over urls in turn, each
+    from its own address: the answers' statuses."""
+    out, go = [None] * n, threading.Barrier(n)
+
+    def attempt(i):
+        c = Client(urls[i % len(urls)], source_ip=f"127.78.{i // 250 + 1}.{i % 250 + 2}",
+                   timeout=TIMEOUT)
+        go.wait()
+        try:
+            out[i] = c.post("/auth/login", json={"email": email, "password": "wrong!"}).status
+        except OSError:
+            out[i] = "conn"
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def check_cluster_rate_limit(stack, log, cluster):
+    """The login rate limit holds cluster-wide: a burst split over every
+    node directly, and one through the front, each pass exactly the limit
+    (TipzedLoginRateLimit) for one email."""
+    limit = int((directive(stack, "TipzedLoginRateLimit") or ["5"])[0])
+    direct = [f"http://127.0.0.1:{n['port']}/api/v1" for n in cluster["nodes"]]
+    got = {}
+    for name, urls in (("split_over_nodes", direct), ("through_front", [stack.api_url])):
+        email = unique_email(f"stress-burst-{name}")
+        r = Client(stack.api_url, source_ip="127.78.0.2", timeout=HASH_TIMEOUT).post(
+            "/auth/register", json={"email": email, "password": PASSWORD, "full_name": "Burst",
+                                    "role": "fan"})
+        if r.status != 201:
+            log.violate(f"login burst: registration answered {r.status}")
+            continue
+        statuses = login_burst(urls, email)
+        got[name] = statuses.count(401)
+        if statuses.count(401) != limit or statuses.count(429) != len(statuses) - limit:
+            log.violate(f"login burst {name}: {statuses.count(401)} checked (limit {limit}),"
+                        f" answers {sorted(statuses, key=str)}")
+    return got
+
+
+def check_node_crashes(log, cluster, starts):
+    """check_crashes for every node's error log (the parents killed on
+    purpose log nothing; a child that died otherwise is a violation)."""
+    for node in cluster["nodes"]:
+        check_crashes(argparse.Namespace(error_log=node["error_log"]), log,
+                      starts.get(node["name"], 0))
+
+
 def wait_detailed_health(stack, seconds):
     c = Client(stack.api_url, source_ip="127.77.0.2", timeout=5)
     end = now() + seconds
@@ -1048,13 +1170,11 @@ def wait_detailed_health(stack, seconds):
 
 def make_admin(stack, name, source_ip):
     email = unique_email("stress-admin")
-    r = stack.tipzedctl("create-admin", "--email", email, "--name", name, input=PASSWORD + "\n")
-    if r.returncode != 0:
-        sys.exit(f"stress: create-admin failed: {r.stdout}{r.stderr}")
-    a = login(Client(stack.api_url, source_ip=source_ip), email, PASSWORD)
+    made = create_admin(stack, email, PASSWORD, name=name)
+    a = login_totp(Client(stack.api_url, source_ip=source_ip), email, PASSWORD, made["totp_secret"])
     if a.status != 200:
         sys.exit(f"stress: admin login answered {a.status}")
-    return dict(a.json, email=email)
+    return dict(a.json, email=email, totp_secret=made["totp_secret"])
 
 
 def setup(stack, log, n_creators, n_fans, biller):
@@ -1092,6 +1212,10 @@ def setup(stack, log, n_creators, n_fans, biller):
         t.join()
     if len(m.creators) != n_creators or len(m.fans) != n_fans:
         sys.exit("stress: set-up failed")
+    # payouts need a verified address; the stress stack may have no mail
+    # sink, so the creators' addresses are marked verified directly
+    ids = ", ".join(f"'{c['user']['id']}'" for c in m.creators)
+    stack.psql(f"UPDATE users SET email_verified_at = now() WHERE id IN ({ids})")
     setup_wallets(stack, m, admin, biller)
     setup_plans(stack, m)
     return m, admin
@@ -1273,7 +1397,8 @@ def check_payouts(stack, log, m):
 
 
 def check_wallets(stack, log, m):
-    """The API's wallet balance plus the creator's receivable = credited nets
+    """The API's wallet balance plus the creator's receivable and reserve
+    (and the API's reserved is the reserve) = credited nets
     (tips through the gateway and from fans' wallets) - the net part of
     refunds and of open or lost disputes - payouts held + transfers received.
     The watchdog may still settle a refund while this runs, so the figures
@@ -1287,9 +1412,10 @@ def check_wallets(stack, log, m):
             if w.status != 200:
                 log.violate(f"wallet of {cid} answered {w.status}")
                 break
-            (bal, owed, want, pending), = q(stack, wallet_figures(cid))
+            (bal, owed, held, want, pending), = q(stack, wallet_figures(cid))
             again = api.get("/wallets/me", token=c["access_token"])
-            if w.json["balance"] == again.json["balance"] == int(bal):
+            if w.json["balance"] == again.json["balance"] == int(bal) \
+                    and w.json["reserved"] == again.json["reserved"] == int(held):
                 break
             time.sleep(0.5)   # something moved meanwhile: read again
         else:
@@ -1297,19 +1423,24 @@ def check_wallets(stack, log, m):
             continue
         if w.status != 200:
             continue
-        if (w.json["balance"] + int(owed), w.json["pending_payouts"]) != (int(want), int(pending)):
-            log.violate(f"wallet of {cid}: balance {w.json['balance']} (owing {-int(owed)}),"
+        if (w.json["balance"] + int(owed) + w.json["reserved"], w.json["pending_payouts"]) \
+                != (int(want), int(pending)):
+            log.violate(f"wallet of {cid}: balance {w.json['balance']} (owing {-int(owed)},"
+                        f" reserved {w.json['reserved']}),"
                         f" pending {w.json['pending_payouts']}; payments, refunds, disputes and"
                         f" payouts say {want}, {pending}")
 
 
 def wallet_figures(cid):
-    """(wallet balance, receivable, what they should add up to, payouts pending)."""
+    """(wallet balance, receivable, reserve, what they should add up to, payouts
+    pending)."""
     return f"""
       SELECT coalesce((SELECT balance FROM accounts WHERE owner_id = '{cid}' AND kind = 'wallet'
                          AND currency = '{CURRENCY}'), 0),
              coalesce((SELECT balance FROM accounts WHERE owner_id = '{cid}'
                          AND kind = 'creator_receivable' AND currency = '{CURRENCY}'), 0),
+             coalesce((SELECT balance FROM accounts WHERE owner_id = '{cid}'
+                         AND kind = 'reserve_hold' AND currency = '{CURRENCY}'), 0),
              (SELECT coalesce(sum(net), 0) FROM payments WHERE creator_id = '{cid}' AND status IN
                 ('succeeded', 'refund_pending', 'partially_refunded', 'refunded'))
            - (SELECT coalesce(sum(r.amount - r.fee), 0) FROM refunds r
@@ -1715,7 +1846,8 @@ def check_reconciliation(stack, log, admin):
     if chain.returncode != 0:
         log.violate("the hash chain is broken:\n" + chain.stdout + chain.stderr)
     api = Client(stack.api_url, source_ip="127.77.0.8")
-    a = login(api, admin["email"], PASSWORD)   # a fresh token: the run's may have expired
+    # a fresh token: the run's may have expired
+    a = login_totp(api, admin["email"], PASSWORD, admin["totp_secret"])
     r = api.get("/admin/reconciliation", token=a.json["access_token"]) if a.status == 200 else a
     if r.status != 200 or r.json.get("ok") is not True:
         bad = [c for c in (r.json or {}).get("checks", []) if not c.get("ok")]
@@ -1749,8 +1881,10 @@ def final_flow(stack, log, m):
     fan, creator = m.fans[0], m.creators[0]
     owed = f"SELECT coalesce(sum(balance), 0) FROM accounts WHERE owner_id = '{creator['user']['id']}'" \
            " AND kind = 'creator_receivable'"
-    before = api.get("/wallets/me", token=creator["access_token"]).json["balance"] + \
-        int(q(stack, owed)[0][0])
+    def held():    # the balance, the reserve and what the creator owes
+        w = api.get("/wallets/me", token=creator["access_token"]).json
+        return w["balance"] + w["reserved"] + int(q(stack, owed)[0][0])
+    before = held()
     r = api.post("/payments/initiate", token=fan["access_token"],
                  headers={"X-Idempotency-Key": uuid.uuid4().hex},
                  json={"creator_id": creator["user"]["id"], "amount": 1000, "currency": CURRENCY,
@@ -1763,8 +1897,7 @@ def final_flow(stack, log, m):
     w = api.post("/payments/webhook", body=body, headers={
         "Content-Type": "application/json",
         "X-Tipzed-Signature": sign(stack.secret("webhook_mobile_money"), body)})
-    after = api.get("/wallets/me", token=creator["access_token"]).json["balance"] + \
-        int(q(stack, owed)[0][0])   # a creator who owes repays from this tip first
+    after = held()   # a creator who owes repays from this tip first; the reserve holds a share
     if w.status != 200 or after - before != r.json["net"]:
         log.violate(f"after the faults, the webhook answered {w.status} and the wallet moved"
                     f" by {after - before}, not {r.json['net']}")
@@ -1828,16 +1961,25 @@ def main():
                     help="seconds between faults (default: duration / 8, within 5..20)")
     ap.add_argument("--creators", type=int, default=12)
     ap.add_argument("--fans", type=int, default=12)
+    ap.add_argument("--nodes", type=int, default=1,
+                    help="more than 1: STACK_DIR is tests/stack/cluster.py's cluster")
     ap.add_argument("--gateway-port", type=int, required=True,
                     help="the port of the mobile_money gateway's stand-in (TipzedProvider's URL)")
     a = ap.parse_args()
     stack = Stack(a.stack_dir)
+    cluster = None
+    if a.nodes > 1:  # the load and the health checks go through the front
+        with open(os.path.join(stack.dir, "cluster.json")) as f:
+            cluster = json.load(f)
+        stack.base_url = cluster["front"]["url"]
+        stack.api_url = stack.base_url + "/api/v1"
     if not stack.base_url.startswith("http://127.0.0.1:"):
         sys.exit("stress: the stack must listen on 127.0.0.1")
     if not stack.wait_healthy(20):
         sys.exit(f"stress: {stack.api_url} does not answer")
     log = Log()
     log_start = os.path.getsize(stack.error_log)
+    node_starts = {n["name"]: os.path.getsize(n["error_log"]) for n in (cluster or {}).get("nodes", [])}
     every = a.fault_every or min(20.0, max(5.0, a.duration / 8))
     print(f"stress: {a.clients} clients for {a.duration:.0f}s, a fault every {every:.0f}s,"
           f" against {stack.base_url}", flush=True)
@@ -1859,7 +2001,10 @@ def main():
     gateway.take_refund_outcome = lambda: random.choice(REFUND_OUTCOMES)
     rss0 = children_rss_kb(stack)
     deadline = now() + a.duration
-    faults = Faults(stack, log, deadline, every, calm=max(15.0, a.duration / 4))
+    if cluster:
+        faults = ClusterFaults(stack, log, deadline, every, max(15.0, a.duration / 4), cluster)
+    else:
+        faults = Faults(stack, log, deadline, every, calm=max(15.0, a.duration / 4))
     workers = [Worker(i, stack, log, m, admin, deadline, faults.calm_from, gateway)
                for i in range(a.clients)]
     started = log.t0 = now()
@@ -1901,7 +2046,11 @@ def main():
     mails = len(sink.messages) if sink else None
     if sink:
         sink.stop()
-    check_crashes(stack, log, log_start)
+    if cluster:
+        check_node_crashes(log, cluster, node_starts)
+        bursts = check_cluster_rate_limit(stack, log, cluster)
+    else:
+        check_crashes(stack, log, log_start)
     if biller.bad_signatures:
         log.violate(f"the biller got {biller.bad_signatures} requests without a valid signature")
 
@@ -1938,7 +2087,7 @@ def main():
         "5xx_during_faults": faulty["5xx"], "no_answer_during_faults": faulty["conn"],
         "5xx_outside_faults": outside["5xx"], "no_answer_outside_faults": outside["conn"],
         "faults": len(log.faults),
-        **{f"faults_{k}": sum(1 for f, _ in log.faults if f == k) for k in Faults.KINDS},
+        **{f"faults_{k}": sum(1 for f, _ in log.faults if f == k) for k in type(faults).KINDS},
         "payments": n_payments, "payments_credited_acked": sum(
             1 for p in tips if p["outcome"] == "success" and p["acked"]),
         "payments_indeterminate": sum(1 for p in pay if p["sent"] and not p["acked"]),
@@ -1968,6 +2117,7 @@ def main():
         "events_delivered_more_than_once": n_redelivered, "mails_received": mails,
         "child_rss_kb_start": rss0[0], "child_rss_kb_peak": peak, "child_rss_kb_end": rss1[0],
         "child_rss_growth_kb_calm_phase": growth,
+        **({"nodes": len(cluster["nodes"]), "login_burst_checked": bursts} if cluster else {}),
         "violations": len(log.violations),
         "answers_other_than_2xx": dict(sorted(kinds.items())),
     }

@@ -4,6 +4,7 @@
 #include "tz_test.h"
 #include "tz_csv.h"
 #include <string.h>
+#include <apr_strings.h>
 
 START_TEST(fields)
 {
@@ -89,6 +90,81 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* The reader's records as "a|b;c|d" (fields by |, records by ;). */
+static const char *records_text(const apr_array_header_t *recs)
+{
+    char *out = "";
+    for (int i = 0; i < recs->nelts; i++) {
+        const apr_array_header_t *r = APR_ARRAY_IDX(recs, i, apr_array_header_t *);
+        for (int j = 0; j < r->nelts; j++)
+            out = apr_pstrcat(tz_tp, out, j ? "|" : (i ? ";" : ""),
+                              APR_ARRAY_IDX(r, j, const char *), NULL);
+    }
+    return out;
+}
+
+static const char *read_ok(const char *text)
+{
+    size_t len = strlen(text);
+    apr_array_header_t *recs;
+    int line = 0;
+    const char *why = tz_csv_read(tz_tp, text, len, &recs, &line);
+    ck_assert_msg(why == NULL, "%s at line %d", why, line);
+    return records_text(recs);
+}
+
+START_TEST(reader_accepts)
+{
+    ck_assert_str_eq(read_ok("a,b\r\nc,d\r\n"), "a|b;c|d");
+    ck_assert_str_eq(read_ok("a,b\nc,d"), "a|b;c|d");              /* LF, no last break */
+    ck_assert_str_eq(read_ok("\xEF\xBB\xBF" "id,x\n1,2\n"), "id|x;1|2"); /* BOM */
+    ck_assert_str_eq(read_ok("\"a,b\",\"say \"\"hi\"\"\"\n"), "a,b|say \"hi\"");
+    ck_assert_str_eq(read_ok("\"two\r\nlines\",z\r\n"), "two\r\nlines|z");
+    ck_assert_str_eq(read_ok("a,,\n\n\r\nb\n\n"), "a||;b");     /* empty lines skipped */
+    ck_assert_str_eq(read_ok("\"\",x\n"), "|x");
+    ck_assert_str_eq(read_ok(""), "");
+    /* what the writer writes, the reader reads back */
+    const char *vals[] = {"l1\r\nl2", "\"q\"", "=cmd", ","};
+    const char *line = tz_csv_header(tz_tp, vals, 4);
+    ck_assert_str_eq(read_ok(line), "l1\r\nl2|\"q\"|'=cmd|,");
+}
+END_TEST
+
+static void read_bad(const char *text, size_t len, const char *want, int want_line)
+{
+    apr_array_header_t *recs;
+    int line = 0;
+    const char *why = tz_csv_read(tz_tp, text, len, &recs, &line);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_str_eq(why, want);
+    ck_assert_int_eq(line, want_line);
+}
+
+START_TEST(reader_refuses)
+{
+    read_bad("a,b\n\"open,c\n", 12, "a quoted field is never closed", 2);
+    read_bad("a,b\nc\"d,e\n", 10, "a quote inside an unquoted field", 2);
+    read_bad("\"a\"b,c\n", 7, "text after a closing quote", 1);
+    read_bad("a,b\nc\0d\n", 8, "a NUL byte", 2);
+    read_bad("\"x\ny\",1\n\"z\0\"\n", 13, "a NUL byte", 3);
+}
+END_TEST
+
+START_TEST(columns)
+{
+    apr_array_header_t *recs;
+    int line;
+    ck_assert_ptr_null(tz_csv_read(tz_tp, "id,Amount\n1\n", 12, &recs, &line));
+    const apr_array_header_t *h = APR_ARRAY_IDX(recs, 0, apr_array_header_t *);
+    const apr_array_header_t *r = APR_ARRAY_IDX(recs, 1, apr_array_header_t *);
+    ck_assert_int_eq(tz_csv_column(h, "Amount"), 1);
+    ck_assert_int_eq(tz_csv_column(h, "amount"), -1);
+    ck_assert_str_eq(tz_csv_at(r, 0), "1");
+    ck_assert_str_eq(tz_csv_at(r, 1), "");  /* a short record */
+    ck_assert_str_eq(tz_csv_at(r, -1), "");
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -97,6 +173,9 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, formula_guard);
     tcase_add_test(tc, rows);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, reader_accepts);
+    tcase_add_test(tc, reader_refuses);
+    tcase_add_test(tc, columns);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -114,6 +114,8 @@ static const struct { const char *name; const char *fields[9]; } shipped[] = {
     {"schedule_charge_failed", {"recipient_name", "creator_name", "amount_text", "id", "status",
                                 "past_due_since"}},
     {"webhook_endpoint_disabled", {"recipient_name", "url", "failing_since", "disabled_reason", "id"}},
+    {"email_verification", {"recipient_name", "link", "token", "expires_at"}},
+    {"password_reset", {"recipient_name", "link", "token", "expires_at"}},
 };
 
 static char *slurp(const char *path)

@@ -199,6 +199,42 @@ START_TEST(attempts_count_first_and_successes_are_taken_back)
 }
 END_TEST
 
+/* Each key under its own limit and window: nothing is counted while one
+ * is reached, the wait and the index are the longest one's, and a short
+ * window frees its key while a long one still holds. */
+START_TEST(limits_per_key_count_all_or_none)
+{
+    tz_rl_table_t *rl = table(256);
+    tz_rl_limit_t l[2] = {{"ip:1m", 2, 60}, {"ip:1h", 3, 3600}};
+    size_t which = 99;
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 2, T0, &which), 0);
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 2, T0 + 1, &which), 0);
+    ck_assert_uint_eq(which, 99); /* untouched while nothing waits */
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 2, T0 + 2, &which), 58);
+    ck_assert_uint_eq(which, 0);
+    /* the refused attempt counted nowhere: the hour's counter is at 2 */
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 2, T0 + 60, &which), 0);
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 2, T0 + 61, &which), 3600 - 61);
+    ck_assert_uint_eq(which, 1);
+    ck_assert_int_eq(tz_rl_attempt_limits(rl, l, 0, T0 + 61, NULL), 0);
+}
+END_TEST
+
+/* tz_rl_uniform gives every key the one limit, and stops at TZ_RL_MAXKEYS. */
+START_TEST(uniform_limits)
+{
+    const char *keys[TZ_RL_MAXKEYS + 3];
+    tz_rl_limit_t out[TZ_RL_MAXKEYS];
+    for (size_t i = 0; i < NELTS(keys); i++)
+        keys[i] = "k";
+    ck_assert_uint_eq(tz_rl_uniform(keys, 2, 5, 60, out), 2);
+    ck_assert_str_eq(out[1].key, "k");
+    ck_assert_uint_eq(out[1].limit, 5);
+    ck_assert_int_eq(out[1].window, 60);
+    ck_assert_uint_eq(tz_rl_uniform(keys, NELTS(keys), 5, 60, out), TZ_RL_MAXKEYS);
+}
+END_TEST
+
 static Suite *rl_suite(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -210,6 +246,8 @@ static Suite *rl_suite(void)
     tcase_add_test(tc, flood_never_grows_or_crashes);
     tcase_add_test(tc, position_independent_and_edge_cases);
     tcase_add_test(tc, attempts_count_first_and_successes_are_taken_back);
+    tcase_add_test(tc, limits_per_key_count_all_or_none);
+    tcase_add_test(tc, uniform_limits);
     suite_add_tcase(s, tc);
     return s;
 }
