@@ -49,13 +49,15 @@ def log_in(b, url, email, password, page="", secret=None):
     b.find("#login-password").send_keys(password)
     b.find("#login-submit").click()
     if secret:
-        enter_code(b, fresh_totp(secret))
+        enter_code(b, lambda: fresh_totp(secret))
 
 
 def enter_code(b, code):
+    """Types code (or what code() gives, taken once the field is shown, so a
+    TOTP code is fresh when it reaches the server)."""
     b.wait(lambda: b.script("return !document.getElementById('login-code-row').hidden"),
            "the code step")
-    b.find("#login-code").send_keys(code)
+    b.find("#login-code").send_keys(code() if callable(code) else code)
     b.find("#login-submit").click()
 
 
@@ -78,7 +80,11 @@ def as_admin(b, url, admin, page="overview"):
     unused code left this half minute."""
     who = next((a for a in [admin] + ADMINS if totp_ready(a["totp_secret"])), admin)
     log_in(b, url, who["email"], who["password"], page, secret=who["totp_secret"])
-    b.wait_for(f"#page-{page}")
+    # A refused log-in fails here with the page's own words, not a time-out.
+    b.wait(lambda: b.find_all(f"#page-{page}") or b.script(
+        "const e = document.getElementById('login-error');"
+        " return e && !e.hidden && e.textContent"), f"#page-{page} or a log-in error")
+    assert b.find_all(f"#page-{page}"), b.find("#login-error").text
 
 
 def ready(b, css):
@@ -107,7 +113,7 @@ def test_an_admin_logs_in_with_a_code_and_a_wrong_code_is_refused(browser, url, 
     enter_code(browser, next(c for c in ("000000", "111111", "222222") if c not in near))
     assert "Wrong or already used code" in browser.wait_for("#login-error").text
     assert browser.script("return document.getElementById('app-view').hidden") is True
-    enter_code(browser, fresh_totp(admin["totp_secret"]))
+    enter_code(browser, lambda: fresh_totp(admin["totp_secret"]))
     browser.wait_for("#page-overview")
 
 

@@ -165,16 +165,32 @@ def totp_code(secret, step):
     return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
+# Seconds a code may take from here to the server's check (a browser's
+# log-in on a busy machine): a step is only chosen while it stays inside the
+# server's window of one step either side for that long.
+TOTP_MARGIN = 8
+
+
+def _totp_steps(secret):
+    """The first unused step still good for TOTP_MARGIN seconds, and the
+    last step good from now on."""
+    import time
+    t = time.time()
+    low = int(t + TOTP_MARGIN) // 30 - 1
+    high = int(t) // 30 + 1
+    return max(low, _totp_used.get(secret, -1) + 1), high
+
+
 def fresh_totp(secret):
     """A code of secret the server has not seen from this process: the
     server accepts one step either side of now and refuses a step used
-    before, so each call takes the next unused step from now-1 to now+1,
-    waiting for the clock when all three are spent."""
+    before, so each call takes the next unused step that stays in the
+    server's window for TOTP_MARGIN seconds, waiting for the clock when
+    none is left."""
     import time
     while True:
-        now = int(time.time()) // 30
-        step = max(now - 1, _totp_used.get(secret, -1) + 1)
-        if step <= now + 1:
+        step, high = _totp_steps(secret)
+        if step <= high:
             _totp_used[secret] = step
             return totp_code(secret, step)
         time.sleep(1)
@@ -182,9 +198,8 @@ def fresh_totp(secret):
 
 def totp_ready(secret):
     """Whether fresh_totp(secret) would answer without waiting."""
-    import time
-    now = int(time.time()) // 30
-    return max(now - 1, _totp_used.get(secret, -1) + 1) <= now + 1
+    step, high = _totp_steps(secret)
+    return step <= high
 
 
 def parse_enrolment(text):
