@@ -75,36 +75,44 @@ int tz_h_wallet_balance_at(tz_req_t *q)
     return tz_send_json(r, HTTP_OK, out);
 }
 
-/* One page of lines after posting *after (up to upto); *after moves on,
- * or becomes NULL at the end.  NULL when the database failed. */
-static json_t *statement_page(tz_req_t *q, const char *cur, const char **after, const char *upto)
+/* One page of lines after posting *after (up to upto), read into p: the
+ * text of its lines as JSON array members, separated by commas ("" for
+ * none); *after moves on (in the request's pool), or becomes NULL at the
+ * end.  NULL when the database failed. */
+static const char *statement_page(tz_req_t *q, apr_pool_t *p, const char *cur,
+                                  const char **after, const char *upto)
 {
-    json_t *out, *next;
-    const char *args[5] = {q->user.id, cur, *after, upto, STATEMENT_PAGE};
-    if (tz_db_json(q->r, TZ_Q_WALLET_STATEMENT_LINES, args, &out) != OK || !out)
+    const char *args[5] = {q->user.id, cur, *after, upto, STATEMENT_PAGE}, *text, *nl;
+    if (tz_db_value_in(q->r, p, TZ_Q_WALLET_STATEMENT_LINES, args, &text) != OK || !text
+        || !(nl = strchr(text, '\n')))
         return NULL;
-    next = json_object_get(out, "_next");
-    *after = json_is_integer(next)
-                 ? apr_psprintf(q->r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)json_integer_value(next))
-                 : NULL;
-    return json_object_get(out, "lines");
+    *after = nl > text ? apr_pstrmemdup(q->r->pool, text, (apr_size_t)(nl - text)) : NULL;
+    return nl + 1;
 }
 
-/* A page's lines as JSON array members (comma-separated after the first
- * line of the statement) or CSV rows. */
-static void write_lines(request_rec *r, json_t *lines, int csv, int *first)
+/* A page's lines as JSON array members (a comma before each but the
+ * statement's first) or CSV rows; 0, or -1 when the lines' text is not
+ * JSON. */
+static int write_lines(request_rec *r, apr_pool_t *p, const char *lines, int csv, int *first)
 {
     size_t i;
-    json_t *l;
-    json_array_foreach(lines, i, l) {
-        if (csv) {
-            ap_rputs(tz_csv_row(r->pool, l, csv_cols, CSV_NCOLS), r);
-        } else {
-            ap_rputs(*first ? "" : ",", r);
-            ap_rputs(tz_json_dump(r->pool, l), r);
-        }
+    json_t *all, *l;
+    const char *err;
+    if (!*lines)
+        return 0;
+    if (!csv) {
+        ap_rputs(*first ? "" : ",", r);
+        ap_rputs(lines, r);
         *first = 0;
+        return 0;
     }
+    if (!(all = tz_json_parse(p, apr_pstrcat(p, "[", lines, "]", NULL), strlen(lines) + 2, &err)))
+        return -1;
+    json_array_foreach(all, i, l) {
+        ap_rputs(tz_csv_row(p, l, csv_cols, CSV_NCOLS), r);
+    }
+    *first = 0;
+    return 0;
 }
 
 /* The response has begun: a failure can only cut it, so that the client
@@ -148,8 +156,8 @@ static void statement_headers(tz_req_t *q, json_t *head, int csv, int64_t from, 
 
 /* The head's fields, then "lines": [...] last (JSON); or the opening
  * line, the lines and the closing line (CSV). */
-static int statement_stream(tz_req_t *q, const char *cur, json_t *head, json_t *page,
-                            const char *after, const char *upto, int csv)
+static int statement_stream(tz_req_t *q, const char *cur, json_t *head, apr_pool_t *p,
+                            const char *page, const char *after, const char *upto, int csv)
 {
     request_rec *r = q->r;
     int first = 1;
@@ -164,11 +172,15 @@ static int statement_stream(tz_req_t *q, const char *cur, json_t *head, json_t *
         ap_rputs(",\"lines\":[", r);
     }
     for (;;) {
-        write_lines(r, page, csv, &first);
+        if (write_lines(r, p, page, csv, &first) != 0)
+            return statement_cut(r);
         if (!after)
             break;
         ap_rflush(r);
-        if (!(page = statement_page(q, cur, &after, upto)))
+        /* each page's memory goes once it is written: a statement of any
+         * length holds one page */
+        apr_pool_clear(p);
+        if (!(page = statement_page(q, p, cur, &after, upto)))
             return statement_cut(r);
     }
     if (csv)
@@ -185,7 +197,9 @@ int tz_h_wallet_statement(tz_req_t *q)
     const char *format = tz_query_arg(r, "format"), *field, *why, *cur, *after, *upto;
     int64_t from, to;
     int csv;
-    json_t *head, *page;
+    json_t *head;
+    const char *page;
+    apr_pool_t *p;
     if ((why = tz_statement_range(tz_query_arg(r, "from"), tz_query_arg(r, "to"), &from, &to,
                                   &field)))
         return invalid(q, field, why);
@@ -203,10 +217,12 @@ int tz_h_wallet_statement(tz_req_t *q)
     json_object_del(head, "_after");
     json_object_del(head, "_upto");
     /* the first page is read before anything is sent: its failure is a 503 */
-    if (!(page = statement_page(q, cur, &after, upto)))
+    apr_pool_create(&p, r->pool);
+    apr_pool_tag(p, "tipzed_statement_page");
+    if (!(page = statement_page(q, p, cur, &after, upto)))
         return tz_send_db_unavailable(r);
     statement_headers(q, head, csv, from, to);
     if (r->header_only)
         return OK;
-    return statement_stream(q, cur, head, page, after, upto, csv);
+    return statement_stream(q, cur, head, p, page, after, upto, csv);
 }

@@ -155,9 +155,15 @@ static ap_dbd_t *acquire(request_rec *r)
 
 int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value)
 {
+    return tz_db_value_in(r, r->pool, q, args, value);
+}
+
+int tz_db_value_in(request_rec *r, apr_pool_t *p, tz_query_e q, const char **args,
+                   const char **value)
+{
     ap_dbd_t *dbd = acquire(r);
     *value = NULL;
-    return dbd ? query(r->pool, r->server, dbd, q, args, value) : HTTP_SERVICE_UNAVAILABLE;
+    return dbd ? query(p, r->server, dbd, q, args, value) : HTTP_SERVICE_UNAVAILABLE;
 }
 
 int tz_db_server_json(apr_pool_t *p, server_rec *s, tz_query_e q, const char **args,

@@ -15,6 +15,10 @@ void tz_db_child_init(apr_pool_t *p, server_rec *s);
  * SQL NULL).  OK, or 503 after logging; recovers once from a restarted
  * PostgreSQL. */
 int tz_db_value(request_rec *r, tz_query_e q, const char **args, const char **value);
+/* tz_db_value with the answer's memory from p (a subpool the caller clears
+ * when done with it). */
+int tz_db_value_in(request_rec *r, apr_pool_t *p, tz_query_e q, const char **args,
+                   const char **value);
 /* The same, the value parsed as JSON (NULL when SQL answered NULL). */
 int tz_db_json(request_rec *r, tz_query_e q, const char **args, json_t **out);
 /* tz_db_json with the answer's memory from p (a subpool the caller clears

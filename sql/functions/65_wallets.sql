@@ -1,51 +1,54 @@
 -- Wallets (every role's): GET /wallets/me and its transactions, read from the ledger.
 
--- What a posting on a wallet means to its owner.  "account" says which
--- balance it moved (and balance_after is): "main" or "cashback".  A
--- referral bonus names no payment: the payment that earned it is the
--- referred user's.
-CREATE OR REPLACE FUNCTION tz_wallet_line(p postings, e journal_entries) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  pay payments;
-  pid uuid := CASE WHEN e.kind <> 'referral_bonus' THEN e.payment_id END;
-  st text;
-  bill uuid;
-BEGIN
-  IF pid IS NOT NULL THEN
-    SELECT * INTO pay FROM payments WHERE id = pid;
-    st := pay.status;
-  END IF;
-  IF e.payout_id IS NOT NULL THEN
-    st := tz_payout_status(e.payout_id);
-  END IF;
-  IF e.kind IN ('bill_hold', 'bill_settle', 'bill_release') THEN
-    bill := split_part(e.reference, ':', 2)::uuid;
-    st := (SELECT status FROM bill_payments WHERE id = bill);
-  END IF;
-  RETURN json_build_object(
-    'id', p.uid, 'amount', p.amount,
-    'type', CASE e.kind WHEN 'payment' THEN CASE pay.purpose WHEN 'topup' THEN 'topup'
-                                                             ELSE 'payment' END
-                        WHEN 'wallet_payment' THEN CASE WHEN p.amount >= 0 THEN 'payment'
-                                                        WHEN pay.purpose = 'subscription'
-                                                        THEN 'subscription_charge'
-                                                        WHEN pay.purpose = 'schedule'
-                                                        THEN 'scheduled_payment'
-                                                        ELSE 'tip_sent' END
-                        WHEN 'refund' THEN 'refund'
-                        WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
-                        WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'
-                        WHEN 'transfer' THEN CASE WHEN p.amount < 0 THEN 'transfer_out'
-                                                  ELSE 'transfer_in' END
-                        ELSE e.kind END,
-    'account', CASE (SELECT kind FROM accounts WHERE id = p.account_id)
-                 WHEN 'cashback' THEN 'cashback' ELSE 'main' END,
-    'status', st, 'payment_id', pid, 'payout_id', e.payout_id,
-    'bill_payment_id', bill,
-    'gross', pay.amount, 'fee', pay.fee, 'balance_after', p.balance_after,
-    'created_at', tz_ts(p.created_at));
-END $$;
+-- What a posting on a wallet means to its owner: the lines of postings
+-- p_ids, each with its posting's id (for order) and its final compact JSON
+-- text.  "account" says which balance it moved (and balance_after is):
+-- "main" or "cashback".  A referral bonus names no payment: the payment
+-- that earned it is the referred user's.  One set-based pass (joins
+-- instead of a function call and three look-ups a line), which is what a
+-- statement of thousands of lines needs; a `sql` function, so it is
+-- inlined into its caller's query and planned with it.
+CREATE OR REPLACE FUNCTION tz_wallet_lines_text(p_ids bigint[])
+RETURNS TABLE (id bigint, line text) LANGUAGE sql STABLE AS $$
+  SELECT p.id,
+         '{"id":' || to_json(p.uid) || ',"amount":' || p.amount
+         || ',"type":' || to_json(CASE e.kind
+              WHEN 'payment' THEN CASE pay.purpose WHEN 'topup' THEN 'topup' ELSE 'payment' END
+              WHEN 'wallet_payment' THEN CASE WHEN p.amount >= 0 THEN 'payment'
+                                              WHEN pay.purpose = 'subscription'
+                                              THEN 'subscription_charge'
+                                              WHEN pay.purpose = 'schedule'
+                                              THEN 'scheduled_payment'
+                                              ELSE 'tip_sent' END
+              WHEN 'refund' THEN 'refund'
+              WHEN 'payout_hold' THEN 'payout' WHEN 'payout_release' THEN 'payout_reversal'
+              WHEN 'bill_hold' THEN 'bill_payment' WHEN 'bill_release' THEN 'bill_payment'
+              WHEN 'transfer' THEN CASE WHEN p.amount < 0 THEN 'transfer_out'
+                                        ELSE 'transfer_in' END
+              ELSE e.kind END)
+         || ',"account":' || CASE a.kind WHEN 'cashback' THEN '"cashback"' ELSE '"main"' END
+         || ',"status":' || coalesce(to_json(CASE WHEN k.bill IS NOT NULL THEN bp.status
+                                                  WHEN e.payout_id IS NOT NULL THEN po.status
+                                                  ELSE pay.status END)::text, 'null')
+         || ',"payment_id":' || coalesce(to_json(k.pid)::text, 'null')
+         || ',"payout_id":' || coalesce(to_json(e.payout_id)::text, 'null')
+         || ',"bill_payment_id":' || coalesce(to_json(k.bill)::text, 'null')
+         || ',"gross":' || coalesce(pay.amount::text, 'null')
+         || ',"fee":' || coalesce(pay.fee::text, 'null')
+         || ',"balance_after":' || p.balance_after
+         || ',"created_at":"' || tz_ts(p.created_at) || '"}'
+    FROM postings p
+    JOIN journal_entries e ON e.id = p.entry_id
+    JOIN accounts a ON a.id = p.account_id
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN e.kind <> 'referral_bonus' THEN e.payment_id END AS pid,
+             CASE WHEN e.kind IN ('bill_hold', 'bill_settle', 'bill_release')
+                  THEN split_part(e.reference, ':', 2)::uuid END AS bill) k
+    LEFT JOIN payments pay ON pay.id = k.pid
+    LEFT JOIN payouts po ON po.id = e.payout_id
+    LEFT JOIN bill_payments bp ON bp.id = k.bill
+   WHERE p.id = ANY (p_ids)
+$$;
 
 -- The lines of the user's main and cashback balances, newest first, those
 -- posted before posting p_before (NULL: from the newest).  The page is
@@ -60,8 +63,9 @@ DECLARE
   v_before bigint := coalesce(p_before, 9223372036854775807);
 BEGIN
   RETURN QUERY
-  SELECT tz_wallet_line(p, e)
-    FROM (SELECT both_accounts.id FROM (
+  SELECT l.line::json
+    FROM tz_wallet_lines_text(ARRAY(
+           SELECT both_accounts.id FROM (
             (SELECT p.id FROM postings p
               WHERE p.account_id = (SELECT id FROM accounts WHERE kind = 'wallet'
                                      AND owner_id = p_user AND currency = p_currency)
@@ -73,10 +77,8 @@ BEGIN
                                      AND owner_id = p_user AND currency = p_currency)
                 AND p.id < v_before
               ORDER BY p.id DESC LIMIT p_limit + p_offset)) both_accounts
-           ORDER BY both_accounts.id DESC LIMIT p_limit OFFSET p_offset) page
-    JOIN postings p ON p.id = page.id
-    JOIN journal_entries e ON e.id = p.entry_id
-   ORDER BY p.id DESC;
+           ORDER BY both_accounts.id DESC LIMIT p_limit OFFSET p_offset)) l
+   ORDER BY l.id DESC;
 END $$;
 
 -- reserved and reserve_schedule: the rolling reserve, not payable yet

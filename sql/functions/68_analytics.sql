@@ -245,25 +245,24 @@ END $$;
 
 -- Up to p_limit lines of the caller's main balance after posting p_after
 -- and up to p_upto, oldest first, in the shape of /wallets/me/transactions,
--- and the posting id to continue after (_next; NULL at the end).
+-- as text the module sends as it is: the posting id to continue after
+-- (empty at the end), a newline, then the lines' JSON texts separated by
+-- commas (the members of the page's part of the statement's array).
 CREATE OR REPLACE FUNCTION tz_api_wallet_statement_lines(p_user uuid, p_currency text,
                                                          p_after bigint, p_upto bigint,
                                                          p_limit int)
-RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+RETURNS text LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   acct bigint := (SELECT id FROM accounts WHERE kind = 'wallet' AND owner_id = p_user
                      AND currency = p_currency);
-  lines json;
-  last_id bigint;
-  n int;
+  ids bigint[] := ARRAY(SELECT id FROM postings WHERE account_id = acct AND id > p_after
+                          AND id <= p_upto ORDER BY id LIMIT p_limit);
 BEGIN
-  SELECT json_agg(tz_wallet_line(p, e) ORDER BY p.id), max(p.id), count(*)
-    INTO lines, last_id, n
-    FROM (SELECT * FROM postings WHERE account_id = acct AND id > p_after AND id <= p_upto
-           ORDER BY id LIMIT p_limit) p
-    JOIN journal_entries e ON e.id = p.entry_id;
-  RETURN json_build_object('lines', coalesce(lines, '[]'::json),
-                           '_next', CASE WHEN n = p_limit AND last_id < p_upto THEN last_id END);
+  RETURN coalesce(CASE WHEN cardinality(ids) = p_limit AND ids[p_limit] < p_upto
+                       THEN ids[p_limit]::text END, '')
+         || E'\n'
+         || coalesce((SELECT string_agg(l.line, ',' ORDER BY l.id)
+                        FROM tz_wallet_lines_text(ids) l), '');
 END $$;
 
 -- Reconciliation (80_reconcile.sql), analytics_rollups: creator id and

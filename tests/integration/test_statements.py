@@ -86,6 +86,12 @@ def test_a_statement_reconciles_with_the_ledger_and_the_balances(api, stack, his
     assert [(x["id"], x["amount"], x["balance_after"]) for x in s["lines"]] == \
         ledger_lines(stack, fan["user"]["id"])
     assert [x["type"] for x in s["lines"]] == ["adjustment", "tip_sent", "tip_sent"]
+    # each line field for field as the wallet's transactions show it
+    txs = api.get("/wallets/me/transactions", token=fan["access_token"]).json["data"]
+    assert s["lines"] == [x for x in reversed(txs) if x["account"] == "main"]
+    assert [(x["status"], x["gross"]) for x in s["lines"]] == \
+        [(None, None), ("succeeded", 1000), ("succeeded", 500)]
+    assert s["lines"][1]["payment_id"] and s["lines"][1]["fee"] is not None
     run = s["opening_balance"]
     for line in s["lines"]:
         run += line["amount"]
