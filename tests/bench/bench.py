@@ -453,7 +453,7 @@ def report_reads(r, mem, reconcile_ok, chain_ok):
 
 def reads_scenarios(d, env, files, tokens, key, r):
     """Statements, invoice PDFs, renewals (reads.py)."""
-    r.update(reads.statements(env, tokens["creator"], wrk, DURATION))
+    r.update(reads.statements(env, tokens["creator"], wrk, DURATION, lambda: children_rss_kb(env)))
     r.update(reads.invoice_pdfs(STACK, d, env, key, jwt, wrk, DURATION))
     r.update(reads.renewals(STACK, d, env, outbox_admin(d, env)))
 

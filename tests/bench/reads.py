@@ -59,13 +59,14 @@ def uncached(stack, d, env, files, wrk, duration, conc):
     return r
 
 
-def statements(env, token, wrk, duration):
+def statements(env, token, wrk, duration, rss_kb=None):
     """The heavy creator's statement over a month of analytics.sql's tips
     (about 5,000 lines) under wrk, and over a year: the year's cut is by
     posting, and the bulk-loaded year of tips has later ids than the seed's
     100,000 lines stamped today, so its statement holds those too (about
     160,000 lines), longer than wrk's 2 s timeout: it is timed alone, three
-    requests one after another."""
+    requests one after another, with the Apache children's memory (rss_kb())
+    read before and after them."""
     today = datetime.datetime.now(datetime.timezone.utc).date()
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench-statement-{os.getpid()}.txt")
     with open(path, "w") as f:
@@ -75,6 +76,7 @@ def statements(env, token, wrk, duration):
     os.unlink(path)
     r["statement_month"]["lines"] = _statement(env, token, statement_path(today, 61, 31))[1]
     took = []
+    rss = rss_kb() if rss_kb else None
     for _ in range(3):
         t = time.monotonic()
         ok, lines = _statement(env, token, statement_path(today, 366, 1))
@@ -82,15 +84,20 @@ def statements(env, token, wrk, duration):
     took.sort()
     r["statement_year"] = {"rps": round(1000 / took[1], 2), "requests": 3, "p50_ms": round(took[1], 1),
                            "p99_ms": round(took[2], 1), "non_2xx": 0 if ok else 1, "lines": lines}
+    if rss is not None:
+        # a statement streams a page at a time: its length is not memory
+        r["statement_year"]["children_rss_growth_kb"] = rss_kb() - rss
     return r
 
 
 def _statement(env, token, path):
-    """(answered 200, its lines_count)."""
+    """(answered a whole statement: JSON holding as many lines as its
+    lines_count, its lines_count)."""
     out = subprocess.run(["curl", "-s", "-m", "120", "-H", f"Authorization: Bearer {token}",
                           env["TZ_BASE_URL"] + path], capture_output=True, text=True).stdout
     try:
-        return True, json.loads(out)["lines_count"]
+        s = json.loads(out)
+        return len(s["lines"]) == s["lines_count"], s["lines_count"]
     except (ValueError, KeyError):
         return False, None
 
@@ -177,6 +184,9 @@ def report(r):
     for name in ("statement_month", "statement_year"):
         if name in r:
             lines.append(f"{name}: {r[name]['lines']} lines a statement")
+    if "children_rss_growth_kb" in r.get("statement_year", {}):
+        lines.append(f"statement_year: the Apache children's memory grew by"
+                     f" {r['statement_year']['children_rss_growth_kb']} KiB over its three requests")
     if "invoice_pdf" in r:
         lines.append(f"invoice_pdf: over {r['invoice_pdf']['invoices']} invoices of one buyer")
     if "renewals" in r:
