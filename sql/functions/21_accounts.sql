@@ -5,10 +5,11 @@
 -- Payouts and webhook endpoints need an address proven to be the user's.
 -- Admins are made by an operator (tipzedctl), who vouches for them.
 CREATE OR REPLACE FUNCTION tz_email_verified(p_user uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT role = 'admin' OR email_verified_at IS NOT NULL
-                     FROM users WHERE id = p_user), false)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN coalesce((SELECT role = 'admin' OR email_verified_at IS NOT NULL
+                     FROM users WHERE id = p_user), false);
+END $$;
 
 -- A mail's sealed token is erased once the mail leaves the queue (sent,
 -- failed or expired): from then on only the token's hash is stored.

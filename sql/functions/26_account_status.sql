@@ -4,9 +4,10 @@
 
 -- Whether p_user's wallets (main and cashback) are frozen by an operator.
 CREATE OR REPLACE FUNCTION tz_wallet_frozen(p_user uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT wallet_frozen_at IS NOT NULL FROM users WHERE id = p_user), false)
-$$;
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
+  RETURN coalesce((SELECT wallet_frozen_at IS NOT NULL FROM users WHERE id = p_user), false);
+END $$;
 
 -- Why a movement paid by p_payer (NULL: a guest, or none) to p_creator
 -- (NULL: none) and the creators of p_splits (already checked by
@@ -45,10 +46,11 @@ END $$;
 -- The same answer as an API error object, or NULL.
 CREATE OR REPLACE FUNCTION tz_ops_refused(p_payer uuid, p_creator uuid, p_debit boolean,
                                           p_splits json DEFAULT NULL)
-RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN r IS NOT NULL THEN json_build_object('error', r) END
-    FROM tz_ops_refusal(p_payer, p_creator, p_debit, p_splits) r
-$$;
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT CASE WHEN r IS NOT NULL THEN json_build_object('error', r) END
+      FROM tz_ops_refusal(p_payer, p_creator, p_debit, p_splits) r);
+END $$;
 
 -- The entry kinds that may take money out of a frozen wallet: what the
 -- platform takes back (refunds and disputes, and the cashback and bonus

@@ -312,11 +312,12 @@ CREATE TRIGGER accounts_lanes AFTER INSERT ON accounts
 -- The balance of any account: a user account's cached balance, or the sum
 -- of a system account's sub-balances.
 CREATE OR REPLACE FUNCTION tz_balance(p_account bigint) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-  SELECT a.balance + coalesce((SELECT sum(l.balance) FROM account_lanes l
-                                WHERE l.account_id = a.id), 0)::bigint
-    FROM accounts a WHERE a.id = p_account
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT a.balance + coalesce((SELECT sum(l.balance) FROM account_lanes l
+                                  WHERE l.account_id = a.id), 0)::bigint
+      FROM accounts a WHERE a.id = p_account);
+END $$;
 
 -- The one posting path.  Leg i moves p_amounts[i] (signed minor units of
 -- p_currency) on account p_accounts[i]; zero legs are skipped (a zero fee),
@@ -344,7 +345,7 @@ CREATE OR REPLACE FUNCTION tz_post_entry(p_reference text, p_kind text, p_paymen
                                          p_payout uuid, p_currency text, p_accounts bigint[],
                                          p_amounts bigint[],
                                          OUT entry_id bigint, OUT duplicate boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   n_null bigint;
   n_legs bigint;
@@ -454,7 +455,7 @@ END $$;
 -- that a caller may read balances under the lock before deciding an
 -- entry's legs without risking a deadlock against other entries.
 CREATE OR REPLACE FUNCTION tz_lock_accounts(p_accounts bigint[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) AND owner_id IS NOT NULL
    ORDER BY id FOR UPDATE;
@@ -469,7 +470,7 @@ END $$;
 -- Returns the wallet's and the receivable's legs.
 CREATE OR REPLACE FUNCTION tz_creator_legs(p_wallet bigint, p_receivable bigint, p_amount bigint,
                                            OUT wallet_leg bigint, OUT receivable_leg bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   have bigint;
   owed bigint;

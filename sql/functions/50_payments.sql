@@ -10,8 +10,9 @@
 -- money was taken).
 
 CREATE OR REPLACE FUNCTION tz_payment_json(p payments) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN json_build_object(
     'id', p.id, 'fan_id', p.fan_id,
     'creator_id', CASE WHEN p.purpose <> 'topup' THEN p.creator_id END, 'amount', p.amount,
     'currency', p.currency, 'fee', p.fee, 'net', p.net, 'status', p.status,
@@ -27,8 +28,8 @@ LANGUAGE sql STABLE AS $$
                                                  'share_bps', s.share_bps, 'amount', s.amount)
                                ORDER BY s.position)
                  FROM payment_splits s WHERE s.payment_id = p.id),
-    'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at))
-$$;
+    'created_at', tz_ts(p.created_at), 'updated_at', tz_ts(p.updated_at));
+END $$;
 
 -- Claims an idempotency key.  {"state": "new"} when this request owns it;
 -- "replay" with the stored status and response; "mismatch" when the key was

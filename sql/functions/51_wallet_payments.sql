@@ -31,16 +31,17 @@ $$;
 -- down, within what the month's cap leaves; only fans earn cashback.
 CREATE OR REPLACE FUNCTION tz_cashback_due(p_user uuid, p_currency text, p_amount bigint,
                                            p_bps int, p_cap bigint)
-RETURNS bigint LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN p_bps <= 0 OR p_cap <= 0
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN CASE WHEN p_bps <= 0 OR p_cap <= 0
                 OR (SELECT role FROM users WHERE id = p_user) IS DISTINCT FROM 'fan' THEN 0
          ELSE greatest(0, least(p_amount * p_bps / 10000,
                                 p_cap - coalesce((SELECT granted FROM cashback_months
                                                    WHERE user_id = p_user
                                                      AND currency = p_currency::bpchar
                                                      AND month = tz_cashback_month()), 0)))
-         END
-$$;
+         END;
+END $$;
 
 -- Grants a credited payment's cashback (a tip, a subscription's or a
 -- schedule's charge; never a top-up): the month's row is locked first, so
@@ -95,10 +96,11 @@ $$;
 
 -- What refunds and lost disputes have taken back of a payment.
 CREATE OR REPLACE FUNCTION tz_payment_taken(p payments) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-  SELECT p.refunded_amount + coalesce((SELECT sum(amount) FROM disputes
-                                        WHERE payment_id = p.id AND status = 'lost'), 0)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN p.refunded_amount + coalesce((SELECT sum(amount) FROM disputes
+                                        WHERE payment_id = p.id AND status = 'lost'), 0);
+END $$;
 
 -- Gives p_amount back to promotions from p_user: the cashback balance first
 -- when p_cashback_first, then the main balance, the rest owed.

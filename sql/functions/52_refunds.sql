@@ -271,12 +271,13 @@ END $$;
 -- The payment a provider's refund or dispute event names: ours by id, or
 -- the provider's transaction id stored at payment time.
 CREATE OR REPLACE FUNCTION tz_payment_by_ref(p_provider text, p_payment uuid, p_provider_tx text)
-RETURNS uuid LANGUAGE sql STABLE AS $$
-  SELECT coalesce(
+RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN coalesce(
     (SELECT id FROM payments WHERE id = p_payment AND provider = p_provider),
     (SELECT id FROM payments WHERE p_payment IS NULL AND provider = p_provider
-        AND provider_transaction_id = p_provider_tx ORDER BY created_at LIMIT 1))
-$$;
+        AND provider_transaction_id = p_provider_tx ORDER BY created_at LIMIT 1));
+END $$;
 
 -- The payment a provider's refund or dispute event is about, locked, with
 -- the delivery recorded under its event id: NULL when there is no such
@@ -301,9 +302,10 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_payment_status(p_id uuid) RETURNS text
-LANGUAGE sql STABLE AS $$
-  SELECT status FROM payments WHERE id = p_id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT status FROM payments WHERE id = p_id);
+END $$;
 
 -- A refund made at the provider without us (its dashboard) is recorded
 -- and posted as it happened, up to what is left of the payment.

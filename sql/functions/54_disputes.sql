@@ -24,13 +24,14 @@
 -- payments.disputed_amount / disputed_fee while it is open or lost.
 
 CREATE OR REPLACE FUNCTION tz_dispute_json(d disputes) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN json_build_object(
     'id', d.id, 'payment_id', d.payment_id, 'provider', d.provider,
     'provider_dispute_id', d.provider_dispute_id, 'amount', d.amount, 'fee', d.fee,
     'currency', (SELECT currency FROM payments WHERE id = d.payment_id), 'status', d.status,
-    'reason', d.reason, 'created_at', tz_ts(d.created_at), 'updated_at', tz_ts(d.updated_at))
-$$;
+    'reason', d.reason, 'created_at', tz_ts(d.created_at), 'updated_at', tz_ts(d.updated_at));
+END $$;
 
 -- Every account a dispute event of payment p may post to: the hold, the
 -- release or the settlement, and what a lost dispute takes back of the

@@ -32,11 +32,12 @@
 -- that tests move a month forward in one call.
 
 CREATE OR REPLACE FUNCTION tz_clock(p_sandbox boolean) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN p_sandbox
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN CASE WHEN p_sandbox
               THEN now() + make_interval(secs => (SELECT offset_seconds FROM billing_clock))
-              ELSE now() END
-$$;
+              ELSE now() END;
+END $$;
 
 -- The start of the period p_steps intervals after p_anchor (UTC calendar:
 -- a month after 31 January is the last day of February, two months after

@@ -10,36 +10,38 @@
 -- completed (count reached); active <-> paused; live -> canceled.
 
 CREATE OR REPLACE FUNCTION tz_subscription_json(s subscriptions) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
-    'id', s.id, 'plan_id', s.plan_id, 'creator_id', s.creator_id, 'fan_id', s.fan_id,
-    'status', s.status, 'source', s.source, 'amount', s.amount, 'currency', s.currency,
-    'interval', s.interval, 'period', s.period,
-    'current_period_start', tz_ts(s.current_period_start),
-    'current_period_end', tz_ts(s.current_period_end), 'trial_end', tz_ts(s.trial_end),
-    'cancel_at_period_end', s.cancel_at_period_end, 'canceled_at', tz_ts(s.canceled_at),
-    'ended_at', tz_ts(s.ended_at), 'past_due_since', tz_ts(s.past_due_since),
-    'next_charge_at', CASE WHEN s.status IN ('trialing', 'active', 'past_due')
-                            AND NOT s.cancel_at_period_end THEN tz_ts(s.next_attempt_at) END,
-    'pending_payment_id', l.id, 'payment_url', l.mobile_money_url,
-    'created_at', tz_ts(s.created_at), 'updated_at', tz_ts(s.updated_at))
-    FROM (SELECT NULL) x
-    LEFT JOIN payments l ON l.id = s.link_payment_id AND l.status = 'pending'
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
+      'id', s.id, 'plan_id', s.plan_id, 'creator_id', s.creator_id, 'fan_id', s.fan_id,
+      'status', s.status, 'source', s.source, 'amount', s.amount, 'currency', s.currency,
+      'interval', s.interval, 'period', s.period,
+      'current_period_start', tz_ts(s.current_period_start),
+      'current_period_end', tz_ts(s.current_period_end), 'trial_end', tz_ts(s.trial_end),
+      'cancel_at_period_end', s.cancel_at_period_end, 'canceled_at', tz_ts(s.canceled_at),
+      'ended_at', tz_ts(s.ended_at), 'past_due_since', tz_ts(s.past_due_since),
+      'next_charge_at', CASE WHEN s.status IN ('trialing', 'active', 'past_due')
+                              AND NOT s.cancel_at_period_end THEN tz_ts(s.next_attempt_at) END,
+      'pending_payment_id', l.id, 'payment_url', l.mobile_money_url,
+      'created_at', tz_ts(s.created_at), 'updated_at', tz_ts(s.updated_at))
+      FROM (SELECT NULL) x
+      LEFT JOIN payments l ON l.id = s.link_payment_id AND l.status = 'pending');
+END $$;
 
 CREATE OR REPLACE FUNCTION tz_schedule_json(c schedules) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
-    'id', c.id, 'fan_id', c.fan_id, 'creator_id', c.creator_id, 'amount', c.amount,
-    'currency', c.currency, 'interval', c.interval, 'count', c.count, 'message', c.message,
-    'splits', c.splits, 'status', c.status, 'source', c.source, 'start_at', tz_ts(c.start_at),
-    'next_charge_at', CASE WHEN c.status IN ('active', 'past_due') THEN tz_ts(c.next_attempt_at) END,
-    'charges_made', c.charges_made, 'past_due_since', tz_ts(c.past_due_since),
-    'pending_payment_id', l.id, 'payment_url', l.mobile_money_url,
-    'created_at', tz_ts(c.created_at), 'updated_at', tz_ts(c.updated_at))
-    FROM (SELECT NULL) x
-    LEFT JOIN payments l ON l.id = c.link_payment_id AND l.status = 'pending'
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
+      'id', c.id, 'fan_id', c.fan_id, 'creator_id', c.creator_id, 'amount', c.amount,
+      'currency', c.currency, 'interval', c.interval, 'count', c.count, 'message', c.message,
+      'splits', c.splits, 'status', c.status, 'source', c.source, 'start_at', tz_ts(c.start_at),
+      'next_charge_at', CASE WHEN c.status IN ('active', 'past_due') THEN tz_ts(c.next_attempt_at) END,
+      'charges_made', c.charges_made, 'past_due_since', tz_ts(c.past_due_since),
+      'pending_payment_id', l.id, 'payment_url', l.mobile_money_url,
+      'created_at', tz_ts(c.created_at), 'updated_at', tz_ts(c.updated_at))
+      FROM (SELECT NULL) x
+      LEFT JOIN payments l ON l.id = c.link_payment_id AND l.status = 'pending');
+END $$;
 
 -- POST /subscriptions {plan_id, source} + key.  A plan's trial is given
 -- once per fan and plan.  Without a trial, source wallet charges the first

@@ -72,7 +72,7 @@ END $$;
 -- credit (TipzedFirstPayoutDelay; a top-up is no creator's credit).  The
 -- profile rows are locked after the entry, as creator_stats are.
 CREATE OR REPLACE FUNCTION tz_reserve_record(p payments, p_who uuid[], p_held bigint[])
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
   IF p.purpose <> 'topup' THEN
     UPDATE creator_profiles SET first_credit_at = tz_reserve_clock()
@@ -86,12 +86,13 @@ END $$;
 -- The reserve accounts of payment p's creators that exist (a dispute
 -- event locks them with its other accounts).
 CREATE OR REPLACE FUNCTION tz_reserve_accounts(p payments) RETURNS bigint[]
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(array_agg(a.id), '{}') FROM accounts a
-   WHERE a.kind = 'reserve_hold' AND a.currency = p.currency
-     AND a.owner_id IN (SELECT p.creator_id UNION
-                        SELECT creator_id FROM payment_splits WHERE payment_id = p.id)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(a.id), '{}') FROM accounts a
+     WHERE a.kind = 'reserve_hold' AND a.currency = p.currency
+       AND a.owner_id IN (SELECT p.creator_id UNION
+                          SELECT creator_id FROM payment_splits WHERE payment_id = p.id));
+END $$;
 
 -- Draws on the reserve for a takeback of payment p: p_moved[i] < 0 is
 -- what is taken from creator p_who[i].  Returns the reserve's legs and

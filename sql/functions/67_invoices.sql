@@ -133,8 +133,9 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_invoice_json(i invoices) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN json_build_object(
     'id', i.id, 'number', i.number, 'kind', i.kind, 'status', i.status,
     'seller', json_build_object('id', i.seller_id, 'name', i.seller_name),
     'buyer', json_build_object('id', i.buyer_id, 'name', i.buyer_name, 'email', i.buyer_email),
@@ -154,20 +155,21 @@ LANGUAGE sql STABLE AS $$
                                              THEN 'payment:' || i.payment_id || ':credit'
                                              WHEN i.refund_id IS NOT NULL
                                              THEN 'refund:' || i.refund_id
-                                             ELSE 'dispute:' || i.dispute_id || ':settle' END))
-$$;
+                                             ELSE 'dispute:' || i.dispute_id || ':settle' END));
+END $$;
 
 -- Who may read an invoice: its buyer, its seller, a co-creator of a split
 -- payment it belongs to (their share was sold by it), the account that
 -- claimed the guest it was issued to (the document keeps naming the guest,
 -- as issued), and an admin.
 CREATE OR REPLACE FUNCTION tz_invoice_party(i invoices, p_user uuid) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT p_user IN (i.buyer_id, i.seller_id)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN p_user IN (i.buyer_id, i.seller_id)
       OR EXISTS (SELECT 1 FROM payment_splits s
                   WHERE s.creator_id = p_user AND s.payment_id = i.payment_id)
-      OR EXISTS (SELECT 1 FROM users g WHERE g.id = i.buyer_id AND g.claimed_by = p_user)
-$$;
+      OR EXISTS (SELECT 1 FROM users g WHERE g.id = i.buyer_id AND g.claimed_by = p_user);
+END $$;
 
 -- GET /invoices/{id}: one of the caller's (tz_invoice_party), or any for an
 -- admin; NULL otherwise (404: whether it exists is not told).
