@@ -54,7 +54,7 @@ $$;
 -- The payment that charges period p_period of item p_item from the wallet.
 CREATE OR REPLACE FUNCTION tz_billing_payment_id(p_item uuid, p_period int) RETURNS uuid
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT md5('tipzed-billing:' || p_item || ':' || p_period)::uuid
+  SELECT md5('tipzed-billing:' || p_item::text || ':' || p_period::text)::uuid
 $$;
 
 -- ---------------------------------------------------------------- plans
@@ -161,7 +161,7 @@ CREATE OR REPLACE FUNCTION tz_billing_terms(p_fee_bps int, p_cashback_bps int,
                                             p_cashback_cap bigint, p_referral_bonus bigint,
                                             p_reserve_bps int, p_reserve_days int,
                                             p_tax json)
-RETURNS json LANGUAGE sql IMMUTABLE AS $$
+RETURNS json LANGUAGE sql STABLE AS $$
   SELECT json_build_object('fee_bps', p_fee_bps, 'cashback_bps', p_cashback_bps,
                            'cashback_cap', p_cashback_cap, 'referral_bonus', p_referral_bonus,
                            'reserve_bps', coalesce(p_reserve_bps, 0),

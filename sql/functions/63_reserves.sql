@@ -176,8 +176,9 @@ END $$;
 -- GET /wallets/me's reserve: what is held and when it is released (per
 -- UTC day, soonest first).
 CREATE OR REPLACE FUNCTION tz_reserve_json(p_user uuid, p_currency text) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN json_build_object(
     'reserved', coalesce((SELECT balance FROM accounts WHERE kind = 'reserve_hold'
                            AND owner_id = p_user AND currency = p_currency), 0),
     'reserve_schedule', coalesce((
@@ -187,8 +188,8 @@ LANGUAGE sql STABLE AS $$
                 FROM reserve_holds
                WHERE creator_id = p_user AND currency = p_currency AND released_at IS NULL
                  AND amount > drawn
-               GROUP BY 1) x), '[]'::json))
-$$;
+               GROUP BY 1) x), '[]'::json));
+END $$;
 
 -- TipzedFirstPayoutDelay: when a creator's first payout may be requested,
 -- p_days after the creator's first payment credit (a tip, a split share, a

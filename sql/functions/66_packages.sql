@@ -74,7 +74,7 @@ END $$;
 -- What a change does to a package, for the audit log: "bonus 500 -> 800;
 -- active true -> false", or "no change".
 CREATE OR REPLACE FUNCTION tz_package_changes(a packages, b packages) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(concat_ws('; ',
     CASE WHEN a.name <> b.name THEN format('name %s -> %s', a.name, b.name) END,
     CASE WHEN a.amount <> b.amount THEN format('amount %s -> %s', a.amount, b.amount) END,

@@ -112,19 +112,20 @@ END $$;
 -- The caller's wallet accounts (main, cashback, receivable) with every
 -- posting, oldest first.
 CREATE OR REPLACE FUNCTION tz_export_wallets(p_user uuid) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(json_agg(json_build_object(
-           'kind', a.kind, 'currency', a.currency, 'balance', a.balance,
-           'created_at', tz_ts(a.created_at),
-           'entries', coalesce((SELECT json_agg(json_build_object(
-                         'id', p.uid, 'entry_kind', e.kind, 'reference', e.reference,
-                         'amount', p.amount, 'balance_after', p.balance_after,
-                         'payment_id', e.payment_id, 'payout_id', e.payout_id,
-                         'created_at', tz_ts(e.created_at)) ORDER BY p.id)
-                       FROM postings p JOIN journal_entries e ON e.id = p.entry_id
-                      WHERE p.account_id = a.id), '[]'::json)) ORDER BY a.id), '[]'::json)
-    FROM accounts a WHERE a.owner_id = p_user
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(json_agg(json_build_object(
+             'kind', a.kind, 'currency', a.currency, 'balance', a.balance,
+             'created_at', tz_ts(a.created_at),
+             'entries', coalesce((SELECT json_agg(json_build_object(
+                           'id', p.uid, 'entry_kind', e.kind, 'reference', e.reference,
+                           'amount', p.amount, 'balance_after', p.balance_after,
+                           'payment_id', e.payment_id, 'payout_id', e.payout_id,
+                           'created_at', tz_ts(e.created_at)) ORDER BY p.id)
+                         FROM postings p JOIN journal_entries e ON e.id = p.entry_id
+                        WHERE p.account_id = a.id), '[]'::json)) ORDER BY a.id), '[]'::json)
+      FROM accounts a WHERE a.owner_id = p_user);
+END $$;
 
 -- GET /auth/me/export: everything stored about the caller, without any
 -- secret (password hash, token hashes, sealed bank details, webhook

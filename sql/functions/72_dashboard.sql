@@ -22,30 +22,32 @@
 -- levels (subscriptions, review items) of the last day.
 
 CREATE OR REPLACE FUNCTION tz_overview_money(p_from timestamptz, p_to timestamptz, p_col text)
-RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT coalesce(json_object_agg(currency, total ORDER BY currency), '{}'::json)
-    FROM (SELECT currency, sum(CASE p_col WHEN 'fee' THEN fee ELSE amount END)::bigint AS total
-            FROM payments
-           WHERE created_at >= p_from AND created_at < p_to
-             AND status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
-           GROUP BY currency) m
-$$;
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(json_object_agg(currency, total ORDER BY currency), '{}'::json)
+      FROM (SELECT currency, sum(CASE p_col WHEN 'fee' THEN fee ELSE amount END)::bigint AS total
+              FROM payments
+             WHERE created_at >= p_from AND created_at < p_to
+               AND status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
+             GROUP BY currency) m);
+END $$;
 
 CREATE OR REPLACE FUNCTION tz_overview_counts(p_from timestamptz, p_to timestamptz)
-RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
-      'succeeded', count(*) FILTER (WHERE o = 'succeeded'), 'failed', count(*) FILTER (WHERE o = 'failed'),
-      'expired', count(*) FILTER (WHERE o = 'expired'), 'review', count(*) FILTER (WHERE o = 'review'),
-      'pending', count(*) FILTER (WHERE o = 'pending'), 'total', count(*),
-      'success_rate', CASE WHEN count(*) FILTER (WHERE o IN ('succeeded', 'failed', 'expired')) = 0
-                           THEN NULL
-                           ELSE round(count(*) FILTER (WHERE o = 'succeeded')::numeric
-                                      / count(*) FILTER (WHERE o IN ('succeeded', 'failed', 'expired')),
-                                      4) END)
-    FROM (SELECT CASE WHEN status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
-                      THEN 'succeeded' ELSE status END AS o
-            FROM payments WHERE created_at >= p_from AND created_at < p_to) p
-$$;
+RETURNS json LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT json_build_object(
+        'succeeded', count(*) FILTER (WHERE o = 'succeeded'), 'failed', count(*) FILTER (WHERE o = 'failed'),
+        'expired', count(*) FILTER (WHERE o = 'expired'), 'review', count(*) FILTER (WHERE o = 'review'),
+        'pending', count(*) FILTER (WHERE o = 'pending'), 'total', count(*),
+        'success_rate', CASE WHEN count(*) FILTER (WHERE o IN ('succeeded', 'failed', 'expired')) = 0
+                             THEN NULL
+                             ELSE round(count(*) FILTER (WHERE o = 'succeeded')::numeric
+                                        / count(*) FILTER (WHERE o IN ('succeeded', 'failed', 'expired')),
+                                        4) END)
+      FROM (SELECT CASE WHEN status IN ('succeeded', 'refund_pending', 'partially_refunded', 'refunded')
+                        THEN 'succeeded' ELSE status END AS o
+              FROM payments WHERE created_at >= p_from AND created_at < p_to) p);
+END $$;
 
 -- Payments that went to review: when they did, and when an admin resolved them.
 CREATE OR REPLACE FUNCTION tz_overview_reviews()

@@ -168,11 +168,12 @@ $$;
 
 -- NULL when every pattern names known events, else the first that does not.
 CREATE OR REPLACE FUNCTION tz_events_unknown(p_events text[]) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT x FROM unnest(p_events) x
-   WHERE NOT EXISTS (SELECT 1 FROM unnest(tz_event_types()) t WHERE tz_event_matches(ARRAY[x], t))
-   LIMIT 1
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN (SELECT x FROM unnest(p_events) x
+     WHERE NOT EXISTS (SELECT 1 FROM unnest(tz_event_types()) t WHERE tz_event_matches(ARRAY[x], t))
+     LIMIT 1);
+END $$;
 
 -- p_events: a JSON array of strings (the module checked its shape).
 -- {"error": "events", "message"} or {"error": "too_many"} (16 per owner).
@@ -277,8 +278,9 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION tz_delivery_json(d webhook_deliveries, p_type text) RETURNS json
-LANGUAGE sql STABLE AS $$
-  SELECT json_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN json_build_object(
     'id', d.id, 'endpoint_id', d.endpoint_id, 'event_id', d.event_id, 'event_type', p_type,
     'status', d.status, 'attempts', d.attempts,
     'next_attempt_at', CASE WHEN d.status = 'pending' THEN tz_ts(d.next_at) END,
@@ -287,8 +289,8 @@ LANGUAGE sql STABLE AS $$
     'log', coalesce((SELECT json_agg(json_build_object(
                        'attempt', a.attempt, 'at', tz_ts(a.at), 'status_code', a.status_code,
                        'latency_ms', a.latency_ms, 'error', a.error) ORDER BY a.id)
-                       FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::json))
-$$;
+                       FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]'::json));
+END $$;
 
 -- An endpoint's deliveries, newest first (the deliveries of one fan-out
 -- share created_at: then in event order), each with its attempts' log;
@@ -437,7 +439,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION tz_retry_at(p_ok boolean, p_was timestamptz, p_now timestamptz,
                                        p_delay int)
-RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN p_ok THEN p_was ELSE p_now + make_interval(secs => p_delay) END
 $$;
 

@@ -20,7 +20,7 @@
 
 -- A line's time as the provider wrote it: with an offset, or UTC.
 CREATE OR REPLACE FUNCTION tz_settlement_ts(p text) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN p IS NULL THEN NULL
               WHEN p ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN p::timestamptz
               ELSE p::timestamp AT TIME ZONE 'UTC' END
@@ -171,24 +171,25 @@ $$;
 -- provider's report disagreeing with us is not a ledger inconsistency),
 -- the latest imports, and each check with its findings.
 CREATE OR REPLACE FUNCTION tz_settlement_section() RETURNS json
-LANGUAGE sql STABLE AS $$
-  WITH m AS (SELECT * FROM tz_reconcile_settlement()),
-       checks(name) AS (VALUES ('settlement_unknown'), ('settlement_state'),
-                               ('settlement_amount'), ('settlement_fee'),
-                               ('settlement_unsettled'), ('settlement_conflict'))
-  SELECT json_build_object(
-    'ok', NOT EXISTS (SELECT 1 FROM m),
-    'imports', coalesce((SELECT json_agg(json_build_object(
-                 'id', i.id, 'provider', i.provider, 'file_name', i.file_name,
-                 'sha256', i.file_sha256, 'imported_at', tz_ts(i.imported_at),
-                 'lines', i.lines_total, 'new', i.lines_new,
-                 'conflicting', i.lines_conflicting, 'unsettled_days', i.unsettled_days)
-                 ORDER BY i.id DESC)
-                 FROM (SELECT * FROM settlement_imports ORDER BY id DESC LIMIT 20) i), '[]'::json),
-    'checks', (SELECT json_agg(json_build_object(
-        'name', c.name, 'ok', NOT EXISTS (SELECT 1 FROM m WHERE m.check_name = c.name),
-        'mismatches', coalesce((SELECT json_agg(json_build_object('id', m.id, 'detail', m.detail)
-                                                ORDER BY m.id)
-                                  FROM m WHERE m.check_name = c.name), '[]'::json)))
-        FROM checks c))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (WITH m AS (SELECT * FROM tz_reconcile_settlement()),
+         checks(name) AS (VALUES ('settlement_unknown'), ('settlement_state'),
+                                 ('settlement_amount'), ('settlement_fee'),
+                                 ('settlement_unsettled'), ('settlement_conflict'))
+    SELECT json_build_object(
+      'ok', NOT EXISTS (SELECT 1 FROM m),
+      'imports', coalesce((SELECT json_agg(json_build_object(
+                   'id', i.id, 'provider', i.provider, 'file_name', i.file_name,
+                   'sha256', i.file_sha256, 'imported_at', tz_ts(i.imported_at),
+                   'lines', i.lines_total, 'new', i.lines_new,
+                   'conflicting', i.lines_conflicting, 'unsettled_days', i.unsettled_days)
+                   ORDER BY i.id DESC)
+                   FROM (SELECT * FROM settlement_imports ORDER BY id DESC LIMIT 20) i), '[]'::json),
+      'checks', (SELECT json_agg(json_build_object(
+          'name', c.name, 'ok', NOT EXISTS (SELECT 1 FROM m WHERE m.check_name = c.name),
+          'mismatches', coalesce((SELECT json_agg(json_build_object('id', m.id, 'detail', m.detail)
+                                                  ORDER BY m.id)
+                                    FROM m WHERE m.check_name = c.name), '[]'::json)))
+          FROM checks c)));
+END $$;

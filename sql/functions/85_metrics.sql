@@ -7,13 +7,14 @@
 -- The states a column's CHECK (col = ANY (ARRAY[...])) allows, read from
 -- the catalog, so that the table's own constraint stays the one list.
 CREATE OR REPLACE FUNCTION tz_check_values(p_table regclass, p_column text) RETURNS text[]
-LANGUAGE sql STABLE AS $$
-  SELECT array_agg(m[1] ORDER BY m[1])
-    FROM pg_constraint c
-    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = p_column
-   CROSS JOIN LATERAL regexp_matches(pg_get_constraintdef(c.oid), '''([^'']+)''::text', 'g') m
-   WHERE c.conrelid = p_table AND c.contype = 'c' AND c.conkey = ARRAY[a.attnum]
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT array_agg(m[1] ORDER BY m[1])
+      FROM pg_constraint c
+      JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = p_column
+     CROSS JOIN LATERAL regexp_matches(pg_get_constraintdef(c.oid), '''([^'']+)''::text', 'g') m
+     WHERE c.conrelid = p_table AND c.contype = 'c' AND c.conkey = ARRAY[a.attnum]);
+END $$;
 
 -- Counts and amounts by state of a table with status, currency and amount,
 -- in one scan: {"counts": [{status, count}], "amounts": [{status, currency,
