@@ -136,6 +136,30 @@ static int tz_handler(request_rec *r)
     return tz_dispatch(r, path);
 }
 
+/* An API request names no file.  Left to the core, each one would walk
+ * DocumentRoot down the URI: a stat and an .htaccess probe at every level
+ * (here four failed opens and two failed stats a request) and a merge of
+ * <Directory> sections that cannot apply.  Like mod_proxy, the module
+ * claims its requests before that walk: the location walk runs before
+ * translate_name, so SetHandler tipzed from a <Location> is known there;
+ * map_to_storage then answers for the core (TRACE is left to the core). */
+static int tz_translate(request_rec *r)
+{
+    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *h;
+    if (core && core->expr_handler) {
+        h = ap_expr_str_exec(r, core->expr_handler, &err);
+        if (!err && h && strcmp(h, "tipzed") == 0)
+            apr_table_setn(r->notes, "tipzed-no-file", "1");
+    }
+    return DECLINED;
+}
+
+static int tz_map_to_storage(request_rec *r)
+{
+    return r->method_number != M_TRACE && apr_table_get(r->notes, "tipzed-no-file") ? OK : DECLINED;
+}
+
 static void tz_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
@@ -144,6 +168,8 @@ static void tz_register_hooks(apr_pool_t *p)
     ap_hook_check_config(tz_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(tz_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(tz_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(tz_translate, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_map_to_storage(tz_map_to_storage, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(tz_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(tz_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
 }
