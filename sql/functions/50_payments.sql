@@ -269,11 +269,6 @@ BEGIN
   IF p.id IS NULL THEN
     RETURN json_build_object('outcome', 'not_found');
   END IF;
-  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
-  VALUES (p_provider, p_event_id, p_payment, p_kind, 'received') ON CONFLICT DO NOTHING;
-  IF NOT FOUND THEN
-    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
-  END IF;
   mismatch := (p_amount IS NOT NULL AND p_amount <> p.amount)
               OR (p_currency IS NOT NULL AND p_currency <> p.currency);
   v_outcome := CASE
@@ -283,6 +278,14 @@ BEGIN
     WHEN p_kind = 'unverified' AND p.status IN ('pending', 'expired', 'failed') THEN 'review'
     WHEN p_kind = 'failed' AND p.status = 'pending' THEN 'failed'
     ELSE 'noop' END;
+  -- the outcome follows from the payment as locked and the event alone, so
+  -- the event's row is written once, with it (the transaction is whole or
+  -- nothing: a credit that fails takes the row with it)
+  INSERT INTO webhook_events (provider, event_id, payment_id, kind, outcome)
+  VALUES (p_provider, p_event_id, p_payment, p_kind, v_outcome) ON CONFLICT DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN json_build_object('outcome', 'duplicate', 'status', p.status);
+  END IF;
   IF v_outcome = 'credited' THEN
     PERFORM tz_payment_credit(p);
   END IF;
@@ -297,8 +300,6 @@ BEGIN
       updated_at = now()
      WHERE id = p.id RETURNING * INTO p;
   END IF;
-  UPDATE webhook_events SET outcome = v_outcome
-   WHERE provider = p_provider AND event_id = p_event_id;
   RETURN json_build_object('outcome', v_outcome, 'status', p.status, 'creator_id', p.creator_id,
                            'creator_ids', tz_payment_creator_ids(p.id));
 END $$;

@@ -100,11 +100,13 @@ def started_nodes(stack, prefix, extra, count=2):
     """count Nodes named prefix-1.., each with extra, started; stopped at the end."""
     tag = uuid.uuid4().hex[:6]
     nodes = [Node(stack, f"{prefix}-{i}-{tag}", extra) for i in range(1, count + 1)]
-    for n in nodes:
-        n.start()
     try:
+        for n in nodes:
+            n.start()
         yield nodes
     finally:
+        # a node that started but never answered is stopped too: left
+        # running, it would serve the stack's database with its own config
         for n in nodes:
             n.stop()
 
