@@ -4,7 +4,7 @@
 
 -- Whether p_user's wallets (main and cashback) are frozen by an operator.
 CREATE OR REPLACE FUNCTION tz_wallet_frozen(p_user uuid) RETURNS boolean
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN coalesce((SELECT wallet_frozen_at IS NOT NULL FROM users WHERE id = p_user), false);
 END $$;

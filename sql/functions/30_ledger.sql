@@ -345,7 +345,7 @@ CREATE OR REPLACE FUNCTION tz_post_entry(p_reference text, p_kind text, p_paymen
                                          p_payout uuid, p_currency text, p_accounts bigint[],
                                          p_amounts bigint[],
                                          OUT entry_id bigint, OUT duplicate boolean)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   n_null bigint;
   n_legs bigint;
@@ -455,7 +455,7 @@ END $$;
 -- that a caller may read balances under the lock before deciding an
 -- entry's legs without risking a deadlock against other entries.
 CREATE OR REPLACE FUNCTION tz_lock_accounts(p_accounts bigint[]) RETURNS void
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM 1 FROM accounts WHERE id = ANY (p_accounts) AND owner_id IS NOT NULL
    ORDER BY id FOR UPDATE;
@@ -470,7 +470,7 @@ END $$;
 -- Returns the wallet's and the receivable's legs.
 CREATE OR REPLACE FUNCTION tz_creator_legs(p_wallet bigint, p_receivable bigint, p_amount bigint,
                                            OUT wallet_leg bigint, OUT receivable_leg bigint)
-LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
   have bigint;
   owed bigint;

@@ -161,7 +161,7 @@ END $$;
 -- negative: taken back).  (A row is made first: the CHECK of an INSERT's
 -- row holds even when ON CONFLICT turns it into an update.)
 CREATE OR REPLACE FUNCTION tz_split_earnings(p payments, p_creators uuid[], p_amounts bigint[])
-RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF p.purpose <> 'topup' THEN
     INSERT INTO creator_stats (creator_id, currency)

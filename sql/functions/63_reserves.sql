@@ -72,7 +72,7 @@ END $$;
 -- credit (TipzedFirstPayoutDelay; a top-up is no creator's credit).  The
 -- profile rows are locked after the entry, as creator_stats are.
 CREATE OR REPLACE FUNCTION tz_reserve_record(p payments, p_who uuid[], p_held bigint[])
-RETURNS void LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF p.purpose <> 'topup' THEN
     UPDATE creator_profiles SET first_credit_at = tz_reserve_clock()
