@@ -15,7 +15,7 @@
 -- PL/pgSQL keeps each statement's plan for the life of the session (and
 -- mod_dbd's connections live long).  Measured on the public profile's
 -- function with pgbench: 3,000 calls/s as SQL, 8,000-9,500 as PL/pgSQL.
--- A helper stays LANGUAGE sql only where the planner can inline it: one
+-- A scalar helper stays LANGUAGE sql only where the planner inlines it: one
 -- SELECT of one expression, with no subquery and no FROM, and no more
 -- volatile than it is declared (tz_ts, the row formatters without a
 -- subquery).  Any other SQL helper is parsed and planned again in every
